@@ -1,0 +1,45 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import vitest from '@vitest/eslint-plugin';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'cdk.out/**', '.certalarm/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // The domain core stays pure: no AWS SDK, no adapters, no wall clock.
+    files: ['functions/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*'], message: 'The core must not depend on AWS.' },
+          { group: ['**/adapters/**', '**/app/**', '**/handlers/**'], message: 'Dependencies point inward: the core imports only the core.' },
+          { group: ['node:fs', 'node:fs/*', 'fs', 'node:http', 'node:child_process'], message: 'The core does no I/O.' },
+        ],
+      }],
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.object.name='DateTime'][callee.property.name='now']",
+        message: 'Time is an input: take `now` as a parameter.',
+      }, {
+        selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+        message: 'Time is an input: take `now` as a parameter.',
+      }],
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    plugins: { vitest },
+    rules: {
+      ...vitest.configs.recommended.rules,
+      'vitest/no-focused-tests': 'error',
+      'vitest/no-disabled-tests': 'error',
+      'vitest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect*', 'assert*'] }],
+    },
+  },
+);

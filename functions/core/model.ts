@@ -1,0 +1,118 @@
+/**
+ * The domain vocabulary shared by the core, the use cases and the adapters.
+ * Dates without a time (`IsoDate`, "YYYY-MM-DD") are calendar days in Asia/Shanghai;
+ * instants (`IsoInstant`) are full ISO-8601 strings with an offset.
+ */
+export type IsoDate = string;
+export type IsoInstant = string;
+
+export const ZONE = 'Asia/Shanghai';
+
+/** A length of time as the catalogue states it. Exactly one unit is present. */
+export type Span = { days: number } | { months: number } | { workingDays: number };
+
+export type RenewalWindow =
+  | (Span & { semantics: 'atLeastBefore' | 'withinBefore'; note?: string })
+  | { from: Span; to: Span; semantics: 'between'; note?: string }
+  /** The key date is a deadline other than an expiry (construction permit start deadline). */
+  | { beforeDeadline: true; semantics: 'atLeastBefore'; note?: string };
+
+export type Confidence = 'high' | 'medium' | 'low';
+
+export interface CertificateType {
+  code: string;
+  nameZh: string;
+  nameEn: string;
+  category: string;
+  holderKind: 'enterprise' | 'individual' | 'project' | 'equipment' | 'institution';
+  /** Stable code of the issuing authority, e.g. `market_regulation`. */
+  authority: string;
+  validity: unknown;
+  validityNote?: string;
+  keyDate?: string;
+  renewalWindow: RenewalWindow | null;
+  renewalAction: string;
+  legalBasis: string[];
+  seasonal: boolean;
+  confidence: Confidence;
+  confidenceNote?: string;
+}
+
+export interface Authority {
+  code: string;
+  nameZh: string;
+  nameEn: string;
+}
+
+export interface Township {
+  code: string;
+  nameZh: string;
+  nameEn: string;
+  pinyin: string;
+  slug: string;
+  aliases: string[];
+}
+
+export interface Certificate {
+  type: string;
+  number: string;
+  holder: { name: string; id?: string };
+  /** E.164, e.g. +8613900000001 */
+  phone: string;
+  /** Township code (NBS), e.g. 360732100 */
+  township: string;
+  issuedOn: IsoDate;
+  /** The last valid day. */
+  expiresOn: IsoDate;
+}
+
+export type StageName = 'first' | 'final' | 'expired';
+export const STAGE_ORDER: readonly StageName[] = ['first', 'final', 'expired'];
+
+export type StageStatus = 'pending' | 'sent' | 'skipped';
+
+export interface PlannedStage {
+  stage: StageName;
+  /** The calendar day the stage is due, after moving it off non-working days. */
+  date: IsoDate;
+  /** The instant the stage becomes sendable: the send window's start on `date`, or later for a catch-up. */
+  sendAt: IsoInstant;
+  status: StageStatus;
+  /** Why a stage is skipped, or `catchUp` for the single late-upload message. */
+  note?: 'catchUp' | 'superseded' | 'passedBeforeUpload' | 'renewed';
+  messageId?: string;
+  sentAt?: IsoInstant;
+}
+
+export interface Plan {
+  renewalDeadline: IsoDate;
+  windowOpens: IsoDate | null;
+  calendarProvisional: boolean;
+  stages: PlannedStage[];
+}
+
+/** Local time of day "HH:mm" in Asia/Shanghai; `end` is exclusive. */
+export interface SendWindow {
+  start: string;
+  end: string;
+}
+
+export interface StagePolicy {
+  firstDaysBeforeDeadline: number;
+  finalDaysBeforeDeadline: number;
+  expiredDaysAfterExpiry: number;
+}
+
+export const DEFAULT_SEND_WINDOW: SendWindow = { start: '09:00', end: '20:00' };
+export const DEFAULT_STAGE_POLICY: StagePolicy = {
+  firstDaysBeforeDeadline: 30,
+  finalDaysBeforeDeadline: 7,
+  expiredDaysAfterExpiry: 1,
+};
+
+/** One rejected record of a batch. `index` is 0-based in the submitted array. */
+export interface Rejection {
+  index: number;
+  field: string;
+  reason: string;
+}

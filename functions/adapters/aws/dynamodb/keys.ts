@@ -1,0 +1,160 @@
+/**
+ * The one module that owns certalarm's DynamoDB key formats and indexes.
+ * Every access pattern is a named function; nothing else builds a key string.
+ *
+ * Single table, generic key names:
+ *   pk / sk                         the item's identity
+ *   dueShard / nextAlarmAt          sparse GSI `due`: only certificates with a pending stage carry these
+ *   gsi1pk / gsi1sk                 GSI `byTownship`
+ *   gsi2pk / gsi2sk                 GSI `byType`
+ *
+ * Items:
+ *   certificate   pk=CERT#<type>#<number>  sk=CERT
+ *   delivery      pk=CERT#<type>#<number>  sk=DELIVERY#<expiresOn>#<stage>   claim + record of one SMS
+ *   meta          pk=META                  sk=<name>                          e.g. the demo-seed marker
+ */
+
+export const DUE_SHARDS = 16;
+
+export const INDEX = {
+  due: 'due',
+  byTownship: 'byTownship',
+  byType: 'byType',
+} as const;
+
+/** Attribute holding an epoch-seconds TTL, for records that should expire on their own. */
+export const TTL_ATTRIBUTE = 'expiresAtEpoch';
+
+export interface CertificateKey {
+  type: string;
+  number: string;
+}
+
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+const CERT_PREFIX = 'CERT#';
+
+export function certificateKey({ type, number }: CertificateKey): ItemKey {
+  return { pk: `${CERT_PREFIX}${type}#${number}`, sk: 'CERT' };
+}
+
+/** Inverse of certificateKey: the type code never contains '#', the number may. */
+export function parseCertificatePk(pk: string): CertificateKey {
+  const rest = pk.slice(CERT_PREFIX.length);
+  const cut = rest.indexOf('#');
+  return { type: rest.slice(0, cut), number: rest.slice(cut + 1) };
+}
+
+/** One delivery per (certificate, expiry, stage): the identity of "exactly one message". */
+export function deliveryKey(cert: CertificateKey, expiresOn: string, stage: string): ItemKey {
+  return { pk: certificateKey(cert).pk, sk: `DELIVERY#${expiresOn}#${stage}` };
+}
+
+export function deliveryPrefix(): string {
+  return 'DELIVERY#';
+}
+
+export function metaKey(name: string): ItemKey {
+  return { pk: 'META', sk: name };
+}
+
+/**
+ * Write-sharding for the due index: a day's alarms spread over DUE_SHARDS partitions so no
+ * single partition key takes every write and every scan read. FNV-1a keeps it stable across runtimes.
+ */
+export function dueShardOf(cert: CertificateKey): string {
+  let hash = 0x811c9dc5;
+  const text = `${cert.type}#${cert.number}`;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return dueShardName((hash >>> 0) % DUE_SHARDS);
+}
+
+export function dueShardName(index: number): string {
+  return `DUE#${String(index).padStart(2, '0')}`;
+}
+
+export function allDueShards(): string[] {
+  return Array.from({ length: DUE_SHARDS }, (_, i) => dueShardName(i));
+}
+
+/** Alarm instants are stored in UTC ("...Z") so that string order is time order. */
+export function alarmSortKey(utcIso: string): string {
+  return utcIso;
+}
+
+export function townshipIndexKeys(township: string, expiresOn: string, cert: CertificateKey): { gsi1pk: string; gsi1sk: string } {
+  return { gsi1pk: `TWP#${township}`, gsi1sk: `${expiresOn}#${cert.type}#${cert.number}` };
+}
+
+export function typeIndexKeys(expiresOn: string, cert: CertificateKey): { gsi2pk: string; gsi2sk: string } {
+  return { gsi2pk: `TYPE#${cert.type}`, gsi2sk: `${expiresOn}#${cert.number}` };
+}
+
+/** Query pieces, one per access pattern. Each answers one question. */
+export const accessPatterns = {
+  /** Which certificates have an alarm in this shard at or before `untilUtc`? */
+  dueAlarms(shard: string, untilUtc: string) {
+    return {
+      IndexName: INDEX.due,
+      KeyConditionExpression: 'dueShard = :shard AND nextAlarmAt <= :until',
+      ExpressionAttributeValues: { ':shard': shard, ':until': alarmSortKey(untilUtc) },
+    };
+  },
+  /** Which certificates in this township expire before a date (exclusive)? */
+  certificatesInTownship(township: string, expiringBefore?: string) {
+    return expiringBefore === undefined
+      ? {
+          IndexName: INDEX.byTownship,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': `TWP#${township}` } as Record<string, string>,
+        }
+      : {
+          IndexName: INDEX.byTownship,
+          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :before',
+          ExpressionAttributeValues: { ':pk': `TWP#${township}`, ':before': expiringBefore } as Record<string, string>,
+        };
+  },
+  /** Which certificates of this type expire before a date (exclusive)? */
+  certificatesOfType(type: string, expiringBefore?: string) {
+    return expiringBefore === undefined
+      ? {
+          IndexName: INDEX.byType,
+          KeyConditionExpression: 'gsi2pk = :pk',
+          ExpressionAttributeValues: { ':pk': `TYPE#${type}` } as Record<string, string>,
+        }
+      : {
+          IndexName: INDEX.byType,
+          KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :before',
+          ExpressionAttributeValues: { ':pk': `TYPE#${type}`, ':before': expiringBefore } as Record<string, string>,
+        };
+  },
+  /** What was sent for this certificate, across all its expiries? */
+  deliveriesOf(cert: CertificateKey) {
+    return {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': certificateKey(cert).pk, ':prefix': deliveryPrefix() },
+    };
+  },
+};
+
+/**
+ * The table and its indexes, shared by the local bootstrap (CreateTable) and the CDK stack,
+ * so the deployed table is exactly the one the code queries.
+ */
+export const TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: TTL_ATTRIBUTE,
+  indexes: [
+    // Only keys are projected: a due hit is re-read with a consistent GetItem before any claim.
+    { name: INDEX.due, partitionKey: 'dueShard', sortKey: 'nextAlarmAt', projection: 'KEYS_ONLY' as const },
+    { name: INDEX.byTownship, partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' as const },
+    { name: INDEX.byType, partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' as const },
+  ],
+} as const;

@@ -22,3 +22,11 @@ export class ReferenceDataError extends Error {
     super(message, options);
   }
 }
+
+/** A paging cursor this service did not issue (or that was altered). */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+  constructor() {
+    super('cursor is not one this service issued; start again without it');
+  }
+}

@@ -25,10 +25,9 @@ export const INDEX = {
 /** Attribute holding an epoch-seconds TTL, for records that should expire on their own. */
 export const TTL_ATTRIBUTE = 'expiresAtEpoch';
 
-export interface CertificateKey {
-  type: string;
-  number: string;
-}
+import type { CertificateKey } from '../../../core/ports.js';
+
+export type { CertificateKey };
 
 export interface ItemKey {
   pk: string;

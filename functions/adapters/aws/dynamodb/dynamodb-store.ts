@@ -1,0 +1,467 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+  type NativeAttributeValue,
+} from '@aws-sdk/lib-dynamodb';
+import type { DateTime } from 'luxon';
+import { InvalidCursorError } from '../../../core/errors.js';
+import type { Certificate, Plan, PlannedStage } from '../../../core/model.js';
+import type {
+  CertificateKey,
+  CertificateQuery,
+  CertificateStore,
+  ClaimOutcome,
+  DeliveryId,
+  DeliveryLedger,
+  DeliveryRecord,
+  Page,
+  StoredCertificate,
+} from '../../../core/ports.js';
+import {
+  accessPatterns,
+  allDueShards,
+  certificateKey,
+  deliveryKey,
+  dueShardOf,
+  metaKey,
+  parseCertificatePk,
+  townshipIndexKeys,
+  TTL_ATTRIBUTE,
+  typeIndexKeys,
+} from './keys.js';
+
+type Item = Record<string, NativeAttributeValue>;
+
+const BATCH_WRITE_SIZE = 25;
+const BATCH_GET_SIZE = 100;
+const MAX_BATCH_ATTEMPTS = 12;
+/** Finished delivery records stay two years for audit, then DynamoDB TTL removes them. */
+const DELIVERY_RETENTION_SECONDS = 2 * 365 * 24 * 3600;
+
+export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+  });
+}
+
+export function certificateId(key: CertificateKey): string {
+  return `${key.type}#${key.number}`;
+}
+
+/** The earliest pending stage drives the sparse due index; no pending stage, no index entry. */
+function nextAlarm(plan: Plan): PlannedStage | undefined {
+  let next: PlannedStage | undefined;
+  for (const stage of plan.stages) {
+    if (stage.status !== 'pending') continue;
+    if (next === undefined || stage.sendAt < next.sendAt || Date.parse(stage.sendAt) < Date.parse(next.sendAt)) next = stage;
+  }
+  return next;
+}
+
+function alarmAttributes(key: CertificateKey, plan: Plan): { dueShard: string; nextAlarmAt: string; nextStage: string } | undefined {
+  const next = nextAlarm(plan);
+  if (next === undefined) return undefined;
+  return { dueShard: dueShardOf(key), nextAlarmAt: new Date(next.sendAt).toISOString(), nextStage: next.stage };
+}
+
+export function toItem(stored: StoredCertificate): Item {
+  const { certificate: c, plan } = stored;
+  const key = { type: c.type, number: c.number };
+  return {
+    ...certificateKey(key),
+    entity: 'certificate',
+    type: c.type,
+    number: c.number,
+    holderName: c.holder.name,
+    holderId: c.holder.id,
+    phone: c.phone,
+    township: c.township,
+    issuedOn: c.issuedOn,
+    expiresOn: c.expiresOn,
+    renewalDeadline: plan.renewalDeadline,
+    windowOpens: plan.windowOpens ?? undefined,
+    calendarProvisional: plan.calendarProvisional,
+    stages: plan.stages,
+    ...alarmAttributes(key, plan),
+    ...townshipIndexKeys(c.township, c.expiresOn, key),
+    ...typeIndexKeys(c.expiresOn, key),
+    contentHash: stored.contentHash,
+    version: stored.version,
+    createdAt: stored.createdAt,
+    updatedAt: stored.updatedAt,
+  };
+}
+
+export function fromItem(item: Item): StoredCertificate {
+  const certificate: Certificate = {
+    type: item.type as string,
+    number: item.number as string,
+    holder: item.holderId === undefined ? { name: item.holderName as string } : { name: item.holderName as string, id: item.holderId as string },
+    phone: item.phone as string,
+    township: item.township as string,
+    issuedOn: item.issuedOn as string,
+    expiresOn: item.expiresOn as string,
+  };
+  return {
+    certificate,
+    plan: {
+      renewalDeadline: item.renewalDeadline as string,
+      windowOpens: (item.windowOpens as string | undefined) ?? null,
+      calendarProvisional: item.calendarProvisional === true,
+      stages: (item.stages ?? []) as PlannedStage[],
+    },
+    contentHash: item.contentHash as string,
+    version: item.version as number,
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+  };
+}
+
+function encodeCursor(lastKey: Item | undefined): string | undefined {
+  return lastKey === undefined ? undefined : Buffer.from(JSON.stringify(lastKey)).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): Item | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Item;
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidCursorError();
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function backoff(attempt: number): number {
+  return Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
+}
+
+function isConditionalFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * The one store: certificates and their plans, and the delivery ledger, in one DynamoDB table.
+ * Local mode and the tests run it against DynamoDB Local.
+ */
+export class DynamoDbStore implements CertificateStore, DeliveryLedger {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = documentClient(client);
+  }
+
+  async getCertificate(key: CertificateKey): Promise<StoredCertificate | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: certificateKey(key), ConsistentRead: true }));
+    return Item === undefined ? undefined : fromItem(Item);
+  }
+
+  async getCertificates(keys: CertificateKey[]): Promise<Map<string, StoredCertificate>> {
+    const found = new Map<string, StoredCertificate>();
+    const unique = [...new Map(keys.map((k) => [certificateId(k), k])).values()];
+    for (let i = 0; i < unique.length; i += BATCH_GET_SIZE) {
+      let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {
+        [this.tableName]: { Keys: unique.slice(i, i + BATCH_GET_SIZE).map(certificateKey), ConsistentRead: true },
+      };
+      for (let attempt = 0; request !== undefined; attempt += 1) {
+        if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('DynamoDB kept returning unprocessed keys; try again later');
+        if (attempt > 0) await sleep(backoff(attempt));
+        const result: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          const stored = fromItem(item);
+          found.set(certificateId(stored.certificate), stored);
+        }
+        const unprocessed: { Keys?: Item[] } | undefined = result.UnprocessedKeys?.[this.tableName];
+        request = unprocessed?.Keys?.length ? { [this.tableName]: { Keys: unprocessed.Keys, ConsistentRead: true } } : undefined;
+      }
+    }
+    return found;
+  }
+
+  async putCertificates(items: StoredCertificate[]): Promise<void> {
+    await this.batchWrite(items.map((stored) => toItem(stored)));
+  }
+
+  /** BatchWriteItem in 25s, retrying unprocessed items with backoff; two batches in flight. */
+  async batchWrite(items: Item[]): Promise<void> {
+    const chunks: Item[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_WRITE_SIZE) chunks.push(items.slice(i, i + BATCH_WRITE_SIZE));
+    let next = 0;
+    const worker = async () => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++];
+        if (chunk !== undefined) await this.writeChunk(chunk);
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+  }
+
+  private async writeChunk(chunk: Item[]): Promise<void> {
+    let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; requests.length > 0; attempt += 1) {
+      if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('DynamoDB kept returning unprocessed items; try again later');
+      if (attempt > 0) await sleep(backoff(attempt));
+      const result = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+      requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+    }
+  }
+
+  async listCertificates(query: CertificateQuery): Promise<Page<StoredCertificate>> {
+    const ExclusiveStartKey = decodeCursor(query.cursor);
+    const limit = query.limit;
+    const filters: string[] = [];
+    const values: Record<string, NativeAttributeValue> = {};
+    let base: { IndexName?: string; KeyConditionExpression: string; ExpressionAttributeValues: Record<string, string> } | undefined;
+    if (query.township !== undefined) {
+      base = accessPatterns.certificatesInTownship(query.township, query.expiringBefore);
+      if (query.type !== undefined) {
+        filters.push('#type = :type');
+        values[':type'] = query.type;
+      }
+    } else if (query.type !== undefined) {
+      base = accessPatterns.certificatesOfType(query.type, query.expiringBefore);
+    }
+    const items: StoredCertificate[] = [];
+    let lastKey: Item | undefined = ExclusiveStartKey;
+    // A filter can leave a page short; keep reading until the page is full or the data ends.
+    do {
+      let result;
+      if (base !== undefined) {
+        result = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            ...base,
+            ExpressionAttributeValues: { ...base.ExpressionAttributeValues, ...values },
+            ...(filters.length ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: { '#type': 'type' } } : {}),
+            Limit: limit - items.length,
+            ExclusiveStartKey: lastKey,
+          }),
+        );
+      } else {
+        // No township or type: an operator browsing everything. Not a hot path; paged and bounded by `limit`.
+        const scanFilters = ['entity = :entity'];
+        const scanValues: Record<string, NativeAttributeValue> = { ':entity': 'certificate' };
+        if (query.expiringBefore !== undefined) {
+          scanFilters.push('expiresOn < :before');
+          scanValues[':before'] = query.expiringBefore;
+        }
+        result = await this.doc.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            FilterExpression: scanFilters.join(' AND '),
+            ExpressionAttributeValues: scanValues,
+            Limit: Math.max(limit - items.length, 25),
+            ExclusiveStartKey: lastKey,
+          }),
+        );
+      }
+      let truncated = false;
+      for (const item of result.Items ?? []) {
+        if (items.length < limit) items.push(fromItem(item));
+        else truncated = true;
+      }
+      lastKey = result.LastEvaluatedKey;
+      if (items.length >= limit && (lastKey !== undefined || truncated)) {
+        const last = items[items.length - 1];
+        if (last !== undefined) lastKey = this.cursorKeyFor(last, base?.IndexName);
+      }
+    } while (items.length < limit && lastKey !== undefined);
+    return { items, ...(lastKey !== undefined ? { nextCursor: encodeCursor(lastKey) } : {}) };
+  }
+
+  /** The exclusive start key for "after this item" in the index being read. */
+  private cursorKeyFor(stored: StoredCertificate, indexName: string | undefined): Item {
+    const item = toItem(stored);
+    const key: Item = { pk: item.pk, sk: item.sk };
+    if (indexName === 'byTownship') Object.assign(key, { gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk });
+    if (indexName === 'byType') Object.assign(key, { gsi2pk: item.gsi2pk, gsi2sk: item.gsi2sk });
+    return key;
+  }
+
+  async *dueCertificates(until: DateTime): AsyncIterable<CertificateKey> {
+    const untilUtc = until.toUTC().toISO() ?? '';
+    for (const shard of allDueShards()) {
+      let ExclusiveStartKey: Item | undefined;
+      do {
+        const result = await this.doc.send(
+          new QueryCommand({ TableName: this.tableName, ...accessPatterns.dueAlarms(shard, untilUtc), ExclusiveStartKey, Limit: 500 }),
+        );
+        for (const item of result.Items ?? []) yield parseCertificatePk(item.pk as string);
+        ExclusiveStartKey = result.LastEvaluatedKey;
+      } while (ExclusiveStartKey !== undefined);
+    }
+  }
+
+  async updatePlan(key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: string): Promise<boolean> {
+    const alarm = alarmAttributes(key, plan);
+    const set = ['stages = :stages', 'version = :next', 'updatedAt = :updatedAt'];
+    const values: Record<string, NativeAttributeValue> = {
+      ':stages': plan.stages,
+      ':next': expectedVersion + 1,
+      ':expected': expectedVersion,
+      ':updatedAt': updatedAt,
+    };
+    let remove = '';
+    if (alarm === undefined) {
+      remove = ' REMOVE dueShard, nextAlarmAt, nextStage';
+    } else {
+      set.push('dueShard = :shard', 'nextAlarmAt = :at', 'nextStage = :stage');
+      Object.assign(values, { ':shard': alarm.dueShard, ':at': alarm.nextAlarmAt, ':stage': alarm.nextStage });
+    }
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: certificateKey(key),
+          UpdateExpression: `SET ${set.join(', ')}${remove}`,
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  // ---- Delivery ledger -------------------------------------------------------------------
+
+  async claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome> {
+    try {
+      const result = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: deliveryKey(id.key, id.expiresOn, id.stage),
+          // A new claim, or the takeover of a claim whose holder died before recording anything.
+          UpdateExpression: 'SET #status = :claimed, claimToken = :token, leaseUntil = :lease, entity = :entity ADD attempts :one',
+          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':claimed': 'claimed',
+            ':token': token,
+            ':lease': leaseUntilMs,
+            ':now': nowMs,
+            ':one': 1,
+            ':entity': 'delivery',
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { claimed: true, attempts: (result.Attributes?.attempts as number | undefined) ?? 1 };
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+      return { claimed: false, existing: await this.get(id) };
+    }
+  }
+
+  async recordSent(
+    id: DeliveryId,
+    token: string,
+    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number },
+  ): Promise<void> {
+    await this.finish(id, token, 'SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, body = :body, segments = :segments, #ttl = :ttl REMOVE leaseUntil', {
+      ':sent': 'sent',
+      ':messageId': sent.messageId,
+      ':sentAt': sent.sentAt,
+      ':to': sent.to,
+      ':body': sent.body,
+      ':segments': sent.segments,
+      ':ttl': Math.floor(Date.parse(sent.sentAt) / 1000) + DELIVERY_RETENTION_SECONDS,
+    });
+  }
+
+  async recordFailed(id: DeliveryId, token: string, reason: string): Promise<void> {
+    await this.finish(id, token, 'SET #status = :failed, reason = :reason, #ttl = :ttl REMOVE leaseUntil', {
+      ':failed': 'failed',
+      ':reason': reason,
+      ':ttl': Math.floor(Date.now() / 1000) + DELIVERY_RETENTION_SECONDS,
+    });
+  }
+
+  private async finish(id: DeliveryId, token: string, update: string, values: Record<string, NativeAttributeValue>): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: deliveryKey(id.key, id.expiresOn, id.stage),
+          UpdateExpression: update,
+          ConditionExpression: 'claimToken = :token',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ...values, ':token': token },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalFailure(error)) {
+        throw new LostClaimError(id);
+      }
+      throw error;
+    }
+  }
+
+  async release(id: DeliveryId, token: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: deliveryKey(id.key, id.expiresOn, id.stage),
+          ConditionExpression: 'claimToken = :token AND #status = :claimed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':token': token, ':claimed': 'claimed' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+    }
+  }
+
+  async get(id: DeliveryId): Promise<DeliveryRecord | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: deliveryKey(id.key, id.expiresOn, id.stage), ConsistentRead: true }),
+    );
+    if (Item === undefined) return undefined;
+    return {
+      status: Item.status as DeliveryRecord['status'],
+      claimToken: Item.claimToken as string | undefined,
+      leaseUntil: Item.leaseUntil as number | undefined,
+      messageId: Item.messageId as string | undefined,
+      sentAt: Item.sentAt as string | undefined,
+      attempts: (Item.attempts as number | undefined) ?? 0,
+      reason: Item.reason as string | undefined,
+    };
+  }
+
+  // ---- Meta ------------------------------------------------------------------------------
+
+  async getMeta(name: string): Promise<Item | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: metaKey(name), ConsistentRead: true }));
+    return Item;
+  }
+
+  async putMeta(name: string, value: Item): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...value, ...metaKey(name), entity: 'meta' } }));
+  }
+}
+
+/** The claim was taken over (its lease ran out): this holder must not record anything. */
+export class LostClaimError extends Error {
+  override readonly name = 'LostClaimError';
+  constructor(id: DeliveryId) {
+    super(`claim on ${id.key.type}/${id.key.number} ${id.expiresOn} ${id.stage} was taken over`);
+  }
+}

@@ -1,0 +1,38 @@
+/** A transport-neutral HTTP exchange: node:http and API Gateway both map to and from these. */
+export interface HttpRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | undefined>;
+  body?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** An error with its HTTP status; the body is always `{"error": {"code", "message", "details"}}`. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export function json(status: number, body: unknown): HttpResponse {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) };
+}
+
+export function errorResponse(error: unknown): HttpResponse {
+  if (error instanceof HttpError) {
+    return json(error.status, { error: { code: error.code, message: error.message, details: error.details ?? null } });
+  }
+  return json(500, { error: { code: 'internal', message: 'the service failed to handle the request; it has been logged, please retry', details: null } });
+}

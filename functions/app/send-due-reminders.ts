@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import type { DateTime } from 'luxon';
+import { PermanentSendError, RetryableSendError } from '../core/errors.js';
+import type { Plan, PlannedStage } from '../core/model.js';
+import { deadlinePassed, isInsideSendWindow } from '../core/planning.js';
+import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, SmsSender, StoredCertificate } from '../core/ports.js';
+import { maskPhone } from '../core/phone.js';
+import { renderReminder } from '../core/sms.js';
+import type { Logger } from './logger.js';
+import type { ReferenceData } from './reference-data.js';
+import type { ServiceSettings } from './settings.js';
+
+export interface ScanDeps {
+  store: CertificateStore;
+  ledger: DeliveryLedger;
+  sms: SmsSender;
+  reference: ReferenceData;
+  settings: ServiceSettings;
+  logger: Logger;
+  /** Real elapsed time for claim leases, independent of the business clock a scan runs "as of". */
+  wallClock?: () => number;
+}
+
+export interface ScanOptions {
+  /** Stop claiming new reminders after this wall-clock instant (ms); the next scan continues. */
+  stopAtMs?: number;
+  /** Certificates processed at once; sends are still paced by the SMS rate. */
+  concurrency?: number;
+}
+
+export interface ScanResult {
+  now: string;
+  insideSendWindow: boolean;
+  sent: number;
+  /** Earlier stages that a later due stage made pointless (one message, not a burst). */
+  superseded: number;
+  /** Sent already by an earlier scan that died before tidying up. */
+  alreadySent: number;
+  /** Claimed right now by another scan. */
+  inFlightElsewhere: number;
+  /** Retryable failures: left due, the next scan tries again. */
+  retryLater: number;
+  /** Permanent failures (invalid or opted-out number): recorded, not retried. */
+  failed: number;
+  /** True when the scan stopped at its time budget with due reminders left. */
+  incomplete: boolean;
+}
+
+type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue';
+
+/**
+ * Send every reminder whose time has come and that has not been sent, as of `now`.
+ * Exactly one message per (certificate, expiry, stage): claim, send, record (see README).
+ */
+export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: ScanOptions = {}): Promise<ScanResult> {
+  const result: ScanResult = {
+    now: now.toISO() ?? '',
+    insideSendWindow: isInsideSendWindow(now, deps.settings.sendWindow),
+    sent: 0,
+    superseded: 0,
+    alreadySent: 0,
+    inFlightElsewhere: 0,
+    retryLater: 0,
+    failed: 0,
+    incomplete: false,
+  };
+  if (!result.insideSendWindow) {
+    deps.logger.info({ now: result.now }, 'scan outside the send window: nothing sent');
+    return result;
+  }
+  const wall = deps.wallClock ?? Date.now;
+  const due = deps.store.dueCertificates(now)[Symbol.asyncIterator]();
+  let exhausted = false;
+  const nextKey = async (): Promise<CertificateKey | undefined> => {
+    if (exhausted) return undefined;
+    const step = await due.next();
+    if (step.done) exhausted = true;
+    return step.done ? undefined : step.value;
+  };
+  const worker = async () => {
+    for (;;) {
+      if (options.stopAtMs !== undefined && wall() >= options.stopAtMs) {
+        if (!exhausted) result.incomplete = true;
+        return;
+      }
+      const key = await nextKey();
+      if (key === undefined) return;
+      const outcome = await remindOne(deps, key, now, wall, result);
+      if (outcome !== 'notDue') result[outcome] += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
+  deps.logger.info({ scan: result }, 'scan finished');
+  return result;
+}
+
+async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wall: () => number, result: ScanResult): Promise<Outcome> {
+  const stored = await deps.store.getCertificate(key);
+  if (stored === undefined) return 'notDue';
+  const nowMs = now.toMillis();
+  const due = stored.plan.stages.filter((s) => s.status === 'pending' && Date.parse(s.sendAt) <= nowMs);
+  const target = due[due.length - 1];
+  if (target === undefined) return 'notDue';
+  const superseded = due.slice(0, -1).map((s) => s.stage);
+  const id: DeliveryId = { key, expiresOn: stored.certificate.expiresOn, stage: target.stage };
+  const token = randomUUID();
+  const claim = await deps.ledger.claim(id, token, wall() + deps.settings.claimLeaseMs, wall());
+  if (!claim.claimed) {
+    if (claim.existing?.status === 'sent' || claim.existing?.status === 'failed') {
+      // A scan sent it (or gave up on it) and died before updating the plan: finish its bookkeeping.
+      await settle(deps, stored, target, superseded, now, {
+        status: claim.existing.status === 'sent' ? 'sent' : 'skipped',
+        messageId: claim.existing.messageId,
+        sentAt: claim.existing.sentAt,
+      });
+      return 'alreadySent';
+    }
+    return 'inFlightElsewhere';
+  }
+  const type = deps.reference.catalogue.get(stored.certificate.type);
+  const rendered = renderReminder({
+    signature: deps.settings.signature,
+    typeNameZh: type?.nameZh ?? stored.certificate.type,
+    number: stored.certificate.number,
+    stage: target.stage,
+    expiresOn: stored.certificate.expiresOn,
+    renewalDeadline: stored.plan.renewalDeadline,
+    windowOpens: stored.plan.windowOpens,
+    deadlinePassed: deadlinePassed(stored.plan, now),
+    renewalPlace: deps.settings.renewalPlace,
+  });
+  const log = { type: key.type, number: key.number, stage: target.stage, to: maskPhone(stored.certificate.phone) };
+  let messageId: string;
+  try {
+    const receipt = await deps.sms.send({
+      to: stored.certificate.phone,
+      body: rendered.body,
+      idempotencyKey: `${key.type}#${key.number}#${id.expiresOn}#${target.stage}`,
+      reminder: {
+        type: key.type,
+        number: key.number,
+        stage: target.stage,
+        expiresOn: stored.certificate.expiresOn,
+        renewalDeadline: stored.plan.renewalDeadline,
+        segments: rendered.segments,
+      },
+    });
+    messageId = receipt.messageId;
+  } catch (error) {
+    if (error instanceof RetryableSendError) {
+      // Nothing went out: give the claim back so the next scan retries at once.
+      await deps.ledger.release(id, token);
+      deps.logger.warn({ ...log, err: error.message }, 'SMS not sent, will retry');
+      return 'retryLater';
+    }
+    if (error instanceof PermanentSendError) {
+      await deps.ledger.recordFailed(id, token, error.message);
+      await settle(deps, stored, target, superseded, now, { status: 'skipped' });
+      deps.logger.error({ ...log, err: error.message }, 'SMS refused permanently');
+      return 'failed';
+    }
+    // Unknown outcome: the provider may have accepted it. Keep the claim; its lease expiring lets a later scan retry.
+    deps.logger.error({ ...log, err: (error as Error).message }, 'SMS send ended in an unknown state');
+    return 'retryLater';
+  }
+  const sentAt = now.toISO() ?? '';
+  await deps.ledger.recordSent(id, token, { messageId, sentAt, to: stored.certificate.phone, body: rendered.body, segments: rendered.segments });
+  await settle(deps, stored, target, superseded, now, { status: 'sent', messageId, sentAt });
+  result.superseded += superseded.length;
+  deps.logger.info({ ...log, messageId, segments: rendered.segments }, 'reminder sent');
+  return 'sent';
+}
+
+/** Mark the stage done in the certificate's plan, which moves (or clears) its alarm in the due index. */
+async function settle(
+  deps: ScanDeps,
+  stored: StoredCertificate,
+  target: PlannedStage,
+  superseded: string[],
+  now: DateTime,
+  outcome: { status: 'sent' | 'skipped'; messageId?: string | undefined; sentAt?: string | undefined },
+): Promise<void> {
+  let current: StoredCertificate | undefined = stored;
+  for (let attempt = 0; attempt < 5 && current !== undefined; attempt += 1) {
+    if (current.certificate.expiresOn !== stored.certificate.expiresOn) return; // renewed meanwhile: its new plan stands
+    const plan: Plan = {
+      ...current.plan,
+      stages: current.plan.stages.map((s) => {
+        if (s.stage === target.stage && s.status === 'pending') {
+          return {
+            ...s,
+            status: outcome.status,
+            ...(outcome.messageId !== undefined ? { messageId: outcome.messageId } : {}),
+            ...(outcome.sentAt !== undefined ? { sentAt: outcome.sentAt } : {}),
+          };
+        }
+        if (superseded.includes(s.stage) && s.status === 'pending') return { ...s, status: 'skipped', note: 'superseded' };
+        return s;
+      }),
+    };
+    if (await deps.store.updatePlan(current.certificate, current.version, plan, now.toISO() ?? '')) return;
+    current = await deps.store.getCertificate(current.certificate);
+  }
+}

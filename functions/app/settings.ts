@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import type { SendWindow, StagePolicy } from '../core/model.js';
+import { DEFAULT_SEND_WINDOW, DEFAULT_STAGE_POLICY } from '../core/model.js';
+
+/** What an operator can set for a deployment; the same in local mode and on AWS. */
+export interface ServiceSettings {
+  county: string;
+  signature: string;
+  renewalPlace: string;
+  sendWindow: SendWindow;
+  stagePolicy: StagePolicy;
+  /** SMS per second, across the whole scan. */
+  smsRate: number;
+  /** How long a claim protects a send in progress before another scan may take it over. */
+  claimLeaseMs: number;
+  /** Largest request body accepted by the HTTP API. */
+  maxBodyBytes: number;
+}
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:mm, e.g. 09:00');
+
+const sendWindowText = z
+  .string()
+  .regex(/^\d{2}:\d{2}-\d{2}:\d{2}$/, 'use HH:mm-HH:mm, e.g. 09:00-20:00')
+  .transform((text, ctx) => {
+    const [start = '', end = ''] = text.split('-');
+    for (const part of [start, end]) {
+      if (!hhmm.safeParse(part).success) ctx.addIssue({ code: 'custom', message: `${part} is not a time of day (HH:mm)` });
+    }
+    if (start >= end) ctx.addIssue({ code: 'custom', message: 'the window must end after it starts, on the same day' });
+    return { start, end } satisfies SendWindow;
+  });
+
+const environmentSchema = z.object({
+  CERTALARM_COUNTY: z.string().min(1).default('兴国县'),
+  CERTALARM_SIGNATURE: z
+    .string()
+    .regex(/^【[^【】]{2,16}】$/, 'a signature is 2–16 characters in full-width brackets, e.g. 【兴国县行政审批局】')
+    .default('【兴国县行政审批局】'),
+  CERTALARM_RENEWAL_PLACE: z.string().min(2).max(40).default('兴国县政务服务中心'),
+  CERTALARM_SEND_WINDOW: sendWindowText.default(`${DEFAULT_SEND_WINDOW.start}-${DEFAULT_SEND_WINDOW.end}`),
+  CERTALARM_SMS_RATE: z.coerce.number().positive().max(1000).default(10),
+  CERTALARM_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
+  CERTALARM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(5 * 1024 * 1024),
+});
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+export function settingsFromEnvironment(env: Record<string, string | undefined>): ServiceSettings {
+  const parsed = environmentSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new SettingsError(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    county: e.CERTALARM_COUNTY,
+    signature: e.CERTALARM_SIGNATURE,
+    renewalPlace: e.CERTALARM_RENEWAL_PLACE,
+    sendWindow: e.CERTALARM_SEND_WINDOW,
+    stagePolicy: DEFAULT_STAGE_POLICY,
+    smsRate: e.CERTALARM_SMS_RATE,
+    claimLeaseMs: e.CERTALARM_CLAIM_LEASE_SECONDS * 1000,
+    maxBodyBytes: e.CERTALARM_MAX_BODY_BYTES,
+  };
+}

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import type { DateTime } from 'luxon';
+import { validateCertificates, type CertificateLookups } from '../core/certificate.js';
+import type { Certificate, Rejection } from '../core/model.js';
+import { planReminders } from '../core/planning.js';
+import type { CertificateStore, StoredCertificate } from '../core/ports.js';
+import type { ReferenceData } from './reference-data.js';
+import type { ServiceSettings } from './settings.js';
+
+export interface UploadDeps {
+  store: CertificateStore;
+  reference: ReferenceData;
+  settings: ServiceSettings;
+}
+
+export interface UploadResult {
+  accepted: number;
+  created: number;
+  /** Same expiry, other details changed (phone, holder, township): the plan and its sends are kept. */
+  updated: number;
+  /** A different expiry: reminders planned for the old one are dropped and new ones planned. */
+  renewed: number;
+  /** Identical to what is stored: nothing written. */
+  unchanged: number;
+  rejected: Rejection[];
+}
+
+/** Reads the store in pages this size, so a large batch is never held twice in memory. */
+const PAGE = 500;
+
+export function lookupsFrom(reference: ReferenceData): CertificateLookups {
+  return {
+    resolveType: (input) => reference.catalogue.resolve(input),
+    resolveTownship: (input) => reference.townships.resolve(input),
+  };
+}
+
+export function contentHash(certificate: Certificate): string {
+  const c = certificate;
+  return createHash('sha1')
+    .update(JSON.stringify([c.type, c.number, c.holder.name, c.holder.id ?? '', c.phone, c.township, c.issuedOn, c.expiresOn]))
+    .digest('base64url');
+}
+
+/**
+ * Validate a batch, store its good records and report every bad one.
+ * Re-uploading the same record changes nothing; a new expiry re-plans its reminders.
+ */
+export async function uploadCertificates(deps: UploadDeps, records: unknown[], now: DateTime): Promise<UploadResult> {
+  const { valid, rejected } = validateCertificates(records, lookupsFrom(deps.reference));
+  const result: UploadResult = { accepted: valid.length, created: 0, updated: 0, renewed: 0, unchanged: 0, rejected };
+  const nowIso = now.toISO() ?? '';
+  for (let i = 0; i < valid.length; i += PAGE) {
+    const page = valid.slice(i, i + PAGE).map((v) => v.certificate);
+    const existing = await deps.store.getCertificates(page);
+    const writes: StoredCertificate[] = [];
+    for (const certificate of page) {
+      const hash = contentHash(certificate);
+      const before = existing.get(`${certificate.type}#${certificate.number}`);
+      if (before !== undefined && before.contentHash === hash) {
+        result.unchanged += 1;
+        continue;
+      }
+      if (before !== undefined && before.certificate.expiresOn === certificate.expiresOn) {
+        result.updated += 1;
+        writes.push({ ...before, certificate, contentHash: hash, version: before.version + 1, updatedAt: nowIso });
+        continue;
+      }
+      if (before === undefined) result.created += 1;
+      else result.renewed += 1;
+      writes.push({
+        certificate,
+        plan: planFor(deps, certificate, now),
+        contentHash: hash,
+        version: (before?.version ?? 0) + 1,
+        createdAt: before?.createdAt ?? nowIso,
+        updatedAt: nowIso,
+      });
+    }
+    await deps.store.putCertificates(writes);
+  }
+  return result;
+}
+
+export function planFor(deps: Pick<UploadDeps, 'reference' | 'settings'>, certificate: Certificate, now: DateTime) {
+  const type = deps.reference.catalogue.get(certificate.type);
+  if (type === undefined) throw new Error(`type ${certificate.type} vanished from the catalogue`);
+  return planReminders({
+    expiresOn: certificate.expiresOn,
+    renewalWindow: type.renewalWindow,
+    calendar: deps.reference.calendar,
+    policy: deps.settings.stagePolicy,
+    sendWindow: deps.settings.sendWindow,
+    now,
+  });
+}

@@ -38,7 +38,7 @@ const environmentSchema = z.object({
     .regex(/^【[^【】]{2,16}】$/, 'a signature is 2–16 characters in full-width brackets, e.g. 【兴国县行政审批局】')
     .default('【兴国县行政审批局】'),
   CERTALARM_RENEWAL_PLACE: z.string().min(2).max(40).default('兴国县政务服务中心'),
-  CERTALARM_SEND_WINDOW: sendWindowText.default(`${DEFAULT_SEND_WINDOW.start}-${DEFAULT_SEND_WINDOW.end}`),
+  CERTALARM_SEND_WINDOW: sendWindowText.default({ ...DEFAULT_SEND_WINDOW }),
   CERTALARM_SMS_RATE: z.coerce.number().positive().max(1000).default(10),
   CERTALARM_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
   CERTALARM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(5 * 1024 * 1024),

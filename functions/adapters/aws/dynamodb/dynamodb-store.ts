@@ -375,7 +375,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger {
     token: string,
     sent: { messageId: string; sentAt: string; to: string; body: string; segments: number },
   ): Promise<void> {
-    await this.finish(id, token, 'SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, body = :body, segments = :segments, #ttl = :ttl REMOVE leaseUntil', {
+    await this.finish(id, token, 'SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, #ttl = :ttl REMOVE leaseUntil', {
       ':sent': 'sent',
       ':messageId': sent.messageId,
       ':sentAt': sent.sentAt,
@@ -383,7 +383,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger {
       ':body': sent.body,
       ':segments': sent.segments,
       ':ttl': Math.floor(Date.parse(sent.sentAt) / 1000) + DELIVERY_RETENTION_SECONDS,
-    });
+    }, { '#body': 'body', '#segments': 'segments' });
   }
 
   async recordFailed(id: DeliveryId, token: string, reason: string): Promise<void> {
@@ -394,7 +394,13 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger {
     });
   }
 
-  private async finish(id: DeliveryId, token: string, update: string, values: Record<string, NativeAttributeValue>): Promise<void> {
+  private async finish(
+    id: DeliveryId,
+    token: string,
+    update: string,
+    values: Record<string, NativeAttributeValue>,
+    names: Record<string, string> = {},
+  ): Promise<void> {
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -402,7 +408,8 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger {
           Key: deliveryKey(id.key, id.expiresOn, id.stage),
           UpdateExpression: update,
           ConditionExpression: 'claimToken = :token',
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
+          // Many plain words (status, segments, body, ttl) are DynamoDB reserved words: always alias them.
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE, ...names },
           ExpressionAttributeValues: { ...values, ':token': token },
         }),
       );

@@ -1,0 +1,194 @@
+#!/usr/bin/env -S npx tsx
+import { Writable } from 'node:stream';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DateTime } from 'luxon';
+import { ZONE } from '../functions/core/model.js';
+import { createLogger } from '../functions/app/logger.js';
+import { loadReferenceData } from '../functions/app/reference-data.js';
+import { settingsFromEnvironment } from '../functions/app/settings.js';
+import { formatOutboxLine, startLocalService } from '../functions/adapters/local/local-service.js';
+import { ApiClient, ApiError } from '../functions/adapters/local/cli/api-client.js';
+import { importFile } from '../functions/adapters/local/cli/import-file.js';
+
+const DEFAULT_PORT = Number(process.env.PORT ?? 3000);
+const DEFAULT_URL = process.env.CERTALARM_URL ?? `http://127.0.0.1:${DEFAULT_PORT}`;
+
+function isoInstant(value: string): string {
+  const parsed = DateTime.fromISO(value, { setZone: true });
+  if (!parsed.isValid) throw new InvalidArgumentError(`"${value}" is not an ISO-8601 instant, e.g. 2026-12-01T10:00:00+08:00`);
+  return value;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a whole number`);
+  return n;
+}
+
+const urlOption = () => new Option('--url <url>', 'address of a running certalarm service').default(DEFAULT_URL);
+const jsonOption = () => new Option('--json', 'print machine-readable JSON instead of text');
+
+function print(json: boolean, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+}
+
+/** A human-readable line per log record, for a person watching `npm start`; `--log-json` keeps raw JSON. */
+function prettyLogStream(): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        try {
+          const { level, time, msg, service: _s, pid: _p, hostname: _h, ...rest } = JSON.parse(line) as Record<string, unknown>;
+          const at = DateTime.fromMillis(Number(time), { zone: ZONE }).toFormat('HH:mm:ss');
+          const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+          process.stderr.write(`${at} ${String(level).padEnd(5)} ${String(msg ?? '')}${extra}\n`);
+        } catch {
+          process.stderr.write(`${line}\n`);
+        }
+      }
+      done();
+    },
+  });
+}
+
+const program = new Command()
+  .name('certalarm')
+  .description('证照到期"闹钟"服务 — certificate-expiry reminders for 兴国县行政审批局')
+  .showHelpAfterError('(add --help for usage)');
+
+program
+  .command('serve')
+  .description('run the service locally: DynamoDB Local, the HTTP API, the scheduled scan and the SMS outbox')
+  .option('--port <port>', 'HTTP port on 127.0.0.1 (env PORT)', positiveInt, DEFAULT_PORT)
+  .option('--data-dir <dir>', 'where data, the outbox and DynamoDB files live (env CERTALARM_DATA_DIR)', process.env.CERTALARM_DATA_DIR ?? '.certalarm')
+  .option('--no-demo', 'start empty: do not load the demo certificates on first start')
+  .option('--now <iso>', 'start the service clock at this instant (env CERTALARM_NOW)', isoInstant, process.env.CERTALARM_NOW)
+  .option('--scan-every <minutes>', 'minutes between scheduled due scans; 0 turns them off (env CERTALARM_SCAN_EVERY_MINUTES)', positiveInt, Number(process.env.CERTALARM_SCAN_EVERY_MINUTES ?? 15))
+  .option('--log-json', 'write logs as JSON lines instead of readable text')
+  .action(async (opts: { port: number; dataDir: string; demo: boolean; now?: string; scanEvery: number; logJson?: boolean }) => {
+    const logger = createLogger(opts.logJson === true ? {} : { destination: prettyLogStream() });
+    const settings = settingsFromEnvironment(process.env);
+    const service = await startLocalService({
+      dataDir: opts.dataDir,
+      port: opts.port,
+      settings,
+      logger,
+      demo: opts.demo,
+      scanEveryMinutes: opts.scanEvery,
+      ...(opts.now !== undefined ? { startAt: DateTime.fromISO(opts.now, { setZone: true }).setZone(ZONE) } : {}),
+      printMessage: (entry) => process.stdout.write(`${formatOutboxLine(entry)}\n`),
+    });
+    process.stdout.write(
+      [
+        `certalarm listening on ${service.url}`,
+        `  service clock: ${service.clock.now().toISO()} (Asia/Shanghai)`,
+        `  DynamoDB Local: ${service.dynamoEndpoint} (data in ${opts.dataDir})`,
+        `  demo certificates loaded now: ${service.demoLoaded}`,
+        `  send window: ${settings.sendWindow.start}–${settings.sendWindow.end}; scan every ${opts.scanEvery} min`,
+        `  try: curl ${service.url}/v1/catalogue   ·   npx certalarm --help`,
+        '',
+      ].join('\n'),
+    );
+    const shutdown = async () => {
+      await service.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown());
+    process.once('SIGTERM', () => void shutdown());
+  });
+
+program
+  .command('import')
+  .description('upload certificates from a JSON or CSV file (same field names as the API) to a running service')
+  .argument('<file>', 'a .json file (an array of records) or a .csv file with a header row')
+  .addOption(urlOption())
+  .addOption(jsonOption())
+  .option('--batch-size <n>', 'records per request', positiveInt, 500)
+  .option('--token <token>', 'bearer token (env CERTALARM_TOKEN)', process.env.CERTALARM_TOKEN)
+  .action(async (file: string, opts: { url: string; json?: boolean; batchSize: number; token?: string }) => {
+    const api = new ApiClient(opts.url, opts.token);
+    const summary = await importFile({ file, api, batchSize: Math.max(1, opts.batchSize), progress: opts.json !== true && process.stderr.isTTY === true });
+    print(opts.json === true, summary, () => {
+      const lines = [
+        `${file}: ${summary.total} records — ${summary.accepted} accepted (${summary.created} new, ${summary.renewed} renewed, ${summary.updated} updated, ${summary.unchanged} unchanged), ${summary.rejected.length} rejected`,
+      ];
+      for (const r of summary.rejected.slice(0, 50)) lines.push(`  ${r.row !== undefined ? `row ${r.row}` : `record ${r.index}`}, ${r.field}: ${r.reason}`);
+      if (summary.rejected.length > 50) lines.push(`  … and ${summary.rejected.length - 50} more (use --json for all)`);
+      return lines.join('\n');
+    });
+    if (summary.rejected.length > 0) process.exitCode = 2;
+  });
+
+program
+  .command('plan')
+  .description("show a certificate's renewal deadline and reminder stages")
+  .argument('<type>', 'certificate type code or Chinese name')
+  .argument('<number>', 'certificate number')
+  .addOption(urlOption())
+  .addOption(jsonOption())
+  .action(async (type: string, number: string, opts: { url: string; json?: boolean }) => {
+    const plan = await new ApiClient(opts.url).get<{
+      renewalDeadline: string;
+      windowOpens: string | null;
+      calendarProvisional: boolean;
+      stages: Array<{ stage: string; sendAt: string; status: string; note?: string }>;
+    }>(`/v1/certificates/${encodeURIComponent(type)}/${encodeURIComponent(number)}/plan`);
+    print(opts.json === true, plan, () =>
+      [
+        `renewal deadline: ${plan.renewalDeadline}${plan.windowOpens ? ` (window opens ${plan.windowOpens})` : ''}${plan.calendarProvisional ? ' — provisional: the holiday calendar for that year is not loaded, Mon–Fri assumed' : ''}`,
+        ...plan.stages.map((s) => `  ${s.stage.padEnd(8)} ${s.sendAt}  ${s.status}${s.note ? ` (${s.note})` : ''}`),
+      ].join('\n'),
+    );
+  });
+
+program
+  .command('scan')
+  .description('run a due-reminder scan now on a running service')
+  .option('--now <iso>', 'scan as of this instant instead of the service clock', isoInstant)
+  .addOption(urlOption())
+  .addOption(jsonOption())
+  .action(async (opts: { url: string; json?: boolean; now?: string }) => {
+    const result = await new ApiClient(opts.url).post<Record<string, unknown>>('/v1/scans', opts.now === undefined ? {} : { now: opts.now });
+    print(opts.json === true, result, () =>
+      result.insideSendWindow === false
+        ? `${String(result.now)} is outside the send window: nothing sent`
+        : `sent ${String(result.sent)} · already sent ${String(result.alreadySent)} · retry later ${String(result.retryLater)} · failed ${String(result.failed)}`,
+    );
+  });
+
+program
+  .command('outbox')
+  .description('list the SMS the local service has "sent"')
+  .addOption(urlOption())
+  .addOption(jsonOption())
+  .option('--last <n>', 'only the last n messages', positiveInt)
+  .action(async (opts: { url: string; json?: boolean; last?: number }) => {
+    const all = await new ApiClient(opts.url).get<Array<{ to: string; body: string; sentAt: string; segments: number; type: string; number: string; stage: string; expiresOn: string; renewalDeadline: string; messageId: string }>>('/v1/outbox');
+    const entries = opts.last === undefined ? all : all.slice(-opts.last);
+    print(opts.json === true, entries, () => (entries.length === 0 ? 'the outbox is empty' : entries.map((e) => formatOutboxLine({ ...e, idempotencyKey: '' })).join('\n')));
+  });
+
+program
+  .command('catalogue')
+  .description('list the 42 certificate types with their renewal windows')
+  .addOption(jsonOption())
+  .action((opts: { json?: boolean }) => {
+    const types = loadReferenceData().catalogue.all();
+    print(opts.json === true, types, () =>
+      types
+        .map((t) => `${t.code.padEnd(40)} ${t.nameZh}  ${t.renewalWindow === null ? '—' : JSON.stringify(t.renewalWindow)}${t.confidence === 'low' ? '  [低可信度 low confidence]' : ''}`)
+        .join('\n'),
+    );
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof ApiError) {
+    process.stderr.write(`certalarm: ${error.message}\n`);
+  } else if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    process.stderr.write(`certalarm: ${(error as Error).message}\n`);
+  } else {
+    process.stderr.write(`certalarm: ${(error as Error).stack ?? String(error)}\n`);
+  }
+  process.exitCode = 1;
+});

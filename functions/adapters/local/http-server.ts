@@ -1,0 +1,78 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../../app/http/http.js';
+import { errorResponse, HttpError } from '../../app/http/http.js';
+
+/** Serves the transport-neutral HTTP app on node:http, bound to loopback only. */
+export async function startHttpServer(options: {
+  app: (req: HttpRequest) => Promise<HttpResponse>;
+  port: number;
+  host?: string;
+  maxBodyBytes: number;
+}): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const server = createServer((incoming, outgoing) => {
+    void (async () => {
+      let response: HttpResponse;
+      try {
+        const body = await readBody(incoming, options.maxBodyBytes);
+        const url = new URL(incoming.url ?? '/', 'http://localhost');
+        const headers: Record<string, string | undefined> = {};
+        for (const [name, value] of Object.entries(incoming.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+        response = await options.app({
+          method: incoming.method ?? 'GET',
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          headers,
+          ...(body !== undefined ? { body } : {}),
+        });
+      } catch (error) {
+        response = errorResponse(error);
+      }
+      outgoing.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
+      outgoing.end(response.body);
+    })();
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  return {
+    server,
+    url: `http://${host}:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** Reads the body, refusing with 413 as soon as it passes the limit rather than buffering it all. */
+function readBody(incoming: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(incoming.headers['content-length'] ?? '0');
+    if (declared > limit) {
+      incoming.resume();
+      reject(new HttpError(413, 'payload_too_large', `request body is ${declared} bytes; the limit is ${limit}. Split the batch, or use an import.`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    incoming.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > limit) {
+        refused = true;
+        reject(new HttpError(413, 'payload_too_large', `request body exceeds the limit of ${limit} bytes. Split the batch, or use an import.`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    incoming.on('end', () => {
+      if (!refused) resolve(size === 0 ? undefined : Buffer.concat(chunks).toString('utf8'));
+    });
+    incoming.on('error', reject);
+  });
+}

@@ -1,0 +1,349 @@
+import { describe, expect, it } from 'vitest';
+import {
+  makeCertificateSchema,
+  validateCertificates,
+  type CertificateLookups,
+} from '../../functions/core/certificate.js';
+import type { CertificateType, Township } from '../../functions/core/model.js';
+import { withResidentIdCheck, withUsccCheck, withWrongCheck } from '../support/holder-ids.js';
+
+function certificateType(code: string, nameZh: string): CertificateType {
+  return {
+    code,
+    nameZh,
+    nameEn: code,
+    category: 'agriculture',
+    holderKind: 'enterprise',
+    authority: 'agriculture',
+    validity: { years: 5 },
+    renewalWindow: { days: 30, semantics: 'atLeastBefore' },
+    renewalAction: 'apply for continuation',
+    legalBasis: [],
+    seasonal: false,
+    confidence: 'high',
+  };
+}
+
+const TYPES = [
+  certificateType('pesticide_business_license', '农药经营许可证'),
+  certificateType('food_business_license', '食品经营许可证'),
+];
+const TOWNSHIPS: Township[] = [
+  { code: '360732100', nameZh: '潋江镇', nameEn: 'Lianjiang Town', pinyin: 'Liànjiāng Zhèn', slug: 'lianjiang', aliases: [] },
+  { code: '360732102', nameZh: '古龙冈镇', nameEn: 'Gulonggang Town', pinyin: 'Gǔlónggāng Zhèn', slug: 'gulonggang', aliases: ['古龙岗镇'] },
+];
+
+/** A stand-in for the catalogue: codes and Chinese names for types; codes, names and aliases for townships. */
+const lookups: CertificateLookups = {
+  resolveType: (input) => TYPES.find((t) => t.code === input || t.nameZh === input),
+  resolveTownship: (input) => TOWNSHIPS.find((t) => t.code === input || t.nameZh === input || t.aliases.includes(input)),
+};
+
+const COMPANY_ID = withUsccCheck('91360732MA35A1B2C');
+
+function record(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'pesticide_business_license',
+    number: 'HX-PEST-0001',
+    holder: { name: '兴国县某农资有限公司', id: COMPANY_ID },
+    phone: '13900000001',
+    township: '360732100',
+    issuedOn: '2021-01-01',
+    expiresOn: '2026-12-20',
+    ...overrides,
+  };
+}
+
+/** The rejections of a single record, as `field → reason`. */
+function problemsOf(raw: unknown): Record<string, string> {
+  const { rejected } = validateCertificates([raw], lookups);
+  return Object.fromEntries(rejected.map((r) => [r.field, r.reason]));
+}
+
+describe('Function: validateCertificates', () => {
+  it('passes a good record through as a normalised certificate', () => {
+    // Act
+    const result = validateCertificates([record()], lookups);
+
+    // Assess
+    expect(result.rejected).toEqual([]);
+    expect(result.valid).toEqual([
+      {
+        index: 0,
+        certificate: {
+          type: 'pesticide_business_license',
+          number: 'HX-PEST-0001',
+          holder: { name: '兴国县某农资有限公司', id: COMPANY_ID },
+          phone: '+8613900000001',
+          township: '360732100',
+          issuedOn: '2021-01-01',
+          expiresOn: '2026-12-20',
+        },
+      },
+    ]);
+  });
+
+  it('resolves a Chinese type name to its code and a township alias to its code', () => {
+    // Act
+    const result = validateCertificates([record({ type: '食品经营许可证', township: '古龙岗镇' })], lookups);
+
+    // Assess
+    expect(result.valid[0]?.certificate).toMatchObject({ type: 'food_business_license', township: '360732102' });
+  });
+
+  it('normalises the phone to E.164, the holder id to upper case and trims text', () => {
+    // Prepare
+    const personId = withResidentIdCheck('36073219850615123');
+
+    // Act
+    const result = validateCertificates(
+      [record({ number: '  HX-PEST-0002 ', phone: '+86 139-0000-0002', holder: { name: ' 张三 ', id: personId.toLowerCase() } })],
+      lookups,
+    );
+
+    // Assess
+    expect(result.valid[0]?.certificate).toMatchObject({
+      number: 'HX-PEST-0002',
+      phone: '+8613900000002',
+      holder: { name: '张三', id: personId },
+    });
+  });
+
+  it.each([
+    ['absent', {}],
+    ['blank', { id: '  ' }],
+    ['null', { id: null }],
+  ])('leaves out a holder id that is %s', (_label, id) => {
+    // Act
+    const result = validateCertificates([record({ holder: { name: '张三', ...id } })], lookups);
+
+    // Assess
+    expect(result.rejected).toEqual([]);
+    expect(result.valid[0]?.certificate.holder).toStrictEqual({ name: '张三' });
+  });
+
+  it('accepts a phone number that a spreadsheet export turned into a JSON number', () => {
+    // Act
+    const result = validateCertificates([record({ phone: 13900000001 })], lookups);
+
+    // Assess
+    expect(result.valid[0]?.certificate.phone).toBe('+8613900000001');
+  });
+
+  it('rejects an unknown type and points to the catalogue', () => {
+    // Act
+    const problems = problemsOf(record({ type: 'x' }));
+
+    // Assess
+    expect(problems).toEqual({
+      type: '未知的证照类型 "x"；请使用 GET /v1/catalogue 中的 code / unknown certificate type "x"; use a code from GET /v1/catalogue',
+    });
+  });
+
+  it('rejects a date that does not exist', () => {
+    // Act
+    const problems = problemsOf(record({ expiresOn: '2026-02-30' }));
+
+    // Assess
+    expect(problems).toEqual({
+      expiresOn: '到期日期 "2026-02-30" 不是存在的日期，请核对 / expiry date "2026-02-30" is not a date that exists; check it',
+    });
+  });
+
+  it('rejects a date not written as YYYY-MM-DD and shows how to write it', () => {
+    // Act
+    const problems = problemsOf(record({ issuedOn: '2021/1/5' }));
+
+    // Assess
+    expect(problems).toEqual({
+      issuedOn:
+        '发证日期 "2021/1/5" 不是 YYYY-MM-DD 格式，请写成如 2021-01-05 / issue date "2021/1/5" is not in YYYY-MM-DD form; write it like 2021-01-05',
+    });
+  });
+
+  it('rejects an expiry before the issue date on the expiresOn field', () => {
+    // Act
+    const problems = problemsOf(record({ issuedOn: '2027-01-01' }));
+
+    // Assess
+    expect(problems).toEqual({
+      expiresOn:
+        '到期日期 2026-12-20 早于发证日期 2027-01-01，请核对这两个日期 / expiry date 2026-12-20 is before issue date 2027-01-01; check both dates',
+    });
+  });
+
+  it('accepts a certificate that expires on the day it is issued', () => {
+    // Act
+    const result = validateCertificates([record({ issuedOn: '2026-12-20' })], lookups);
+
+    // Assess
+    expect(result.rejected).toEqual([]);
+  });
+
+  it('rejects a phone that is not a mainland mobile', () => {
+    // Act
+    const problems = problemsOf(record({ phone: '0797-5321234' }));
+
+    // Assess
+    expect(problems.phone).toContain('固定电话');
+  });
+
+  it('rejects a holder id whose checksum fails, on the holder.id field', () => {
+    // Act
+    const problems = problemsOf(record({ holder: { name: '兴国县某农资有限公司', id: withWrongCheck(COMPANY_ID) } }));
+
+    // Assess
+    expect(problems).toEqual({
+      'holder.id': '统一社会信用代码校验位错误（应为 W） / unified social credit code check character is wrong (expected W)',
+    });
+  });
+
+  it('rejects an unknown township', () => {
+    // Act
+    const problems = problemsOf(record({ township: '火星乡' }));
+
+    // Assess
+    expect(problems.township).toContain('未知的乡镇 "火星乡"');
+  });
+
+  it('reports missing, blank and wrongly typed fields each on its own path', () => {
+    // Act
+    const problems = problemsOf({ type: '  ', number: 12, holder: { id: '' } });
+
+    // Assess
+    expect(problems).toEqual({
+      type: '证照类型不能为空白，请填写 / certificate type is blank; fill it in',
+      number: '证照编号应为文本，实际为 number / certificate number must be text, got number',
+      'holder.name': '缺少持证人名称，请填写 / holder name is missing; fill it in',
+      phone: '缺少手机号，请填写 / phone is missing; fill it in',
+      township: '缺少乡镇，请填写 / township is missing; fill it in',
+      issuedOn: '缺少发证日期，请按 YYYY-MM-DD 填写 / issue date is missing; give it as YYYY-MM-DD',
+      expiresOn: '缺少到期日期，请按 YYYY-MM-DD 填写 / expiry date is missing; give it as YYYY-MM-DD',
+    });
+  });
+
+  it('rejects a record that is not an object', () => {
+    // Act
+    const problems = problemsOf('pesticide_business_license,HX-PEST-0001');
+
+    // Assess
+    expect(problems).toEqual({ record: '记录应为对象，实际为 string / record must be an object, got string' });
+  });
+
+  it('rejects a certificate number over 64 characters and a holder name over 200', () => {
+    // Act
+    const problems = problemsOf(record({ number: 'N'.repeat(65), holder: { name: '兴'.repeat(201) } }));
+
+    // Assess
+    expect(problems).toEqual({
+      number: '证照编号过长（65 个字符，最多 64 个），请删减 / certificate number is too long (65 characters, at most 64); shorten it',
+      'holder.name': '持证人名称过长（201 个字符，最多 200 个），请删减 / holder name is too long (201 characters, at most 200); shorten it',
+    });
+  });
+
+  it('accepts a certificate number of exactly 64 characters, counting Chinese characters once each', () => {
+    // Act
+    const result = validateCertificates([record({ number: `赣${'0'.repeat(63)}` })], lookups);
+
+    // Assess
+    expect(result.rejected).toEqual([]);
+  });
+
+  it('rejects a certificate number containing a control character and says where it is', () => {
+    // Act
+    const problems = problemsOf(record({ number: 'HX-PEST\u00000001' }));
+
+    // Assess
+    expect(problems).toEqual({
+      number:
+        '证照编号第 8 个字符是不可打印的控制字符（U+0000），请删除 / certificate number has an unprintable character at position 8 (U+0000); remove it',
+    });
+  });
+
+  it('reports every problem of every bad record with its index, and passes the good ones', () => {
+    // Prepare
+    const records = [
+      record({ number: 'A-1' }),
+      record({ number: 'A-2', type: 'x', phone: '123', township: 'y', expiresOn: '2020-01-01' }),
+      record({ number: 'A-3' }),
+      null,
+    ];
+
+    // Act
+    const result = validateCertificates(records, lookups);
+
+    // Assess
+    expect(result.valid.map((v) => v.index)).toEqual([0, 2]);
+    expect(result.rejected.map((r) => [r.index, r.field])).toEqual([
+      [1, 'type'],
+      [1, 'phone'],
+      [1, 'township'],
+      [1, 'expiresOn'],
+      [3, 'record'],
+    ]);
+  });
+
+  it('rejects the later of two records with the same type and number, naming the first', () => {
+    // Prepare: the type is given once by code and once by name; both mean the same certificate.
+    const records = [record(), record({ number: 'OTHER' }), record({ type: '农药经营许可证', phone: '13900000002' })];
+
+    // Act
+    const result = validateCertificates(records, lookups);
+
+    // Assess
+    expect(result.valid.map((v) => v.index)).toEqual([0, 1]);
+    expect(result.rejected).toEqual([
+      {
+        index: 2,
+        field: 'number',
+        reason:
+          '与第 0 条记录（从 0 起计）的证照类型和编号相同，同一批次中每张证照只能出现一次 / same certificate type and number as record 0 (0-based); each certificate may appear only once per batch',
+      },
+    ]);
+  });
+
+  it('also reports a duplicate on a record that has other problems', () => {
+    // Act
+    const result = validateCertificates([record(), record({ phone: 'abc' })], lookups);
+
+    // Assess
+    expect(result.rejected.map((r) => [r.index, r.field])).toEqual([
+      [1, 'phone'],
+      [1, 'number'],
+    ]);
+  });
+
+  it('treats the same number under two different types as two certificates', () => {
+    // Act
+    const result = validateCertificates([record(), record({ type: 'food_business_license' })], lookups);
+
+    // Assess
+    expect(result.rejected).toEqual([]);
+    expect(result.valid).toHaveLength(2);
+  });
+});
+
+describe('Function: makeCertificateSchema', () => {
+  it('parses one record into a Certificate', () => {
+    // Prepare
+    const schema = makeCertificateSchema(lookups);
+
+    // Act
+    const parsed = schema.safeParse(record({ township: '潋江镇' }));
+
+    // Assess
+    expect(parsed.success).toBe(true);
+    expect(parsed.data?.township).toBe('360732100');
+  });
+
+  it('reports the issue path of a nested field', () => {
+    // Prepare
+    const schema = makeCertificateSchema(lookups);
+
+    // Act
+    const parsed = schema.safeParse(record({ holder: { name: '' } }));
+
+    // Assess
+    expect(parsed.error?.issues.map((i) => i.path)).toEqual([['holder', 'name']]);
+  });
+});

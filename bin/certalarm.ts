@@ -10,6 +10,9 @@ import { formatOutboxLine, startLocalService } from '../functions/adapters/local
 import { ApiClient, ApiError } from '../functions/adapters/local/cli/api-client.js';
 import { importFile } from '../functions/adapters/local/cli/import-file.js';
 
+// The pinned AWS SDK release supports Node 20; its notice about future releases only confuses CLI users.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const DEFAULT_PORT = Number(process.env.PORT ?? 3000);
 const DEFAULT_URL = process.env.CERTALARM_URL ?? `http://127.0.0.1:${DEFAULT_PORT}`;
 

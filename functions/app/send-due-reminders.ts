@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import { PermanentSendError, RetryableSendError } from '../core/errors.js';
 import type { Plan, PlannedStage } from '../core/model.js';
-import { deadlinePassed, isInsideSendWindow } from '../core/planning.js';
+import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
 import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, SmsSender, StoredCertificate } from '../core/ports.js';
 import { maskPhone } from '../core/phone.js';
 import { renderReminder } from '../core/sms.js';
@@ -42,11 +42,13 @@ export interface ScanResult {
   retryLater: number;
   /** Permanent failures (invalid or opted-out number): recorded, not retried. */
   failed: number;
+  /** Certificates whose processing hit an unexpected error (store unavailable…): left due for the next scan. */
+  errors: number;
   /** True when the scan stopped at its time budget with due reminders left. */
   incomplete: boolean;
 }
 
-type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue';
+type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors';
 
 /**
  * Send every reminder whose time has come and that has not been sent, as of `now`.
@@ -62,6 +64,7 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
     inFlightElsewhere: 0,
     retryLater: 0,
     failed: 0,
+    errors: 0,
     incomplete: false,
   };
   if (!result.insideSendWindow) {
@@ -85,7 +88,14 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
       }
       const key = await nextKey();
       if (key === undefined) return;
-      const outcome = await remindOne(deps, key, now, wall, result);
+      let outcome: Outcome;
+      try {
+        outcome = await remindOne(deps, key, now, wall, result);
+      } catch (error) {
+        // One certificate's failure must not stop the others; whatever it claimed is retried after its lease.
+        deps.logger.error({ type: key.type, number: key.number, err: (error as Error).message }, 'reminder failed unexpectedly');
+        outcome = 'errors';
+      }
       if (outcome !== 'notDue') result[outcome] += 1;
     }
   };
@@ -117,21 +127,23 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
     }
     return 'inFlightElsewhere';
   }
-  const type = deps.reference.catalogue.get(stored.certificate.type);
-  const rendered = renderReminder({
-    signature: deps.settings.signature,
-    typeNameZh: type?.nameZh ?? stored.certificate.type,
-    number: stored.certificate.number,
-    stage: target.stage,
-    expiresOn: stored.certificate.expiresOn,
-    renewalDeadline: stored.plan.renewalDeadline,
-    windowOpens: stored.plan.windowOpens,
-    deadlinePassed: deadlinePassed(stored.plan, now),
-    renewalPlace: deps.settings.renewalPlace,
-  });
   const log = { type: key.type, number: key.number, stage: target.stage, to: maskPhone(stored.certificate.phone) };
   let messageId: string;
+  let rendered: { body: string; segments: number };
   try {
+    const type = deps.reference.catalogue.get(stored.certificate.type);
+    rendered = renderReminder({
+      signature: deps.settings.signature,
+      typeNameZh: type?.nameZh ?? stored.certificate.type,
+      number: stored.certificate.number,
+      stage: target.stage,
+      expiresOn: stored.certificate.expiresOn,
+      renewalDeadline: stored.plan.renewalDeadline,
+      windowOpens: stored.plan.windowOpens,
+      deadlinePassed: deadlinePassed(stored.plan, now),
+      renewalPlace: deps.settings.renewalPlace,
+      sendOn: todayIn(now),
+    });
     const receipt = await deps.sms.send({
       to: stored.certificate.phone,
       body: rendered.body,

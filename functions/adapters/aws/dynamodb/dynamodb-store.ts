@@ -161,7 +161,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger {
 
   constructor(
     client: DynamoDBClient,
-    private readonly tableName: string,
+    readonly tableName: string,
   ) {
     this.doc = documentClient(client);
   }

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { loadReferenceData } from '../../functions/app/reference-data.js';
+import { uploadCertificates } from '../../functions/app/upload-certificates.js';
+import type { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
+import { at, freshStore, record, testSettings } from '../support/fixtures.js';
+
+const NOW = at('2026-08-01T10:00:00+08:00');
+
+function upload(store: DynamoDbStore, records: unknown[], now = NOW) {
+  return uploadCertificates({ store, reference: loadReferenceData(), settings: testSettings() }, records, now);
+}
+
+describe('Use case: uploadCertificates', () => {
+  it('stores the good records of a batch and reports every bad one with its index, field and reason', async () => {
+    // Prepare
+    const store = await freshStore('upload-mixed');
+    const records = [
+      record(1),
+      record(2, { type: 'no_such_type' }),
+      record(3, { expiresOn: '2026-02-30' }),
+      record(4, { issuedOn: '2027-01-01', expiresOn: '2026-12-20' }),
+      record(5, { phone: '07976666666' }),
+      record(6, { holder: { name: '某公司', id: '91360732MA35A1B2C0' } }),
+      record(7, { township: '莲塘镇' }),
+      record(8, { township: '古龙岗镇' }),
+    ];
+
+    // Act
+    const result = await upload(store, records);
+
+    // Assess
+    expect(result.accepted).toBe(2);
+    expect(result.rejected.map((r) => [r.index, r.field])).toEqual([
+      [1, 'type'],
+      [2, 'expiresOn'],
+      [3, 'expiresOn'],
+      [4, 'phone'],
+      [5, 'holder.id'],
+      [6, 'township'],
+    ]);
+    for (const rejection of result.rejected) expect(rejection.reason.length).toBeGreaterThan(10);
+    const stored = await store.getCertificates([
+      { type: 'pesticide_business_license', number: 'TEST-000001' },
+      { type: 'pesticide_business_license', number: 'TEST-000008' },
+      { type: 'pesticide_business_license', number: 'TEST-000002' },
+    ]);
+    expect([...stored.keys()].sort()).toEqual(['pesticide_business_license#TEST-000001', 'pesticide_business_license#TEST-000008']);
+    expect(stored.get('pesticide_business_license#TEST-000008')?.certificate.township).toBe('360732102');
+  });
+
+  it('normalises the phone to E.164 and stores the plan', async () => {
+    // Prepare
+    const store = await freshStore('upload-plan');
+
+    // Act
+    await upload(store, [record(10, { phone: '139 0000 0010' })]);
+
+    // Assess
+    const stored = await store.getCertificate({ type: 'pesticide_business_license', number: 'TEST-000010' });
+    expect(stored?.certificate.phone).toBe('+8613900000010');
+    expect(stored?.plan.renewalDeadline).toBe('2026-09-21');
+    expect(stored?.plan.stages.map((s) => [s.stage, s.date, s.status])).toEqual([
+      ['first', '2026-08-21', 'pending'],
+      ['final', '2026-09-14', 'pending'],
+      ['expired', '2026-12-21', 'pending'],
+    ]);
+  });
+
+  it('changes nothing when the same batch is uploaded again, and says so', async () => {
+    // Prepare
+    const store = await freshStore('upload-idempotent');
+    const records = [record(20), record(21)];
+    const first = await upload(store, records);
+    const before = await store.getCertificate({ type: 'pesticide_business_license', number: 'TEST-000020' });
+
+    // Act
+    const again = await upload(store, records, NOW.plus({ days: 1 }));
+
+    // Assess
+    expect(first).toMatchObject({ accepted: 2, created: 2 });
+    expect(again).toMatchObject({ accepted: 2, created: 0, updated: 0, renewed: 0, unchanged: 2 });
+    const after = await store.getCertificate({ type: 'pesticide_business_license', number: 'TEST-000020' });
+    expect(after).toEqual(before);
+  });
+
+  it('keeps the plan when only contact details change', async () => {
+    // Prepare
+    const store = await freshStore('upload-update');
+    await upload(store, [record(30)]);
+
+    // Act
+    const result = await upload(store, [record(30, { phone: '13900009999' })], NOW.plus({ days: 1 }));
+
+    // Assess
+    expect(result).toMatchObject({ updated: 1 });
+    const stored = await store.getCertificate({ type: 'pesticide_business_license', number: 'TEST-000030' });
+    expect(stored?.certificate.phone).toBe('+8613900009999');
+    expect(stored?.plan.renewalDeadline).toBe('2026-09-21');
+    expect(stored?.version).toBe(2);
+  });
+
+  it('re-plans a certificate whose expiry moves later (a renewal)', async () => {
+    // Prepare
+    const store = await freshStore('upload-renewal');
+    await upload(store, [record(40)]);
+
+    // Act
+    const result = await upload(store, [record(40, { issuedOn: '2026-09-01', expiresOn: '2031-08-31' })], NOW.plus({ days: 31 }));
+
+    // Assess
+    expect(result).toMatchObject({ renewed: 1 });
+    const stored = await store.getCertificate({ type: 'pesticide_business_license', number: 'TEST-000040' });
+    expect(stored?.certificate.expiresOn).toBe('2031-08-31');
+    expect(stored?.plan.stages.every((s) => s.status === 'pending' && s.date > '2031-01-01')).toBe(true);
+  });
+
+  it('rejects the second occurrence of the same certificate in one batch', async () => {
+    // Prepare
+    const store = await freshStore('upload-duplicate');
+
+    // Act
+    const result = await upload(store, [record(50), record(50, { phone: '13900001111' })]);
+
+    // Assess
+    expect(result.accepted).toBe(1);
+    expect(result.rejected).toEqual([expect.objectContaining({ index: 1, field: 'number' })]);
+  });
+});

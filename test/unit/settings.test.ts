@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { settingsFromEnvironment, SettingsError } from '../../functions/app/settings.js';
+
+describe('Function: settingsFromEnvironment', () => {
+  it('uses the bureau defaults when nothing is set', () => {
+    // Act
+    const settings = settingsFromEnvironment({});
+
+    // Assess
+    expect(settings).toMatchObject({
+      signature: '【兴国县行政审批局】',
+      sendWindow: { start: '09:00', end: '20:00' },
+      stagePolicy: { firstDaysBeforeDeadline: 30, finalDaysBeforeDeadline: 7, expiredDaysAfterExpiry: 1 },
+    });
+  });
+
+  it('reads the send window, signature and SMS rate from the environment', () => {
+    // Act
+    const settings = settingsFromEnvironment({
+      CERTALARM_SEND_WINDOW: '08:30-19:00',
+      CERTALARM_SIGNATURE: '【兴国县政务服务中心】',
+      CERTALARM_SMS_RATE: '5',
+    });
+
+    // Assess
+    expect(settings.sendWindow).toEqual({ start: '08:30', end: '19:00' });
+    expect(settings.signature).toBe('【兴国县政务服务中心】');
+    expect(settings.smsRate).toBe(5);
+  });
+
+  it('names the variable and the fix when a value is wrong', () => {
+    // Act
+    const attempt = () => settingsFromEnvironment({ CERTALARM_SEND_WINDOW: '20:00-09:00', CERTALARM_SIGNATURE: '兴国' });
+
+    // Assess
+    expect(attempt).toThrow(SettingsError);
+    expect(attempt).toThrow(/CERTALARM_SEND_WINDOW: the window must end after it starts/);
+    expect(attempt).toThrow(/CERTALARM_SIGNATURE: a signature is 2–16 characters in full-width brackets/);
+  });
+});

@@ -48,15 +48,25 @@ export function contentHash(certificate: Certificate): string {
  */
 export async function uploadCertificates(deps: UploadDeps, records: unknown[], now: DateTime): Promise<UploadResult> {
   const { valid, rejected } = validateCertificates(records, lookupsFrom(deps.reference));
-  const result: UploadResult = { accepted: valid.length, created: 0, updated: 0, renewed: 0, unchanged: 0, rejected };
+  const result: UploadResult = { accepted: 0, created: 0, updated: 0, renewed: 0, unchanged: 0, rejected };
   const nowIso = now.toISO() ?? '';
   for (let i = 0; i < valid.length; i += PAGE) {
-    const page = valid.slice(i, i + PAGE).map((v) => v.certificate);
-    const existing = await deps.store.getCertificates(page);
+    const page = valid.slice(i, i + PAGE);
+    const existing = await deps.store.getCertificates(page.map((v) => v.certificate));
     const writes: StoredCertificate[] = [];
-    for (const certificate of page) {
+    for (const { index, certificate } of page) {
       const hash = contentHash(certificate);
       const before = existing.get(`${certificate.type}#${certificate.number}`);
+      if (before !== undefined && certificate.expiresOn < before.certificate.expiresOn) {
+        // An older export replayed after a renewal would otherwise bring back reminders for an expiry that no longer applies.
+        rejected.push({
+          index,
+          field: 'expiresOn',
+          reason: `已登记的证照有效期至 ${before.certificate.expiresOn}，晚于本行的 ${certificate.expiresOn}；较旧的记录不能覆盖已续期的证照 / the stored certificate already runs to ${before.certificate.expiresOn}; an older record cannot replace a renewed one`,
+        });
+        continue;
+      }
+      result.accepted += 1;
       if (before !== undefined && before.contentHash === hash) {
         result.unchanged += 1;
         continue;
@@ -79,6 +89,7 @@ export async function uploadCertificates(deps: UploadDeps, records: unknown[], n
     }
     await deps.store.putCertificates(writes);
   }
+  rejected.sort((a, b) => a.index - b.index);
   return result;
 }
 

@@ -126,3 +126,20 @@ describe('Use case: uploadCertificates', () => {
     expect(result.rejected).toEqual([expect.objectContaining({ index: 1, field: 'number' })]);
   });
 });
+
+describe('Use case: uploadCertificates (stale records)', () => {
+  it('refuses a record whose expiry is earlier than the stored, renewed certificate', async () => {
+    // Prepare
+    const store = await freshStore('upload-stale');
+    await upload(store, [record(60, { issuedOn: '2026-09-01', expiresOn: '2031-08-31' })]);
+
+    // Act
+    const result = await upload(store, [record(60)], NOW.plus({ days: 1 }));
+
+    // Assess
+    expect(result.accepted).toBe(0);
+    expect(result.rejected).toEqual([expect.objectContaining({ index: 0, field: 'expiresOn' })]);
+    const stored = await store.getCertificate({ type: 'pesticide_business_license', number: 'TEST-000060' });
+    expect(stored?.certificate.expiresOn).toBe('2031-08-31');
+  });
+});

@@ -1,0 +1,24 @@
+import type { Context } from 'aws-lambda';
+import { DateTime } from 'luxon';
+import { ZONE } from '../core/model.js';
+import { emitMetrics } from '../adapters/aws/emf-metrics.js';
+import { dueScanPayloadSchema } from '../app/schedule-payloads.js';
+import { runScheduledScan, type ScheduledScanResult } from '../app/scheduled-scan.js';
+import { lambdaDeps } from './runtime.js';
+
+/** Leave this much of the invocation for recording the last sends and returning. */
+const SAFETY_MARGIN_MS = 30_000;
+
+/** EventBridge Scheduler → one due scan, bounded by the invocation's remaining time. */
+export async function handler(event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<ScheduledScanResult> {
+  const payload = dueScanPayloadSchema.parse(event);
+  const now = payload.now === undefined ? DateTime.now().setZone(ZONE) : DateTime.fromISO(payload.now, { setZone: true }).setZone(ZONE);
+  const result = await runScheduledScan(lambdaDeps(), now, { stopAtMs: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS });
+  emitMetrics({
+    RemindersSent: result.sent,
+    RemindersFailed: result.failed,
+    RemindersRetryLater: result.retryLater,
+    UnsentAtWindowClose: result.unsentAtWindowClose,
+  });
+  return result;
+}

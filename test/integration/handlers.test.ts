@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
+import { handler as dueScan } from '../../functions/handlers/due-scan.js';
+import { handler as httpApi } from '../../functions/handlers/http-api.js';
+import { resetLambdaDeps } from '../../functions/handlers/runtime.js';
+import { dynamoTestClient, uniqueTableName } from '../support/dynamo.js';
+import { record } from '../support/fixtures.js';
+
+const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as T;
+
+function httpEvent(method: string, path: string, body?: unknown, query = ''): APIGatewayProxyEventV2 {
+  const base = fixture<APIGatewayProxyEventV2>('http-api-post-certificates.json');
+  return {
+    ...base,
+    rawPath: path,
+    rawQueryString: query,
+    requestContext: { ...base.requestContext, http: { ...base.requestContext.http, method, path } },
+    ...(body === undefined ? { body: undefined } : { body: Buffer.from(JSON.stringify(body)).toString('base64'), isBase64Encoded: true }),
+  } as APIGatewayProxyEventV2;
+}
+
+const lambdaContext = { getRemainingTimeInMillis: () => 300_000 };
+const sns = mockClient(SNSClient);
+const saved = { ...process.env };
+
+describe('Lambda handlers against DynamoDB Local', () => {
+  beforeAll(async () => {
+    // Uploads take "now" from the Lambda's clock: freeze only Date, so SDK timers still run.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-08-01T02:00:00Z'));
+    const table = uniqueTableName('handlers');
+    await ensureTable(dynamoTestClient(), table);
+    Object.assign(process.env, {
+      TABLE_NAME: table,
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+      AWS_REGION: 'ap-southeast-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      CERTALARM_SMS_SENDER_ID: 'XGXSP',
+      CERTALARM_SMS_MAX_PRICE: '0.05',
+      CERTALARM_SMS_RATE: '1000',
+      LOG_LEVEL: 'silent',
+    });
+    resetLambdaDeps();
+  });
+
+  afterAll(() => {
+    vi.useRealTimers();
+    process.env = saved;
+    resetLambdaDeps();
+  });
+
+  beforeEach(() => {
+    sns.reset();
+    sns.on(PublishCommand).resolves({ MessageId: 'sns-message-1' });
+  });
+
+  describe('Handler: http-api', () => {
+    it('stores a certificate posted through API Gateway and serves its plan', async () => {
+      // Prepare
+      const post = httpEvent('POST', '/v1/certificates', [record(1), record(2, { phone: '010-12345678' })]);
+
+      // Act
+      const created = await httpApi(post);
+      const plan = await httpApi(httpEvent('GET', '/v1/certificates/pesticide_business_license/TEST-000001/plan'));
+
+      // Assess
+      expect(created.statusCode).toBe(200);
+      expect(JSON.parse(created.body ?? '')).toMatchObject({ accepted: 1, rejected: [{ index: 1, field: 'phone' }] });
+      expect(plan.statusCode).toBe(200);
+      expect(JSON.parse(plan.body ?? '')).toMatchObject({ renewalDeadline: '2026-09-21', windowOpens: null });
+    });
+
+    it('answers an unknown certificate with a JSON 404', async () => {
+      // Act
+      const response = await httpApi(httpEvent('GET', '/v1/certificates/pesticide_business_license/NOPE'));
+
+      // Assess
+      expect(response.statusCode).toBe(404);
+      expect(JSON.parse(response.body ?? '')).toMatchObject({ error: { code: 'not_found' } });
+    });
+  });
+
+  describe('Handler: due-scan', () => {
+    it('parses the Scheduler payload, sends due reminders through SNS and reports the run', async () => {
+      // Prepare
+      await httpApi(httpEvent('POST', '/v1/certificates', [record(3)]));
+      const payload = { ...fixture<object>('scheduler-due-scan.json'), now: '2026-08-21T09:00:00+08:00' };
+
+      // Act
+      const result = await dueScan(payload, lambdaContext);
+
+      // Assess
+      expect(result.sent).toBeGreaterThanOrEqual(1);
+      expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+        PhoneNumber: '+8613900000003',
+        Message: expect.stringContaining('【兴国县行政审批局】') as unknown as string,
+        MessageAttributes: {
+          'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
+          'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: 'XGXSP' },
+          'AWS.SNS.SMS.MaxPrice': { DataType: 'Number', StringValue: '0.05' },
+        },
+      });
+    });
+
+    it('counts reminders left unsent by the last run of the send window', async () => {
+      // Prepare: SNS throttles everything, so the due reminders stay due.
+      sns.on(PublishCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+      await httpApi(httpEvent('POST', '/v1/certificates', [record(4, { expiresOn: '2026-12-27' })]));
+
+      // Act
+      const result = await dueScan({ kind: 'dueScan', now: '2026-08-28T19:45:00+08:00' }, lambdaContext);
+
+      // Assess
+      expect(result.retryLater).toBeGreaterThanOrEqual(1);
+      expect(result.unsentAtWindowClose).toBeGreaterThanOrEqual(1);
+    });
+
+    it('rejects a payload that is not a due-scan request', async () => {
+      // Act
+      const attempt = dueScan({ kind: 'somethingElse' }, lambdaContext);
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/kind/);
+    });
+  });
+});

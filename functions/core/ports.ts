@@ -114,3 +114,24 @@ export interface DeliveryLedger {
   release(id: DeliveryId, token: string): Promise<void>;
   get(id: DeliveryId): Promise<DeliveryRecord | undefined>;
 }
+
+/** One future invocation of a target with a JSON payload. */
+export interface ScheduleOnceRequest {
+  /** Deterministic, `[0-9a-zA-Z-_.]{1,64}`: the same name means the same schedule (see `scheduleName`). */
+  name: string;
+  at: DateTime;
+  /** Serialised as JSON; the target parses it on arrival. */
+  payload: unknown;
+  targetArn: string;
+  /** The role the scheduler assumes to invoke the target. */
+  roleArn: string;
+  group: string;
+}
+
+/** One-off schedules: EventBridge Scheduler on AWS, an in-process timer locally. */
+export interface ScheduleGateway {
+  /** Idempotent: a schedule that already exists under this name is left as it is. */
+  scheduleOnce(request: ScheduleOnceRequest): Promise<void>;
+  /** Idempotent: cancelling a schedule that ran or never existed is not an error. */
+  cancel(name: string, group: string): Promise<void>;
+}

@@ -1,0 +1,86 @@
+import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/**
+ * How every Lambda handler is bundled. The stack (NodejsFunction) and the bundle benchmark
+ * (bench/bundles.ts, esbuild's API) both read these options, so the benchmark measures what ships.
+ */
+
+/** Repository root, for resolving handler entries independent of the working directory. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/** The Lambda entry points, each exporting `handler`. */
+export const HANDLER_ENTRIES = {
+  httpApi: fileURLToPath(new URL('../functions/handlers/http-api.ts', import.meta.url)),
+  dueScan: fileURLToPath(new URL('../functions/handlers/due-scan.ts', import.meta.url)),
+} as const;
+
+export type HandlerName = keyof typeof HANDLER_ENTRIES;
+
+/**
+ * ESM output needs a `require` for the CommonJS dependencies esbuild inlines (parts of the AWS SDK
+ * and smithy still call `require` at run time); createRequire provides one.
+ */
+export const ESM_REQUIRE_BANNER = 'import { createRequire } from "module"; const require = createRequire(import.meta.url);';
+
+export const BUNDLE = {
+  format: 'esm',
+  minify: true,
+  sourceMap: true,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  /**
+   * Nothing is external: the AWS SDK is bundled rather than taken from the runtime, so the code runs
+   * with the SDK version it was tested with, and tree-shaking keeps the bundle to what is used.
+   */
+  externalModules: [] as string[],
+} as const;
+
+/** Lambda resolves `NODE_OPTIONS` before the handler loads: stack traces map back to the TypeScript. */
+export const NODE_OPTIONS = '--enable-source-maps';
+
+/**
+ * The reference data (catalogue, townships, holidays) is read from files at run time; it is copied next to
+ * the bundle and the function is told where (`CERTALARM_REFERENCE_DIR`). /var/task is Lambda's task root.
+ */
+export const REFERENCE_DATA_DIR_IN_BUNDLE = 'data';
+export const REFERENCE_DATA_DIR_ON_LAMBDA = `/var/task/${REFERENCE_DATA_DIR_IN_BUNDLE}`;
+
+/** The options for `NodejsFunction`; esbuild always runs locally, never in Docker. */
+export function lambdaBundlingOptions(): BundlingOptions {
+  return {
+    format: OutputFormat.ESM,
+    minify: BUNDLE.minify,
+    sourceMap: BUNDLE.sourceMap,
+    target: BUNDLE.target,
+    mainFields: [...BUNDLE.mainFields],
+    banner: BUNDLE.banner,
+    externalModules: [...BUNDLE.externalModules],
+    forceDockerBundling: false,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir, outputDir) => [`cp -R "${inputDir}/data" "${outputDir}/${REFERENCE_DATA_DIR_IN_BUNDLE}"`],
+    },
+  };
+}
+
+/** The same build through esbuild's API, as NodejsFunction runs it (bundle, platform node, `.mjs` output). */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: BUNDLE.format,
+    minify: BUNDLE.minify,
+    sourcemap: BUNDLE.sourceMap,
+    target: BUNDLE.target,
+    mainFields: [...BUNDLE.mainFields],
+    banner: { js: BUNDLE.banner },
+    external: [...BUNDLE.externalModules],
+    logLevel: 'warning',
+  };
+}

@@ -1,0 +1,64 @@
+import { Annotations, CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { HandlerName } from './bundling.js';
+import { type DeploymentConfig, usesPlaceholderEmail } from './config.js';
+import { CertalarmAlarms } from './constructs/alarms.js';
+import { CertalarmApi } from './constructs/api.js';
+import { CertalarmFunctions } from './constructs/functions.js';
+import { Messaging } from './constructs/messaging.js';
+import { CertalarmSchedules } from './constructs/schedules.js';
+import { CertalarmTable } from './constructs/table.js';
+
+export interface CertalarmStackProps extends StackProps {
+  config: DeploymentConfig;
+  /** Handler entry files; defaults to functions/handlers/*.ts. */
+  entries?: Partial<Record<HandlerName, string>>;
+}
+
+/** certalarm on AWS: table, functions, HTTP API, scheduled scan, SMS permission, alarms. */
+export class CertalarmStack extends Stack {
+  readonly table: CertalarmTable;
+  readonly functions: CertalarmFunctions;
+  readonly api: CertalarmApi;
+  readonly schedules: CertalarmSchedules;
+  readonly messaging: Messaging;
+  readonly alarms: CertalarmAlarms;
+
+  constructor(scope: Construct, id: string, props: CertalarmStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    Tags.of(this).add('project', 'certalarm');
+    Tags.of(this).add('stage', config.stage);
+
+    if (usesPlaceholderEmail(config)) {
+      Annotations.of(this).addWarningV2(
+        'certalarm:placeholder-alarm-email',
+        `alarmEmail "${config.alarmEmail}" is a placeholder: set a real address in config/${config.stage}.json before deploying`,
+      );
+    }
+
+    this.table = new CertalarmTable(this, 'Data', { production: config.production });
+    this.messaging = new Messaging(this, 'Messaging', { alarmEmail: config.alarmEmail, production: config.production });
+    this.functions = new CertalarmFunctions(this, 'Functions', {
+      config,
+      table: this.table,
+      ...(props.entries !== undefined ? { entries: props.entries } : {}),
+    });
+    this.messaging.grantSmsPublish(this.functions.dueScanRole);
+    this.api = new CertalarmApi(this, 'Api', { config, handler: this.functions.httpApi });
+    this.schedules = new CertalarmSchedules(this, 'Schedules', {
+      dueScan: this.functions.dueScan,
+      production: config.production,
+      groupName: config.production ? 'certalarm' : `certalarm-${config.stage}`,
+    });
+    this.alarms = new CertalarmAlarms(this, 'Alarms', {
+      config,
+      topic: this.messaging.alarmTopic,
+      functions: { HttpApi: this.functions.httpApi, DueScan: this.functions.dueScan },
+      deadLetterQueue: this.schedules.deadLetterQueue,
+    });
+
+    new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.messaging.alarmTopic.topicArn });
+  }
+}

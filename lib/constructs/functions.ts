@@ -1,0 +1,142 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { HANDLER_ENTRIES, type HandlerName, lambdaBundlingOptions, PROJECT_ROOT } from '../bundling.js';
+import type { DeploymentConfig } from '../config.js';
+import { runtimeEnvironment } from '../runtime-environment.js';
+import type { CertalarmTable } from './table.js';
+
+export interface CertalarmFunctionsProps {
+  config: DeploymentConfig;
+  table: CertalarmTable;
+  /** Handler entry files; defaults to functions/handlers/*.ts. */
+  entries?: Partial<Record<HandlerName, string>>;
+}
+
+/**
+ * The two Lambda functions: the HTTP API and the recurring due scan. Each has its own role
+ * (no AWS-managed policies) and its own log group with the stage's retention.
+ */
+export class CertalarmFunctions extends Construct {
+  readonly httpApi: NodejsFunction;
+  readonly dueScan: NodejsFunction;
+  readonly httpApiRole: iam.Role;
+  readonly dueScanRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: CertalarmFunctionsProps) {
+    super(scope, id);
+    const { config, table } = props;
+    const entries = { ...HANDLER_ENTRIES, ...props.entries };
+    const environment = runtimeEnvironment(config, table.table.tableName);
+
+    const http = this.lambda('HttpApi', {
+      entry: entries.httpApi,
+      description: 'certalarm HTTP API (API Gateway HTTP API, payload v2)',
+      // API Gateway gives up on an integration after 30 s; a request that needs longer is a bug.
+      timeout: Duration.seconds(29),
+      memorySize: 512,
+      environment,
+      config,
+    });
+    this.httpApi = http.fn;
+    this.httpApiRole = http.role;
+
+    const scan = this.lambda('DueScan', {
+      entry: entries.dueScan,
+      description: 'certalarm due scan: sends the reminders that are due (EventBridge Scheduler, every 15 min)',
+      // A run sends at most (rate × timeout) messages; the next run, 15 minutes later, picks up the rest.
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      // One scan at a time: overlapping runs would only contend for the same claims (the core is safe anyway).
+      reservedConcurrentExecutions: 1,
+      environment,
+      config,
+    });
+    this.dueScan = scan.fn;
+    this.dueScanRole = scan.role;
+    // Scheduler invokes asynchronously. A failed run is retried once; an event older than 10 minutes is
+    // dropped, because the next scheduled run (15 minutes on) does the same work with a fresher clock.
+    this.dueScan.configureAsyncInvoke({ retryAttempts: 1, maxEventAge: Duration.minutes(10) });
+
+    // The HTTP API reads and writes certificates and deliveries (imports use the batch calls), lists by
+    // township or type (indexes), and lets an operator browse everything (a paged Scan of the table only).
+    table.grantItemAccess(
+      this.httpApiRole,
+      [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:Query',
+        'dynamodb:Scan',
+      ],
+      ['due', 'byTownship', 'byType'],
+    );
+    // The scan finds due certificates on the `due` index, re-reads each, claims/records the delivery.
+    table.grantItemAccess(
+      this.dueScanRole,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      ['due'],
+    );
+  }
+
+  private lambda(
+    id: string,
+    options: {
+      entry: string;
+      description: string;
+      timeout: Duration;
+      memorySize: number;
+      reservedConcurrentExecutions?: number;
+      environment: Record<string, string>;
+      config: DeploymentConfig;
+    },
+  ): { fn: NodejsFunction; role: iam.Role } {
+    const { config } = options;
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: options.config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // Our own role instead of the default one, which carries the AWS-managed AWSLambdaBasicExecutionRole
+    // (logs:* on every log group): this one may write to its own log group only.
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `certalarm ${id} function`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    const fn = new NodejsFunction(this, id, {
+      entry: options.entry,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      description: options.description,
+      timeout: options.timeout,
+      memorySize: options.memorySize,
+      reservedConcurrentExecutions: options.reservedConcurrentExecutions,
+      environment: options.environment,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      bundling: lambdaBundlingOptions(),
+    });
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Pinned to nodejs22.x on purpose: the bundles target node22 and are tested on it. ' +
+        'Moving to a newer Node.js runtime is a deliberate upgrade (bundling target, tests, benchmark), not a drift.',
+    });
+    return { fn, role };
+  }
+}

@@ -1,0 +1,92 @@
+import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { RECURRING_DUE_SCAN_PAYLOAD } from '../../functions/app/schedule-payloads.js';
+
+export interface CertalarmSchedulesProps {
+  dueScan: lambda.IFunction;
+  production: boolean;
+  /** Schedule group name; the one-off schedules of the app go into the same group. */
+  groupName: string;
+}
+
+/**
+ * Recurring cron fields: every 15 minutes from 09:00 to 19:45 Beijing time. The send window ends at 20:00,
+ * so the 19:45 run is the last one inside it (the scan reports what is still unsent at that point).
+ */
+export const DUE_SCAN_CRON = { minute: '0/15', hour: '9-19' } as const;
+
+/**
+ * EventBridge Scheduler: the `certalarm` group, the recurring due scan, and the dead-letter queue for
+ * invocations Scheduler could not deliver.
+ */
+export class CertalarmSchedules extends Construct {
+  readonly group: scheduler.ScheduleGroup;
+  readonly dueScan: scheduler.Schedule;
+  readonly deadLetterQueue: sqs.Queue;
+  /** The role Scheduler assumes: it may invoke the scan function and write to the DLQ, nothing else. */
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: CertalarmSchedulesProps) {
+    super(scope, id);
+    const removalPolicy = props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: props.groupName, removalPolicy });
+
+    // SQS-managed encryption rather than KMS: the messages are the schedule payload ({"kind":"dueScan"})
+    // and carry no personal data, and a KMS key here would also have to be granted to the Scheduler role.
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+          'This queue is itself a dead-letter queue: the EventBridge Scheduler target DeadLetterConfig of the due-scan schedule ' +
+          '(cdk-nag only recognises SQS redrive and Lambda DLQs). Its depth is alarmed.',
+    });
+
+    // Only Scheduler, for schedules of this account in this group, may assume the role. LambdaInvoke adds
+    // lambda:InvokeFunction on the scan function and sqs:SendMessage on the DLQ to it.
+    const stack = Stack.of(this);
+    this.role = new iam.Role(this, 'Role', {
+      description: 'certalarm: EventBridge Scheduler invokes the due scan',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': this.group.scheduleGroupArn },
+        },
+      }),
+    });
+
+    this.dueScan = new scheduler.Schedule(this, 'DueScan', {
+      description: 'certalarm: send the reminders that are due (every 15 minutes, 09:00–19:45 Asia/Shanghai)',
+      scheduleGroup: this.group,
+      schedule: scheduler.ScheduleExpression.cron({ ...DUE_SCAN_CRON, timeZone: TimeZone.ASIA_SHANGHAI }),
+      timeWindow: scheduler.TimeWindow.off(),
+      // The payload is typed by the schema the scan handler parses it with (functions/app/schedule-payloads.ts).
+      target: new LambdaInvoke(props.dueScan, {
+        role: this.role,
+        input: scheduler.ScheduleTargetInput.fromObject(RECURRING_DUE_SCAN_PAYLOAD),
+        // A run that cannot be delivered within 10 minutes is overtaken by the next one 15 minutes on.
+        retryAttempts: 3,
+        maxEventAge: Duration.minutes(10),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+    // grantInvoke adds the qualified form "<function ARN>:*" next to the plain ARN; the finding names the
+    // function's logical id, so it is acknowledged for exactly that resource string.
+    const scanLogicalId = stack.getLogicalId(props.dueScan.node.defaultChild as lambda.CfnFunction);
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${scanLogicalId}.Arn>:*]`,
+      reason:
+        'lambda:InvokeFunction on "<scan function ARN>:*" covers the versions and aliases of that one function ' +
+        '(added by grantInvoke alongside the unqualified ARN); no other function is reachable.',
+    });
+  }
+}

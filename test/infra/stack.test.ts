@@ -1,0 +1,499 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_SCHEMA } from '../../functions/adapters/aws/dynamodb/keys.js';
+import { dueScanPayloadSchema } from '../../functions/app/schedule-payloads.js';
+import type { CertalarmStack } from '../../lib/certalarm-stack.js';
+import { loadDeploymentConfig } from '../../lib/config.js';
+import { synthStack } from './synth.js';
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+  Sid?: string;
+}
+
+const prodConfig = loadDeploymentConfig('prod');
+const devConfig = loadDeploymentConfig('dev');
+
+let prod: { stack: CertalarmStack; template: Template };
+let dev: { stack: CertalarmStack; template: Template };
+
+beforeAll(() => {
+  const p = synthStack('prod');
+  prod = { stack: p.stack, template: Template.fromStack(p.stack) };
+  const d = synthStack('dev');
+  dev = { stack: d.stack, template: Template.fromStack(d.stack) };
+});
+
+function logicalId(stack: CertalarmStack, construct: IConstruct): string {
+  return stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
+}
+
+function getAtt(id: string, attribute = 'Arn') {
+  return { 'Fn::GetAtt': [id, attribute] };
+}
+
+/** Every statement of the policies attached to a role. */
+function statementsOfRole(template: Template, roleId: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } });
+  return Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
+}
+
+function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/** Template assertions under names the test linter recognises as assertions. */
+function assertResourceProperties(template: Template, type: string, props: unknown): void {
+  template.hasResourceProperties(type, props);
+}
+
+function assertResource(template: Template, type: string, props: unknown): void {
+  template.hasResource(type, props);
+}
+
+function assertResourcePropertiesCount(template: Template, type: string, props: unknown, count: number): void {
+  template.resourcePropertiesCountIs(type, props, count);
+}
+
+function indexArn(tableId: string, index: string) {
+  return { 'Fn::Join': ['', [getAtt(tableId), `/index/${index}`]] };
+}
+
+describe('Construct: CertalarmTable', () => {
+  it('has the keys and indexes of TABLE_SCHEMA, all string-typed', () => {
+    // Prepare
+    const keyAttributes = new Set<string>([TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey]);
+    for (const index of TABLE_SCHEMA.indexes) keyAttributes.add(index.partitionKey).add(index.sortKey);
+
+    // Act
+    const tables = prod.template.findResources('AWS::DynamoDB::Table');
+
+    // Assess
+    expect(Object.keys(tables)).toHaveLength(1);
+    assertResourceProperties(prod.template, 'AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: Match.arrayEquals([...keyAttributes].map((name) => ({ AttributeName: name, AttributeType: 'S' }))),
+      GlobalSecondaryIndexes: TABLE_SCHEMA.indexes.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: index.projection },
+      })),
+    });
+  });
+
+  it('is on-demand, with point-in-time recovery, the TTL attribute and KMS encryption under its own key', () => {
+    // Prepare
+    const keyId = logicalId(prod.stack, prod.stack.table.key);
+
+    // Act & Assess
+    assertResourceProperties(prod.template, 'AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.ttlAttribute, Enabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: getAtt(keyId) },
+    });
+    assertResourceProperties(prod.template, 'AWS::KMS::Key', { EnableKeyRotation: true, Description: Match.stringLikeRegexp('certificate table') });
+  });
+
+  it('is protected from deletion and retained, with its key, in production', () => {
+    // Act & Assess
+    assertResource(prod.template, 'AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    assertResource(prod.template, 'AWS::KMS::Key', {
+      Properties: Match.objectLike({ Description: Match.stringLikeRegexp('certificate table') }),
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('may be destroyed with the stack in dev', () => {
+    // Act & Assess
+    assertResource(dev.template, 'AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+      DeletionPolicy: 'Delete',
+    });
+  });
+});
+
+describe('Construct: CertalarmFunctions', () => {
+  it('runs both functions on nodejs22.x, arm64, with JSON logs into their own log groups', () => {
+    // Prepare
+    const fns = [prod.stack.functions.httpApi, prod.stack.functions.dueScan];
+
+    // Act & Assess
+    for (const fn of fns) {
+      const fnId = logicalId(prod.stack, fn);
+      const resource = prod.template.toJSON().Resources[fnId] as { Properties: Record<string, unknown> };
+      expect(resource.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
+      });
+    }
+    assertResourcePropertiesCount(prod.template, 'AWS::Logs::LogGroup', { RetentionInDays: prodConfig.logRetentionDays }, 3);
+    assertResourcePropertiesCount(dev.template, 'AWS::Logs::LogGroup', { RetentionInDays: devConfig.logRetentionDays }, 3);
+  });
+
+  it('passes the deployment configuration to the functions as environment variables', () => {
+    // Prepare
+    const tableId = logicalId(dev.stack, dev.stack.table.table);
+
+    // Act & Assess
+    assertResourcePropertiesCount(dev.template, 
+      'AWS::Lambda::Function',
+      {
+        Environment: {
+          Variables: {
+            TABLE_NAME: { Ref: tableId },
+            CERTALARM_SIGNATURE: '【兴国县行政审批局】',
+            CERTALARM_COUNTY: '兴国县',
+            CERTALARM_RENEWAL_PLACE: devConfig.renewalPlace,
+            CERTALARM_SEND_WINDOW: '09:00-20:00',
+            CERTALARM_SMS_RATE: String(devConfig.sms.ratePerSecond),
+            CERTALARM_SMS_SENDER_ID: 'CERTALARM',
+            CERTALARM_SMS_MAX_PRICE: '0.10',
+            CERTALARM_MAX_BODY_BYTES: String(devConfig.api.maxBodyBytes),
+            CERTALARM_REFERENCE_DIR: '/var/task/data',
+            POWERTOOLS_SERVICE_NAME: 'certalarm',
+            LOG_LEVEL: 'debug',
+            NODE_OPTIONS: '--enable-source-maps',
+          },
+        },
+      },
+      2,
+    );
+  });
+
+  it('leaves optional SMS settings unset rather than empty when not configured', () => {
+    // Prepare
+    const fnId = logicalId(prod.stack, prod.stack.functions.dueScan);
+
+    // Act
+    const variables = (prod.template.toJSON().Resources[fnId] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
+
+    // Assess
+    expect(variables).not.toHaveProperty('CERTALARM_SMS_SENDER_ID');
+    expect(variables.CERTALARM_SMS_MAX_PRICE).toBe('0.10');
+  });
+
+  it('gives the scan five minutes and at most one concurrent run', () => {
+    // Prepare
+    const fnId = logicalId(prod.stack, prod.stack.functions.dueScan);
+
+    // Act & Assess
+    expect(prod.template.toJSON().Resources[fnId].Properties).toMatchObject({ Timeout: 300, ReservedConcurrentExecutions: 1 });
+    assertResourceProperties(prod.template, 'AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId },
+      MaximumRetryAttempts: 1,
+      MaximumEventAgeInSeconds: 600,
+    });
+  });
+
+  it('uses its own roles, with no AWS-managed policies', () => {
+    // Act
+    const roles = prod.template.findResources('AWS::IAM::Role');
+
+    // Assess
+    for (const role of Object.values(roles)) {
+      expect((role as { Properties: Record<string, unknown> }).Properties).not.toHaveProperty('ManagedPolicyArns');
+    }
+  });
+});
+
+describe('Least privilege', () => {
+  it('gives the HTTP function item access to the table and Query on the three indexes, and no SNS', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const tableId = logicalId(stack, stack.table.table);
+    const statements = statementsOfRole(template, logicalId(stack, stack.functions.httpApiRole));
+
+    // Act
+    const tableStatement = statements.find((s) => JSON.stringify(s.Resource) === JSON.stringify(getAtt(tableId)));
+    const indexStatement = statements.find((s) => Array.isArray(s.Resource) && JSON.stringify(s.Resource).includes('/index/'));
+
+    // Assess
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:'))).toEqual([]);
+    expect(actionsOf(tableStatement!).sort()).toEqual(
+      ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'].sort(),
+    );
+    expect(actionsOf(indexStatement!)).toEqual(['dynamodb:Query']);
+    expect(indexStatement!.Resource).toEqual(expect.arrayContaining(TABLE_SCHEMA.indexes.map((i) => indexArn(tableId, i.name))));
+    expect(indexStatement!.Resource).toHaveLength(TABLE_SCHEMA.indexes.length);
+  });
+
+  it('gives the scan function exactly GetItem/PutItem/UpdateItem/DeleteItem/Query on the table and Query on the due index', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const tableId = logicalId(stack, stack.table.table);
+    const statements = statementsOfRole(template, logicalId(stack, stack.functions.dueScanRole));
+
+    // Act
+    const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+
+    // Assess
+    expect(dynamo).toHaveLength(2);
+    expect(dynamo).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Resource: getAtt(tableId),
+      }),
+    );
+    expect(dynamo).toContainEqual(expect.objectContaining({ Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn(tableId, 'due') }));
+  });
+
+  it('lets only the scan function publish SMS', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const scanStatements = statementsOfRole(template, logicalId(stack, stack.functions.dueScanRole));
+
+    // Act
+    const publish = scanStatements.filter((s) => actionsOf(s).includes('sns:Publish'));
+    const allPublish = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.filter((s) => actionsOf(s).includes('sns:Publish')),
+    );
+
+    // Assess
+    expect(publish).toEqual([{ Sid: 'PublishSmsToPhoneNumbers', Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }]);
+    expect(allPublish).toHaveLength(1);
+  });
+
+  it('uses the table key only through DynamoDB in this region', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const keyId = logicalId(stack, stack.table.key);
+
+    // Act
+    const kms = statementsOfRole(template, logicalId(stack, stack.functions.dueScanRole)).filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+
+    // Assess
+    expect(kms).toEqual([
+      expect.objectContaining({
+        Resource: getAtt(keyId),
+        Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.ap-southeast-1.amazonaws.com' } },
+      }),
+    ]);
+    expect(actionsOf(kms[0]!).every((a) => !a.includes('*'))).toBe(true);
+  });
+});
+
+describe('Construct: CertalarmApi', () => {
+  it('requires the JWT authorizer on every route except GET /healthz', () => {
+    // Prepare
+    const authorizerId = logicalId(prod.stack, prod.stack.api.api.node.findChild('Jwt'));
+
+    // Act
+    const routes = Object.values(prod.template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => (r as { Properties: { RouteKey: string; AuthorizationType: string; AuthorizerId?: unknown } }).Properties,
+    );
+
+    // Assess
+    const open = routes.filter((r) => r.RouteKey === 'GET /healthz');
+    const protectedRoutes = routes.filter((r) => r.RouteKey !== 'GET /healthz');
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(['ANY /v1/{proxy+}', 'GET /healthz']);
+    expect(open.map((r) => r.AuthorizationType)).toEqual(['NONE']);
+    for (const route of protectedRoutes) expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+    assertResourceProperties(prod.template, 'AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: prodConfig.api.jwtIssuer, Audience: prodConfig.api.jwtAudience },
+    });
+  });
+
+  it('throttles the default stage and writes access logs', () => {
+    // Prepare
+    const logsId = logicalId(prod.stack, prod.stack.api.accessLogs);
+
+    // Act & Assess
+    assertResourceProperties(prod.template, 'AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: prodConfig.api.throttlingRateLimit,
+        ThrottlingBurstLimit: prodConfig.api.throttlingBurstLimit,
+      },
+      AccessLogSettings: { DestinationArn: getAtt(logsId), Format: Match.stringLikeRegexp('\\$context.requestId') },
+    });
+  });
+});
+
+describe('Construct: CertalarmSchedules', () => {
+  it('runs the due scan every 15 minutes from 09:00 to 19:45 Beijing time with a {"kind":"dueScan"} payload', () => {
+    // Prepare
+    const { stack, template } = prod;
+
+    // Act
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).map(
+      (s) => (s as { Properties: { Target: { Input: string } } & Record<string, unknown> }).Properties,
+    );
+
+    // Assess
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]).toMatchObject({
+      GroupName: 'certalarm',
+      ScheduleExpression: 'cron(0/15 9-19 * * ? *)',
+      ScheduleExpressionTimezone: 'Asia/Shanghai',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: {
+        Arn: getAtt(logicalId(stack, stack.functions.dueScan)),
+        RoleArn: getAtt(logicalId(stack, stack.schedules.role)),
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 },
+        DeadLetterConfig: { Arn: getAtt(logicalId(stack, stack.schedules.deadLetterQueue)) },
+      },
+    });
+    expect(JSON.parse(schedules[0]!.Target.Input)).toEqual({ kind: 'dueScan' });
+    expect(dueScanPayloadSchema.safeParse(JSON.parse(schedules[0]!.Target.Input)).success).toBe(true);
+    assertResourceProperties(template, 'AWS::Scheduler::ScheduleGroup', { Name: 'certalarm' });
+    assertResourceProperties(dev.template, 'AWS::Scheduler::ScheduleGroup', { Name: 'certalarm-dev' });
+  });
+
+  it('lets the Scheduler role only invoke the scan function and write to its dead-letter queue', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const scanId = logicalId(stack, stack.functions.dueScan);
+    const roleId = logicalId(stack, stack.schedules.role);
+
+    // Act
+    const statements = statementsOfRole(template, roleId);
+
+    // Assess
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: [getAtt(scanId), { 'Fn::Join': ['', [getAtt(scanId), ':*']] }],
+      },
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(logicalId(stack, stack.schedules.deadLetterQueue)) },
+    ]);
+    assertResourceProperties(template, 'AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: {
+              StringEquals: {
+                'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+                'aws:SourceArn': getAtt(logicalId(stack, stack.schedules.group)),
+              },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  it('keeps undeliverable invocations in an encrypted, TLS-only dead-letter queue', () => {
+    // Prepare
+    const queueId = logicalId(prod.stack, prod.stack.schedules.deadLetterQueue);
+
+    // Act & Assess
+    assertResourceProperties(prod.template, 'AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    assertResourceProperties(prod.template, 'AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('Construct: Messaging', () => {
+  it('encrypts the alarm topic with a key CloudWatch may use, requires TLS and mails the configured address', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const keyId = logicalId(stack, stack.messaging.alarmKey);
+    const topicId = logicalId(stack, stack.messaging.alarmTopic);
+
+    // Act & Assess
+    assertResourceProperties(template, 'AWS::SNS::Topic', { KmsMasterKeyId: getAtt(keyId) });
+    assertResourceProperties(template, 'AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+        ]),
+      },
+    });
+    assertResourceProperties(template, 'AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    assertResourceProperties(template, 'AWS::SNS::Subscription', { Protocol: 'email', Endpoint: prodConfig.alarmEmail, TopicArn: { Ref: topicId } });
+  });
+
+  it('warns at synth while the production alarm e-mail is still the placeholder', () => {
+    // Act
+    const warnings = prod.stack.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
+
+    // Assess
+    expect(warnings.some((w) => w.includes('placeholder'))).toBe(true);
+  });
+});
+
+describe('Construct: CertalarmAlarms', () => {
+  it('alarms on function errors and throttles, the dead-letter queue, SMS delivery and spend, and unsent reminders', () => {
+    // Prepare
+    const topicRef = { Ref: logicalId(prod.stack, prod.stack.messaging.alarmTopic) };
+
+    // Act
+    const alarms = Object.values(prod.template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: { MetricName?: string; Namespace?: string; Metrics?: { MetricStat?: { Metric: { MetricName: string; Namespace: string } } }[]; AlarmActions: unknown[] } }).Properties,
+    );
+    const metricOf = (a: (typeof alarms)[number]) =>
+      a.MetricName !== undefined
+        ? `${a.Namespace}/${a.MetricName}`
+        : [...new Set((a.Metrics ?? []).flatMap((m) => (m.MetricStat ? [`${m.MetricStat.Metric.Namespace}/${m.MetricStat.Metric.MetricName}`] : [])))].join(',');
+
+    // Assess
+    expect(alarms.map(metricOf).sort()).toEqual(
+      [
+        'AWS/Lambda/Errors',
+        'AWS/Lambda/Errors',
+        'AWS/Lambda/Throttles',
+        'AWS/Lambda/Throttles',
+        'AWS/SQS/ApproximateNumberOfMessagesVisible',
+        'AWS/SNS/SMSSuccessRate',
+        'AWS/SNS/SMSMonthToDateSpentUSD',
+        'Certalarm/UnsentAtWindowClose',
+      ].sort(),
+    );
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topicRef]);
+    assertResourceProperties(prod.template, 'AWS::CloudWatch::Alarm', {
+      MetricName: 'SMSSuccessRate',
+      Dimensions: Match.arrayEquals([
+        { Name: 'Country', Value: 'CN' },
+        { Name: 'SMSType', Value: 'Transactional' },
+      ]),
+      Statistic: 'Average',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: prodConfig.sms.successRateAlarmThreshold,
+    });
+    assertResourceProperties(prod.template, 'AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('FILL') })]),
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+  });
+});

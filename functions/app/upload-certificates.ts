@@ -13,7 +13,7 @@ export interface UploadDeps {
   settings: ServiceSettings;
 }
 
-export interface UploadResult {
+export interface UploadCounts {
   accepted: number;
   created: number;
   /** Same expiry, other details changed (phone, holder, township): the plan and its sends are kept. */
@@ -22,6 +22,17 @@ export interface UploadResult {
   renewed: number;
   /** Identical to what is stored: nothing written. */
   unchanged: number;
+}
+
+export interface UploadResult extends UploadCounts {
+  rejected: Rejection[];
+}
+
+/** What storing a page of valid certificates will do, decided before anything is written. */
+export interface PreparedUpload {
+  counts: UploadCounts;
+  writes: StoredCertificate[];
+  /** Valid records refused against what is stored (an older expiry than a renewed certificate). */
   rejected: Rejection[];
 }
 
@@ -42,55 +53,100 @@ export function contentHash(certificate: Certificate): string {
     .digest('base64url');
 }
 
+export function emptyCounts(): UploadCounts {
+  return { accepted: 0, created: 0, updated: 0, renewed: 0, unchanged: 0 };
+}
+
 /**
  * Validate a batch, store its good records and report every bad one.
  * Re-uploading the same record changes nothing; a new expiry re-plans its reminders.
+ * With `allOrNothing`, a batch with any bad record stores nothing.
  */
-export async function uploadCertificates(deps: UploadDeps, records: unknown[], now: DateTime): Promise<UploadResult> {
+export async function uploadCertificates(
+  deps: UploadDeps,
+  records: unknown[],
+  now: DateTime,
+  options: { allOrNothing?: boolean } = {},
+): Promise<UploadResult> {
   const { valid, rejected } = validateCertificates(records, lookupsFrom(deps.reference));
-  const result: UploadResult = { accepted: 0, created: 0, updated: 0, renewed: 0, unchanged: 0, rejected };
-  const nowIso = now.toISO() ?? '';
-  for (let i = 0; i < valid.length; i += PAGE) {
-    const page = valid.slice(i, i + PAGE);
-    const existing = await deps.store.getCertificates(page.map((v) => v.certificate));
-    const writes: StoredCertificate[] = [];
-    for (const { index, certificate } of page) {
-      const hash = contentHash(certificate);
-      const before = existing.get(`${certificate.type}#${certificate.number}`);
-      if (before !== undefined && certificate.expiresOn < before.certificate.expiresOn) {
-        // An older export replayed after a renewal would otherwise bring back reminders for an expiry that no longer applies.
-        rejected.push({
-          index,
-          field: 'expiresOn',
-          reason: `已登记的证照有效期至 ${before.certificate.expiresOn}，晚于本行的 ${certificate.expiresOn}；较旧的记录不能覆盖已续期的证照 / the stored certificate already runs to ${before.certificate.expiresOn}; an older record cannot replace a renewed one`,
-        });
-        continue;
-      }
-      result.accepted += 1;
-      if (before !== undefined && before.contentHash === hash) {
-        result.unchanged += 1;
-        continue;
-      }
-      if (before !== undefined && before.certificate.expiresOn === certificate.expiresOn) {
-        result.updated += 1;
-        writes.push({ ...before, certificate, contentHash: hash, version: before.version + 1, updatedAt: nowIso });
-        continue;
-      }
-      if (before === undefined) result.created += 1;
-      else result.renewed += 1;
-      writes.push({
-        certificate,
-        plan: planFor(deps, certificate, now),
-        contentHash: hash,
-        version: (before?.version ?? 0) + 1,
-        createdAt: before?.createdAt ?? nowIso,
-        updatedAt: nowIso,
-      });
+  const result: UploadResult = { ...emptyCounts(), rejected };
+  if (options.allOrNothing === true) {
+    const prepared: PreparedUpload[] = [];
+    for (let i = 0; i < valid.length; i += PAGE) prepared.push(await prepareUpload(deps, valid.slice(i, i + PAGE), now));
+    rejected.push(...prepared.flatMap((p) => p.rejected));
+    if (rejected.length > 0) {
+      rejected.sort((a, b) => a.index - b.index);
+      return result;
     }
-    await deps.store.putCertificates(writes);
+    for (const page of prepared) {
+      await deps.store.putCertificates(page.writes);
+      addCounts(result, page.counts);
+    }
+    return result;
+  }
+  for (let i = 0; i < valid.length; i += PAGE) {
+    const page = await prepareUpload(deps, valid.slice(i, i + PAGE), now);
+    await deps.store.putCertificates(page.writes);
+    addCounts(result, page.counts);
+    rejected.push(...page.rejected);
   }
   rejected.sort((a, b) => a.index - b.index);
   return result;
+}
+
+export function addCounts(into: UploadCounts, add: UploadCounts): void {
+  into.accepted += add.accepted;
+  into.created += add.created;
+  into.updated += add.updated;
+  into.renewed += add.renewed;
+  into.unchanged += add.unchanged;
+}
+
+/** Compare valid certificates with what is stored and decide, per certificate, what to write. */
+export async function prepareUpload(
+  deps: UploadDeps,
+  page: ReadonlyArray<{ index: number; certificate: Certificate }>,
+  now: DateTime,
+): Promise<PreparedUpload> {
+  const counts = emptyCounts();
+  const rejected: Rejection[] = [];
+  const writes: StoredCertificate[] = [];
+  const nowIso = now.toISO() ?? '';
+  const existing = await deps.store.getCertificates(page.map((v) => v.certificate));
+  for (const { index, certificate } of page) {
+    const hash = contentHash(certificate);
+    const before = existing.get(`${certificate.type}#${certificate.number}`);
+    if (before !== undefined && certificate.expiresOn < before.certificate.expiresOn) {
+      // An older export replayed after a renewal would otherwise bring back reminders for an expiry that no longer applies.
+      rejected.push({
+        index,
+        field: 'expiresOn',
+        reason: `已登记的证照有效期至 ${before.certificate.expiresOn}，晚于本行的 ${certificate.expiresOn}；较旧的记录不能覆盖已续期的证照 / the stored certificate already runs to ${before.certificate.expiresOn}; an older record cannot replace a renewed one`,
+      });
+      continue;
+    }
+    counts.accepted += 1;
+    if (before !== undefined && before.contentHash === hash) {
+      counts.unchanged += 1;
+      continue;
+    }
+    if (before !== undefined && before.certificate.expiresOn === certificate.expiresOn) {
+      counts.updated += 1;
+      writes.push({ ...before, certificate, contentHash: hash, version: before.version + 1, updatedAt: nowIso });
+      continue;
+    }
+    if (before === undefined) counts.created += 1;
+    else counts.renewed += 1;
+    writes.push({
+      certificate,
+      plan: planFor(deps, certificate, now),
+      contentHash: hash,
+      version: (before?.version ?? 0) + 1,
+      createdAt: before?.createdAt ?? nowIso,
+      updatedAt: nowIso,
+    });
+  }
+  return { counts, writes, rejected };
 }
 
 export function planFor(deps: Pick<UploadDeps, 'reference' | 'settings'>, certificate: Certificate, now: DateTime) {

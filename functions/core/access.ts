@@ -1,0 +1,56 @@
+/**
+ * Who may do what. A bureau is one issuing authority and touches only the certificate types it issues;
+ * an operator reads everything and changes rules; a viewer only reads. Pure: the transport decides
+ * who the caller is (a local bearer token, or the claims of the AWS authorizer).
+ */
+export type Role = 'operator' | 'bureau' | 'viewer';
+
+export interface Principal {
+  role: Role;
+  /** The issuing authority's code; present exactly when role is 'bureau'. */
+  authority?: string;
+  /** Who this is, for the audit trail (a token id, or the JWT subject). */
+  subject: string;
+}
+
+export type Action = 'readCertificates' | 'writeCertificates' | 'runScans' | 'readOutbox' | 'manageTokens' | 'changeRules' | 'readImports';
+
+export type Decision = { allowed: true } | { allowed: false; reason: string };
+
+const ALLOW: Decision = { allowed: true };
+
+function deny(reason: string): Decision {
+  return { allowed: false, reason };
+}
+
+/** May the caller perform `action` at all (before looking at which certificate types it touches)? */
+export function mayPerform(principal: Principal, action: Action): Decision {
+  switch (action) {
+    case 'readCertificates':
+    case 'readImports':
+      return ALLOW;
+    case 'writeCertificates':
+      return principal.role === 'viewer' ? deny('只读账号不能上传证照 / a viewer token is read-only') : ALLOW;
+    case 'runScans':
+    case 'readOutbox':
+    case 'manageTokens':
+    case 'changeRules':
+      return principal.role === 'operator' ? ALLOW : deny(`只有运维人员（operator）可以执行此操作 / only an operator may ${action}`);
+  }
+}
+
+/** May the caller read or write certificates of a type issued by `typeAuthority`? */
+export function mayTouchType(principal: Principal, typeCode: string, typeAuthority: string): Decision {
+  if (principal.role !== 'bureau') return ALLOW;
+  if (principal.authority === typeAuthority) return ALLOW;
+  return deny(
+    `证照类型 ${typeCode} 由 ${typeAuthority} 签发，本账号只能访问 ${principal.authority ?? '（无）'} 签发的证照 / ` +
+      `${typeCode} is issued by ${typeAuthority}; this token may only touch certificates issued by ${principal.authority ?? '(none)'}`,
+  );
+}
+
+/** The type codes a caller may see, or undefined for all of them. */
+export function visibleTypes(principal: Principal, types: ReadonlyArray<{ code: string; authority: string }>): string[] | undefined {
+  if (principal.role !== 'bureau') return undefined;
+  return types.filter((t) => t.authority === principal.authority).map((t) => t.code);
+}

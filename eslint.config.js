@@ -10,6 +10,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // `import { z }` makes esbuild keep zod's whole namespace (every locale) in each Lambda bundle.
+      'no-restricted-imports': ['error', { paths: [{ name: 'zod', importNames: ['z', 'default'], message: "use `import * as z from 'zod'` so bundles tree-shake" }] }],
     },
   },
   {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import chineseDaysData from 'chinese-days/dist/chinese-days.json' with { type: 'json' };
 import chineseDaysPackage from 'chinese-days/package.json' with { type: 'json' };
-import { z } from 'zod';
+import * as z from 'zod';
 import { calendarYearSchema, WorkingDayCalendar, type CalendarYear } from '../core/calendar.js';
 import {
   authoritiesFileSchema,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReferenceDataError } from './errors.js';
 import type { IsoDate } from './model.js';
 

@@ -3,7 +3,7 @@
  * `data/authorities.json` and `data/townships.json`, and the lookups built on them.
  * Pure: the loader in `functions/app/reference-data.ts` reads the files and parses them here.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReferenceDataError } from './errors.js';
 import type { Authority, CertificateType, Township } from './model.js';
 

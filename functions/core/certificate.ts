@@ -3,7 +3,7 @@
  * every problem of every bad record (row index, field path, a reason in Chinese and English)
  * while good records pass through.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Certificate, CertificateType, IsoDate, Rejection, Township } from './model.js';
 import { daysInMonth, validateHolderId } from './holder-id.js';
 import { normaliseMainlandMobile } from './phone.js';

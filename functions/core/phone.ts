@@ -1,7 +1,7 @@
 /**
  * Mainland China mobile numbers: the only numbers a reminder SMS can reach.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
 
 export type PhoneResult = { ok: true; e164: string } | { ok: false; reason: string };
 

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock, SmsMessage, SmsReceipt, SmsSender } from '../../core/ports.js';
 
 export const outboxEntrySchema = z.object({

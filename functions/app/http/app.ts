@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ZONE, type Plan } from '../../core/model.js';
 import type { Clock, StoredCertificate } from '../../core/ports.js';
 import { InvalidCursorError } from '../../core/errors.js';

@@ -1,6 +1,8 @@
 #!/usr/bin/env -S npx tsx
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { DateTime } from 'luxon';
 import { ZONE } from '../functions/core/model.js';
 import { createLogger } from '../functions/app/logger.js';
@@ -28,7 +30,23 @@ function positiveInt(value: string): number {
   return n;
 }
 
+const DEFAULT_DATA_DIR = process.env.CERTALARM_DATA_DIR ?? '.certalarm';
+
 const urlOption = () => new Option('--url <url>', 'address of a running certalarm service').default(DEFAULT_URL);
+const tokenOption = () => new Option('--token <token>', 'bearer token (env CERTALARM_TOKEN; default: the local admin token in <data dir>/admin-token)');
+
+/** --token, else CERTALARM_TOKEN, else the local service's first operator token, so local use needs no setup. */
+function resolveToken(explicit: string | undefined): string | undefined {
+  if (explicit !== undefined) return explicit;
+  if (process.env.CERTALARM_TOKEN !== undefined && process.env.CERTALARM_TOKEN !== '') return process.env.CERTALARM_TOKEN;
+  if (process.env.CERTALARM_ADMIN_TOKEN !== undefined && process.env.CERTALARM_ADMIN_TOKEN !== '') return process.env.CERTALARM_ADMIN_TOKEN;
+  const file = join(DEFAULT_DATA_DIR, 'admin-token');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+function api(opts: { url: string; token?: string }): ApiClient {
+  return new ApiClient(opts.url, resolveToken(opts.token));
+}
 const jsonOption = () => new Option('--json', 'print machine-readable JSON instead of text');
 
 function print(json: boolean, value: unknown, text: () => string): void {
@@ -64,7 +82,7 @@ program
   .command('serve')
   .description('run the service locally: DynamoDB Local, the HTTP API, the scheduled scan and the SMS outbox')
   .option('--port <port>', 'HTTP port on 127.0.0.1 (env PORT)', positiveInt, DEFAULT_PORT)
-  .option('--data-dir <dir>', 'where data, the outbox and DynamoDB files live (env CERTALARM_DATA_DIR)', process.env.CERTALARM_DATA_DIR ?? '.certalarm')
+  .option('--data-dir <dir>', 'where data, the outbox and DynamoDB files live (env CERTALARM_DATA_DIR)', DEFAULT_DATA_DIR)
   .option('--no-demo', 'start empty: do not load the demo certificates on first start')
   .option('--now <iso>', 'start the service clock at this instant (env CERTALARM_NOW)', isoInstant, process.env.CERTALARM_NOW)
   .option('--scan-every <minutes>', 'minutes between scheduled due scans; 0 turns them off (env CERTALARM_SCAN_EVERY_MINUTES)', positiveInt, Number(process.env.CERTALARM_SCAN_EVERY_MINUTES ?? 15))
@@ -81,6 +99,7 @@ program
       scanEveryMinutes: opts.scanEvery,
       ...(opts.now !== undefined ? { startAt: DateTime.fromISO(opts.now, { setZone: true }).setZone(ZONE) } : {}),
       printMessage: (entry) => process.stdout.write(`${formatOutboxLine(entry)}\n`),
+      ...(process.env.CERTALARM_ADMIN_TOKEN !== undefined ? { adminToken: process.env.CERTALARM_ADMIN_TOKEN } : {}),
     });
     process.stdout.write(
       [
@@ -88,6 +107,12 @@ program
         `  service clock: ${service.clock.now().toISO()} (Asia/Shanghai)`,
         `  DynamoDB Local: ${service.dynamoEndpoint} (data in ${opts.dataDir})`,
         `  demo certificates loaded now: ${service.demoLoaded}`,
+        ...(service.adminToken.generatedNow
+          ? [
+              `  first operator token (shown once; kept in ${service.adminToken.file ?? ''}):`,
+              `    ${service.adminToken.token}`,
+            ]
+          : [`  operator token: ${service.adminToken.file !== undefined ? `in ${service.adminToken.file}` : 'CERTALARM_ADMIN_TOKEN'}`]),
         `  send window: ${settings.sendWindow.start}–${settings.sendWindow.end}; scan every ${opts.scanEvery} min`,
         `  try: curl ${service.url}/v1/catalogue   ·   npx certalarm --help`,
         '',
@@ -103,24 +128,79 @@ program
 
 program
   .command('import')
-  .description('upload certificates from a JSON or CSV file (same field names as the API) to a running service')
-  .argument('<file>', 'a .json file (an array of records) or a .csv file with a header row')
+  .description('upload certificates from a CSV, XLSX or JSON file to a running service, with a progress bar')
+  .argument('<file>', 'a .csv (UTF-8 or GBK), .xlsx, or .json file (an array of records)')
+  .option('--all-or-nothing', 'refuse the whole file if any row is bad')
+  .addOption(new Option('--encoding <encoding>', 'CSV encoding instead of detecting it').choices(['utf-8', 'gbk', 'gb18030']))
+  .option('--sheet <name>', 'XLSX: the sheet to read (default: the first)')
+  .option('--errors <file>', 'also write the rejected rows to this CSV file (UTF-8 with BOM, opens in Excel)')
+  .option('--batch-size <n>', 'JSON files: records per request', positiveInt, 500)
   .addOption(urlOption())
+  .addOption(tokenOption())
   .addOption(jsonOption())
-  .option('--batch-size <n>', 'records per request', positiveInt, 500)
-  .option('--token <token>', 'bearer token (env CERTALARM_TOKEN)', process.env.CERTALARM_TOKEN)
-  .action(async (file: string, opts: { url: string; json?: boolean; batchSize: number; token?: string }) => {
-    const api = new ApiClient(opts.url, opts.token);
-    const summary = await importFile({ file, api, batchSize: Math.max(1, opts.batchSize), progress: opts.json !== true && process.stderr.isTTY === true });
-    print(opts.json === true, summary, () => {
-      const lines = [
-        `${file}: ${summary.total} records — ${summary.accepted} accepted (${summary.created} new, ${summary.renewed} renewed, ${summary.updated} updated, ${summary.unchanged} unchanged), ${summary.rejected.length} rejected`,
-      ];
-      for (const r of summary.rejected.slice(0, 50)) lines.push(`  ${r.row !== undefined ? `row ${r.row}` : `record ${r.index}`}, ${r.field}: ${r.reason}`);
-      if (summary.rejected.length > 50) lines.push(`  … and ${summary.rejected.length - 50} more (use --json for all)`);
-      return lines.join('\n');
-    });
-    if (summary.rejected.length > 0) process.exitCode = 2;
+  .action(
+    async (
+      file: string,
+      opts: { url: string; token?: string; json?: boolean; batchSize: number; allOrNothing?: boolean; encoding?: string; sheet?: string; errors?: string },
+    ) => {
+      const client = api(opts);
+      const summary = await importFile({
+        file,
+        api: client,
+        batchSize: Math.max(1, opts.batchSize),
+        progress: opts.json !== true && process.stderr.isTTY === true,
+        allOrNothing: opts.allOrNothing === true,
+        ...(opts.encoding !== undefined ? { encoding: opts.encoding } : {}),
+        ...(opts.sheet !== undefined ? { sheet: opts.sheet } : {}),
+      });
+      if (opts.errors !== undefined && summary.errorsCsv !== undefined) writeFileSync(opts.errors, await client.text(summary.errorsCsv));
+      print(opts.json === true, summary, () => {
+        const c = summary.counts;
+        const lines = [
+          `${file}: ${summary.state === 'done' ? '导入完成 done' : '导入失败 failed'}${summary.importId !== undefined ? ` (${summary.importId}${summary.resumed === true ? ', resumed' : ''})` : ''}`,
+          `  ${c.rows} rows — ${c.accepted} accepted (${c.created} new, ${c.renewed} renewed, ${c.updated} updated, ${c.unchanged} unchanged), ${c.rejected} rejected`,
+        ];
+        if (summary.sameFileAs) lines.push(`  this file was imported before (${summary.sameFileAs})${c.unchanged === c.accepted ? ': nothing changed' : ''}`);
+        if (summary.failure) lines.push(`  ${summary.failure.message}`);
+        for (const r of summary.rejected.slice(0, 30)) {
+          lines.push(`  ${r.row !== undefined ? `row ${r.row}` : `record ${r.index ?? '?'}`}, ${r.column}${r.value ? ` "${r.value}"` : ''}: ${r.reason}`);
+        }
+        if (summary.rejected.length > 30) lines.push(`  … and ${summary.rejected.length - 30} more${summary.errorsCsv ? ` (GET ${summary.errorsCsv}, or --errors FILE)` : ' (use --json)'}`);
+        return lines.join('\n');
+      });
+      if (summary.state !== 'done' || summary.counts.rejected > 0) process.exitCode = 2;
+    },
+  );
+
+program
+  .command('token')
+  .description('manage API tokens (operators): create, list, revoke')
+  .addArgument(new Argument('<action>', 'what to do').choices(['create', 'list', 'revoke']))
+  .argument('[id]', 'token id, for revoke')
+  .addOption(new Option('--role <role>', 'for create').choices(['operator', 'bureau', 'viewer']))
+  .option('--authority <code>', 'for a bureau token: its issuing authority (see GET /v1/authorities)')
+  .option('--label <text>', 'a note on who holds the token')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (action: string, id: string | undefined, opts: { url: string; token?: string; json?: boolean; role?: string; authority?: string; label?: string }) => {
+    const client = api(opts);
+    if (action === 'create') {
+      if (opts.role === undefined) throw new InvalidArgumentError('token create needs --role');
+      const issued = await client.post<{ id: string; token: string }>('/v1/tokens', {
+        role: opts.role,
+        ...(opts.authority !== undefined ? { authority: opts.authority } : {}),
+        ...(opts.label !== undefined ? { label: opts.label } : {}),
+      });
+      print(opts.json === true, issued, () => `token ${issued.id} (shown once, store it safely):\n${issued.token}`);
+    } else if (action === 'list') {
+      const tokens = await client.get<Array<{ id: string; role: string; authority?: string; label?: string; revoked: boolean; createdAt: string }>>('/v1/tokens');
+      print(opts.json === true, tokens, () => tokens.map((t) => `${t.id.padEnd(12)} ${t.role.padEnd(9)} ${(t.authority ?? '').padEnd(22)} ${t.revoked ? 'revoked' : 'active '} ${t.label ?? ''}`).join('\n'));
+    } else {
+      if (id === undefined) throw new InvalidArgumentError('token revoke needs the token id');
+      const result = await client.delete<{ id: string; revoked: boolean }>(`/v1/tokens/${encodeURIComponent(id)}`);
+      print(opts.json === true, result, () => `token ${result.id} revoked`);
+    }
   });
 
 program
@@ -129,9 +209,10 @@ program
   .argument('<type>', 'certificate type code or Chinese name')
   .argument('<number>', 'certificate number')
   .addOption(urlOption())
+  .addOption(tokenOption())
   .addOption(jsonOption())
-  .action(async (type: string, number: string, opts: { url: string; json?: boolean }) => {
-    const plan = await new ApiClient(opts.url).get<{
+  .action(async (type: string, number: string, opts: { url: string; token?: string; json?: boolean }) => {
+    const plan = await api(opts).get<{
       renewalDeadline: string;
       windowOpens: string | null;
       calendarProvisional: boolean;
@@ -150,9 +231,10 @@ program
   .description('run a due-reminder scan now on a running service')
   .option('--now <iso>', 'scan as of this instant instead of the service clock', isoInstant)
   .addOption(urlOption())
+  .addOption(tokenOption())
   .addOption(jsonOption())
-  .action(async (opts: { url: string; json?: boolean; now?: string }) => {
-    const result = await new ApiClient(opts.url).post<Record<string, unknown>>('/v1/scans', opts.now === undefined ? {} : { now: opts.now });
+  .action(async (opts: { url: string; token?: string; json?: boolean; now?: string }) => {
+    const result = await api(opts).post<Record<string, unknown>>('/v1/scans', opts.now === undefined ? {} : { now: opts.now });
     print(opts.json === true, result, () =>
       result.insideSendWindow === false
         ? `${String(result.now)} is outside the send window: nothing sent`
@@ -164,10 +246,11 @@ program
   .command('outbox')
   .description('list the SMS the local service has "sent"')
   .addOption(urlOption())
+  .addOption(tokenOption())
   .addOption(jsonOption())
   .option('--last <n>', 'only the last n messages', positiveInt)
-  .action(async (opts: { url: string; json?: boolean; last?: number }) => {
-    const all = await new ApiClient(opts.url).get<Array<{ to: string; body: string; sentAt: string; segments: number; type: string; number: string; stage: string; expiresOn: string; renewalDeadline: string; messageId: string }>>('/v1/outbox');
+  .action(async (opts: { url: string; token?: string; json?: boolean; last?: number }) => {
+    const all = await api(opts).get<Array<{ to: string; body: string; sentAt: string; segments: number; type: string; number: string; stage: string; expiresOn: string; renewalDeadline: string; messageId: string }>>('/v1/outbox');
     const entries = opts.last === undefined ? all : all.slice(-opts.last);
     print(opts.json === true, entries, () => (entries.length === 0 ? 'the outbox is empty' : entries.map((e) => formatOutboxLine({ ...e, idempotencyKey: '' })).join('\n')));
   });

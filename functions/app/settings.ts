@@ -15,6 +15,9 @@ export interface ServiceSettings {
   claimLeaseMs: number;
   /** Largest request body accepted by the HTTP API. */
   maxBodyBytes: number;
+  /** Largest file an import accepts, and most data rows. */
+  importMaxBytes: number;
+  importMaxRows: number;
 }
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:mm, e.g. 09:00');
@@ -42,6 +45,8 @@ const environmentSchema = z.object({
   CERTALARM_SMS_RATE: z.coerce.number().positive().max(1000).default(10),
   CERTALARM_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
   CERTALARM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(5 * 1024 * 1024),
+  CERTALARM_IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
+  CERTALARM_IMPORT_MAX_ROWS: z.coerce.number().int().min(1).default(2_000_000),
 });
 
 export class SettingsError extends Error {
@@ -64,5 +69,7 @@ export function settingsFromEnvironment(env: Record<string, string | undefined>)
     smsRate: e.CERTALARM_SMS_RATE,
     claimLeaseMs: e.CERTALARM_CLAIM_LEASE_SECONDS * 1000,
     maxBodyBytes: e.CERTALARM_MAX_BODY_BYTES,
+    importMaxBytes: e.CERTALARM_IMPORT_MAX_BYTES,
+    importMaxRows: e.CERTALARM_IMPORT_MAX_ROWS,
   };
 }

@@ -24,8 +24,10 @@ export function generateToken(id: string = newId()): { id: string; token: string
 /** Who presents this bearer token, if anyone: undefined for a missing, unknown or revoked token. */
 export async function authenticateToken(store: TokenStore, token: string | undefined): Promise<Principal | undefined> {
   if (token === undefined || token === '') return undefined;
-  const id = TOKEN_FORMAT.exec(token)?.[1] ?? ADMIN_TOKEN_ID;
-  const record = await store.getToken(id);
+  // Issued tokens carry their id; the first operator's token may be any text (CERTALARM_ADMIN_TOKEN).
+  const id = TOKEN_FORMAT.exec(token)?.[1];
+  let record = id === undefined ? undefined : await store.getToken(id);
+  if (record === undefined) record = await store.getToken(ADMIN_TOKEN_ID);
   if (record === undefined || record.revokedAt !== undefined) return undefined;
   const presented = Buffer.from(hashToken(token), 'hex');
   const expected = Buffer.from(record.hash, 'hex');

@@ -54,6 +54,8 @@ export interface StoredCertificate {
 export interface CertificateQuery {
   township?: string;
   type?: string;
+  /** Only these types (a bureau's scope); with `type`, the type must be among them. */
+  types?: readonly string[];
   /** Exclusive upper bound on expiresOn (YYYY-MM-DD). */
   expiringBefore?: string;
   limit: number;
@@ -134,4 +136,111 @@ export interface ScheduleGateway {
   scheduleOnce(request: ScheduleOnceRequest): Promise<void>;
   /** Idempotent: cancelling a schedule that ran or never existed is not an error. */
   cancel(name: string, group: string): Promise<void>;
+}
+
+/** An API token as stored: only its hash, never the token itself. */
+export interface TokenRecord {
+  id: string;
+  /** sha256 of the whole token, hex. */
+  hash: string;
+  role: 'operator' | 'bureau' | 'viewer';
+  authority?: string;
+  label?: string;
+  createdAt: IsoInstant;
+  createdBy: string;
+  revokedAt?: IsoInstant;
+}
+
+export interface TokenStore {
+  putToken(record: TokenRecord): Promise<void>;
+  getToken(id: string): Promise<TokenRecord | undefined>;
+  listTokens(): Promise<TokenRecord[]>;
+  /** False when there is no such token. */
+  revokeToken(id: string, at: IsoInstant): Promise<boolean>;
+}
+
+export type ImportState = 'queued' | 'checking' | 'storing' | 'done' | 'failed';
+
+export interface ImportCounts {
+  /** Data rows read (blank rows excluded). */
+  rows: number;
+  accepted: number;
+  created: number;
+  updated: number;
+  renewed: number;
+  unchanged: number;
+  /** Rows rejected (a row with several bad cells counts once). */
+  rejected: number;
+  blank: number;
+}
+
+/** One rejected cell or row, as errors.csv shows it. */
+export interface ImportError {
+  /** The row as Excel shows it: the header is row 1. 0 for a problem with the file itself. */
+  row: number;
+  column: string;
+  value: string;
+  reason: string;
+}
+
+/** A chunk whose writes may have started: resuming re-applies it and takes its counts from here. */
+export interface PendingChunk {
+  fromRow: number;
+  toRow: number;
+  counts: ImportCounts;
+}
+
+export interface ImportRecord {
+  id: string;
+  /** Increases on every save; a save names the revision it read (one worker at a time). */
+  revision: number;
+  state: ImportState;
+  /** Who uploaded: the principal's subject, role and authority. */
+  uploadedBy: { subject: string; role: string; authority?: string };
+  createdAt: IsoInstant;
+  updatedAt: IsoInstant;
+  finishedAt?: IsoInstant;
+  fileName: string;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+  /** Where the file body is kept (a path in the data dir, an S3 key). */
+  blobKey: string;
+  options: { allOrNothing: boolean; encoding?: string; sheet?: string };
+  format?: string;
+  encoding?: string;
+  sheet?: string;
+  /** Data rows in the file, known after the checking pass. */
+  totalRows?: number;
+  /** Rows handled so far in the current pass. */
+  progressRows: number;
+  /** Last Excel row whose effects are stored; resuming continues after it. */
+  checkpointRow: number;
+  pending?: PendingChunk;
+  counts: ImportCounts;
+  /** A failure of the whole import (missing columns, limits, all-or-nothing refusal). */
+  failure?: { code: string; message: string };
+  /** An earlier, finished import of the same file by the same caller. */
+  sameFileAs?: string;
+}
+
+export interface ImportStore {
+  createImport(record: ImportRecord): Promise<void>;
+  getImport(id: string): Promise<ImportRecord | undefined>;
+  /** Replace the record if it is still at `record.revision - 1`; false when another worker saved first. */
+  saveImport(record: ImportRecord): Promise<boolean>;
+  putImportErrors(id: string, errors: ImportError[]): Promise<void>;
+  importErrors(id: string): AsyncIterable<ImportError>;
+  openImports(): Promise<string[]>;
+  closeImport(id: string): Promise<void>;
+  /** The latest import of a file (by hash) within a caller's scope. */
+  findImportByHash(sha256: string, scope: string): Promise<string | undefined>;
+  rememberImportHash(sha256: string, scope: string, id: string): Promise<void>;
+}
+
+/** Where uploaded files are kept until imported: the data dir locally, S3 on AWS. */
+export interface ImportFileStore {
+  /** A fresh readable stream of the stored file, from the start. */
+  open(blobKey: string): NodeJS.ReadableStream;
+  remove(blobKey: string): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createHttpApp } from '../app/http/app.js';
 import type { HttpRequest } from '../app/http/http.js';
 import { lambdaDeps } from './runtime.js';
@@ -6,13 +6,14 @@ import { lambdaDeps } from './runtime.js';
 let app: ReturnType<typeof createHttpApp> | undefined;
 
 /** API Gateway HTTP API (payload v2) → the shared HTTP application → API Gateway response. */
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
   app ??= createHttpApp(lambdaDeps());
   const request: HttpRequest = {
     method: event.requestContext.http.method,
     path: event.rawPath,
     query: Object.fromEntries(new URLSearchParams(event.rawQueryString ?? '')),
     headers: event.headers ?? {},
+    ...(event.requestContext.authorizer?.jwt?.claims !== undefined ? { claims: event.requestContext.authorizer.jwt.claims } : {}),
     ...(event.body !== undefined ? { body: event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body } : {}),
   };
   const response = await app(request);

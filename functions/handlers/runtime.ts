@@ -10,6 +10,7 @@ import { createLogger } from '../app/logger.js';
 import { RateLimitedSmsSender } from '../app/rate-limited-sender.js';
 import { loadReferenceData } from '../app/reference-data.js';
 import { settingsFromEnvironment } from '../app/settings.js';
+import { principalFromClaims } from '../app/claims.js';
 
 /**
  * The Lambda composition root: clients and adapters are built once per cold start and shared by
@@ -34,8 +35,18 @@ export function lambdaDeps(env: Record<string, string | undefined> = process.env
   const clock: Clock = { now: () => DateTime.now().setZone(ZONE) };
   // The stack copies data/ next to the bundle and points here; unbundled (tests) the repository's data/ is used.
   const reference = loadReferenceData(env.CERTALARM_REFERENCE_DIR !== undefined ? { dataDir: env.CERTALARM_REFERENCE_DIR } : {});
-  deps = { store, ledger: store, sms, reference, settings, logger: createLogger(), clock };
-  return deps;
+  const built: HttpAppDeps = {
+    store,
+    ledger: store,
+    sms,
+    reference,
+    settings,
+    logger: createLogger(),
+    clock,
+    authenticate: async (req) => principalFromClaims(req.claims),
+  };
+  deps = built;
+  return built;
 }
 
 /** Tests build a fresh composition per environment. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
@@ -13,15 +13,19 @@ import { record } from '../support/fixtures.js';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as T;
 
-function httpEvent(method: string, path: string, body?: unknown, query = ''): APIGatewayProxyEventV2 {
-  const base = fixture<APIGatewayProxyEventV2>('http-api-post-certificates.json');
+type Event = APIGatewayProxyEventV2WithJWTAuthorizer;
+
+/** The fixture's caller is a bureau of the agriculture authority (which issues pesticide licences). */
+function httpEvent(method: string, path: string, body?: unknown, claims?: Record<string, string>): Event {
+  const base = fixture<Event>('http-api-post-certificates.json');
+  const authorizer = { ...base.requestContext.authorizer, jwt: { ...base.requestContext.authorizer.jwt, claims: claims ?? base.requestContext.authorizer.jwt.claims } };
   return {
     ...base,
     rawPath: path,
-    rawQueryString: query,
-    requestContext: { ...base.requestContext, http: { ...base.requestContext.http, method, path } },
+    rawQueryString: '',
+    requestContext: { ...base.requestContext, authorizer, http: { ...base.requestContext.http, method, path } },
     ...(body === undefined ? { body: undefined } : { body: Buffer.from(JSON.stringify(body)).toString('base64'), isBase64Encoded: true }),
-  } as APIGatewayProxyEventV2;
+  } as Event;
 }
 
 const lambdaContext = { getRemainingTimeInMillis: () => 300_000 };
@@ -74,6 +78,23 @@ describe('Lambda handlers against DynamoDB Local', () => {
       expect(JSON.parse(created.body ?? '')).toMatchObject({ accepted: 1, rejected: [{ index: 1, field: 'phone' }] });
       expect(plan.statusCode).toBe(200);
       expect(JSON.parse(plan.body ?? '')).toMatchObject({ renewalDeadline: '2026-09-21', windowOpens: null });
+    });
+
+    it('refuses a bureau reading a certificate type another authority issues, with 403', async () => {
+      // Act
+      const response = await httpApi(httpEvent('GET', '/v1/certificates/tobacco_retail_license/ANY-1'));
+
+      // Assess
+      expect(response.statusCode).toBe(403);
+      expect(JSON.parse(response.body ?? '')).toMatchObject({ error: { code: 'forbidden' } });
+    });
+
+    it('answers 401 when the authorizer passed no usable role claim', async () => {
+      // Act
+      const response = await httpApi(httpEvent('GET', '/v1/catalogue', undefined, { sub: 'someone' }));
+
+      // Assess
+      expect(response.statusCode).toBe(401);
     });
 
     it('answers an unknown certificate with a JSON 404', async () => {

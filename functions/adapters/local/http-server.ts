@@ -8,13 +8,23 @@ export async function startHttpServer(options: {
   port: number;
   host?: string;
   maxBodyBytes: number;
+  /** Requests whose raw body is a file to keep (imports): streamed to storage instead of buffered. */
+  spool?: {
+    matches(method: string, path: string): boolean;
+    store(body: IncomingMessage): Promise<NonNullable<HttpRequest['upload']>>;
+    /** The app did not take the file (refused, or not authorised): delete it. */
+    discard(upload: NonNullable<HttpRequest['upload']>): Promise<void>;
+  };
 }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((incoming, outgoing) => {
     void (async () => {
       let response: HttpResponse;
       try {
-        const body = await readBody(incoming, options.maxBodyBytes);
         const url = new URL(incoming.url ?? '/', 'http://localhost');
+        // Only a caller presenting a token gets its body written to disk; the app still checks the token.
+        const spooled = options.spool?.matches(incoming.method ?? 'GET', url.pathname) === true && incoming.headers.authorization !== undefined;
+        const upload = spooled ? await options.spool?.store(incoming) : undefined;
+        const body = spooled ? undefined : await readBody(incoming, options.maxBodyBytes);
         const headers: Record<string, string | undefined> = {};
         for (const [name, value] of Object.entries(incoming.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
         response = await options.app({
@@ -23,7 +33,9 @@ export async function startHttpServer(options: {
           query: Object.fromEntries(url.searchParams),
           headers,
           ...(body !== undefined ? { body } : {}),
+          ...(upload !== undefined ? { upload } : {}),
         });
+        if (upload !== undefined && response.status !== 202) await options.spool?.discard(upload);
       } catch (error) {
         response = errorResponse(error);
       }

@@ -5,6 +5,10 @@ export interface HttpRequest {
   query: Record<string, string>;
   headers: Record<string, string | undefined>;
   body?: string;
+  /** A raw upload the transport already wrote to storage (local imports), instead of `body`. */
+  upload?: { blobKey: string; bytes: number; sha256: string };
+  /** Claims a trusted authorizer already verified (API Gateway JWT authorizer). */
+  claims?: Record<string, unknown>;
 }
 
 export interface HttpResponse {
@@ -26,13 +30,17 @@ export class HttpError extends Error {
   }
 }
 
-export function json(status: number, body: unknown): HttpResponse {
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) };
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
 }
 
 export function errorResponse(error: unknown): HttpResponse {
   if (error instanceof HttpError) {
-    return json(error.status, { error: { code: error.code, message: error.message, details: error.details ?? null } });
+    return json(
+      error.status,
+      { error: { code: error.code, message: error.message, details: error.details ?? null } },
+      error.status === 401 ? { 'www-authenticate': 'Bearer realm="certalarm"' } : {},
+    );
   }
   return json(500, { error: { code: 'internal', message: 'the service failed to handle the request; it has been logged, please retry', details: null } });
 }

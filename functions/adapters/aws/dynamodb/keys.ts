@@ -12,6 +12,11 @@
  *   certificate   pk=CERT#<type>#<number>  sk=CERT
  *   delivery      pk=CERT#<type>#<number>  sk=DELIVERY#<expiresOn>#<stage>   claim + record of one SMS
  *   meta          pk=META                  sk=<name>                          e.g. the demo-seed marker
+ *   token         pk=TOKENS                sk=TOKEN#<id>                      an API token, stored hashed
+ *   import        pk=IMPORT#<id>           sk=IMPORT                          one upload: who, when, hash, state, counts
+ *   import error  pk=IMPORT#<id>           sk=ERR#<row>#<seq>                 one rejected cell or row
+ *   open import   pk=IMPORTS#OPEN          sk=<id>                            present while an import is unfinished
+ *   file hash     pk=IMPORTHASH#<sha256>   sk=<scope>                         the latest import of this file by this caller
  */
 
 export const DUE_SHARDS = 16;
@@ -58,6 +63,27 @@ export function deliveryPrefix(): string {
 
 export function metaKey(name: string): ItemKey {
   return { pk: 'META', sk: name };
+}
+
+export function tokenKey(id: string): ItemKey {
+  return { pk: 'TOKENS', sk: `TOKEN#${id}` };
+}
+
+export function importKey(id: string): ItemKey {
+  return { pk: `IMPORT#${id}`, sk: 'IMPORT' };
+}
+
+/** Rows sort numerically inside an import: zero-padded so string order is row order. */
+export function importErrorKey(id: string, row: number, seq: number): ItemKey {
+  return { pk: `IMPORT#${id}`, sk: `ERR#${String(row).padStart(10, '0')}#${String(seq).padStart(3, '0')}` };
+}
+
+export function openImportKey(id: string): ItemKey {
+  return { pk: 'IMPORTS#OPEN', sk: id };
+}
+
+export function importByHashKey(sha256: string, scope: string): ItemKey {
+  return { pk: `IMPORTHASH#${sha256}`, sk: scope };
 }
 
 /**
@@ -132,6 +158,18 @@ export const accessPatterns = {
           KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :before',
           ExpressionAttributeValues: { ':pk': `TYPE#${type}`, ':before': expiringBefore } as Record<string, string>,
         };
+  },
+  /** Which API tokens exist? */
+  allTokens() {
+    return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': 'TOKENS', ':prefix': 'TOKEN#' } };
+  },
+  /** Which rows of this import were rejected, in row order? */
+  importErrors(id: string) {
+    return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': `IMPORT#${id}`, ':prefix': 'ERR#' } };
+  },
+  /** Which imports were started and not finished (to resume after a restart)? */
+  openImports() {
+    return { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'IMPORTS#OPEN' } };
   },
   /** What was sent for this certificate, across all its expiries? */
   deliveriesOf(cert: CertificateKey) {

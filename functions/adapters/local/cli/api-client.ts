@@ -22,24 +22,42 @@ export class ApiClient {
   }
 
   post<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, body);
+    return this.request<T>('POST', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+
+  /** Streams a file as the raw request body. */
+  upload<T>(path: string, body: ReadableStream<Uint8Array>, headers: Record<string, string>): Promise<T> {
+    return this.request<T>('POST', path, { body, headers, duplex: 'half' });
+  }
+
+  /** A non-JSON resource, such as errors.csv. */
+  async text(path: string): Promise<string> {
+    const response = await this.send('GET', path);
+    const text = await response.text();
+    if (!response.ok) throw new ApiError(`GET ${path} failed with ${response.status}: ${text}`, response.status);
+    return text;
+  }
+
+  private async send(method: string, path: string, init: { body?: string | ReadableStream<Uint8Array>; headers?: Record<string, string>; duplex?: 'half' } = {}): Promise<Response> {
     const url = new URL(path, this.baseUrl);
-    let response: Response;
     try {
-      response = await fetch(url, {
+      return await fetch(url, {
         method,
-        headers: {
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
+        headers: { ...init.headers, ...(this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {}) },
+        ...(init.body !== undefined ? { body: init.body } : {}),
+        ...(init.duplex !== undefined ? { duplex: init.duplex } : {}),
+      } as RequestInit);
     } catch (error) {
       throw new ApiError(`cannot reach the certalarm service at ${this.baseUrl} (${(error as Error).message}). Start it with \`npm start\`, or pass --url.`);
     }
+  }
+
+  private async request<T>(method: string, path: string, init: { body?: string | ReadableStream<Uint8Array>; headers?: Record<string, string>; duplex?: 'half' } = {}): Promise<T> {
+    const response = await this.send(method, path, init);
     const text = await response.text();
     let parsed: unknown;
     try {
@@ -49,7 +67,8 @@ export class ApiClient {
     }
     if (!response.ok) {
       const error = (parsed as { error?: { message?: string; code?: string } } | undefined)?.error;
-      throw new ApiError(`${method} ${path} failed with ${response.status}: ${error?.message ?? text}`, response.status, parsed);
+      const hint = response.status === 401 ? ' (pass --token, set CERTALARM_TOKEN, or run from the service\'s directory so <data dir>/admin-token is found)' : '';
+      throw new ApiError(`${method} ${path.split('?')[0]} failed with ${response.status}: ${error?.message ?? text}${hint}`, response.status, parsed);
     }
     return parsed as T;
   }

@@ -1,0 +1,124 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Principal } from '../../core/access.js';
+import { createImport, runImport, type ImportDeps, type SpreadsheetOpener } from '../../app/imports/run-import.js';
+import type { ImportSubmitter } from '../../app/http/routes/imports.js';
+import { HttpError } from '../../app/http/http.js';
+import { openSpreadsheet } from '../import/spreadsheet-reader.js';
+
+/** Uploaded files wait in `<data dir>/imports/` until their import finishes, so a restart can resume them. */
+export class LocalImportFiles {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** Streams a request body to disk, hashing as it goes, and refuses it past `maxBytes`. */
+  spool(body: Readable, maxBytes: number): Promise<{ blobKey: string; bytes: number; sha256: string }> {
+    const blobKey = join(this.dir, `${randomUUID()}.upload`);
+    const hash = createHash('sha256');
+    const out = createWriteStream(blobKey);
+    let bytes = 0;
+    return new Promise((resolve, reject) => {
+      const fail = (error: unknown) => {
+        body.unpipe(out);
+        body.resume();
+        out.destroy();
+        void rm(blobKey, { force: true });
+        reject(error);
+      };
+      body.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > maxBytes) {
+          fail(new HttpError(413, 'file_too_large', `文件超过 ${maxBytes} 字节的上限 / the file exceeds the import limit of ${maxBytes} bytes; split it into smaller files`));
+          return;
+        }
+        hash.update(chunk);
+      });
+      body.on('error', fail);
+      out.on('error', fail);
+      out.on('finish', () => {
+        if (bytes <= maxBytes) resolve({ blobKey, bytes, sha256: hash.digest('hex') });
+      });
+      body.pipe(out);
+    });
+  }
+
+  opener(): SpreadsheetOpener {
+    return (blobKey, options) =>
+      openSpreadsheet(
+        { path: blobKey },
+        {
+          ...(options.fileName.toLowerCase().endsWith('.xlsx') || options.contentType.includes('spreadsheetml') ? { format: 'xlsx' as const } : {}),
+          ...(options.encoding !== undefined ? { encoding: options.encoding as 'utf-8' | 'gb18030' | 'gbk' } : {}),
+          ...(options.sheet !== undefined ? { sheet: options.sheet } : {}),
+        },
+      );
+  }
+
+  async remove(blobKey: string): Promise<void> {
+    await rm(blobKey, { force: true });
+  }
+
+  open(blobKey: string): Readable {
+    return createReadStream(blobKey);
+  }
+}
+
+/**
+ * Runs imports in the background, one at a time, in the order they were submitted; on start it
+ * picks up every import a previous run left unfinished.
+ */
+export class LocalImportWorker {
+  private readonly queue: string[] = [];
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: ImportDeps) {}
+
+  async resumeUnfinished(): Promise<string[]> {
+    const open = await this.deps.imports.openImports();
+    for (const id of open) this.enqueue(id);
+    return open;
+  }
+
+  enqueue(id: string): void {
+    if (!this.queue.includes(id)) this.queue.push(id);
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Resolves when the queue is empty (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  submitter(): ImportSubmitter {
+    return async (principal: Principal, req, submission) => {
+      if (req.upload === undefined) throw new HttpError(400, 'empty_body', 'send the file as the raw request body, with its content type');
+      if (req.upload.bytes === 0) throw new HttpError(400, 'empty_body', '上传的文件是空的 / the uploaded file is empty');
+      const { record, resumed } = await createImport(this.deps, principal, { ...submission, ...req.upload });
+      this.enqueue(record.id);
+      return { id: record.id, resumed, ...(record.sameFileAs !== undefined ? { sameFileAs: record.sameFileAs } : {}) };
+    };
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped) {
+      const id = this.queue.shift();
+      if (id === undefined) return;
+      try {
+        await runImport(this.deps, id);
+      } catch (error) {
+        this.deps.logger.error({ importId: id, err: (error as Error).message }, 'import interrupted; it resumes on the next start');
+      }
+    }
+  }
+}

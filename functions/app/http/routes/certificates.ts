@@ -1,0 +1,142 @@
+import { DateTime } from 'luxon';
+import * as z from 'zod';
+import { mayTouchType, visibleTypes, type Principal } from '../../../core/access.js';
+import { InvalidCursorError } from '../../../core/errors.js';
+import { ZONE, type Plan } from '../../../core/model.js';
+import type { StoredCertificate } from '../../../core/ports.js';
+import { uploadCertificates } from '../../upload-certificates.js';
+import type { HttpAppDeps, Route } from '../app.js';
+import { HttpError, json } from '../http.js';
+import { isoDate, parseJsonBody, parseWith } from '../parse.js';
+
+/** Most records one POST /v1/certificates may carry; larger sets go through imports. */
+export const MAX_RECORDS_PER_REQUEST = 10_000;
+
+const listQuery = z
+  .object({
+    township: z.string().min(1).optional(),
+    type: z.string().min(1).optional(),
+    expiringBefore: isoDate.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: z.string().optional(),
+  })
+  .strict();
+
+const uploadQuery = z.object({ allOrNothing: z.enum(['true', 'false']).optional() }).strict();
+
+function certificateView(stored: StoredCertificate) {
+  return {
+    ...stored.certificate,
+    renewalDeadline: stored.plan.renewalDeadline,
+    windowOpens: stored.plan.windowOpens,
+    createdAt: stored.createdAt,
+    updatedAt: stored.updatedAt,
+  };
+}
+
+export function planView(plan: Plan) {
+  return {
+    renewalDeadline: plan.renewalDeadline,
+    windowOpens: plan.windowOpens,
+    calendarProvisional: plan.calendarProvisional,
+    stages: plan.stages.map((s) => ({
+      stage: s.stage,
+      date: s.date,
+      sendAt: DateTime.fromISO(s.sendAt, { zone: ZONE }).toISO(),
+      status: s.status,
+      ...(s.note !== undefined ? { note: s.note } : {}),
+      ...(s.messageId !== undefined ? { messageId: s.messageId } : {}),
+      ...(s.sentAt !== undefined ? { sentAt: s.sentAt } : {}),
+    })),
+  };
+}
+
+function ensureMayTouch(deps: HttpAppDeps, principal: Principal, typeCode: string): void {
+  const type = deps.reference.catalogue.get(typeCode);
+  const decision = mayTouchType(principal, typeCode, type?.authority ?? '');
+  if (!decision.allowed) throw new HttpError(403, 'forbidden', decision.reason);
+}
+
+async function findCertificate(params: string[], deps: HttpAppDeps, principal: Principal): Promise<StoredCertificate> {
+  const [typeInput = '', number = ''] = params;
+  const type = deps.reference.catalogue.resolve(typeInput);
+  if (type === undefined) throw new HttpError(404, 'unknown_type', `unknown certificate type "${typeInput}"; see GET /v1/catalogue`);
+  ensureMayTouch(deps, principal, type.code);
+  const stored = await deps.store.getCertificate({ type: type.code, number });
+  if (stored === undefined) throw new HttpError(404, 'not_found', `no ${type.code} certificate numbered "${number}"`);
+  return stored;
+}
+
+export const certificateRoutes: Route[] = [
+  {
+    method: 'POST',
+    pattern: /^\/v1\/certificates$/,
+    access: 'writeCertificates',
+    handler: async (req, _p, deps, principal) => {
+      const query = parseWith(uploadQuery, req.query, 'query');
+      const body = parseJsonBody(req);
+      const records = Array.isArray(body) ? body : [body];
+      if (records.length > MAX_RECORDS_PER_REQUEST) {
+        throw new HttpError(413, 'too_many_records', `${records.length} records in one request; the limit is ${MAX_RECORDS_PER_REQUEST}. Split the batch, or use an import (POST /v1/imports).`);
+      }
+      // A request reaching outside the caller's scope is refused whole: nothing of it is stored.
+      const outside = records.flatMap((record, index) => {
+        const typeInput = (record as { type?: unknown } | null)?.type;
+        const type = typeof typeInput === 'string' ? deps.reference.catalogue.resolve(typeInput) : undefined;
+        if (type === undefined) return [];
+        const decision = mayTouchType(principal, type.code, type.authority);
+        return decision.allowed ? [] : [{ index, field: 'type', reason: decision.reason }];
+      });
+      if (outside.length > 0) throw new HttpError(403, 'forbidden', outside[0]?.reason ?? 'outside your scope', outside);
+      const result = await uploadCertificates(deps, records, deps.clock.now(), { allOrNothing: query.allOrNothing === 'true' });
+      return json(200, result);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/certificates$/,
+    access: 'readCertificates',
+    handler: async (req, _p, deps, principal) => {
+      const query = parseWith(listQuery, req.query, 'query');
+      let township: string | undefined;
+      if (query.township !== undefined) {
+        township = deps.reference.townships.resolve(query.township)?.code;
+        if (township === undefined) throw new HttpError(400, 'unknown_township', `unknown township "${query.township}"; see GET /v1/townships`);
+      }
+      let type: string | undefined;
+      if (query.type !== undefined) {
+        type = deps.reference.catalogue.resolve(query.type)?.code;
+        if (type === undefined) throw new HttpError(400, 'unknown_type', `unknown certificate type "${query.type}"; see GET /v1/catalogue`);
+        ensureMayTouch(deps, principal, type);
+      }
+      const scope = type === undefined ? visibleTypes(principal, deps.reference.catalogue.all()) : undefined;
+      if (scope !== undefined && scope.length === 0) return json(200, { items: [] });
+      try {
+        const page = await deps.store.listCertificates({
+          limit: query.limit,
+          ...(township !== undefined ? { township } : {}),
+          ...(type !== undefined ? { type } : {}),
+          ...(scope !== undefined ? { types: scope } : {}),
+          ...(query.expiringBefore !== undefined ? { expiringBefore: query.expiringBefore } : {}),
+          ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+        });
+        return json(200, { items: page.items.map(certificateView), ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) });
+      } catch (error) {
+        if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid_cursor', error.message);
+        throw error;
+      }
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/certificates\/([^/]+)\/([^/]+)$/,
+    access: 'readCertificates',
+    handler: async (_req, params, deps, principal) => json(200, certificateView(await findCertificate(params, deps, principal))),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/certificates\/([^/]+)\/([^/]+)\/plan$/,
+    access: 'readCertificates',
+    handler: async (_req, params, deps, principal) => json(200, planView((await findCertificate(params, deps, principal)).plan)),
+  },
+];

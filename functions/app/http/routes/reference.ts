@@ -1,0 +1,55 @@
+import type { Route } from '../app.js';
+import { json } from '../http.js';
+
+export const referenceRoutes: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/healthz$/,
+    access: 'public',
+    handler: async (_req, _p, deps) => json(200, { status: 'ok', now: deps.clock.now().toISO() }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/catalogue$/,
+    access: 'readCertificates',
+    handler: async (_req, _p, deps) =>
+      json(
+        200,
+        deps.reference.catalogue.all().map((t) => ({
+          code: t.code,
+          nameZh: t.nameZh,
+          nameEn: t.nameEn,
+          category: t.category,
+          authority: t.authority,
+          renewalWindow: t.renewalWindow,
+          renewalAction: t.renewalAction,
+          legalBasis: t.legalBasis,
+          seasonal: t.seasonal,
+          confidence: t.confidence,
+          ...(t.confidenceNote !== undefined ? { confidenceNote: t.confidenceNote } : {}),
+        })),
+      ),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/townships$/,
+    access: 'readCertificates',
+    handler: async (_req, _p, deps) => json(200, deps.reference.townships.all()),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/authorities$/,
+    access: 'readCertificates',
+    handler: async (_req, _p, deps) =>
+      json(
+        200,
+        deps.reference.authorities.map((a) => ({
+          ...a,
+          types: deps.reference.catalogue
+            .all()
+            .filter((t) => t.authority === a.code)
+            .map((t) => t.code),
+        })),
+      ),
+  },
+];

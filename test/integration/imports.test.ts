@@ -1,0 +1,293 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import type { Principal } from '../../functions/core/access.js';
+import type { ImportError, StoredCertificate } from '../../functions/core/ports.js';
+import { DynamoDbImportStore } from '../../functions/adapters/aws/dynamodb/dynamodb-import-store.js';
+import type { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
+import { LocalImportFiles } from '../../functions/adapters/local/local-imports.js';
+import { silentLogger } from '../../functions/app/logger.js';
+import { loadReferenceData } from '../../functions/app/reference-data.js';
+import { createImport, runImport, type ImportDeps } from '../../functions/app/imports/run-import.js';
+import { dynamoTestClient } from '../support/dynamo.js';
+import { fixedClock, freshStore, testSettings, validUscc } from '../support/fixtures.js';
+
+const OPERATOR: Principal = { role: 'operator', subject: 'token:admin' };
+const AGRICULTURE_BUREAU: Principal = { role: 'bureau', authority: 'agriculture_rural', subject: 'token:agri' };
+const HEADER = '证照类型,证照编号,持证主体,统一社会信用代码,联系电话,所属乡镇,发证日期,有效期至';
+
+function csvRow(i: number, overrides: Partial<Record<'type' | 'phone' | 'expiresOn' | 'issuedOn' | 'number', string>> = {}): string {
+  return [
+    overrides.type ?? '农药经营许可证',
+    overrides.number ?? `NY-${String(i).padStart(5, '0')}`,
+    `兴国县测试农资店${i}`,
+    validUscc(i),
+    overrides.phone ?? `1390000${String(i % 10000).padStart(4, '0')}`,
+    '潋江镇',
+    overrides.issuedOn ?? '2021/12/21',
+    overrides.expiresOn ?? '2026年12月20日',
+  ].join(',');
+}
+
+interface Harness {
+  deps: ImportDeps;
+  store: DynamoDbStore;
+  imports: DynamoDbImportStore;
+  dir: string;
+  submit(fileName: string, content: string | Buffer, principal?: Principal, options?: { allOrNothing?: boolean; encoding?: string; sheet?: string }): Promise<string>;
+  errors(id: string): Promise<ImportError[]>;
+}
+
+async function harness(prefix: string, limits = { maxBytes: 50_000_000, maxRows: 100_000 }): Promise<Harness> {
+  const store = await freshStore(prefix);
+  const imports = new DynamoDbImportStore(dynamoTestClient(), store.tableName);
+  const dir = mkdtempSync(join(tmpdir(), 'certalarm-imports-'));
+  const files = new LocalImportFiles(dir);
+  const deps: ImportDeps = {
+    store,
+    reference: loadReferenceData(),
+    settings: testSettings(),
+    imports,
+    openSpreadsheet: files.opener(),
+    removeFile: (key) => files.remove(key),
+    limits,
+    logger: silentLogger,
+    clock: fixedClock('2026-08-01T10:00:00+08:00'),
+  };
+  let n = 0;
+  return {
+    deps,
+    store,
+    imports,
+    dir,
+    async submit(fileName, content, principal = OPERATOR, options = {}) {
+      const blobKey = join(dir, `upload-${(n += 1)}`);
+      writeFileSync(blobKey, content);
+      const { createHash } = await import('node:crypto');
+      const { record } = await createImport(deps, principal, {
+        fileName,
+        contentType: fileName.endsWith('.xlsx') ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv',
+        bytes: Buffer.byteLength(content),
+        sha256: createHash('sha256').update(content).digest('hex'),
+        blobKey,
+        options: { allOrNothing: options.allOrNothing === true, ...(options.encoding ? { encoding: options.encoding } : {}), ...(options.sheet ? { sheet: options.sheet } : {}) },
+      });
+      return record.id;
+    },
+    async errors(id) {
+      const out: ImportError[] = [];
+      for await (const e of imports.importErrors(id)) out.push(e);
+      return out;
+    },
+  };
+}
+
+async function storedNumbers(store: DynamoDbStore, numbers: string[]): Promise<string[]> {
+  const found = await store.getCertificates(numbers.map((number) => ({ type: 'pesticide_business_license', number })));
+  return [...found.values()].map((s: StoredCertificate) => s.certificate.number).sort();
+}
+
+describe('Use case: runImport', () => {
+  it('stores the good rows of a UTF-8 CSV with Chinese headers and reports each bad row by its Excel row, column, value and reason', async () => {
+    // Prepare
+    const h = await harness('import-csv');
+    const csv = `\uFEFF${[HEADER, csvRow(1), csvRow(2, { phone: '1.39E+10' }), csvRow(3, { issuedOn: '03/01/2021' }), csvRow(4, { type: '不存在的证' }), csvRow(5)].join('\r\n')}\r\n`;
+    const id = await h.submit('名单.csv', csv);
+
+    // Act
+    const state = await runImport(h.deps, id);
+
+    // Assess
+    expect(state).toBe('done');
+    const record = await h.imports.getImport(id);
+    expect(record?.counts).toMatchObject({ rows: 5, accepted: 2, created: 2, rejected: 3 });
+    expect(record).toMatchObject({ format: 'csv', encoding: 'utf-8', uploadedBy: { subject: 'token:admin' } });
+    const errors = await h.errors(id);
+    expect(errors.map((e) => [e.row, e.column, e.value])).toEqual([
+      [3, '联系电话', '1.39E+10'],
+      [4, '发证日期', '03/01/2021'],
+      [5, '证照类型', '不存在的证'],
+    ]);
+    expect(await storedNumbers(h.store, ['NY-00001', 'NY-00002', 'NY-00005'])).toEqual(['NY-00001', 'NY-00005']);
+  });
+
+  it('detects a GBK (GB18030) CSV, as Excel on a Chinese Windows PC writes it', async () => {
+    // Prepare
+    const h = await harness('import-gbk');
+    const id = await h.submit('gbk.csv', iconv.encode([HEADER, csvRow(10), csvRow(11)].join('\r\n'), 'gbk'));
+
+    // Act
+    await runImport(h.deps, id);
+
+    // Assess
+    const record = await h.imports.getImport(id);
+    expect(record).toMatchObject({ state: 'done', encoding: 'gb18030', counts: { created: 2, rejected: 0 } });
+    const stored = await h.store.getCertificate({ type: 'pesticide_business_license', number: 'NY-00010' });
+    expect(stored?.certificate.holder.name).toBe('兴国县测试农资店10');
+  });
+
+  it('reads the named sheet of an XLSX file, repairing a phone stored as a number and a date cell', async () => {
+    // Prepare
+    const h = await harness('import-xlsx');
+    const workbook = new ExcelJS.Workbook();
+    workbook.addWorksheet('说明').addRow(['本表为导出说明']);
+    const sheet = workbook.addWorksheet('证照名单');
+    sheet.addRow(['证照类型', '证照编号', '单位名称', '统一社会信用代码', '手机号', '乡镇', '发证日期', '到期日期']);
+    sheet.addRow(['农药经营许可证', 'XL-1', '兴国县测试农资店', validUscc(20), 13900000020, '江背镇', new Date(Date.UTC(2021, 11, 21)), new Date(Date.UTC(2026, 11, 20))]);
+    const id = await h.submit('名单.xlsx', Buffer.from(await workbook.xlsx.writeBuffer()), OPERATOR, { sheet: '证照名单' });
+
+    // Act
+    await runImport(h.deps, id);
+
+    // Assess
+    expect(await h.imports.getImport(id)).toMatchObject({ state: 'done', format: 'xlsx', counts: { created: 1 } });
+    const stored = await h.store.getCertificate({ type: 'pesticide_business_license', number: 'XL-1' });
+    expect(stored?.certificate).toMatchObject({ phone: '+8613900000020', township: '360732101', issuedOn: '2021-12-21', expiresOn: '2026-12-20' });
+  });
+
+  it('reports a duplicate inside one file instead of merging it', async () => {
+    // Prepare
+    const h = await harness('import-dup');
+    const id = await h.submit('dup.csv', [HEADER, csvRow(30), csvRow(31), csvRow(32, { number: 'NY-00030' })].join('\n'));
+
+    // Act
+    await runImport(h.deps, id);
+
+    // Assess
+    const errors = await h.errors(id);
+    expect(errors).toEqual([expect.objectContaining({ row: 4, column: '证照编号', value: 'NY-00030' })]);
+    expect(errors[0]?.reason).toContain('第 2 行');
+  });
+
+  it('refuses the whole file with all-or-nothing when any row is bad, storing nothing', async () => {
+    // Prepare
+    const h = await harness('import-aon');
+    const id = await h.submit('aon.csv', [HEADER, csvRow(40), csvRow(41, { expiresOn: '2026-02-30' })].join('\n'), OPERATOR, { allOrNothing: true });
+
+    // Act
+    const state = await runImport(h.deps, id);
+
+    // Assess
+    expect(state).toBe('failed');
+    expect((await h.imports.getImport(id))?.failure?.code).toBe('rejected_rows');
+    expect(await h.errors(id)).toEqual(expect.arrayContaining([expect.objectContaining({ row: 3, column: '有效期至' })]));
+    expect(await storedNumbers(h.store, ['NY-00040'])).toEqual([]);
+  });
+
+  it('changes nothing when the same file is imported again, and says so', async () => {
+    // Prepare
+    const h = await harness('import-again');
+    const csv = [HEADER, csvRow(50), csvRow(51)].join('\n');
+    const first = await h.submit('a.csv', csv);
+    await runImport(h.deps, first);
+    const before = await h.store.getCertificate({ type: 'pesticide_business_license', number: 'NY-00050' });
+
+    // Act
+    const second = await h.submit('a.csv', csv);
+    await runImport(h.deps, second);
+
+    // Assess
+    const record = await h.imports.getImport(second);
+    expect(record).toMatchObject({ sameFileAs: first, counts: { accepted: 2, unchanged: 2, created: 0 } });
+    expect(await h.store.getCertificate({ type: 'pesticide_business_license', number: 'NY-00050' })).toEqual(before);
+  });
+
+  it('updates only what changed in an updated file, re-planning a renewal', async () => {
+    // Prepare
+    const h = await harness('import-update');
+    await runImport(h.deps, await h.submit('v1.csv', [HEADER, csvRow(60), csvRow(61), csvRow(62)].join('\n')));
+
+    // Act
+    const id = await h.submit('v2.csv', [HEADER, csvRow(60), csvRow(61, { phone: '13911112222' }), csvRow(62, { expiresOn: '2031-12-20' })].join('\n'));
+    await runImport(h.deps, id);
+
+    // Assess
+    expect((await h.imports.getImport(id))?.counts).toMatchObject({ unchanged: 1, updated: 1, renewed: 1 });
+    const renewed = await h.store.getCertificate({ type: 'pesticide_business_license', number: 'NY-00062' });
+    expect(renewed?.plan.renewalDeadline).toBe('2031-09-21');
+  });
+
+  it('resumes an import interrupted mid-way, losing no row and storing none twice', async () => {
+    // Prepare: 3,500 rows = four chunks; the process "dies" while writing the third chunk.
+    const h = await harness('import-resume');
+    const rows = Array.from({ length: 3500 }, (_, i) => csvRow(1000 + i));
+    const id = await h.submit('big.csv', [HEADER, ...rows].join('\n'));
+    let writes = 0;
+    const crashing: ImportDeps = {
+      ...h.deps,
+      store: Object.assign(Object.create(h.store) as DynamoDbStore, {
+        putCertificates: async (items: StoredCertificate[]) => {
+          writes += 1;
+          if (writes === 3) {
+            await h.store.putCertificates(items.slice(0, 400));
+            throw new Error('process killed');
+          }
+          return h.store.putCertificates(items);
+        },
+      }),
+    };
+
+    // Act
+    await expect(runImport(crashing, id)).rejects.toThrow('process killed');
+    const interrupted = await h.imports.getImport(id);
+    const state = await runImport(h.deps, id);
+
+    // Assess
+    expect(interrupted).toMatchObject({ state: 'storing', checkpointRow: 2001 });
+    expect(interrupted?.pending).toMatchObject({ fromRow: 2002, toRow: 3001 });
+    expect(state).toBe('done');
+    const record = await h.imports.getImport(id);
+    expect(record?.counts).toMatchObject({ rows: 3500, accepted: 3500, created: 3500, unchanged: 0, rejected: 0 });
+    expect(await h.imports.openImports()).not.toContain(id);
+    const numbers = Array.from({ length: 3500 }, (_, i) => `NY-${String(1000 + i).padStart(5, '0')}`);
+    expect(await storedNumbers(h.store, numbers)).toHaveLength(3500);
+  });
+
+  it('refuses a file over the row limit before storing anything', async () => {
+    // Prepare
+    const h = await harness('import-rows', { maxBytes: 50_000_000, maxRows: 3 });
+    const id = await h.submit('many.csv', [HEADER, csvRow(70), csvRow(71), csvRow(72), csvRow(73)].join('\n'));
+
+    // Act
+    const state = await runImport(h.deps, id);
+
+    // Assess
+    expect(state).toBe('failed');
+    expect((await h.imports.getImport(id))?.failure).toMatchObject({ code: 'too_many_rows' });
+    expect(await storedNumbers(h.store, ['NY-00070'])).toEqual([]);
+  });
+
+  it('fails a file whose header lacks required columns, naming them', async () => {
+    // Prepare
+    const h = await harness('import-header');
+    const id = await h.submit('bad.csv', '证照编号,持证主体\nX-1,某店\n');
+
+    // Act
+    const state = await runImport(h.deps, id);
+
+    // Assess
+    expect(state).toBe('failed');
+    const failure = (await h.imports.getImport(id))?.failure;
+    expect(failure?.code).toBe('missing_columns');
+    expect(failure?.message).toContain('expiresOn');
+    expect((await h.errors(id))[0]).toMatchObject({ row: 1 });
+  });
+
+  it("rejects the rows of types a bureau does not issue, and stores the bureau's own", async () => {
+    // Prepare
+    const h = await harness('import-scope');
+    const id = await h.submit('mixed.csv', [HEADER, csvRow(80), csvRow(81, { type: '烟草专卖零售许可证' })].join('\n'), AGRICULTURE_BUREAU);
+
+    // Act
+    await runImport(h.deps, id);
+
+    // Assess
+    const record = await h.imports.getImport(id);
+    expect(record?.counts).toMatchObject({ created: 1, rejected: 1 });
+    expect(record?.uploadedBy).toEqual({ subject: 'token:agri', role: 'bureau', authority: 'agriculture_rural' });
+    expect(await h.errors(id)).toEqual([expect.objectContaining({ row: 3, column: '证照类型' })]);
+  });
+});

@@ -5,21 +5,27 @@ import { Writable } from 'node:stream';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { DateTime } from 'luxon';
 import { ZONE } from '../functions/core/model.js';
-import { createLogger } from '../functions/app/logger.js';
-import { loadReferenceData } from '../functions/app/reference-data.js';
-import { settingsFromEnvironment } from '../functions/app/settings.js';
-import { formatOutboxLine, startLocalService } from '../functions/adapters/local/local-service.js';
 import { ApiClient, ApiError } from '../functions/adapters/local/cli/api-client.js';
-import { importFile } from '../functions/adapters/local/cli/import-file.js';
+import { formatOutboxLine } from '../functions/adapters/local/outbox-format.js';
+import { instantInShanghai } from '../functions/core/time.js';
+
+// Heavy modules (the AWS SDK, DynamoDB Local, spreadsheet readers) load only in the commands that need them,
+// so `--help` and the HTTP-client commands start quickly.
 
 // The pinned AWS SDK release supports Node 20; its notice about future releases only confuses CLI users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+// `certalarm catalogue | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 const DEFAULT_PORT = Number(process.env.PORT ?? 3000);
 const DEFAULT_URL = process.env.CERTALARM_URL ?? `http://127.0.0.1:${DEFAULT_PORT}`;
 
 function isoInstant(value: string): string {
-  const parsed = DateTime.fromISO(value, { setZone: true });
+  const parsed = instantInShanghai(value);
   if (!parsed.isValid) throw new InvalidArgumentError(`"${value}" is not an ISO-8601 instant, e.g. 2026-12-01T10:00:00+08:00`);
   return value;
 }
@@ -87,8 +93,12 @@ program
   .option('--now <iso>', 'start the service clock at this instant (env CERTALARM_NOW)', isoInstant, process.env.CERTALARM_NOW)
   .option('--scan-every <minutes>', 'minutes between scheduled due scans; 0 turns them off (env CERTALARM_SCAN_EVERY_MINUTES)', positiveInt, Number(process.env.CERTALARM_SCAN_EVERY_MINUTES ?? 15))
   .option('--log-json', 'write logs as JSON lines instead of readable text')
-  .action(async (opts: { port: number; dataDir: string; demo: boolean; now?: string; scanEvery: number; logJson?: boolean }) => {
-    const logger = createLogger(opts.logJson === true ? {} : { destination: prettyLogStream() });
+  .addOption(new Option('--json', 'print the startup summary as one JSON line, and logs as JSON'))
+  .action(async (opts: { port: number; dataDir: string; demo: boolean; now?: string; scanEvery: number; logJson?: boolean; json?: boolean }) => {
+    const { createLogger } = await import('../functions/app/logger.js');
+    const { settingsFromEnvironment } = await import('../functions/app/settings.js');
+    const { startLocalService } = await import('../functions/adapters/local/local-service.js');
+    const logger = createLogger(opts.logJson === true || opts.json === true ? {} : { destination: prettyLogStream() });
     const settings = settingsFromEnvironment(process.env);
     const service = await startLocalService({
       dataDir: opts.dataDir,
@@ -97,11 +107,25 @@ program
       logger,
       demo: opts.demo,
       scanEveryMinutes: opts.scanEvery,
-      ...(opts.now !== undefined ? { startAt: DateTime.fromISO(opts.now, { setZone: true }).setZone(ZONE) } : {}),
+      ...(opts.now !== undefined ? { startAt: instantInShanghai(opts.now) } : {}),
       printMessage: (entry) => process.stdout.write(`${formatOutboxLine(entry)}\n`),
       ...(process.env.CERTALARM_ADMIN_TOKEN !== undefined ? { adminToken: process.env.CERTALARM_ADMIN_TOKEN } : {}),
     });
-    process.stdout.write(
+    if (opts.json === true) {
+      process.stdout.write(
+        `${JSON.stringify({
+          url: service.url,
+          now: service.clock.now().toISO(),
+          dynamodbEndpoint: service.dynamoEndpoint,
+          dataDir: opts.dataDir,
+          demoLoaded: service.demoLoaded,
+          adminTokenFile: service.adminToken.file ?? null,
+          ...(service.adminToken.generatedNow ? { adminToken: service.adminToken.token } : {}),
+          sendWindow: settings.sendWindow,
+          scanEveryMinutes: opts.scanEvery,
+        })}\n`,
+      );
+    } else process.stdout.write(
       [
         `certalarm listening on ${service.url}`,
         `  service clock: ${service.clock.now().toISO()} (Asia/Shanghai)`,
@@ -144,6 +168,7 @@ program
       opts: { url: string; token?: string; json?: boolean; batchSize: number; allOrNothing?: boolean; encoding?: string; sheet?: string; errors?: string },
     ) => {
       const client = api(opts);
+      const { importFile } = await import('../functions/adapters/local/cli/import-file.js');
       const summary = await importFile({
         file,
         api: client,
@@ -259,7 +284,8 @@ program
   .command('catalogue')
   .description('list the 42 certificate types with their renewal windows')
   .addOption(jsonOption())
-  .action((opts: { json?: boolean }) => {
+  .action(async (opts: { json?: boolean }) => {
+    const { loadReferenceData } = await import('../functions/app/reference-data.js');
     const types = loadReferenceData().catalogue.all();
     print(opts.json === true, types, () =>
       types

@@ -1,5 +1,5 @@
-import { DateTime } from 'luxon';
 import * as z from 'zod';
+import { instantInShanghai } from '../core/time.js';
 
 /**
  * What EventBridge Scheduler sends to the due-scan function. The stack writes it and the handler
@@ -11,7 +11,7 @@ export const dueScanPayloadSchema = z
     /** Run "as of" this instant instead of the invocation time (replays, tests). */
     now: z
       .string()
-      .refine((s) => DateTime.fromISO(s, { setZone: true }).isValid, 'not an ISO-8601 instant')
+      .refine((s) => instantInShanghai(s).isValid, 'not an ISO-8601 instant')
       .optional(),
   })
   .strict();

@@ -148,6 +148,7 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
       to: stored.certificate.phone,
       body: rendered.body,
       idempotencyKey: `${key.type}#${key.number}#${id.expiresOn}#${target.stage}`,
+      at: now.toISO() ?? '',
       reminder: {
         type: key.type,
         number: key.number,

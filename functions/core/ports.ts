@@ -23,6 +23,8 @@ export interface SmsMessage {
   /** Stable per (certificate, expiry, stage): adapters that can deduplicate use it. */
   idempotencyKey: string;
   reminder?: ReminderContext;
+  /** The business instant of the send (the scan's "now"); twins that record a time use it. */
+  at?: IsoInstant;
 }
 
 export interface SmsReceipt {

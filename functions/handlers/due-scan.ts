@@ -5,6 +5,7 @@ import { emitMetrics } from '../adapters/aws/emf-metrics.js';
 import { dueScanPayloadSchema } from '../app/schedule-payloads.js';
 import { runScheduledScan, type ScheduledScanResult } from '../app/scheduled-scan.js';
 import { lambdaDeps } from './runtime.js';
+import { instantInShanghai } from '../core/time.js';
 
 /** Leave this much of the invocation for recording the last sends and returning. */
 const SAFETY_MARGIN_MS = 30_000;
@@ -12,7 +13,7 @@ const SAFETY_MARGIN_MS = 30_000;
 /** EventBridge Scheduler → one due scan, bounded by the invocation's remaining time. */
 export async function handler(event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<ScheduledScanResult> {
   const payload = dueScanPayloadSchema.parse(event);
-  const now = payload.now === undefined ? DateTime.now().setZone(ZONE) : DateTime.fromISO(payload.now, { setZone: true }).setZone(ZONE);
+  const now = payload.now === undefined ? DateTime.now().setZone(ZONE) : instantInShanghai(payload.now);
   const result = await runScheduledScan(lambdaDeps(), now, { stopAtMs: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS });
   emitMetrics({
     RemindersSent: result.sent,

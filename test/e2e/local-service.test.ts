@@ -17,10 +17,8 @@ import {
   withBrokenCheck,
   type ApiError,
   type CertificatePage,
-  type CertificateView,
   type OutboxMessage,
   type TestService,
-  type UploadAnswer,
 } from '../support/e2e-service.js';
 
 // One service for the file: DynamoDB Local costs a JVM start, a certificate costs milliseconds.
@@ -696,24 +694,6 @@ describe('Local service: GET /v1/outbox', () => {
 });
 
 describe('Local service: errors and headers', () => {
-  it('accepts and ignores an Authorization bearer token, and serves a request without one', async () => {
-    // Prepare
-    const record = certificateRecord();
-    const anyToken = new Api(local.url, 'any-token-at-all');
-    const noToken = new Api(local.url, undefined);
-
-    // Act
-    const upload = await anyToken.post<UploadAnswer>('/v1/certificates', record);
-    const readWithToken = await anyToken.get<CertificateView>(`/v1/certificates/${record.type}/${record.number}`);
-    const readWithout = await noToken.get<CertificateView>(`/v1/certificates/${record.type}/${record.number}`);
-
-    // Assess
-    expect(upload.status).toBe(200);
-    expect(upload.body.accepted).toBe(1);
-    expect(readWithToken.status).toBe(200);
-    expect(readWithout.status).toBe(200);
-  });
-
   it('answers 400 invalid JSON with a JSON error body', async () => {
     // Act
     const answer = await api.postRaw<ApiError>('/v1/certificates', '[{"type": "pesticide_business_license",');

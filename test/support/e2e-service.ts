@@ -18,10 +18,7 @@ import { settingsFromEnvironment } from '../../functions/app/settings.js';
  */
 export const SERVICE_START = '2026-06-01T10:00:00+08:00';
 
-/**
- * The bearer token every e2e request carries. The contract says a token is accepted and ignored; the
- * service is also given it as its first operator token, so the requests pass where tokens are checked.
- */
+/** The bearer token every e2e request carries: the service is given it as its first operator token. */
 export const E2E_TOKEN = 'e2e-operator-token';
 
 export interface TestService {
@@ -139,10 +136,10 @@ export interface OutboxMessage {
 
 /** A thin JSON client over `fetch`: every answer is read as JSON, whatever its status. */
 export class Api {
-  /** `token` undefined sends no Authorization header at all. */
+  /** `token` null sends no Authorization header at all. */
   constructor(
     readonly baseUrl: string,
-    private readonly token: string | undefined = E2E_TOKEN,
+    private readonly token: string | null = E2E_TOKEN,
   ) {}
 
   get<T>(path: string, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
@@ -159,7 +156,7 @@ export class Api {
   }
 
   async send<T>(method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<ApiResponse<T>> {
-    const allHeaders = { ...(this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {}), ...headers };
+    const allHeaders = { ...(this.token !== null ? { authorization: `Bearer ${this.token}` } : {}), ...headers };
     const response = await fetch(new URL(path, this.baseUrl), { method, headers: allHeaders, ...(body !== undefined ? { body } : {}) });
     const text = await response.text();
     return { status: response.status, contentType: response.headers.get('content-type'), body: JSON.parse(text) as T };

@@ -1,9 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DateTime } from 'luxon';
-import { ZONE } from '../../core/model.js';
-import { maskPhone } from '../../core/phone.js';
+import type { DateTime } from 'luxon';
 import type { Clock } from '../../core/ports.js';
 import { demoCertificates } from '../../app/demo-data.js';
 import { createHttpApp } from '../../app/http/app.js';
@@ -187,8 +185,4 @@ async function setUpAdminToken(
   return { token, generatedNow, file };
 }
 
-/** How the console shows an outbox message: the number masked, the text in full. */
-export function formatOutboxLine(entry: OutboxEntry): string {
-  const at = DateTime.fromISO(entry.sentAt, { zone: ZONE }).toFormat('yyyy-MM-dd HH:mm');
-  return `[短信 ${at}] → ${maskPhone(entry.to)} (${entry.segments} 条计费)\n  ${entry.body}`;
-}
+export { formatOutboxLine } from './outbox-format.js';

@@ -56,7 +56,7 @@ export class OutboxSmsSender implements SmsSender {
       renewalDeadline: r?.renewalDeadline ?? '',
       body: message.body,
       segments: r?.segments ?? 0,
-      sentAt: this.clock.now().toISO() ?? '',
+      sentAt: message.at ?? this.clock.now().toISO() ?? '',
     };
     if (this.file !== undefined) {
       mkdirSync(dirname(this.file), { recursive: true });

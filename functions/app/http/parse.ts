@@ -1,10 +1,11 @@
 import { DateTime } from 'luxon';
 import * as z from 'zod';
 import { HttpError, type HttpRequest } from './http.js';
+import { instantInShanghai } from '../../core/time.js';
 
 export const isoInstant = z
   .string()
-  .refine((s) => DateTime.fromISO(s, { setZone: true }).isValid, 'not an ISO-8601 instant, e.g. 2026-12-01T10:00:00+08:00');
+  .refine((s) => instantInShanghai(s).isValid, 'not an ISO-8601 instant, e.g. 2026-12-01T10:00:00+08:00');
 export const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD')

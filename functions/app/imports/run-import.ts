@@ -16,6 +16,8 @@ export interface OpenedSpreadsheet {
   sheet?: string;
   headers: string[];
   rows: AsyncIterable<{ row: number; values: unknown[] }>;
+  /** Releases what the reader holds (temporary sheet copies) when the rows are not read to the end. */
+  close?: () => Promise<void> | void;
 }
 
 export type SpreadsheetOpener = (
@@ -198,6 +200,7 @@ async function open(deps: ImportDeps, record: ImportRecord): Promise<{ sheet: Op
     ...(record.options.sheet !== undefined ? { sheet: record.options.sheet } : {}),
   });
   const mapping = mapHeaders(sheet.headers);
+  if (mapping.missing.length > 0 || mapping.duplicates.length > 0) await sheet.close?.();
   if (mapping.missing.length > 0) {
     throw new ImportFailure(
       'missing_columns',

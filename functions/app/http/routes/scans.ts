@@ -1,10 +1,10 @@
-import { DateTime } from 'luxon';
 import * as z from 'zod';
-import { ZONE } from '../../../core/model.js';
+import type { DueScanPayload } from '../../schedule-payloads.js';
 import { sendDueReminders } from '../../send-due-reminders.js';
 import type { Route } from '../app.js';
 import { HttpError, json } from '../http.js';
 import { isoInstant, parseJsonBody, parseWith } from '../parse.js';
+import { instantInShanghai } from '../../../core/time.js';
 
 export interface OutboxView {
   messageId: string;
@@ -19,6 +19,14 @@ export interface OutboxView {
   sentAt: string;
 }
 
+/**
+ * Starts a due scan elsewhere instead of running it in the request (AWS: an asynchronous invocation of
+ * the scan function, which alone may send SMS). Without one, the scan runs inline (local mode).
+ */
+export interface ScanTrigger {
+  trigger(payload: DueScanPayload): Promise<void>;
+}
+
 const scanBody = z.object({ now: isoInstant.optional() }).strict();
 
 export const scanRoutes: Route[] = [
@@ -29,7 +37,12 @@ export const scanRoutes: Route[] = [
     handler: async (req, _p, deps) => {
       const body = req.body === undefined || req.body.trim() === '' ? {} : parseJsonBody(req);
       const { now } = parseWith(scanBody, body, 'scan request');
-      const asOf = now === undefined ? deps.clock.now() : DateTime.fromISO(now, { setZone: true }).setZone(ZONE);
+      const asOf = now === undefined ? deps.clock.now() : instantInShanghai(now);
+      if (deps.triggerScan !== undefined) {
+        // Only a `now` the caller gave is passed on: otherwise the scan runs as of its own start.
+        await deps.triggerScan.trigger({ kind: 'dueScan', ...(now !== undefined ? { now } : {}) });
+        return json(202, { queued: true, now: asOf.toISO() });
+      }
       return json(200, await sendDueReminders(deps, asOf));
     },
   },

@@ -3,12 +3,23 @@ import type { Principal } from '../../../core/access.js';
 import type { ImportRecord, ImportStore } from '../../../core/ports.js';
 import type { HttpAppDeps, Route } from '../app.js';
 import { HttpError, json, type HttpRequest } from '../http.js';
-import { parseWith } from '../parse.js';
+import { parseJsonBody, parseWith } from '../parse.js';
 
 export interface ImportSubmission {
   fileName: string;
   contentType: string;
   options: ImportRecord['options'];
+  /** The file as the client declares it, when it is uploaded afterwards (AWS) rather than sent as the body (local). */
+  file?: { bytes: number; sha256: string };
+}
+
+/** Where and how to upload the file (AWS: a presigned S3 PUT). */
+export interface ImportUpload {
+  url: string;
+  method: 'PUT';
+  /** Send exactly these headers with the upload: they are part of its signature. */
+  headers: Record<string, string>;
+  expiresAt: string;
 }
 
 /** Accepts a file for import and returns the import's id (and, on AWS, where to upload the file). */
@@ -16,16 +27,41 @@ export type ImportSubmitter = (
   principal: Principal,
   req: HttpRequest,
   submission: ImportSubmission,
-) => Promise<{ id: string; resumed: boolean; sameFileAs?: string; upload?: { url: string; method: string; headers: Record<string, string> } }>;
+) => Promise<{ id: string; resumed: boolean; sameFileAs?: string; upload?: ImportUpload }>;
+
+const encodingOption = z.enum(['auto', 'utf-8', 'utf8', 'gbk', 'gb18030']);
 
 const submitQuery = z
   .object({
     fileName: z.string().min(1).max(255).optional(),
     allOrNothing: z.enum(['true', 'false']).optional(),
-    encoding: z.enum(['auto', 'utf-8', 'utf8', 'gbk', 'gb18030']).optional(),
+    encoding: encodingOption.optional(),
     sheet: z.string().min(1).max(100).optional(),
   })
   .strict();
+
+/**
+ * On AWS the file does not travel through the API: the client declares it in a JSON body and uploads
+ * it to the URL in the answer. The options may come in the body or, as locally, in the query.
+ */
+const submitDeclaration = z
+  .object({
+    fileName: z.string().min(1).max(255),
+    contentType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, 'a media type, e.g. text/csv').max(255),
+    bytes: z.number().int().positive('the file is empty'),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'the SHA-256 of the file, 64 hex digits')
+      .transform((hex) => hex.toLowerCase()),
+    allOrNothing: z.boolean().optional(),
+    encoding: encodingOption.optional(),
+    sheet: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+
+function mediaType(req: HttpRequest): string {
+  return (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]?.trim() ?? 'application/octet-stream';
+}
 
 function importStore(deps: HttpAppDeps): ImportStore {
   if (deps.imports === undefined) throw new HttpError(404, 'not_found', 'imports are not enabled in this deployment');
@@ -87,16 +123,20 @@ export const importRoutes: Route[] = [
     handler: async (req, _p, deps, principal) => {
       if (deps.submitImport === undefined) throw new HttpError(404, 'not_found', 'imports are not enabled in this deployment');
       const query = parseWith(submitQuery, req.query, 'query');
-      const contentType = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]?.trim() ?? 'application/octet-stream';
-      const encoding = query.encoding === 'utf8' ? 'utf-8' : query.encoding;
+      // A raw body the transport already stored (local), or a JSON declaration of a file to upload (AWS).
+      const declared = req.upload === undefined && mediaType(req).toLowerCase() === 'application/json' ? parseWith(submitDeclaration, parseJsonBody(req), 'import request') : undefined;
+      const requested = query.encoding ?? declared?.encoding;
+      const encoding = requested === 'utf8' ? 'utf-8' : requested;
+      const sheet = query.sheet ?? declared?.sheet;
       const submitted = await deps.submitImport(principal, req, {
-        fileName: query.fileName ?? 'upload',
-        contentType,
+        fileName: declared?.fileName ?? query.fileName ?? 'upload',
+        contentType: declared?.contentType ?? mediaType(req),
         options: {
-          allOrNothing: query.allOrNothing === 'true',
+          allOrNothing: query.allOrNothing === 'true' || declared?.allOrNothing === true,
           ...(encoding !== undefined && encoding !== 'auto' ? { encoding } : {}),
-          ...(query.sheet !== undefined ? { sheet: query.sheet } : {}),
+          ...(sheet !== undefined ? { sheet } : {}),
         },
+        ...(declared !== undefined ? { file: { bytes: declared.bytes, sha256: declared.sha256 } } : {}),
       });
       return json(202, { ...submitted, status: `/v1/imports/${submitted.id}` });
     },

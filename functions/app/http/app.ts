@@ -5,7 +5,7 @@ import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from '.
 import { certificateRoutes } from './routes/certificates.js';
 import { importRoutes, type ImportSubmitter } from './routes/imports.js';
 import { referenceRoutes } from './routes/reference.js';
-import { scanRoutes, type OutboxView } from './routes/scans.js';
+import { scanRoutes, type OutboxView, type ScanTrigger } from './routes/scans.js';
 import { tokenRoutes } from './routes/tokens.js';
 
 export type { OutboxView };
@@ -17,6 +17,8 @@ export interface HttpAppDeps extends ScanDeps {
   imports?: ImportStore;
   /** Accepts an uploaded file for import (local: a spooled body; AWS: a presigned upload). */
   submitImport?: ImportSubmitter;
+  /** AWS: `POST /v1/scans` queues a scan in the scan function; absent, the request runs the scan itself. */
+  triggerScan?: ScanTrigger;
   /** Local mode only: API tokens are issued here (on AWS the identity provider issues JWTs). */
   tokens?: TokenStore;
   /** Local mode only: the outbox standing in for SNS. */

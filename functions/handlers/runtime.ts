@@ -1,29 +1,75 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DateTime } from 'luxon';
 import { ZONE } from '../core/model.js';
 import type { Clock } from '../core/ports.js';
+import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbStore } from '../adapters/aws/dynamodb/dynamodb-store.js';
+import { LambdaScanTrigger } from '../adapters/aws/lambda-scan-trigger.js';
+import { S3ImportSubmitter } from '../adapters/aws/s3-import-submitter.js';
 import { SnsSmsSender } from '../adapters/aws/sns-sms-sender.js';
 import type { HttpAppDeps } from '../app/http/app.js';
-import { createLogger } from '../app/logger.js';
+import { createLogger, type Logger } from '../app/logger.js';
 import { RateLimitedSmsSender } from '../app/rate-limited-sender.js';
-import { loadReferenceData } from '../app/reference-data.js';
-import { settingsFromEnvironment } from '../app/settings.js';
+import { loadReferenceData, type ReferenceData } from '../app/reference-data.js';
+import type { ScanDeps } from '../app/send-due-reminders.js';
+import { settingsFromEnvironment, type ServiceSettings } from '../app/settings.js';
 import { principalFromClaims } from '../app/claims.js';
 
 /**
- * The Lambda composition root: clients and adapters are built once per cold start and shared by
- * every invocation of the function that imports this module.
+ * The Lambda composition roots: clients and adapters are built once per cold start and shared by
+ * every invocation of the function that imports this module. Each function builds only what it uses
+ * (the scan no S3 or Lambda client, the HTTP API no spreadsheet reader), so each bundle stays lean;
+ * the import worker's composition is in import-worker-runtime.ts for the same reason.
  */
-let deps: HttpAppDeps | undefined;
+export type Environment = Record<string, string | undefined>;
 
-export function lambdaDeps(env: Record<string, string | undefined> = process.env): HttpAppDeps {
-  if (deps !== undefined) return deps;
-  const tableName = env.TABLE_NAME;
-  if (tableName === undefined || tableName === '') throw new Error('TABLE_NAME is not set: the stack sets it on every function');
-  const settings = settingsFromEnvironment(env);
-  const store = new DynamoDbStore(new DynamoDBClient({}), tableName);
+export interface BaseDeps {
+  env: Environment;
+  tableName: string;
+  dynamo: DynamoDBClient;
+  store: DynamoDbStore;
+  reference: ReferenceData;
+  settings: ServiceSettings;
+  logger: Logger;
+  clock: Clock;
+}
+
+let base: BaseDeps | undefined;
+let scan: ScanDeps | undefined;
+let http: HttpAppDeps | undefined;
+
+export function requiredEnv(env: Environment, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is not set: the stack sets it on every function that needs it`);
+  return value;
+}
+
+/** What every function shares: the table, settings, reference data, logger and clock. */
+export function baseDeps(env: Environment = process.env): BaseDeps {
+  if (base !== undefined) return base;
+  const tableName = requiredEnv(env, 'TABLE_NAME');
+  const dynamo = new DynamoDBClient({});
+  base = {
+    env,
+    tableName,
+    dynamo,
+    store: new DynamoDbStore(dynamo, tableName),
+    // The stack copies data/ next to the bundle and points here; unbundled (tests) the repository's data/ is used.
+    reference: loadReferenceData(env.CERTALARM_REFERENCE_DIR !== undefined ? { dataDir: env.CERTALARM_REFERENCE_DIR } : {}),
+    settings: settingsFromEnvironment(env),
+    logger: createLogger(),
+    clock: { now: () => DateTime.now().setZone(ZONE) },
+  };
+  return base;
+}
+
+/** The due-scan function: the store, the delivery ledger and the SMS sender. */
+export function lambdaDeps(env: Environment = process.env): ScanDeps {
+  if (scan !== undefined) return scan;
+  const { store, reference, settings, logger } = baseDeps(env);
   const sms = new RateLimitedSmsSender(
     new SnsSmsSender({
       client: new SNSClient({}),
@@ -32,24 +78,48 @@ export function lambdaDeps(env: Record<string, string | undefined> = process.env
     }),
     settings.smsRate,
   );
-  const clock: Clock = { now: () => DateTime.now().setZone(ZONE) };
-  // The stack copies data/ next to the bundle and points here; unbundled (tests) the repository's data/ is used.
-  const reference = loadReferenceData(env.CERTALARM_REFERENCE_DIR !== undefined ? { dataDir: env.CERTALARM_REFERENCE_DIR } : {});
-  const built: HttpAppDeps = {
-    store,
-    ledger: store,
-    sms,
-    reference,
-    settings,
-    logger: createLogger(),
-    clock,
+  scan = { store, ledger: store, sms, reference, settings, logger };
+  return scan;
+}
+
+/**
+ * The HTTP function. On AWS it neither receives import files nor sends SMS: imports are presigned
+ * uploads to S3 (`CERTALARM_IMPORT_BUCKET`), and `POST /v1/scans` invokes the scan function
+ * (`CERTALARM_SCAN_FUNCTION_NAME`). Without those variables the routes fall back to 404 and to an
+ * inline scan (the integration tests run it that way).
+ */
+export function httpDeps(env: Environment = process.env): HttpAppDeps {
+  if (http !== undefined) return http;
+  const shared = baseDeps(env);
+  const imports = new DynamoDbImportStore(shared.dynamo, shared.tableName);
+  const bucket = env.CERTALARM_IMPORT_BUCKET;
+  const scanFunction = env.CERTALARM_SCAN_FUNCTION_NAME;
+  http = {
+    ...lambdaDeps(env),
+    clock: shared.clock,
+    imports,
     authenticate: async (req) => principalFromClaims(req.claims),
+    ...(bucket !== undefined && bucket !== ''
+      ? {
+          submitImport: new S3ImportSubmitter({
+            client: new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' }),
+            bucket,
+            imports,
+            clock: shared.clock,
+            maxBytes: shared.settings.importMaxBytes,
+          }).submitter(),
+        }
+      : {}),
+    ...(scanFunction !== undefined && scanFunction !== ''
+      ? { triggerScan: new LambdaScanTrigger({ client: new LambdaClient({}), functionName: scanFunction }) }
+      : {}),
   };
-  deps = built;
-  return built;
+  return http;
 }
 
 /** Tests build a fresh composition per environment. */
 export function resetLambdaDeps(): void {
-  deps = undefined;
+  base = undefined;
+  scan = undefined;
+  http = undefined;
 }

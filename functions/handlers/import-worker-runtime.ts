@@ -1,0 +1,37 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
+import { S3ImportFiles } from '../adapters/aws/s3-import-files.js';
+import { SqsImportQueue } from '../adapters/aws/sqs-import-queue.js';
+import type { AdvanceImportDeps } from '../app/imports/advance-import.js';
+import { baseDeps, requiredEnv, type Environment } from './runtime.js';
+
+/**
+ * The import worker's composition root, apart from runtime.ts so that only this function bundles
+ * the spreadsheet reader (exceljs, csv-parse, iconv-lite) and the other functions do not.
+ */
+let deps: AdvanceImportDeps | undefined;
+
+export function importWorkerDeps(env: Environment = process.env): AdvanceImportDeps {
+  if (deps !== undefined) return deps;
+  const shared = baseDeps(env);
+  const files = new S3ImportFiles({ client: new S3Client({}), bucket: requiredEnv(env, 'CERTALARM_IMPORT_BUCKET'), maxBytes: shared.settings.importMaxBytes });
+  deps = {
+    store: shared.store,
+    reference: shared.reference,
+    settings: shared.settings,
+    logger: shared.logger,
+    clock: shared.clock,
+    imports: new DynamoDbImportStore(shared.dynamo, shared.tableName),
+    openSpreadsheet: files.opener(),
+    removeFile: (blobKey) => files.remove(blobKey),
+    limits: { maxBytes: shared.settings.importMaxBytes, maxRows: shared.settings.importMaxRows },
+    continuations: new SqsImportQueue({ client: new SQSClient({}), queueUrl: requiredEnv(env, 'CERTALARM_IMPORT_QUEUE_URL') }),
+  };
+  return deps;
+}
+
+/** Tests build a fresh composition per environment (call resetLambdaDeps too, for the shared part). */
+export function resetImportWorkerDeps(): void {
+  deps = undefined;
+}

@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { sdkStreamMixin } from '@smithy/core/serde';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
+import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
+import { handler as httpApi } from '../../functions/handlers/http-api.js';
+import { handler as importWorker } from '../../functions/handlers/import-worker.js';
+import { resetImportWorkerDeps } from '../../functions/handlers/import-worker-runtime.js';
+import { resetLambdaDeps } from '../../functions/handlers/runtime.js';
+import { dynamoTestClient, uniqueTableName } from '../support/dynamo.js';
+import { validUscc } from '../support/fixtures.js';
+
+const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as T;
+
+const BUCKET = 'certalarm-imports-test-123456789012-ap-southeast-1';
+const QUEUE_URL = 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/Certalarm-test-ImportsQueue';
+const SCAN_FUNCTION = 'Certalarm-test-FunctionsDueScan-AbCdEf123456';
+const OPERATOR_CLAIMS = { sub: 'operator-1', iss: 'https://auth.example.gov.cn', aud: 'certalarm', 'custom:role': 'operator' };
+const HEADER = '证照类型,证照编号,持证主体,统一社会信用代码,联系电话,所属乡镇,发证日期,有效期至';
+const ROWS = 2500;
+
+function csv(rows: number): Buffer {
+  const lines = [HEADER];
+  for (let i = 1; i <= rows; i += 1) {
+    lines.push(['农药经营许可证', `AWS-${String(i).padStart(5, '0')}`, `兴国县测试农资店${i}`, validUscc(i), `1390000${String(i % 10000).padStart(4, '0')}`, '潋江镇', '2021/12/21', '2026年12月20日'].join(','));
+  }
+  return Buffer.from(`${lines.join('\r\n')}\r\n`);
+}
+
+type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+
+function httpEvent(method: string, path: string, body?: unknown): HttpEvent {
+  const base = fixture<HttpEvent>('http-api-post-certificates.json');
+  const authorizer = { ...base.requestContext.authorizer, jwt: { ...base.requestContext.authorizer.jwt, claims: OPERATOR_CLAIMS } };
+  return {
+    ...base,
+    rawPath: path,
+    rawQueryString: '',
+    requestContext: { ...base.requestContext, authorizer, http: { ...base.requestContext.http, method, path } },
+    ...(body === undefined ? { body: undefined } : { body: JSON.stringify(body), isBase64Encoded: false }),
+  } as HttpEvent;
+}
+
+/** The SQS event Lambda delivers for an upload to `key` (the fixture, with its key replaced). */
+function uploadedEvent(key: string): SQSEvent {
+  const event = fixture<SQSEvent>('sqs-s3-object-created.json');
+  const notification = JSON.parse(event.Records[0]!.body) as { Records: Array<{ s3: { object: { key: string } } }> };
+  notification.Records[0]!.s3.object.key = key;
+  return { Records: [{ ...event.Records[0]!, body: JSON.stringify(notification) }] };
+}
+
+/** The SQS event for a message the worker sent to the queue. */
+function queuedEvent(body: string): SQSEvent {
+  const event = fixture<SQSEvent>('sqs-s3-object-created.json');
+  return { Records: [{ ...event.Records[0]!, messageId: `continue-${Math.random()}`, body }] };
+}
+
+/** Leaves the worker no time beyond the safety margin: it pauses after every chunk of rows. */
+const nearlyOutOfTime = { getRemainingTimeInMillis: () => 60_000 };
+
+const s3 = mockClient(S3Client);
+const sqs = mockClient(SQSClient);
+const lambda = mockClient(LambdaClient);
+const saved = { ...process.env };
+let table: string;
+
+describe('Import worker on AWS, against DynamoDB Local', () => {
+  beforeAll(async () => {
+    // Only Date is frozen, so SDK timers still run; Date.now() standing still also makes "time is up" true at once.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-08-01T02:00:00Z'));
+    table = uniqueTableName('import-worker');
+    await ensureTable(dynamoTestClient(), table);
+    Object.assign(process.env, {
+      TABLE_NAME: table,
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+      AWS_REGION: 'ap-southeast-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      CERTALARM_IMPORT_BUCKET: BUCKET,
+      CERTALARM_IMPORT_QUEUE_URL: QUEUE_URL,
+      CERTALARM_SCAN_FUNCTION_NAME: SCAN_FUNCTION,
+      LOG_LEVEL: 'silent',
+    });
+    resetLambdaDeps();
+    resetImportWorkerDeps();
+  });
+
+  afterAll(() => {
+    vi.useRealTimers();
+    process.env = saved;
+    resetLambdaDeps();
+    resetImportWorkerDeps();
+  });
+
+  beforeEach(() => {
+    s3.reset();
+    sqs.reset();
+    lambda.reset();
+    s3.on(DeleteObjectCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'continuation' });
+  });
+
+  it('imports a presigned upload in slices: paused, continued through the queue, done with every row stored', async () => {
+    // Prepare: the API records the import and hands out the upload URL; "S3" then serves the file.
+    const file = csv(ROWS);
+    const submitted = await httpApi(
+      httpEvent('POST', '/v1/imports', { fileName: '农药经营许可证.csv', contentType: 'text/csv', bytes: file.length, sha256: createHash('sha256').update(file).digest('hex') }),
+    );
+    const { id, upload } = JSON.parse(submitted.body ?? '') as { id: string; upload: { url: string } };
+    s3.on(GetObjectCommand, { Bucket: BUCKET, Key: `imports/${id}` }).callsFake(() => ({ Body: sdkStreamMixin(Readable.from([file])) }));
+
+    // Act: the upload's notification, then every continuation the worker queues, until the import ends.
+    const outcomes = [await importWorker(uploadedEvent(`imports/${id}`), nearlyOutOfTime)];
+    while (outcomes.at(-1)?.[id] === 'continued') {
+      const sent = sqs.commandCalls(SendMessageCommand).at(-1)!.args[0].input;
+      outcomes.push(await importWorker(queuedEvent(sent.MessageBody!), nearlyOutOfTime));
+    }
+
+    // Assess
+    expect(submitted.statusCode).toBe(202);
+    expect(new URL(upload.url).pathname).toBe(`/imports/${id}`);
+    expect(outcomes).toEqual([{ [id]: 'continued' }, { [id]: 'continued' }, { [id]: 'done' }]);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 2);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: QUEUE_URL, MessageBody: JSON.stringify({ kind: 'importContinue', importId: id }) });
+    // Check pass and first slice, then one read per continuation.
+    expect(s3).toHaveReceivedCommandTimes(GetObjectCommand, 4);
+    expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: BUCKET, Key: `imports/${id}` });
+    expect(s3).toHaveReceivedCommandWith(DeleteObjectCommand, { Bucket: BUCKET, Key: `imports/${id}` });
+    const status = JSON.parse((await httpApi(httpEvent('GET', `/v1/imports/${id}`))).body ?? '') as Record<string, unknown>;
+    expect(status).toMatchObject({ state: 'done', counts: { rows: ROWS, accepted: ROWS, created: ROWS, rejected: 0 }, progress: { percent: 100 } });
+    const store = new DynamoDbStore(dynamoTestClient(), table);
+    const stored = await store.getCertificates([1, 1000, 1001, 2500].map((i) => ({ type: 'pesticide_business_license', number: `AWS-${String(i).padStart(5, '0')}` })));
+    expect(stored.size).toBe(4);
+  });
+
+  it('runs nothing for the test event S3 sends when the notification is set up', async () => {
+    // Act
+    const outcomes = await importWorker(fixture<SQSEvent>('sqs-s3-test-event.json'), nearlyOutOfTime);
+
+    // Assess
+    expect(outcomes).toEqual({});
+    expect(s3).not.toHaveReceivedCommand(GetObjectCommand);
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  it('skips an upload whose import record does not exist', async () => {
+    // Act
+    const outcomes = await importWorker(uploadedEvent('imports/imp_ffffffffffffffffffff'), nearlyOutOfTime);
+
+    // Assess
+    expect(outcomes).toEqual({ imp_ffffffffffffffffffff: 'skipped' });
+    expect(s3).not.toHaveReceivedCommand(GetObjectCommand);
+  });
+
+  it('fails an import whose file is not a spreadsheet, rather than retrying it', async () => {
+    // Prepare
+    const file = Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x00, 0x10]);
+    const submitted = await httpApi(
+      httpEvent('POST', '/v1/imports', { fileName: 'photo.csv', contentType: 'text/csv', bytes: file.length, sha256: createHash('sha256').update(file).digest('hex') }),
+    );
+    const { id } = JSON.parse(submitted.body ?? '') as { id: string };
+    s3.on(GetObjectCommand).callsFake(() => ({ Body: sdkStreamMixin(Readable.from([file])) }));
+
+    // Act
+    const outcomes = await importWorker(uploadedEvent(`imports/${id}`), nearlyOutOfTime);
+
+    // Assess
+    expect(outcomes).toEqual({ [id]: 'failed' });
+    const status = JSON.parse((await httpApi(httpEvent('GET', `/v1/imports/${id}`))).body ?? '') as Record<string, unknown>;
+    expect(status).toMatchObject({ state: 'failed', failure: { code: expect.any(String) } });
+  });
+
+  it('refuses through the API a declared file above the import limit', async () => {
+    // Act
+    const response = await httpApi(httpEvent('POST', '/v1/imports', { fileName: 'huge.csv', contentType: 'text/csv', bytes: 600 * 1024 * 1024, sha256: 'a'.repeat(64) }));
+
+    // Assess
+    expect(response.statusCode).toBe(413);
+    expect(JSON.parse(response.body ?? '')).toMatchObject({ error: { code: 'file_too_large' } });
+  });
+
+  it('queues POST /v1/scans in the scan function instead of sending from the API', async () => {
+    // Prepare
+    lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
+
+    // Act
+    const response = await httpApi(httpEvent('POST', '/v1/scans', { now: '2026-08-21T09:00:00+08:00' }));
+
+    // Assess
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body ?? '')).toEqual({ queued: true, now: '2026-08-21T09:00:00.000+08:00' });
+    expect(lambda).toHaveReceivedCommandWith(InvokeCommand, { FunctionName: SCAN_FUNCTION, InvocationType: 'Event' });
+    const payload = lambda.commandCalls(InvokeCommand)[0]!.args[0].input.Payload as Uint8Array;
+    expect(JSON.parse(new TextDecoder().decode(payload))).toEqual({ kind: 'dueScan', now: '2026-08-21T09:00:00+08:00' });
+  });
+});

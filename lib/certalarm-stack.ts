@@ -5,6 +5,7 @@ import { type DeploymentConfig, usesPlaceholderEmail } from './config.js';
 import { CertalarmAlarms } from './constructs/alarms.js';
 import { CertalarmApi } from './constructs/api.js';
 import { CertalarmFunctions } from './constructs/functions.js';
+import { IMPORT_MAX_RECEIVE_COUNT, ImportStorage } from './constructs/import-storage.js';
 import { Messaging } from './constructs/messaging.js';
 import { CertalarmSchedules } from './constructs/schedules.js';
 import { CertalarmTable } from './constructs/table.js';
@@ -15,9 +16,10 @@ export interface CertalarmStackProps extends StackProps {
   entries?: Partial<Record<HandlerName, string>>;
 }
 
-/** certalarm on AWS: table, functions, HTTP API, scheduled scan, SMS permission, alarms. */
+/** certalarm on AWS: table, import uploads and queue, functions, HTTP API, scheduled scan, SMS permission, alarms. */
 export class CertalarmStack extends Stack {
   readonly table: CertalarmTable;
+  readonly importStorage: ImportStorage;
   readonly functions: CertalarmFunctions;
   readonly api: CertalarmApi;
   readonly schedules: CertalarmSchedules;
@@ -39,9 +41,11 @@ export class CertalarmStack extends Stack {
 
     this.table = new CertalarmTable(this, 'Data', { production: config.production });
     this.messaging = new Messaging(this, 'Messaging', { alarmEmail: config.alarmEmail, production: config.production });
+    this.importStorage = new ImportStorage(this, 'Imports', { config });
     this.functions = new CertalarmFunctions(this, 'Functions', {
       config,
       table: this.table,
+      importStorage: this.importStorage,
       ...(props.entries !== undefined ? { entries: props.entries } : {}),
     });
     this.messaging.grantSmsPublish(this.functions.dueScanRole);
@@ -54,11 +58,23 @@ export class CertalarmStack extends Stack {
     this.alarms = new CertalarmAlarms(this, 'Alarms', {
       config,
       topic: this.messaging.alarmTopic,
-      functions: { HttpApi: this.functions.httpApi, DueScan: this.functions.dueScan },
-      deadLetterQueue: this.schedules.deadLetterQueue,
+      functions: { HttpApi: this.functions.httpApi, DueScan: this.functions.dueScan, ImportWorker: this.functions.importWorker },
+      deadLetterQueues: {
+        // The id keeps the scheduler alarm's logical id from before imports had a queue.
+        Scheduler: {
+          queue: this.schedules.deadLetterQueue,
+          description: 'EventBridge Scheduler could not invoke the due scan (messages in the dead-letter queue)',
+        },
+        Import: {
+          queue: this.importStorage.deadLetterQueue,
+          description: `an import message failed ${IMPORT_MAX_RECEIVE_COUNT} times and was set aside; its import is stalled until the message is redriven (see README, imports)`,
+        },
+      },
     });
 
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.messaging.alarmTopic.topicArn });
+    new CfnOutput(this, 'ImportBucketName', { value: this.importStorage.bucket.bucketName });
+    new CfnOutput(this, 'ImportDeadLetterQueueUrl', { value: this.importStorage.deadLetterQueue.queueUrl });
   }
 }

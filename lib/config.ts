@@ -76,6 +76,18 @@ export const deploymentConfigSchema = z
         maxBodyBytes: z.number().int().min(1024).max(5 * 1024 * 1024).default(5 * 1024 * 1024),
       })
       .strict(),
+    /** Spreadsheet imports: uploaded straight to S3 with a presigned PUT, processed by the import worker. */
+    imports: z
+      .object({
+        /** Largest file accepted (bytes). A presigned PUT is a single S3 PutObject, which S3 caps at 5 GiB. */
+        maxBytes: z.number().int().min(1024).max(5 * 1024 * 1024 * 1024).default(512 * 1024 * 1024),
+        /** Most data rows in one file. */
+        maxRows: z.number().int().min(1).max(10_000_000).default(2_000_000),
+        /** Browser origins allowed to PUT files to the upload bucket (CORS); none: only non-browser clients upload. */
+        corsAllowedOrigins: z.array(z.url({ protocol: /^https?$/, error: 'an origin such as https://certalarm.example.gov.cn' })).default([]),
+      })
+      .strict()
+      .prefault({}),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     logRetentionDays: z
       .number()

@@ -2,7 +2,7 @@ import type { DeploymentConfig } from './config.js';
 import { NODE_OPTIONS, REFERENCE_DATA_DIR_ON_LAMBDA } from './bundling.js';
 
 /**
- * The environment variables both functions read at cold start (parsed by functions/app/settings.ts).
+ * The environment variables every function reads at cold start (parsed by functions/app/settings.ts).
  * Optional SMS settings are left out when not configured, so the function sees "unset", not "".
  */
 export function runtimeEnvironment(config: DeploymentConfig, tableName: string): Record<string, string> {
@@ -16,6 +16,8 @@ export function runtimeEnvironment(config: DeploymentConfig, tableName: string):
     ...(config.sms.senderId !== undefined ? { CERTALARM_SMS_SENDER_ID: config.sms.senderId } : {}),
     ...(config.sms.maxPrice !== undefined ? { CERTALARM_SMS_MAX_PRICE: config.sms.maxPrice } : {}),
     CERTALARM_MAX_BODY_BYTES: String(config.api.maxBodyBytes),
+    CERTALARM_IMPORT_MAX_BYTES: String(config.imports.maxBytes),
+    CERTALARM_IMPORT_MAX_ROWS: String(config.imports.maxRows),
     CERTALARM_REFERENCE_DIR: REFERENCE_DATA_DIR_ON_LAMBDA,
     POWERTOOLS_SERVICE_NAME: 'certalarm',
     LOG_LEVEL: config.logLevel,

@@ -11,7 +11,8 @@ export interface CertalarmAlarmsProps {
   config: DeploymentConfig;
   topic: sns.ITopic;
   functions: Record<string, lambda.IFunction>;
-  deadLetterQueue: sqs.IQueue;
+  /** Each alarms as soon as it holds a message; the description says what landed there. */
+  deadLetterQueues: Record<string, { queue: sqs.IQueue; description: string }>;
 }
 
 /** The metric the scan handler writes as EMF when the last run inside the send window leaves reminders unsent. */
@@ -46,12 +47,14 @@ export class CertalarmAlarms extends Construct {
       });
     }
 
-    this.add('SchedulerDeadLetters', {
-      alarmDescription: 'certalarm: EventBridge Scheduler could not invoke the due scan (messages in the dead-letter queue)',
-      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    });
+    for (const [name, { queue, description }] of Object.entries(props.deadLetterQueues)) {
+      this.add(`${name}DeadLetters`, {
+        alarmDescription: `certalarm: ${description}`,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      });
+    }
 
     // SMS delivery. Direct-to-phone publishes are not topic deliveries, so NumberOfNotificationsFailed
     // (published per TopicName) does not see them. SNS reports SMS delivery as AWS/SNS `SMSSuccessRate`

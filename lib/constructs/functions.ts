@@ -1,48 +1,44 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HANDLER_ENTRIES, type HandlerName, lambdaBundlingOptions, PROJECT_ROOT } from '../bundling.js';
 import type { DeploymentConfig } from '../config.js';
 import { runtimeEnvironment } from '../runtime-environment.js';
+import { IMPORT_WORKER_TIMEOUT, type ImportStorage } from './import-storage.js';
 import type { CertalarmTable } from './table.js';
+
+/** At most this many imports run at once (queue pollers and reserved concurrency alike). */
+export const IMPORT_WORKER_CONCURRENCY = 2;
 
 export interface CertalarmFunctionsProps {
   config: DeploymentConfig;
   table: CertalarmTable;
+  importStorage: ImportStorage;
   /** Handler entry files; defaults to functions/handlers/*.ts. */
   entries?: Partial<Record<HandlerName, string>>;
 }
 
 /**
- * The two Lambda functions: the HTTP API and the recurring due scan. Each has its own role
- * (no AWS-managed policies) and its own log group with the stage's retention.
+ * The Lambda functions: the HTTP API, the recurring due scan and the import worker. Each has its own
+ * role (no AWS-managed policies) and its own log group with the stage's retention.
  */
 export class CertalarmFunctions extends Construct {
   readonly httpApi: NodejsFunction;
   readonly dueScan: NodejsFunction;
+  readonly importWorker: NodejsFunction;
   readonly httpApiRole: iam.Role;
   readonly dueScanRole: iam.Role;
+  readonly importWorkerRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: CertalarmFunctionsProps) {
     super(scope, id);
-    const { config, table } = props;
+    const { config, table, importStorage } = props;
     const entries = { ...HANDLER_ENTRIES, ...props.entries };
     const environment = runtimeEnvironment(config, table.table.tableName);
-
-    const http = this.lambda('HttpApi', {
-      entry: entries.httpApi,
-      description: 'certalarm HTTP API (API Gateway HTTP API, payload v2)',
-      // API Gateway gives up on an integration after 30 s; a request that needs longer is a bug.
-      timeout: Duration.seconds(29),
-      memorySize: 512,
-      environment,
-      config,
-    });
-    this.httpApi = http.fn;
-    this.httpApiRole = http.role;
 
     const scan = this.lambda('DueScan', {
       entry: entries.dueScan,
@@ -60,6 +56,53 @@ export class CertalarmFunctions extends Construct {
     // Scheduler invokes asynchronously. A failed run is retried once; an event older than 10 minutes is
     // dropped, because the next scheduled run (15 minutes on) does the same work with a fresher clock.
     this.dueScan.configureAsyncInvoke({ retryAttempts: 1, maxEventAge: Duration.minutes(10) });
+
+    const http = this.lambda('HttpApi', {
+      entry: entries.httpApi,
+      description: 'certalarm HTTP API (API Gateway HTTP API, payload v2)',
+      // API Gateway gives up on an integration after 30 s; a request that needs longer is a bug.
+      timeout: Duration.seconds(29),
+      memorySize: 512,
+      environment: {
+        ...environment,
+        // Imports: the API presigns uploads into this bucket. Scans: POST /v1/scans invokes this function.
+        CERTALARM_IMPORT_BUCKET: importStorage.bucket.bucketName,
+        CERTALARM_SCAN_FUNCTION_NAME: this.dueScan.functionName,
+      },
+      config,
+    });
+    this.httpApi = http.fn;
+    this.httpApiRole = http.role;
+    // Invoked by its unqualified name only, so the unqualified ARN suffices (no "<arn>:*").
+    this.httpApiRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'QueueDueScan', actions: ['lambda:InvokeFunction'], resources: [this.dueScan.functionArn] }),
+    );
+    importStorage.grantPresignedUpload(this.httpApiRole);
+
+    const worker = this.lambda('ImportWorker', {
+      entry: entries.importWorker,
+      description: 'certalarm import worker: imports uploaded spreadsheets in resumable slices (S3 upload → SQS)',
+      timeout: IMPORT_WORKER_TIMEOUT,
+      // exceljs holds an xlsx's shared strings in memory; more memory is also more CPU for parsing.
+      memorySize: 1024,
+      reservedConcurrentExecutions: IMPORT_WORKER_CONCURRENCY,
+      environment: {
+        ...environment,
+        CERTALARM_IMPORT_BUCKET: importStorage.bucket.bucketName,
+        CERTALARM_IMPORT_QUEUE_URL: importStorage.queue.queueUrl,
+      },
+      config,
+    });
+    this.importWorker = worker.fn;
+    this.importWorkerRole = worker.role;
+    // One message per invocation: each is one import's slice, and it gets the whole 15 minutes.
+    // maxConcurrency keeps the pollers within the reserved concurrency, so messages are not throttled
+    // back into the queue (where they would wait out the 90-minute visibility timeout).
+    this.importWorker.addEventSource(
+      new SqsEventSource(importStorage.queue, { batchSize: 1, maxConcurrency: IMPORT_WORKER_CONCURRENCY }),
+    );
+    importStorage.grantReadAndDelete(this.importWorkerRole);
+    importStorage.grantContinuations(this.importWorkerRole);
 
     // The HTTP API reads and writes certificates and deliveries (imports use the batch calls), lists by
     // township or type (indexes), and lets an operator browse everything (a paged Scan of the table only).
@@ -82,6 +125,13 @@ export class CertalarmFunctions extends Construct {
       this.dueScanRole,
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
       ['due'],
+    );
+    // The worker reads and saves the import record, writes certificates and error rows in batches,
+    // reads the stored certificates a chunk may replace, and closes the import (deletes its open marker).
+    table.grantItemAccess(
+      this.importWorkerRole,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+      [],
     );
   }
 

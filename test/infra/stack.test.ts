@@ -129,9 +129,9 @@ describe('Construct: CertalarmTable', () => {
 });
 
 describe('Construct: CertalarmFunctions', () => {
-  it('runs both functions on nodejs22.x, arm64, with JSON logs into their own log groups', () => {
+  it('runs every function on nodejs22.x, arm64, with JSON logs into their own log groups', () => {
     // Prepare
-    const fns = [prod.stack.functions.httpApi, prod.stack.functions.dueScan];
+    const fns = [prod.stack.functions.httpApi, prod.stack.functions.dueScan, prod.stack.functions.importWorker];
 
     // Act & Assess
     for (const fn of fns) {
@@ -144,8 +144,9 @@ describe('Construct: CertalarmFunctions', () => {
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
       });
     }
-    assertResourcePropertiesCount(prod.template, 'AWS::Logs::LogGroup', { RetentionInDays: prodConfig.logRetentionDays }, 3);
-    assertResourcePropertiesCount(dev.template, 'AWS::Logs::LogGroup', { RetentionInDays: devConfig.logRetentionDays }, 3);
+    // Three functions and the API's access logs.
+    assertResourcePropertiesCount(prod.template, 'AWS::Logs::LogGroup', { RetentionInDays: prodConfig.logRetentionDays }, 4);
+    assertResourcePropertiesCount(dev.template, 'AWS::Logs::LogGroup', { RetentionInDays: devConfig.logRetentionDays }, 4);
   });
 
   it('passes the deployment configuration to the functions as environment variables', () => {
@@ -167,6 +168,8 @@ describe('Construct: CertalarmFunctions', () => {
             CERTALARM_SMS_SENDER_ID: 'CERTALARM',
             CERTALARM_SMS_MAX_PRICE: '0.10',
             CERTALARM_MAX_BODY_BYTES: String(devConfig.api.maxBodyBytes),
+            CERTALARM_IMPORT_MAX_BYTES: String(devConfig.imports.maxBytes),
+            CERTALARM_IMPORT_MAX_ROWS: String(devConfig.imports.maxRows),
             CERTALARM_REFERENCE_DIR: '/var/task/data',
             POWERTOOLS_SERVICE_NAME: 'certalarm',
             LOG_LEVEL: 'debug',
@@ -174,7 +177,7 @@ describe('Construct: CertalarmFunctions', () => {
           },
         },
       },
-      2,
+      3,
     );
   });
 
@@ -453,7 +456,7 @@ describe('Construct: Messaging', () => {
 });
 
 describe('Construct: CertalarmAlarms', () => {
-  it('alarms on function errors and throttles, the dead-letter queue, SMS delivery and spend, and unsent reminders', () => {
+  it('alarms on function errors and throttles, both dead-letter queues, SMS delivery and spend, and unsent reminders', () => {
     // Prepare
     const topicRef = { Ref: logicalId(prod.stack, prod.stack.messaging.alarmTopic) };
 
@@ -471,8 +474,11 @@ describe('Construct: CertalarmAlarms', () => {
       [
         'AWS/Lambda/Errors',
         'AWS/Lambda/Errors',
+        'AWS/Lambda/Errors',
         'AWS/Lambda/Throttles',
         'AWS/Lambda/Throttles',
+        'AWS/Lambda/Throttles',
+        'AWS/SQS/ApproximateNumberOfMessagesVisible',
         'AWS/SQS/ApproximateNumberOfMessagesVisible',
         'AWS/SNS/SMSSuccessRate',
         'AWS/SNS/SMSMonthToDateSpentUSD',

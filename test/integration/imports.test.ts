@@ -276,6 +276,20 @@ describe('Use case: runImport', () => {
     expect((await h.errors(id))[0]).toMatchObject({ row: 1 });
   });
 
+  it('fails a file that is not a spreadsheet at once, instead of retrying it', async () => {
+    // Prepare
+    const h = await harness('import-corrupt');
+    const id = await h.submit('broken.xlsx', Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(200, 7)]));
+
+    // Act
+    const state = await runImport(h.deps, id);
+
+    // Assess
+    expect(state).toBe('failed');
+    expect((await h.imports.getImport(id))?.failure?.message).toMatch(/xlsx|Excel|工作簿|文件/);
+    expect(await h.imports.openImports()).not.toContain(id);
+  });
+
   it("rejects the rows of types a bureau does not issue, and stores the bureau's own", async () => {
     // Prepare
     const h = await harness('import-scope');

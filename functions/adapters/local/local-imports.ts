@@ -7,7 +7,7 @@ import type { Principal } from '../../core/access.js';
 import { createImport, runImport, type ImportDeps, type SpreadsheetOpener } from '../../app/imports/run-import.js';
 import type { ImportSubmitter } from '../../app/http/routes/imports.js';
 import { HttpError } from '../../app/http/http.js';
-import { openSpreadsheet } from '../import/spreadsheet-reader.js';
+import { spreadsheetOpener } from '../import/import-opener.js';
 
 /** Uploaded files wait in `<data dir>/imports/` until their import finishes, so a restart can resume them. */
 export class LocalImportFiles {
@@ -47,15 +47,7 @@ export class LocalImportFiles {
   }
 
   opener(): SpreadsheetOpener {
-    return (blobKey, options) =>
-      openSpreadsheet(
-        { path: blobKey },
-        {
-          ...(options.fileName.toLowerCase().endsWith('.xlsx') || options.contentType.includes('spreadsheetml') ? { format: 'xlsx' as const } : {}),
-          ...(options.encoding !== undefined ? { encoding: options.encoding as 'utf-8' | 'gb18030' | 'gbk' } : {}),
-          ...(options.sheet !== undefined ? { sheet: options.sheet } : {}),
-        },
-      );
+    return spreadsheetOpener((blobKey) => ({ path: blobKey }));
   }
 
   async remove(blobKey: string): Promise<void> {

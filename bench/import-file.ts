@@ -24,7 +24,7 @@ import { DynamoDbStore, toItem } from '../functions/adapters/aws/dynamodb/dynamo
 import { localDynamoClientConfig } from '../functions/adapters/local/dynamodb-local.js';
 import { LocalImportFiles } from '../functions/adapters/local/local-imports.js';
 import { createImport, runImport } from '../functions/app/imports/run-import.js';
-import { silentLogger } from '../functions/app/logger.js';
+import { createLogger, silentLogger } from '../functions/app/logger.js';
 import { loadReferenceData } from '../functions/app/reference-data.js';
 import { settingsFromEnvironment } from '../functions/app/settings.js';
 import type { IsoDate } from '../functions/core/model.js';
@@ -67,7 +67,7 @@ async function child(): Promise<void> {
     openSpreadsheet: files.opener(),
     removeFile: (key: string) => files.remove(key),
     limits: { maxBytes: 2 ** 31, maxRows: 2_000_000 },
-    logger: silentLogger,
+    logger: process.env.BENCH_VERBOSE === '1' ? createLogger({ destination: process.stderr }) : silentLogger,
     clock: { now: () => NOW },
   };
   const started = process.hrtime.bigint();

@@ -160,11 +160,15 @@ export async function runImport(deps: ImportDeps, id: string, options: { stopAtM
     const principal = principalOf(record);
     if (record.state === 'queued' || record.state === 'checking') {
       record = await save({ state: 'checking', progressRows: 0 });
+      const checkStarted = Date.now();
       const checked = await checkPass(deps, record, principal, save);
+      deps.logger.info({ importId: id, rows: checked === 'failed' ? undefined : checked.rows, ms: Date.now() - checkStarted }, 'import check pass done');
       if (checked === 'failed') return 'failed';
       record = await save({ state: 'storing', totalRows: checked.rows, progressRows: record.checkpointRow - 1 });
     }
+    const storeStarted = Date.now();
     const outcome = await storePass(deps, record, principal, save, options.stopAtMs);
+    deps.logger.info({ importId: id, outcome, ms: Date.now() - storeStarted }, 'import store pass ended');
     if (outcome === 'paused') return 'paused';
     await save({ state: 'done', finishedAt: deps.clock.now().toISO() ?? '', progressRows: record.totalRows ?? record.progressRows });
     await finish(deps, record as ImportRecord);

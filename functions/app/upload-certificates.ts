@@ -84,12 +84,19 @@ export async function uploadCertificates(
     }
     return result;
   }
+  // Read the next page while the previous one is written: DynamoDB serves both at once, and a batch
+  // never holds the same certificate twice (validation rejects duplicates), so the pages are independent.
+  let writing: Promise<void> = Promise.resolve();
   for (let i = 0; i < valid.length; i += PAGE) {
     const page = await prepareUpload(deps, valid.slice(i, i + PAGE), now);
-    await deps.store.putCertificates(page.writes);
+    await writing;
+    writing = deps.store.putCertificates(page.writes);
+    // Marked handled now; the failure still surfaces at the next await of `writing`.
+    writing.catch(() => undefined);
     addCounts(result, page.counts);
     rejected.push(...page.rejected);
   }
+  await writing;
   rejected.sort((a, b) => a.index - b.index);
   return result;
 }

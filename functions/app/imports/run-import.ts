@@ -270,6 +270,8 @@ async function storePass(deps: ImportDeps, start: ImportRecord, principal: Princ
     const prepared = await prepareUpload(deps, checked.valid, deps.clock.now());
     await commit;
     commit = commitChunk(deps, start.id, checked, prepared, pending, save);
+    // Marked handled now; the failure still surfaces at the next await of `commit`.
+    commit.catch(() => undefined);
     pending = undefined;
   };
   for await (const entry of sheet.rows) {

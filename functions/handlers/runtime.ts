@@ -1,6 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DateTime } from 'luxon';
 import { ZONE } from '../core/model.js';
@@ -102,7 +101,7 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     ...(bucket !== undefined && bucket !== ''
       ? {
           submitImport: new S3ImportSubmitter({
-            client: new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' }),
+            signing: shared.dynamo.config,
             bucket,
             imports,
             clock: shared.clock,

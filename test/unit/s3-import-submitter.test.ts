@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Principal } from '../../functions/core/access.js';
 import type { ImportError, ImportRecord, ImportStore } from '../../functions/core/ports.js';
@@ -52,13 +53,19 @@ function submission(overrides: Partial<ImportSubmission> = {}): ImportSubmission
 describe('Class: S3ImportSubmitter', () => {
   let imports: ImportStoreDouble;
   let submitter: S3ImportSubmitter;
+  // Only its resolved config (credentials, region, hash) signs; getSignedUrl uses the whole client as the reference.
+  const client = new S3Client({
+    region: 'ap-southeast-1',
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret', sessionToken: 'session/token+=' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
 
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2026-08-01T02:00:00Z'));
     imports = new ImportStoreDouble();
     submitter = new S3ImportSubmitter({
-      client: new S3Client({ region: 'ap-southeast-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' }, requestChecksumCalculation: 'WHEN_REQUIRED' }),
+      signing: client.config,
       bucket: BUCKET,
       imports,
       clock: fixedClock('2026-08-01T10:00:00+08:00'),
@@ -89,13 +96,36 @@ describe('Class: S3ImportSubmitter', () => {
         'X-Amz-Date': '20260801T020000Z',
         'X-Amz-Expires': '900',
         'X-Amz-SignedHeaders': 'content-length;content-type;host;x-amz-checksum-sha256',
+        'X-Amz-Security-Token': 'session/token+=',
+        'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD',
         'x-id': 'PutObject',
       });
+      expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
       expect(result.upload).toMatchObject({
         method: 'PUT',
         headers: { 'content-type': 'text/csv', 'x-amz-checksum-sha256': Buffer.from(SHA256, 'hex').toString('base64') },
         expiresAt: '2026-08-01T10:15:00.000+08:00',
       });
+    });
+
+    it('signs the very URL the SDK\'s getSignedUrl gives for a PutObject of the same file', async () => {
+      // Act
+      const result = await submitter.submit(OPERATOR, submission());
+
+      // Assess: at the same frozen time, the SDK's presigner through the full S3 client gives the reference URL.
+      const command = new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: importBlobKey(result.id),
+        ContentType: 'text/csv',
+        ContentLength: CSV.length,
+        ChecksumSHA256: Buffer.from(SHA256, 'hex').toString('base64'),
+      });
+      const expected = await getSignedUrl(client, command, {
+        expiresIn: 900,
+        signableHeaders: new Set(['content-type', 'content-length']),
+        unhoistableHeaders: new Set(['x-amz-checksum-sha256']),
+      });
+      expect(result.upload!.url).toBe(expected);
     });
 
     it('leaves out the SDK default CRC32 checksum, which would be of an empty body and fail every upload', async () => {

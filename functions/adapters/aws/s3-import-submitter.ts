@@ -1,5 +1,4 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { S3RequestPresigner, type S3RequestPresignerOptions } from '@aws-sdk/s3-request-presigner';
 import type { Principal } from '../../core/access.js';
 import type { Clock, ImportRecord, ImportStore } from '../../core/ports.js';
 import { HttpError } from '../../app/http/http.js';
@@ -7,9 +6,15 @@ import type { ImportSubmission, ImportSubmitter, ImportUpload } from '../../app/
 import { importBlobKey } from '../../app/import-messages.js';
 import { createImport } from '../../app/imports/run-import.js';
 
+/**
+ * What signing an S3 URL takes: credentials, the region and a SHA-256. Any SDK client's resolved
+ * `config` has all three, so the function's DynamoDB client lends them and no S3 client (whose
+ * endpoint rules alone weigh about 85 KiB of bundle) is built just to sign a URL.
+ */
+export type S3SigningConfig = Pick<S3RequestPresignerOptions, 'credentials' | 'region' | 'sha256'>;
+
 export interface S3ImportSubmitterOptions {
-  /** Create it with `requestChecksumCalculation: 'WHEN_REQUIRED'` (see `presign`). */
-  client: S3Client;
+  signing: S3SigningConfig;
   bucket: string;
   imports: ImportStore;
   clock: Clock;
@@ -32,9 +37,11 @@ const AWAITING_UPLOAD = '(awaiting upload)';
  */
 export class S3ImportSubmitter {
   private readonly expiresInSeconds: number;
+  private readonly presigner: S3RequestPresigner;
 
   constructor(private readonly options: S3ImportSubmitterOptions) {
     this.expiresInSeconds = options.expiresInSeconds ?? 15 * 60;
+    this.presigner = new S3RequestPresigner(options.signing);
   }
 
   submitter(): ImportSubmitter {
@@ -88,23 +95,30 @@ export class S3ImportSubmitter {
   /**
    * A presigned PUT with the content type, length and SHA-256 checksum in its signature. The checksum
    * stays a header (not a query parameter) so that S3 verifies the body against it; the client must send
-   * exactly `headers`. The SDK's default CRC32 checksum would be computed over an empty body and break
-   * every upload, hence a client with `requestChecksumCalculation: 'WHEN_REQUIRED'` and our own checksum.
+   * exactly `headers`. The request is built here as the SDK's PutObject would build it (virtual-hosted
+   * bucket, regional endpoint, `x-id=PutObject`), and carries no SDK default CRC32 checksum, which would
+   * be of an empty body and break every upload.
    */
   private async presign(record: ImportRecord): Promise<ImportUpload> {
     const checksum = Buffer.from(record.sha256, 'hex').toString('base64');
-    const command = new PutObjectCommand({
-      Bucket: this.options.bucket,
-      Key: record.blobKey,
-      ContentType: record.contentType,
-      ContentLength: record.bytes,
-      ChecksumSHA256: checksum,
-    });
-    const url = await getSignedUrl(this.options.client, command, {
-      expiresIn: this.expiresInSeconds,
-      signableHeaders: new Set(['content-type', 'content-length']),
-      unhoistableHeaders: new Set(['x-amz-checksum-sha256']),
-    });
+    const { region } = this.options.signing;
+    const hostname = s3Hostname(this.options.bucket, typeof region === 'function' ? await region() : region);
+    const presigned = await this.presigner.presign(
+      {
+        method: 'PUT',
+        protocol: 'https:',
+        hostname,
+        path: `/${record.blobKey.split('/').map(escapeUri).join('/')}`,
+        query: { 'x-id': 'PutObject' },
+        headers: { 'content-type': record.contentType, 'content-length': String(record.bytes), 'x-amz-checksum-sha256': checksum },
+      },
+      {
+        expiresIn: this.expiresInSeconds,
+        signableHeaders: new Set(['content-type', 'content-length']),
+        unhoistableHeaders: new Set(['x-amz-checksum-sha256']),
+      },
+    );
+    const url = `${presigned.protocol}//${presigned.hostname}${presigned.path}?${queryString(presigned.query ?? {})}`;
     return {
       url,
       method: 'PUT',
@@ -112,4 +126,30 @@ export class S3ImportSubmitter {
       expiresAt: this.options.clock.now().plus({ seconds: this.expiresInSeconds }).toISO() ?? '',
     };
   }
+}
+
+/**
+ * The bucket's virtual-hosted name on its regional endpoint, as the SDK resolves it for a bucket name
+ * without dots (the stack's is `certalarm-imports-<account>-<region>`) in the aws partition (the stack
+ * refuses the China regions).
+ */
+function s3Hostname(bucket: string, region: string): string {
+  return `${bucket}.s3.${region}.amazonaws.com`;
+}
+
+/** RFC 3986 escaping, as SigV4 and the SDK's URL formatting apply it. */
+function escapeUri(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The query in the SDK's order (sorted by name), so the URL is the one `getSignedUrl` would give. */
+function queryString(query: Record<string, string | string[] | null>): string {
+  return Object.keys(query)
+    .sort()
+    .flatMap((name) => {
+      const value = query[name];
+      if (value === null || value === undefined) return [escapeUri(name)];
+      return (Array.isArray(value) ? value : [value]).map((v) => `${escapeUri(name)}=${escapeUri(v)}`);
+    })
+    .join('&');
 }

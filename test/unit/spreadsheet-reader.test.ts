@@ -6,12 +6,14 @@ import { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { crc32, deflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   openSpreadsheet,
   SpreadsheetError,
+  XLSX_TEMPORARY_PREFIX,
   type OpenSpreadsheet,
   type SpreadsheetRow,
 } from '../../functions/adapters/import/spreadsheet-reader.js';
@@ -29,8 +31,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-  // A workbook found damaged before its sheets are reached leaves exceljs's copies behind (see the reader).
-  await Promise.all((await temporaryFiles()).map((name) => rm(join(tmpdir(), name), { force: true })));
 });
 
 async function fixture(name: string, content: string | Buffer): Promise<string> {
@@ -56,10 +56,9 @@ async function failureOf(open: () => Promise<OpenSpreadsheet>): Promise<Spreadsh
   throw new Error('expected the spreadsheet to be refused');
 }
 
-/** The files exceljs's `tmp` dependency creates in this process: `tmp-<pid>-<random>`. */
+/** The temporary directories the xlsx reader makes in this process for the sheets it copies. */
 async function temporaryFiles(): Promise<string[]> {
-  const prefix = `tmp-${process.pid}-`;
-  return (await readdir(tmpdir())).filter((name) => name.startsWith(prefix)).sort();
+  return (await readdir(tmpdir())).filter((name) => name.startsWith(XLSX_TEMPORARY_PREFIX)).sort();
 }
 
 /** Live memory is what must stay flat; garbage awaiting collection says nothing, so tests collect first. */
@@ -82,6 +81,127 @@ async function xlsxFixture(name: string, sheets: SheetSpec[]): Promise<string> {
   await workbook.xlsx.writeFile(path);
   return path;
 }
+
+/** A workbook as exceljs's streaming writer saves it: every ZIP entry's sizes in a data descriptor after its data. */
+async function streamedXlsxFixture(name: string, rows: unknown[][]): Promise<string> {
+  const path = join(dir, name);
+  const writer = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings: true, useStyles: true });
+  const worksheet = writer.addWorksheet('证照');
+  for (const values of rows) {
+    const row = worksheet.addRow(values);
+    row.eachCell((cell) => {
+      if (cell.value instanceof Date) cell.numFmt = 'yyyy-mm-dd';
+    });
+    row.commit();
+  }
+  worksheet.commit();
+  await writer.commit();
+  return path;
+}
+
+/** `bytes` in pieces of `size` bytes, as a slow network would deliver them. */
+function inPieces(bytes: Buffer, size: number): () => Readable {
+  return () => Readable.from(Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size)));
+}
+
+interface ZipPart {
+  name: string;
+  content: string;
+  stored?: boolean;
+  /** Sizes after the data instead of in the header, with or without the descriptor's optional signature. */
+  descriptor?: 'signed' | 'unsigned';
+}
+
+function uint32s(...values: number[]): Buffer {
+  const out = Buffer.alloc(values.length * 4);
+  values.forEach((value, i) => out.writeUInt32LE(value >>> 0, i * 4));
+  return out;
+}
+
+/** A ZIP archive with its entries in the given order, stored or deflated, sized in headers or descriptors. */
+function zipArchive(parts: ZipPart[]): Buffer {
+  const local: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    const data = Buffer.from(part.content);
+    const body = part.stored ? data : deflateRawSync(data);
+    const name = Buffer.from(part.name);
+    const crc = crc32(data);
+    const described = part.descriptor !== undefined;
+    const header = Buffer.alloc(30);
+    header.writeUInt32LE(0x04034b50, 0);
+    header.writeUInt16LE(20, 4);
+    header.writeUInt16LE(0x800 | (described ? 0x8 : 0), 6); // UTF-8 names; bit 3: data descriptor
+    header.writeUInt16LE(part.stored ? 0 : 8, 8);
+    if (!described) uint32s(crc, body.length, data.length).copy(header, 14);
+    header.writeUInt16LE(name.length, 26);
+    const descriptor = !described ? Buffer.alloc(0) : part.descriptor === 'signed' ? uint32s(0x08074b50, crc, body.length, data.length) : uint32s(crc, body.length, data.length);
+    local.push(header, name, body, descriptor);
+    const entry = Buffer.alloc(46);
+    entry.writeUInt32LE(0x02014b50, 0);
+    entry.writeUInt16LE(20, 4);
+    entry.writeUInt16LE(20, 6);
+    header.copy(entry, 8, 6, 30); // flags, method, time, date; then crc, sizes and name length below
+    uint32s(crc, body.length, data.length).copy(entry, 16);
+    entry.writeUInt16LE(name.length, 28);
+    entry.writeUInt32LE(offset, 42);
+    central.push(entry, name);
+    offset += header.length + name.length + body.length + descriptor.length;
+  }
+  const directory = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(parts.length, 8);
+  end.writeUInt16LE(parts.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...local, directory, end]);
+}
+
+const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+const RELATIONSHIP = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+
+/**
+ * A workbook written by hand, parts in the order a streaming reader likes best (workbook, shared strings
+ * and styles before the sheets), in the 1904 date system, with a cell of every kind. Its sheet part uses a
+ * namespace prefix, its shared strings are stored uncompressed under a Windows-style name in other
+ * letter case, and the later entries have data descriptors, with and without their signature.
+ */
+const HANDWRITTEN_XLSX = zipArchive([
+  { name: '[Content_Types].xml', content: '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>' },
+  {
+    name: 'xl/workbook.xml',
+    content: `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="${MAIN}" xmlns:r="${RELATIONSHIP}"><workbookPr date1904="1"/><sheets><sheet name="说明" sheetId="1" r:id="rId2"/><sheet name="R&amp;D 台账" sheetId="2" r:id="rId1"/></sheets></workbook>`,
+  },
+  {
+    name: 'xl/_rels/workbook.xml.rels',
+    content: `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${RELATIONSHIP}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="${RELATIONSHIP}/worksheet" Target="/xl/worksheets/sheet2.xml"/><Relationship Id="rId3" Type="${RELATIONSHIP}/sharedStrings" Target="SharedStrings.xml"/><Relationship Id="rId4" Type="${RELATIONSHIP}/styles" Target="styles.xml"/></Relationships>`,
+  },
+  {
+    name: 'xl\\SharedStrings.xml',
+    stored: true,
+    content: `<sst xmlns="${MAIN}" count="3" uniqueCount="3"><si><t>证照类型</t></si><si><r><rPr><b/></rPr><t>药品经营</t></r><r><t xml:space="preserve">许可证（零售）</t></r><rPh sb="0" eb="2"><t>ヤクヒン</t></rPh><phoneticPr fontId="1"/></si><si><t>line_x000D_break &lt;1&gt; _x005F_x0041_</t></si></sst>`,
+  },
+  {
+    name: 'xl/styles.xml',
+    descriptor: 'signed',
+    content: `<styleSheet xmlns="${MAIN}"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/></numFmts><cellStyleXfs count="1"><xf numFmtId="14"/></cellStyleXfs><cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/><xf numFmtId="4"/></cellXfs></styleSheet>`,
+  },
+  { name: 'xl/worksheets/sheet2.xml', descriptor: 'unsigned', content: `<worksheet xmlns="${MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>填表说明</t></is></c></row></sheetData></worksheet>` },
+  {
+    name: 'xl/worksheets/sheet1.xml',
+    descriptor: 'signed',
+    content: [
+      `<?xml version="1.0" encoding="UTF-8"?><!-- written by hand --><x:worksheet xmlns:x="${MAIN}"><x:dimension ref="A1:G4"/><x:sheetData>`,
+      '<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c r="B1" t="inlineStr"><x:is><x:t>编号</x:t></x:is></x:c><x:c r="C1" t="str"><x:v>日期</x:v></x:c></x:row>',
+      '<x:row r="3"><x:c r="A3" t="s"><x:v>1</x:v></x:c><x:c r="B3" s="3"><x:f>1+1</x:f><x:v>2</x:v></x:c><x:c r="C3" s="1"><x:v>44985</x:v></x:c>',
+      '<x:c r="D3" s="1"/><x:c r="E3" t="b"><x:v>1</x:v></x:c><x:c t="e"><x:f>NA()</x:f><x:v>#N/A</x:v></x:c><x:c r="G3" s="2"><x:v>0.5</x:v></x:c></x:row>',
+      '<x:row><x:c r="A4" t="s"><x:v>2</x:v></x:c><x:c r="B4" t="d"><x:v>2026-02-28</x:v></x:c><x:c r="C4"><x:f>A1</x:f></x:c><x:c r=\'D4\' t="str"><x:v><![CDATA[a&b<c>]]></x:v></x:c></x:row>',
+      '<x:row r="5" spans="1:7"/></x:sheetData></x:worksheet>',
+    ].join('\n'),
+  },
+]);
 
 const CERTIFICATE_SHEET: SheetSpec = {
   name: '证照台账',
@@ -140,6 +260,19 @@ describe('Function: openSpreadsheet', () => {
       // Assess
       expect(sheet).toMatchObject({ format: 'csv', encoding: 'gb18030', headers: HEADERS });
       expect(rows[0]?.values[2]).toBe('兴国县某餐饮店');
+    });
+
+    it('decodes GB18030 arriving in pieces that split its two- and four-byte characters', async () => {
+      // Prepare: 𠀀 (U+20000) takes four bytes in GB18030, the Chinese characters two each.
+      const bytes = iconv.encode(`${HEADER_LINE}\r\n${ROW_LINE.replace('兴国县某餐饮店', '兴国县𠀀餐饮店')}\r\n`, 'gb18030');
+
+      // Act
+      const sheet = await openSpreadsheet({ stream: inPieces(bytes, 3) });
+      const rows = await readAll(sheet);
+
+      // Assess
+      expect(sheet).toMatchObject({ format: 'csv', encoding: 'gb18030', headers: HEADERS });
+      expect(rows).toEqual([{ row: 2, values: ROW_LINE.replace('兴国县某餐饮店', '兴国县𠀀餐饮店').split(',') }]);
     });
 
     it('decodes a file as GB18030 when told it is GBK', async () => {
@@ -338,8 +471,8 @@ describe('Function: openSpreadsheet', () => {
       expect(sheet.sheet).toBe('证照台账');
     });
 
-    it('deletes the temporary copies exceljs makes of the sheets when closed before the rows are read', async () => {
-      // Prepare
+    it('copies a sheet stored before its workbook part to a temporary file, and deletes it when closed before the rows are read', async () => {
+      // Prepare: exceljs writes the workbook part last, so its sheets wait in temporary files.
       const path = await xlsxFixture('temporary.xlsx', [CERTIFICATE_SHEET, { name: '说明', rows: [['填表说明']] }]);
       const before = await temporaryFiles();
 
@@ -350,8 +483,79 @@ describe('Function: openSpreadsheet', () => {
 
       // Assess
       expect(during.length).toBeGreaterThan(before.length);
-      // exceljs deletes them with callbacks it does not wait for.
-      await vi.waitFor(async () => expect(await temporaryFiles()).toEqual(before));
+      expect(await temporaryFiles()).toEqual(before);
+    });
+
+    it('deletes its temporary copies when the workbook turns out incomplete after its sheets', async () => {
+      // Prepare: cut at the header of the workbook part, the last entry exceljs writes.
+      const whole = await readFile(await xlsxFixture('cut-after-sheets.xlsx', [CERTIFICATE_SHEET]));
+      const path = await fixture('cut-after-sheets-truncated.xlsx', whole.subarray(0, whole.indexOf('xl/workbook.xml') - 30));
+      const before = await temporaryFiles();
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ path }));
+
+      // Assess
+      expect(error.code).toBe('corrupt_xlsx');
+      expect(await temporaryFiles()).toEqual(before);
+    });
+
+    it('reads a sheet straight from the ZIP, with no temporary copy, when the workbook, shared strings and styles come first', async () => {
+      // Prepare
+      const before = await temporaryFiles();
+
+      // Act
+      const sheet = await openSpreadsheet({ stream: inPieces(HANDWRITTEN_XLSX, 4096) }, { sheet: 'r&d 台账' });
+      const during = await temporaryFiles();
+      const rows = await readAll(sheet);
+
+      // Assess
+      expect(sheet).toMatchObject({ format: 'xlsx', sheet: 'R&D 台账', headers: ['证照类型', '编号', '日期'], headerRow: 1 });
+      expect(rows.map((r) => r.row)).toEqual([3, 4, 5]);
+      expect(during).toEqual(before);
+    });
+
+    it('gives each kind of cell its value: shared, inline and formula text, numbers, booleans, error codes, and dates by their format', async () => {
+      // Act
+      const sheet = await openSpreadsheet({ stream: inPieces(HANDWRITTEN_XLSX, 4096) }, { sheet: 'R&D 台账' });
+      const rows = await readAll(sheet);
+
+      // Assess: the workbook counts days in the 1904 system, from 1904-01-01.
+      expect(rows).toEqual([
+        {
+          row: 3,
+          values: ['药品经营许可证（零售）', 2, new Date(Date.UTC(1904, 0, 1 + 44985)), undefined, true, '#N/A', new Date(Date.UTC(1904, 0, 1, 12))],
+        },
+        { row: 4, values: ['line\rbreak <1> _x0041_', new Date(Date.UTC(2026, 1, 28)), undefined, 'a&b<c>'] },
+        { row: 5, values: [] },
+      ]);
+    });
+
+    it('reads by default the first visible sheet in tab order, not the first stored', async () => {
+      // Act
+      const sheet = await openSpreadsheet({ stream: inPieces(HANDWRITTEN_XLSX, 4096) });
+      await sheet.close();
+
+      // Assess
+      expect(sheet).toMatchObject({ sheet: '说明', headers: ['填表说明'] });
+    });
+
+    it.each([
+      ['sizes in each entry header (exceljs writeFile)', () => xlsxFixture('pieces.xlsx', [CERTIFICATE_SHEET])],
+      ['sizes in data descriptors (exceljs WorkbookWriter)', () => streamedXlsxFixture('pieces-streamed.xlsx', CERTIFICATE_SHEET.rows.filter((r) => r.length > 0))],
+    ])('reads an xlsx that arrives a few bytes at a time, with %s', async (_case, write) => {
+      // Prepare
+      const path = await write();
+      const expected = await readAll(await openSpreadsheet({ path }));
+
+      // Act
+      const sheet = await openSpreadsheet({ stream: inPieces(await readFile(path), 7) });
+      const rows = await readAll(sheet);
+
+      // Assess
+      expect(sheet.headers).toEqual(HEADERS);
+      expect(rows).toEqual(expected);
+      expect(rows[0]?.values).toEqual(['食品经营许可证', 'JY13607320001234', '兴国县某餐饮店', 13900000001, '潋江镇', new Date(Date.UTC(2021, 2, 1)), new Date(Date.UTC(2026, 1, 28))]);
     });
 
     it('refuses an unknown sheet name, listing the sheets there are', async () => {

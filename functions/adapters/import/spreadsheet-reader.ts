@@ -17,25 +17,27 @@
  *   - xlsx: the row number stored in the sheet; rows Excel never wrote (blank ones) do not appear.
  * Blank rows are passed on, so the caller can count them as skipped.
  *
- * xlsx limits that come with the format and exceljs:
+ * xlsx limits (the reading itself is in xlsx-workbook.ts):
  *   - The shared-strings table (every distinct text in the workbook) is held in memory.
- *   - Excel writes sheets before that table, so exceljs first copies each sheet's XML to a temporary
- *     file. /tmp needs room for the uncompressed sheet.
- *   - Those files are deleted when the sheet has been read, or when reading stops early (`break`,
- *     `close()`). Only a workbook found damaged, or over the size limit, before its sheets are
- *     reached leaves them behind, and they go when the process exits.
- *   - Workbooks in the 1904 date system have their date cells converted correctly. Their numeric
- *     date serials, however, are read in the 1900 system like any other.
+ *   - Excel writes sheets before that table and the styles, and exceljs writes the workbook part
+ *     last, so the wanted sheet is then first copied, decompressed, to a temporary file: /tmp needs
+ *     room for the uncompressed sheet. A sheet stored after those parts is read straight from the ZIP.
+ *   - The temporary files are deleted when the sheet has been read, on an error, and when reading
+ *     stops early (`break`, `close()`).
+ *   - A number in a date or time format becomes a `Date`, in the workbook's date system (1900 or
+ *     1904). Numbers in other formats stay numbers, and a date serial typed as a plain number is
+ *     read in the 1900 system like any other.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
-import ExcelJS from 'exceljs';
-import iconv from 'iconv-lite';
 import * as z from 'zod';
 import { cellText, isBlankRow } from '../../core/spreadsheet-rows.js';
+import { UnknownSheetError, workbookRows } from './xlsx-workbook.js';
+
+export { XLSX_TEMPORARY_PREFIX } from './xlsx-workbook.js';
 
 export type SpreadsheetFormat = 'csv' | 'xlsx';
 
@@ -311,7 +313,7 @@ function once<T>(iterator: AsyncGenerator<T>): AsyncIterable<T> {
 async function openCsv(bytes: PeekedBytes, requested: 'auto' | 'utf-8' | 'gb18030' | 'gbk'): Promise<OpenSpreadsheet> {
   refuseNonText(bytes.head);
   const encoding = requested === 'auto' ? detectEncoding(bytes) : requested === 'utf-8' ? 'utf-8' : 'gb18030';
-  const decoder: NodeJS.ReadWriteStream = encoding === 'utf-8' ? new Utf8Check() : iconv.decodeStream('gb18030');
+  const decoder: Transform = encoding === 'utf-8' ? new Utf8Check() : new Gb18030Decoder();
   const parser = parse({
     bom: true,
     relax_column_count: true,
@@ -386,8 +388,25 @@ function withoutTrailingPartialCharacter(bytes: Buffer): Buffer {
 }
 
 /**
+ * GB18030 (so also GBK and GB2312) to text, by Node's built-in decoder (official builds, Lambda's
+ * included, carry full ICU). With `stream`, a character whose bytes are split between chunks is
+ * held back until its last byte arrives. Bytes that are no GB18030 become U+FFFD.
+ */
+class Gb18030Decoder extends Transform {
+  readonly #decoder = new TextDecoder('gb18030');
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    callback(null, this.#decoder.decode(chunk, { stream: true }));
+  }
+
+  override _flush(callback: TransformCallback): void {
+    callback(null, this.#decoder.decode());
+  }
+}
+
+/**
  * Passes UTF-8 bytes through unchanged (csv-parse reads bytes) and stops at the first invalid
- * sequence. iconv-lite would instead turn bad bytes into U+FFFD, and a GBK name would then be
+ * sequence. A decoder would instead turn bad bytes into U+FFFD, and a GBK name would then be
  * stored as ���.
  */
 class Utf8Check extends Transform {
@@ -439,12 +458,6 @@ function firstInvalidUtf8(bytes: Buffer): number {
 // ---------------------------------------------------------------------------------------------
 // xlsx
 
-type WorksheetReader = ExcelJS.stream.xlsx.WorksheetReader & { name: string; iterator?: unknown };
-interface SheetModel {
-  name: string;
-  state?: string;
-}
-
 async function openXlsx(bytes: PeekedBytes, sheet: string | undefined): Promise<OpenSpreadsheet> {
   if (!startsWith(bytes.head, ZIP_MAGIC)) throw corrupt();
   const state: { sheet?: string } = {};
@@ -467,150 +480,23 @@ function corrupt(cause?: unknown): SpreadsheetError {
   );
 }
 
+/** The sheet's rows, with the workbook reader's failures told as the reader's errors. */
 async function* xlsxRows(bytes: PeekedBytes, wanted: string | undefined, state: { sheet?: string }): AsyncGenerator<SpreadsheetRow> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(bytes.body, {
-    sharedStrings: 'cache',
-    hyperlinks: 'ignore',
-    styles: 'cache',
-    worksheets: 'emit',
-  });
-  // exceljs pipes its input into the unzipper with `pipe`, which does not pass errors on: without
-  // this guard a size-limit or network error would leave it waiting for data forever.
-  const guard = new StreamFailureGuard(bytes.body);
-
-  const worksheets = reader[Symbol.asyncIterator]();
-  const seen: string[] = [];
-  let current: WorksheetReader | undefined;
-  let done = false;
   try {
-    for (let next = await guard.wait(worksheets.next()); !next.done; next = await guard.wait(worksheets.next())) {
-      const worksheet = next.value as WorksheetReader;
-      seen.push(worksheet.name);
-      if (!isWanted(worksheet.name, wanted, sheetModels(reader))) {
-        discard(worksheet);
-        continue;
-      }
-      current = worksheet;
-      state.sheet = worksheet.name;
-      yield* sheetRows(worksheet, guard);
-      done = true;
-      break;
-    }
+    yield* workbookRows(bytes.body, wanted, (name) => {
+      state.sheet = name;
+    });
   } catch (error) {
+    if (error instanceof UnknownSheetError) {
+      throw fail(
+        'unknown_sheet',
+        `工作簿中没有名为「${wanted}」的工作表；现有工作表：${error.sheets.join('、')}`,
+        `the workbook has no sheet named "${wanted}"; its sheets are: ${error.sheets.join(', ')}`,
+      );
+    }
     if (error instanceof SpreadsheetError || bytes.isSourceError(error)) throw error;
     throw corrupt(error);
   } finally {
-    // Runs at the end of the sheet, on an error, and when the caller stops early (break, close()).
-    await finishWorkbook(worksheets, current);
     bytes.close();
   }
-  if (done) return;
-  if (seen.length === 0) throw corrupt();
-  const names = sheetModels(reader).map((sheet) => sheet.name);
-  const list = names.length > 0 ? names : seen;
-  throw fail(
-    'unknown_sheet',
-    `工作簿中没有名为「${wanted}」的工作表；现有工作表：${list.join('、')}`,
-    `the workbook has no sheet named "${wanted}"; its sheets are: ${list.join(', ')}`,
-  );
-}
-
-/**
- * A sheet read from a temporary file means the ZIP has been read to its end and exceljs parked the
- * sheets in /tmp. Walking the remaining sheets without parsing them lets exceljs delete each file.
- * A sheet read straight from the ZIP means nothing was parked, so reading stops here.
- */
-async function finishWorkbook(worksheets: AsyncIterator<unknown>, current: WorksheetReader | undefined): Promise<void> {
-  try {
-    if (current !== undefined && readFromTemporaryFile(current)) {
-      discard(current);
-      for (let next = await worksheets.next(); !next.done; next = await worksheets.next()) discard(next.value as WorksheetReader);
-    } else {
-      await worksheets.return?.(undefined);
-    }
-  } catch {
-    // Already failing or finished: nothing left to tidy that an error here would help with.
-  }
-}
-
-async function* sheetRows(worksheet: WorksheetReader, guard: StreamFailureGuard): AsyncGenerator<SpreadsheetRow> {
-  const rows = worksheet[Symbol.asyncIterator]();
-  let previous = 0;
-  for (let next = await guard.wait(rows.next()); !next.done; next = await guard.wait(rows.next())) {
-    const row = next.value;
-    // A sheet written without `r` attributes numbers its rows by position.
-    const number = Number.isInteger(row.number) && row.number > 0 ? row.number : previous + 1;
-    previous = number;
-    yield { row: number, values: plainValues(row.values) };
-  }
-}
-
-/**
- * Settles a wait early when a stream fails. Not `Promise.race` against one long-lived "failed"
- * promise: every race leaves a reaction on it that holds the race's result, so each row read
- * would stay in memory until the file ends (measured: about 2 KB a row).
- */
-class StreamFailureGuard {
-  #failure: { error: unknown } | undefined;
-  #rejectWaiting: ((error: unknown) => void) | undefined;
-
-  constructor(stream: Readable) {
-    stream.once('error', (error: unknown) => {
-      this.#failure = { error };
-      this.#rejectWaiting?.(error);
-    });
-  }
-
-  wait<T>(promise: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.#failure) {
-        reject(this.#failure.error);
-        return;
-      }
-      this.#rejectWaiting = reject;
-      promise.then(resolve, reject);
-    });
-  }
-}
-
-/** Sheets in tab order, from the workbook part (absent if the file lacks it). */
-function sheetModels(reader: ExcelJS.stream.xlsx.WorkbookReader): SheetModel[] {
-  const model = (reader as unknown as { model?: { sheets?: SheetModel[] } }).model;
-  return model?.sheets ?? [];
-}
-
-/** The named sheet; by default the first visible tab (bureau templates often hide a sheet of drop-down values first). */
-function isWanted(name: string, wanted: string | undefined, sheets: readonly SheetModel[]): boolean {
-  if (wanted !== undefined) return name.trim().toLowerCase() === wanted.toLowerCase();
-  const first = sheets.find((sheet) => sheet.state === undefined || sheet.state === 'visible') ?? sheets[0];
-  return first === undefined || first.name === name;
-}
-
-function readFromTemporaryFile(worksheet: WorksheetReader): boolean {
-  return worksheet.iterator instanceof Readable;
-}
-
-/** Closes the temporary file of a sheet that is not read; a sheet still inside the ZIP is skipped by exceljs. */
-function discard(worksheet: WorksheetReader): void {
-  if (worksheet.iterator instanceof Readable) worksheet.iterator.destroy();
-}
-
-/** exceljs row values are 1-based and sparse; these are 0-based, aligned with the headers. */
-function plainValues(values: ExcelJS.Row['values']): unknown[] {
-  if (!Array.isArray(values)) return [];
-  const out: unknown[] = new Array(Math.max(0, values.length - 1));
-  for (let i = 1; i < values.length; i++) out[i - 1] = plainCell(values[i]);
-  return out;
-}
-
-function plainCell(value: unknown): unknown {
-  if (value === null || value === undefined) return undefined;
-  if (typeof value !== 'object' || value instanceof Date) return value;
-  if ('richText' in value && Array.isArray(value.richText)) {
-    return value.richText.map((run: { text?: unknown }) => (typeof run.text === 'string' ? run.text : '')).join('');
-  }
-  if ('formula' in value || 'sharedFormula' in value) return 'result' in value ? plainCell(value.result) : undefined;
-  if ('error' in value) return value.error;
-  if ('text' in value) return plainCell(value.text);
-  return value;
 }

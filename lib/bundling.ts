@@ -31,6 +31,11 @@ export const BUNDLE = {
   sourceMap: true,
   target: 'node22',
   mainFields: ['module', 'main'],
+  /**
+   * Text as UTF-8 rather than `\uXXXX` escapes: Node reads every module as UTF-8, and each Chinese
+   * character (the messages, the catalogue, the holiday names) then takes 3 bytes instead of 6.
+   */
+  charset: 'utf8',
   banner: ESM_REQUIRE_BANNER,
   /**
    * Nothing is external: the AWS SDK is bundled rather than taken from the runtime, so the code runs
@@ -57,6 +62,8 @@ export function lambdaBundlingOptions(): BundlingOptions {
     sourceMap: BUNDLE.sourceMap,
     target: BUNDLE.target,
     mainFields: [...BUNDLE.mainFields],
+    // Not the `charset` property: this aws-cdk-lib (2.276) does not pass it on to esbuild.
+    esbuildArgs: { '--charset': BUNDLE.charset },
     banner: BUNDLE.banner,
     externalModules: [...BUNDLE.externalModules],
     forceDockerBundling: false,
@@ -80,6 +87,7 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     sourcemap: BUNDLE.sourceMap,
     target: BUNDLE.target,
     mainFields: [...BUNDLE.mainFields],
+    charset: BUNDLE.charset,
     banner: { js: BUNDLE.banner },
     external: [...BUNDLE.externalModules],
     logLevel: 'warning',

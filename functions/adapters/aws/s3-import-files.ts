@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ImportFileStore } from '../../core/ports.js';
-import { ImportFailure, type OpenedSpreadsheet, type SpreadsheetOpener } from '../../app/imports/run-import.js';
-import { openSpreadsheet, SpreadsheetError } from '../import/spreadsheet-reader.js';
+import type { SpreadsheetOpener } from '../../app/imports/run-import.js';
+import { spreadsheetOpener } from '../import/import-opener.js';
 
 export interface S3ImportFilesOptions {
   client: S3Client;
@@ -30,29 +30,7 @@ export class S3ImportFiles implements ImportFileStore {
 
   /** Opens an import's file as a spreadsheet; a file that cannot be read fails its import instead of being retried. */
   opener(): SpreadsheetOpener {
-    return async (blobKey, options) => {
-      try {
-        const sheet = await openSpreadsheet(
-          { stream: () => this.open(blobKey) },
-          {
-            ...(options.fileName.toLowerCase().endsWith('.xlsx') || options.contentType.includes('spreadsheetml') ? { format: 'xlsx' as const } : {}),
-            ...(options.encoding !== undefined ? { encoding: options.encoding as 'utf-8' | 'gb18030' | 'gbk' } : {}),
-            ...(options.sheet !== undefined ? { sheet: options.sheet } : {}),
-            ...(this.options.maxBytes !== undefined ? { maxBytes: this.options.maxBytes } : {}),
-          },
-        );
-        const opened: OpenedSpreadsheet = {
-          format: sheet.format,
-          headers: sheet.headers,
-          rows: failOnUnreadableRows(sheet.rows),
-          ...(sheet.encoding !== undefined ? { encoding: sheet.encoding } : {}),
-          ...(sheet.sheet !== undefined ? { sheet: sheet.sheet } : {}),
-        };
-        return opened;
-      } catch (error) {
-        throw asImportFailure(error);
-      }
-    };
+    return spreadsheetOpener((blobKey) => ({ stream: () => this.open(blobKey) }), this.options.maxBytes);
   }
 
   private async *body(blobKey: string): AsyncGenerator<Buffer> {
@@ -60,22 +38,5 @@ export class S3ImportFiles implements ImportFileStore {
     if (!(Body instanceof Readable)) throw new Error(`s3://${this.options.bucket}/${blobKey} has no readable body`);
     // Leaving early (the reader stops) returns this generator, which destroys the body and frees the socket.
     yield* Body as AsyncIterable<Buffer>;
-  }
-}
-
-/**
- * The reader's own errors (not a spreadsheet, no header, unknown sheet, a broken quote…) are final:
- * the import fails with the reader's message. Errors of the byte source (S3, the network) pass on
- * unchanged and stay retryable: the queue redelivers and the import resumes.
- */
-function asImportFailure(error: unknown): unknown {
-  return error instanceof SpreadsheetError ? new ImportFailure(error.code, error.message) : error;
-}
-
-async function* failOnUnreadableRows<T>(rows: AsyncIterable<T>): AsyncIterable<T> {
-  try {
-    yield* rows;
-  } catch (error) {
-    throw asImportFailure(error);
   }
 }

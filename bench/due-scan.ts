@@ -26,7 +26,7 @@ import type { SmsMessage, SmsReceipt, SmsSender } from '../functions/core/ports.
 import { assertRecordsValid, certificateFactory, newStoredCertificate } from './lib/certificates.js';
 import { BATCH_WRITE_SIZE, batchWriteStreams, putBatchesOf, startBenchDynamo, type BenchDynamo, type Item, type WriteRequest } from './lib/dynamo.js';
 import { readFlags } from './lib/flags.js';
-import { cpuText, environmentLine, int, maxRssBytes, mb, mean, MemoryPeaks, printSummary, progressPrinter, rate, timePhase } from './lib/measure.js';
+import { cpuPerItem, cpuText, environmentLine, int, maxRssBytes, mb, mean, MemoryPeaks, printSummary, progressPrinter, rate, timePhase, type PhaseCpu } from './lib/measure.js';
 
 const flags = readFlags('Usage: npx tsx bench/due-scan.ts [options]', {
   large: { description: 'certificates stored in the large table (the due set included)', default: 1_000_000 },
@@ -153,6 +153,7 @@ interface Size {
   store: DynamoDbStore;
   scans: number[];
   queries: number[];
+  cpus: PhaseCpu[];
 }
 
 async function countDueKeys(store: DynamoDbStore): Promise<number> {
@@ -178,6 +179,7 @@ async function scanOnce(dynamo: BenchDynamo, size: Size, measured: boolean): Pro
   if (measured) {
     size.scans.push(seconds);
     size.queries.push(querySeconds);
+    size.cpus.push(cpu);
   }
   process.stdout.write(
     `${measured ? 'scan' : 'warm-up scan'} ${size.label.padEnd(10)} sent ${int(result.sent)} in ${seconds.toFixed(2)} s: ${rate(result.sent, seconds)} ` +
@@ -207,7 +209,7 @@ async function main(): Promise<void> {
       const loaded = await load(dynamo, table, stored);
       if (loaded.due !== flags.due) throw new Error(`${label}: ${loaded.due} certificates due, expected ${flags.due}`);
       if (label === 'large') loadLarge = loaded;
-      sizes.push({ label: `${int(stored)}`, stored, table, store: new DynamoDbStore(dynamo.client, table), scans: [], queries: [] });
+      sizes.push({ label: `${int(stored)}`, stored, table, store: new DynamoDbStore(dynamo.client, table), scans: [], queries: [], cpus: [] });
     }
     const [large, small] = sizes as [Size, Size];
 
@@ -223,6 +225,17 @@ async function main(): Promise<void> {
       `${mean(size.scans).toFixed(2)} s mean = ${rate(flags.due, mean(size.scans))} reminders/s ` +
         `(trials ${size.scans.map((s) => s.toFixed(2)).join(', ')} s)`,
     ];
+    // CPU per reminder does not depend on how busy the rest of the machine was, unlike wall time.
+    const cpuRow = (size: Size): [string, string] => {
+      const sum = (pick: (c: PhaseCpu) => number | undefined) => size.cpus.reduce<number | undefined>((total, c) => {
+        const v = pick(c);
+        return total === undefined || v === undefined ? undefined : total + v;
+      }, 0);
+      const reminders = flags.due * size.cpus.length;
+      const node = sum((c) => c.nodeCpuS) ?? 0;
+      const dynamo = sum((c) => c.dynamoCpuS);
+      return [`  CPU per reminder, ${size.label}`, cpuPerItem({ nodeCpuS: node, dynamoCpuS: dynamo, machineBusyCores: undefined }, reminders)];
+    };
     const queryRow = (size: Size): [string, string] => [
       `  due-index query, ${size.label}`,
       `${(mean(size.queries) * 1000).toFixed(0)} ms mean for ${int(flags.due)} keys`,
@@ -234,6 +247,8 @@ async function main(): Promise<void> {
         scanRow(large),
         scanRow(small),
         ['time ratio large/small', ratio.toFixed(3)],
+        cpuRow(large),
+        cpuRow(small),
         queryRow(large),
         queryRow(small),
         ['load of large table', `${int(large.stored)} items in ${loadLarge.seconds.toFixed(0)} s (${rate(large.stored, loadLarge.seconds)}, ${flags.streams} streams)`],

@@ -104,13 +104,14 @@ export class CertalarmFunctions extends Construct {
     importStorage.grantReadAndDelete(this.importWorkerRole);
     importStorage.grantContinuations(this.importWorkerRole);
 
-    // The HTTP API reads and writes certificates and deliveries (imports use the batch calls), lists by
+    // The HTTP API reads and writes certificates and deliveries (uploads read pages with a PartiQL point
+    // SELECT on the partition key, which is never a scan, and write with BatchWriteItem), lists by
     // township or type (indexes), and lets an operator browse everything (a paged Scan of the table only).
     table.grantItemAccess(
       this.httpApiRole,
       [
         'dynamodb:GetItem',
-        'dynamodb:BatchGetItem',
+        'dynamodb:PartiQLSelect',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
@@ -130,7 +131,7 @@ export class CertalarmFunctions extends Construct {
     // reads the stored certificates a chunk may replace, and closes the import (deletes its open marker).
     table.grantItemAccess(
       this.importWorkerRole,
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem'],
       [],
     );
   }

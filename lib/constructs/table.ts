@@ -15,7 +15,7 @@ export interface CertalarmTableProps {
 /** Table actions on items; Query is granted per index separately. */
 export type ItemAction =
   | 'dynamodb:GetItem'
-  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:PartiQLSelect'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
@@ -86,7 +86,7 @@ export class CertalarmTable extends Construct {
         new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: queryIndexes.map((name) => this.indexArn(name)) }),
       );
     }
-    const readOnly = actions.every((a) => ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan'].includes(a));
+    const readOnly = actions.every((a) => ['dynamodb:GetItem', 'dynamodb:PartiQLSelect', 'dynamodb:Query', 'dynamodb:Scan'].includes(a));
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: readOnly

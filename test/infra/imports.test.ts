@@ -273,7 +273,7 @@ describe('Least privilege (imports and scans)', () => {
     expect(dynamo).toEqual([
       {
         Effect: 'Allow',
-        Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+        Action: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PartiQLSelect', 'dynamodb:PutItem'],
         Resource: getAtt(logicalId(stack.table.table)),
       },
     ]);

@@ -231,7 +231,7 @@ describe('Least privilege', () => {
     // Assess
     expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:'))).toEqual([]);
     expect(actionsOf(tableStatement!).sort()).toEqual(
-      ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'].sort(),
+      ['dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'].sort(),
     );
     expect(actionsOf(indexStatement!)).toEqual(['dynamodb:Query']);
     expect(indexStatement!.Resource).toEqual(expect.arrayContaining(TABLE_SCHEMA.indexes.map((i) => indexArn(tableId, i.name))));

@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
+  ExecuteStatementCommand,
+  type ExecuteStatementCommandOutput,
   BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -43,7 +43,8 @@ import {
 type Item = Record<string, NativeAttributeValue>;
 
 const BATCH_WRITE_SIZE = 25;
-const BATCH_GET_SIZE = 100;
+/** PartiQL allows at most 50 values in an IN list on the partition key. */
+const BATCH_GET_SIZE = 50;
 const MAX_BATCH_ATTEMPTS = 12;
 /** Batch requests in flight at once, for reads and writes alike. */
 const BATCH_CONCURRENCY = 4;
@@ -202,27 +203,28 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger {
     const unique = [...new Map(keys.map((k) => [certificateId(k), k])).values()];
     const chunks: CertificateKey[][] = [];
     for (let i = 0; i < unique.length; i += BATCH_GET_SIZE) chunks.push(unique.slice(i, i + BATCH_GET_SIZE));
-    // Read in parallel like the writes: one BatchGet at a time left an import page waiting on
-    // five round trips before its first write (a fifth of a bulk import's time on DynamoDB Local).
+    // Read in parallel like the writes: one read at a time left an import page waiting on several
+    // round trips before its first write (a fifth of a bulk import's time on DynamoDB Local).
     await inParallel(chunks, BATCH_CONCURRENCY, (chunk) => this.readChunk(chunk, found));
     return found;
   }
 
+  /**
+   * One PartiQL SELECT with the keys in an IN list: the same point reads as BatchGetItem (no scan: the
+   * partition key is given), at well under half of BatchGetItem's cost per key on DynamoDB Local, which
+   * matters because every import page is read before it is written.
+   */
   private async readChunk(chunk: CertificateKey[], found: Map<string, StoredCertificate>): Promise<void> {
-    let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {
-      [this.tableName]: { Keys: chunk.map(certificateKey), ConsistentRead: true },
-    };
-    for (let attempt = 0; request !== undefined; attempt += 1) {
-      if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('DynamoDB kept returning unprocessed keys; try again later');
-      if (attempt > 0) await sleep(backoff(attempt));
-      const result: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-      for (const item of result.Responses?.[this.tableName] ?? []) {
+    const statement = accessPatterns.certificatesByKeys(this.tableName, chunk.map((key) => certificateKey(key).pk));
+    let NextToken: string | undefined;
+    do {
+      const result: ExecuteStatementCommandOutput = await this.doc.send(new ExecuteStatementCommand({ ...statement, ConsistentRead: true, NextToken }));
+      for (const item of result.Items ?? []) {
         const stored = fromItem(item);
         found.set(certificateId(stored.certificate), stored);
       }
-      const unprocessed: { Keys?: Item[] } | undefined = result.UnprocessedKeys?.[this.tableName];
-      request = unprocessed?.Keys?.length ? { [this.tableName]: { Keys: unprocessed.Keys, ConsistentRead: true } } : undefined;
-    }
+      NextToken = result.NextToken;
+    } while (NextToken !== undefined);
   }
 
   async putCertificates(items: StoredCertificate[]): Promise<void> {

@@ -159,6 +159,13 @@ export const accessPatterns = {
           ExpressionAttributeValues: { ':pk': `TYPE#${type}`, ':before': expiringBefore } as Record<string, string>,
         };
   },
+  /** Which of these certificates exist (given their partition keys, at most 50)? A point read, not a scan. */
+  certificatesByKeys(tableName: string, partitionKeys: readonly string[]) {
+    return {
+      Statement: `SELECT * FROM "${tableName}" WHERE pk IN [${partitionKeys.map(() => '?').join(', ')}] AND sk = ?`,
+      Parameters: [...partitionKeys, 'CERT'],
+    };
+  },
   /** Which API tokens exist? */
   allTokens() {
     return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': 'TOKENS', ':prefix': 'TOKEN#' } };

@@ -106,8 +106,10 @@ function inPieces(bytes: Buffer, size: number): () => Readable {
 
 interface ZipPart {
   name: string;
-  content: string;
+  content: string | Buffer;
   stored?: boolean;
+  /** The compression method the headers state; the content is then written as it is. */
+  method?: number;
   /** Sizes after the data instead of in the header, with or without the descriptor's optional signature. */
   descriptor?: 'signed' | 'unsigned';
 }
@@ -125,7 +127,8 @@ function zipArchive(parts: ZipPart[]): Buffer {
   let offset = 0;
   for (const part of parts) {
     const data = Buffer.from(part.content);
-    const body = part.stored ? data : deflateRawSync(data);
+    const raw = part.stored || part.method !== undefined;
+    const body = raw ? data : deflateRawSync(data);
     const name = Buffer.from(part.name);
     const crc = crc32(data);
     const described = part.descriptor !== undefined;
@@ -133,7 +136,7 @@ function zipArchive(parts: ZipPart[]): Buffer {
     header.writeUInt32LE(0x04034b50, 0);
     header.writeUInt16LE(20, 4);
     header.writeUInt16LE(0x800 | (described ? 0x8 : 0), 6); // UTF-8 names; bit 3: data descriptor
-    header.writeUInt16LE(part.stored ? 0 : 8, 8);
+    header.writeUInt16LE(part.method ?? (part.stored ? 0 : 8), 8);
     if (!described) uint32s(crc, body.length, data.length).copy(header, 14);
     header.writeUInt16LE(name.length, 26);
     const descriptor = !described ? Buffer.alloc(0) : part.descriptor === 'signed' ? uint32s(0x08074b50, crc, body.length, data.length) : uint32s(crc, body.length, data.length);
@@ -168,7 +171,7 @@ const RELATIONSHIP = 'http://schemas.openxmlformats.org/officeDocument/2006/rela
  * namespace prefix, its shared strings are stored uncompressed under a Windows-style name in other
  * letter case, and the later entries have data descriptors, with and without their signature.
  */
-const HANDWRITTEN_XLSX = zipArchive([
+const HANDWRITTEN_PARTS: ZipPart[] = [
   { name: '[Content_Types].xml', content: '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>' },
   {
     name: 'xl/workbook.xml',
@@ -201,7 +204,13 @@ const HANDWRITTEN_XLSX = zipArchive([
       '<x:row r="5" spans="1:7"/></x:sheetData></x:worksheet>',
     ].join('\n'),
   },
-]);
+];
+const HANDWRITTEN_XLSX = zipArchive(HANDWRITTEN_PARTS);
+
+/** The handwritten workbook with its data sheet (sheet1.xml) replaced. */
+function withDataSheet(sheet: Omit<ZipPart, 'name'>): Buffer {
+  return zipArchive(HANDWRITTEN_PARTS.map((part) => (part.name === 'xl/worksheets/sheet1.xml' ? { name: part.name, ...sheet } : part)));
+}
 
 const CERTIFICATE_SHEET: SheetSpec = {
   name: '证照台账',
@@ -529,6 +538,46 @@ describe('Function: openSpreadsheet', () => {
         { row: 4, values: ['line\rbreak <1> _x0041_', new Date(Date.UTC(2026, 1, 28)), undefined, 'a&b<c>'] },
         { row: 5, values: [] },
       ]);
+    });
+
+    it('reads parts stored uncompressed with their sizes in data descriptors', async () => {
+      // Prepare
+      const stored = zipArchive(HANDWRITTEN_PARTS.map((part) => ({ ...part, stored: true, descriptor: 'signed' })));
+      const expected = await readAll(await openSpreadsheet({ stream: inPieces(HANDWRITTEN_XLSX, 4096) }, { sheet: 'R&D 台账' }));
+
+      // Act
+      const rows = await readAll(await openSpreadsheet({ stream: inPieces(stored, 5) }, { sheet: 'R&D 台账' }));
+
+      // Assess
+      expect(rows).toEqual(expected);
+    });
+
+    it('passes over a part it does not need, even in a compression method it cannot read', async () => {
+      // Prepare: bzip2 (method 12) is legal in a ZIP, and unreadable here.
+      const parts: ZipPart[] = [...HANDWRITTEN_PARTS, { name: 'docProps/thumbnail.bin', content: Buffer.from('BZh91AY&SY'), method: 12 }];
+
+      // Act
+      const sheet = await openSpreadsheet({ stream: inPieces(zipArchive(parts), 4096) }, { sheet: 'R&D 台账' });
+      const rows = await readAll(sheet);
+
+      // Assess
+      expect(sheet.headers).toEqual(['证照类型', '编号', '日期']);
+      expect(rows).toHaveLength(3);
+    });
+
+    it.each([
+      ['is not well-formed XML', { content: `<worksheet xmlns="${MAIN}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></row></sheetData></worksheet>` }],
+      ['cannot be inflated', { content: Buffer.alloc(64, 0xff), method: 8, descriptor: 'signed' as const }],
+      ['is in a compression method this reader cannot read', { content: Buffer.from('BZh91AY&SY'), method: 12 }],
+    ])('refuses a workbook whose sheet %s as corrupt', async (_case, sheet) => {
+      // Prepare
+      const bytes = withDataSheet(sheet);
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ stream: inPieces(bytes, 4096) }, { sheet: 'R&D 台账' }));
+
+      // Assess
+      expect(error.code).toBe('corrupt_xlsx');
     });
 
     it('reads by default the first visible sheet in tab order, not the first stored', async () => {

@@ -24,6 +24,8 @@
  *     room for the uncompressed sheet. A sheet stored after those parts is read straight from the ZIP.
  *   - The temporary files are deleted when the sheet has been read, on an error, and when reading
  *     stops early (`break`, `close()`).
+ *   - A sheet written in one pass (its sizes after its data, as streaming writers do) is, rarely,
+ *     refused as damaged when its compressed bytes happen to look like a ZIP marker; see xlsx-workbook.ts.
  *   - A number in a date or time format becomes a `Date`, in the workbook's date system (1900 or
  *     1904). Numbers in other formats stay numbers, and a date serial typed as a plain number is
  *     read in the 1900 system like any other.

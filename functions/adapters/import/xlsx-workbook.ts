@@ -4,19 +4,35 @@
  * (which part is which sheet), the shared strings and the styles (which cell formats are dates), then
  * the sheet itself, row by row.
  *
- * The wanted sheet is read straight from the ZIP when those parts come before it. Otherwise (Excel writes
- * sheets before the shared strings and styles, exceljs writes the workbook part last) it is copied,
- * decompressed, to a temporary file and read from there once the ZIP has been read to its end; while the
- * workbook part is unknown every sheet is copied. The copies are deleted however reading ends.
+ * fflate's streaming `Unzip` finds the entries and inflates them (synchronously, in this thread: rows
+ * are needed in order, and a worker would add start-up cost for nothing), and saxes parses each XML
+ * part as its text is inflated. The bytes are pushed a piece at a time and the rows a piece completes
+ * are handed on before the next is pushed, so memory holds a piece's worth of rows, never a part.
+ *
+ * Entries written in one pass (exceljs's WorkbookWriter, POI's streaming writer) have their sizes in a
+ * data descriptor after their data. fflate finds where such an entry ends by looking for the next ZIP
+ * signature (descriptor, entry header or central directory), not by where its deflate stream ends
+ * (fflate issues #208 and #243). Deflated bytes that happen to spell a signature (odds of about 1 in
+ * 1.4 billion per byte, so ~0.7% for a 10 MB sheet written that way) cut the entry short: inflating it
+ * then fails, and the workbook is refused as damaged when the entry is one this reader needs. It is
+ * never read short or wrong. Stored (uncompressed) XML cannot spell one: every signature holds control
+ * characters XML forbids. fflate 0.8.3 also cuts short the last entry when its descriptor lacks the
+ * optional signature; the writers in use write it.
+ *
+ * The wanted sheet is read straight from the ZIP when the parts it needs come before it. Otherwise (Excel
+ * writes sheets before the shared strings and styles, exceljs writes the workbook part last) it is
+ * copied, decompressed, to a temporary file and read from there once the ZIP has been read to its end;
+ * while the workbook part is unknown every sheet is copied. A ZIP can only be read front to back from a
+ * stream (its directory is at the end), and holding a sheet in memory instead would make memory grow
+ * with the sheet. The copies are deleted however reading ends.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+import { SaxesParser } from 'saxes';
 import type { SpreadsheetRow } from './spreadsheet-reader.js';
-import { decodeXml, XmlScanner, type XmlAttributes, type XmlHandler } from './xml-scanner.js';
-import { zipEntries } from './zip-entries.js';
 
 /** Part names are compared in lower case: some writers spell them differently (`SharedStrings.xml`). */
 const WORKBOOK_PART = 'xl/workbook.xml';
@@ -25,6 +41,10 @@ const WORKBOOK_RELATIONS_PART = 'xl/_rels/workbook.xml.rels';
 const DEFAULT_SHARED_STRINGS_PART = 'xl/sharedstrings.xml';
 const DEFAULT_STYLES_PART = 'xl/styles.xml';
 const WORKSHEET_PART = /^xl\/worksheets\/[^/]+\.xml$/;
+/** The most compressed bytes pushed at once: bounds the text, and so the rows, one push can inflate to. */
+const PIECE = 16 * 1024;
+const STORED = 0;
+const DEFLATED = 8;
 /** The temporary copies live in a directory named for the process, so a test finds those it caused. */
 export const XLSX_TEMPORARY_PREFIX = `certalarm-xlsx-${process.pid}-`;
 
@@ -41,40 +61,171 @@ export class UnknownSheetError extends Error {
  * `zip` as they are, and for a damaged or incomplete workbook any other error.
  */
 export async function* workbookRows(zip: AsyncIterable<Buffer>, wanted: string | undefined, onSheet: (name: string) => void): AsyncGenerator<SpreadsheetRow> {
-  const book = new WorkbookParts();
-  const parked = new ParkedSheets();
+  const archive = new WorkbookArchive(wanted, onSheet);
   try {
-    let chosen: ChosenSheet | undefined;
-    for await (const entry of zipEntries(zip)) {
-      const part = entry.name.replace(/^\//, '').toLowerCase();
-      if (part === WORKBOOK_PART) {
-        await readXml(entry.content(), book.workbookReader());
-      } else if (part === WORKBOOK_RELATIONS_PART) {
-        await readXml(entry.content(), book.relationsReader());
-      } else if (part === book.sharedStringsPart()) {
-        await readXml(entry.content(), book.sharedStringsReader());
-      } else if (part === book.stylesPart()) {
-        await readXml(entry.content(), book.stylesReader());
-      } else if (book.isWorksheet(part)) {
-        chosen ??= book.choose(wanted);
-        if (chosen !== undefined && chosen.part !== part) continue; // another sheet: skipped
-        if (chosen !== undefined && book.complete()) {
-          onSheet(chosen.name);
-          yield* sheetRows(entry.content(), book);
-          return;
-        }
-        await parked.park(part, entry.content());
+    for await (const chunk of zip) {
+      for (let at = 0; at < chunk.length; at += PIECE) {
+        archive.push(chunk.subarray(at, at + PIECE), false);
+        await archive.parked.flush();
+        const sheet = archive.sheet;
+        if (sheet === undefined) continue;
+        yield* sheet.rows.splice(0);
+        if (sheet.read) return; // the rest of the ZIP is not needed
       }
     }
-    chosen ??= book.choose(wanted);
-    const content = chosen && parked.open(chosen.part);
-    if (chosen === undefined || content === undefined) throw new Error('the workbook part, its relationships or the sheet part is missing');
+    archive.push(new Uint8Array(0), true);
+    await archive.parked.flush();
+    if (archive.sheet !== undefined) {
+      yield* archive.sheet.rows.splice(0);
+      return;
+    }
+    const chosen = archive.book.choose(wanted);
+    const file = chosen && archive.parked.file(chosen.part);
+    if (chosen === undefined || file === undefined) throw new Error('the workbook part, its relationships or the sheet part is missing');
     onSheet(chosen.name);
-    yield* sheetRows(content, book);
+    const reader = new SheetReader(archive.book);
+    const xml = new XmlPart(reader);
+    for await (const bytes of createReadStream(file)) {
+      xml.write(bytes as Buffer);
+      yield* reader.rows.splice(0);
+    }
+    xml.end();
+    yield* reader.rows.splice(0);
   } finally {
     // Runs at the end of the sheet, on an error, and when the caller stops early (break, close()).
-    await parked.remove();
+    await archive.parked.remove();
   }
+}
+
+/** Takes an entry's content as it is inflated; `final` with its last piece. */
+type Consumer = (data: Uint8Array, final: boolean) => void;
+
+/**
+ * The ZIP as fflate reads it: each entry is given to the reader of its part, copied to a temporary
+ * file, or inflated and dropped. fflate calls back during `push`, so a failure is kept and thrown
+ * when `push` returns.
+ */
+class WorkbookArchive {
+  readonly book = new WorkbookParts();
+  readonly parked = new ParkedSheets();
+  /** The wanted sheet, once it is being read straight from the ZIP: its rows not yet handed on. */
+  sheet: { rows: SpreadsheetRow[]; read: boolean } | undefined;
+  readonly #unzip: Unzip;
+  #chosen: ChosenSheet | undefined;
+  #failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly wanted: string | undefined,
+    private readonly onSheet: (name: string) => void,
+  ) {
+    this.#unzip = new Unzip((file) => this.#entry(file));
+    this.#unzip.register(UnzipInflate);
+  }
+
+  push(bytes: Uint8Array, final: boolean): void {
+    this.#unzip.push(bytes, final);
+    if (this.#failure !== undefined) throw this.#failure.error;
+  }
+
+  #entry(file: UnzipFile): void {
+    if (this.#failure !== undefined) return;
+    try {
+      const consume = this.#consumer(file.name.replaceAll('\\', '/').replace(/^\//, '').toLowerCase());
+      const supported = file.compression === STORED || file.compression === DEFLATED;
+      if (consume !== undefined && !supported) throw new Error(`${file.name}: compression method ${file.compression}`);
+      // fflate keeps the compressed bytes of an entry never started, in case it is started later, so an
+      // unwanted entry is inflated and dropped instead. Only one in a method fflate cannot inflate (rare,
+      // and never an xlsx part) is left unstarted.
+      if (!supported) return;
+      file.ondata = (error, data, final) => {
+        if (consume === undefined || this.#failure !== undefined) return;
+        try {
+          if (error) throw error;
+          consume(data, final);
+        } catch (failure) {
+          this.#failure = { error: failure };
+        }
+      };
+      file.start();
+    } catch (error) {
+      this.#failure = { error };
+    }
+  }
+
+  /** What to do with the content of `part` (lower case); undefined to drop it. */
+  #consumer(part: string): Consumer | undefined {
+    const book = this.book;
+    if (part === WORKBOOK_PART) return xmlConsumer(book.workbookReader());
+    if (part === WORKBOOK_RELATIONS_PART) return xmlConsumer(book.relationsReader());
+    if (part === book.sharedStringsPart()) return xmlConsumer(book.sharedStringsReader());
+    if (part === book.stylesPart()) return xmlConsumer(book.stylesReader());
+    if (!book.isWorksheet(part)) return undefined;
+    this.#chosen ??= book.choose(this.wanted);
+    const chosen = this.#chosen;
+    if (chosen !== undefined && chosen.part !== part) return undefined; // another sheet: skipped
+    if (chosen === undefined || !book.complete()) return this.parked.writer(part);
+    this.onSheet(chosen.name);
+    const reader = new SheetReader(book);
+    const sheet = { rows: reader.rows, read: false };
+    this.sheet = sheet;
+    const consume = xmlConsumer(reader);
+    return (data, final) => {
+      consume(data, final);
+      if (final) sheet.read = true;
+    };
+  }
+}
+
+function xmlConsumer(handler: XmlHandler): Consumer {
+  const xml = new XmlPart(handler);
+  return (data, final) => {
+    xml.write(data);
+    if (final) xml.end();
+  };
+}
+
+type XmlAttributes = Readonly<Record<string, string>>;
+
+/** What a part's reader is told as saxes parses it. Element names come without their prefix (`x:row` is `row`). */
+interface XmlHandler {
+  open(name: string, attributes: XmlAttributes): void;
+  /** Also called right after `open` for an empty-element tag (`<c r="A1"/>`). */
+  close?(name: string): void;
+  /** Text and CDATA, references resolved; one run of text may come in several calls. */
+  text?(text: string): void;
+  /** The part has been read to its end. */
+  end?(): void;
+}
+
+/** One XML part, parsed by saxes as its UTF-8 bytes arrive. Malformed XML throws. */
+class XmlPart {
+  // No line and column tracking: a damaged part is refused whatever its position, and reading is ~10% faster.
+  readonly #parser = new SaxesParser({ xmlns: false, position: false });
+  readonly #decoder = new TextDecoder('utf-8');
+
+  constructor(private readonly handler: XmlHandler) {
+    this.#parser.on('opentag', (tag) => handler.open(localName(tag.name), tag.attributes));
+    this.#parser.on('closetag', (tag) => handler.close?.(localName(tag.name)));
+    if (handler.text !== undefined) {
+      const text = (content: string) => handler.text?.(content);
+      this.#parser.on('text', text);
+      this.#parser.on('cdata', text);
+    }
+  }
+
+  write(bytes: Uint8Array): void {
+    this.#parser.write(this.#decoder.decode(bytes, { stream: true }));
+  }
+
+  end(): void {
+    this.#parser.write(this.#decoder.decode());
+    this.#parser.close();
+    this.handler.end?.();
+  }
+}
+
+function localName(qualified: string): string {
+  return qualified.slice(qualified.indexOf(':') + 1);
 }
 
 interface SheetEntry {
@@ -99,7 +250,11 @@ interface RawCell {
   formula?: boolean;
 }
 
-/** What the workbook's own parts say: its sheets, where its parts are, its shared strings and which styles are dates. */
+/**
+ * What the workbook's own parts say: its sheets, where its parts are, its shared strings and which
+ * styles are dates. Each part's findings count once the part has been read to its end: a sheet is
+ * not read with half a shared-strings table.
+ */
 class WorkbookParts {
   #sheets: SheetEntry[] | undefined;
   #date1904 = false;
@@ -179,25 +334,31 @@ class WorkbookParts {
 
   workbookReader(): XmlHandler {
     const sheets: SheetEntry[] = [];
-    this.#sheets = sheets;
+    let date1904 = false;
     return {
       open: (name, attributes) => {
-        if (name === 'workbookPr') this.#date1904 = attributes.date1904 === '1' || attributes.date1904 === 'true';
+        if (name === 'workbookPr') date1904 = attributes.date1904 === '1' || attributes.date1904 === 'true';
         if (name === 'sheet') {
           const id = attributes['r:id'] ?? Object.entries(attributes).find(([key]) => key.endsWith(':id'))?.[1];
           sheets.push({ name: attributes.name ?? '', state: attributes.state, relationId: id });
         }
+      },
+      end: () => {
+        this.#sheets = sheets;
+        this.#date1904 = date1904;
       },
     };
   }
 
   relationsReader(): XmlHandler {
     const relations = new Map<string, { type: string; part: string }>();
-    this.#relations = relations;
     return {
       open: (name, attributes) => {
         if (name !== 'Relationship' || attributes.Id === undefined || attributes.Target === undefined || attributes.TargetMode === 'External') return;
         relations.set(attributes.Id, { type: attributes.Type ?? '', part: partName('xl/', attributes.Target) });
+      },
+      end: () => {
+        this.#relations = relations;
       },
     };
   }
@@ -205,7 +366,6 @@ class WorkbookParts {
   /** Each `<si>` is one string: its text, or its rich-text runs joined; phonetic guides (`<rPh>`) left out. */
   sharedStringsReader(): XmlHandler {
     const strings: string[] = [];
-    this.#sharedStrings = strings;
     let runs: string[] | undefined;
     let text: string | undefined;
     let phonetic = false;
@@ -215,12 +375,12 @@ class WorkbookParts {
         else if (name === 'rPh') phonetic = true;
         else if (name === 't' && runs !== undefined && !phonetic) text = '';
       },
-      text: (raw) => {
-        if (text !== undefined) text += raw;
+      text: (content) => {
+        if (text !== undefined) text += content;
       },
       close: (name) => {
         if (name === 't' && text !== undefined) {
-          runs?.push(unescapeOoxml(decodeXml(text)));
+          runs?.push(unescapeOoxml(text));
           text = undefined;
         } else if (name === 'rPh') {
           phonetic = false;
@@ -228,6 +388,9 @@ class WorkbookParts {
           strings.push(runs.join(''));
           runs = undefined;
         }
+      },
+      end: () => {
+        this.#sharedStrings = strings;
       },
     };
   }
@@ -245,7 +408,9 @@ class WorkbookParts {
       },
       close: (name) => {
         if (name === 'cellXfs') inCellFormats = false;
-        else if (name === 'styleSheet') this.#dateStyles = cellFormats.map((id) => isDateFormat(id, formats.get(id)));
+      },
+      end: () => {
+        this.#dateStyles = cellFormats.map((id) => isDateFormat(id, formats.get(id)));
       },
     };
   }
@@ -307,29 +472,6 @@ function columnOf(reference: string): number {
   return column;
 }
 
-/** Parses an XML part as its pieces arrive; after each piece, hands on what `taken` says it completed. */
-async function* parseXml<T>(content: AsyncIterable<Buffer>, handler: XmlHandler, taken: () => T[] = () => []): AsyncGenerator<T> {
-  const scanner = new XmlScanner(handler);
-  const decoder = new TextDecoder('utf-8');
-  for await (const chunk of content) {
-    scanner.write(decoder.decode(chunk, { stream: true }));
-    yield* taken();
-  }
-  scanner.write(decoder.decode());
-  scanner.end();
-  yield* taken();
-}
-
-async function readXml(content: AsyncIterable<Buffer>, handler: XmlHandler): Promise<void> {
-  for await (const _ of parseXml(content, handler));
-}
-
-/** The rows of a sheet part, handed on as each decompressed piece is parsed. */
-function sheetRows(content: AsyncIterable<Buffer>, book: WorkbookParts): AsyncGenerator<SpreadsheetRow> {
-  const reader = new SheetReader(book);
-  return parseXml(content, reader, () => reader.rows.splice(0));
-}
-
 /**
  * Collects the rows of `<sheetData>`. A row is numbered by its `r` (rows Excel never wrote do not
  * appear); a row or cell without `r` follows the one before. `values[i]` is column i + 1.
@@ -388,18 +530,18 @@ class SheetReader implements XmlHandler {
     }
   }
 
-  text(raw: string): void {
-    if (this.#text !== undefined) this.#text += raw;
+  text(content: string): void {
+    if (this.#text !== undefined) this.#text += content;
   }
 
   close(name: string): void {
     switch (name) {
       case 'v':
-        if (this.#cell !== undefined && this.#text !== undefined) this.#cell.value = decodeXml(this.#text);
+        if (this.#cell !== undefined && this.#text !== undefined) this.#cell.value = this.#text;
         this.#text = undefined;
         break;
       case 't':
-        if (this.#cell !== undefined && this.#text !== undefined) this.#cell.inline += unescapeOoxml(decodeXml(this.#text));
+        if (this.#cell !== undefined && this.#text !== undefined) this.#cell.inline += unescapeOoxml(this.#text);
         this.#text = undefined;
         break;
       case 'rPh':
@@ -428,24 +570,59 @@ class SheetReader implements XmlHandler {
   }
 }
 
-/** Decompressed sheets waiting in a temporary directory until the parts they depend on have been read. */
+/**
+ * Decompressed sheets waiting in a temporary directory until the parts they depend on have been read.
+ * fflate hands over content while `push` runs, which cannot wait for a disk: what it hands over is
+ * queued, and `flush` writes it before the next piece is pushed.
+ */
 class ParkedSheets {
   #directory: string | undefined;
+  /** Sheets written to their end, by part. */
   readonly #files = new Map<string, string>();
+  readonly #queue: { part: string; data: Uint8Array; final: boolean }[] = [];
+  #writing: { part: string; path: string; handle: FileHandle } | undefined;
+  #count = 0;
 
-  async park(part: string, content: AsyncIterable<Buffer>): Promise<void> {
-    this.#directory ??= await mkdtemp(join(tmpdir(), XLSX_TEMPORARY_PREFIX));
-    const file = join(this.#directory, `sheet-${this.#files.size + 1}.xml`);
-    this.#files.set(part, file);
-    await pipeline(content, createWriteStream(file));
+  writer(part: string): Consumer {
+    return (data, final) => this.#queue.push({ part, data, final });
   }
 
-  open(part: string): AsyncIterable<Buffer> | undefined {
-    const file = this.#files.get(part);
-    return file === undefined ? undefined : createReadStream(file);
+  async flush(): Promise<void> {
+    for (const { part, data, final } of this.#queue.splice(0)) {
+      let writing = this.#writing;
+      if (writing?.part !== part) {
+        await this.#close();
+        this.#directory ??= await mkdtemp(join(tmpdir(), XLSX_TEMPORARY_PREFIX));
+        const path = join(this.#directory, `sheet-${++this.#count}.xml`);
+        writing = { part, path, handle: await open(path, 'w') };
+        this.#writing = writing;
+      }
+      for (let at = 0; at < data.length; ) {
+        const { bytesWritten } = await writing.handle.write(data, at);
+        if (bytesWritten === 0) throw new Error('no room for a temporary copy of the sheet');
+        at += bytesWritten;
+      }
+      if (final) {
+        await this.#close();
+        this.#files.set(part, writing.path);
+      }
+    }
+  }
+
+  /** A sheet's copy, once written to its end. */
+  file(part: string): string | undefined {
+    return this.#files.get(part);
   }
 
   async remove(): Promise<void> {
+    this.#queue.length = 0;
+    await this.#close();
     if (this.#directory !== undefined) await rm(this.#directory, { recursive: true, force: true });
+  }
+
+  async #close(): Promise<void> {
+    const writing = this.#writing;
+    this.#writing = undefined;
+    await writing?.handle.close();
   }
 }

@@ -1,7 +1,13 @@
 /**
  * Mainland China mobile numbers: the only numbers a reminder SMS can reach.
+ *
+ * libphonenumber-js decides, through its `core` functions and China's slice of its mobile metadata
+ * (data/phone-metadata-cn.json, made by scripts/phone-metadata.ts): the metadata of every country would
+ * add ~96 KiB to each Lambda bundle for numbers that are refused anyway.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
+import { parsePhoneNumberFromString, type MetadataJson } from 'libphonenumber-js/core';
+import * as z from 'zod';
+import phoneMetadataJson from '../../data/phone-metadata-cn.json' with { type: 'json' };
 
 export type PhoneResult = { ok: true; e164: string } | { ok: false; reason: string };
 
@@ -21,6 +27,33 @@ const ALLOWED_CHAR = /[\d\s+\-().]/;
  */
 const knownMobileBlocks = new Set<string>();
 const MAX_KNOWN_BLOCKS = 100_000;
+
+/**
+ * The committed metadata, checked for the parts this module relies on (calling code 86 and China's
+ * numbering plan; test/unit/phone-metadata.test.ts holds it to the installed libphonenumber-js). Checked
+ * on first use rather than at import: a bundle that only masks numbers then leaves the metadata out.
+ */
+let phoneMetadata: PhoneMetadata | undefined;
+
+interface PhoneMetadata {
+  metadata: MetadataJson;
+  callingCodes: readonly string[];
+}
+
+function loadPhoneMetadata(): PhoneMetadata {
+  const china = z.object({
+    version: z.number(),
+    country_calling_codes: z.object({ '86': z.array(z.string()).refine((countries) => countries.includes('CN')) }),
+    countries: z.object({ CN: z.array(z.unknown()) }),
+  });
+  return z
+    .object({
+      metadata: z.custom<MetadataJson>((value) => china.safeParse(value).success, 'not libphonenumber-js metadata for China (+86)'),
+      /** Every country calling code (they are prefix-free: none starts another), to name a foreign number's. */
+      callingCodes: z.array(z.string().regex(/^[1-9]\d{0,2}$/)).min(1),
+    })
+    .parse(phoneMetadataJson);
+}
 
 /**
  * Accepts the ways a mainland mobile number is written in practice (`13900000001`, `139 0000 0001`,
@@ -45,17 +78,21 @@ export function normaliseMainlandMobile(raw: string): PhoneResult {
     return { ok: true, e164: `+86${national}` };
   }
 
-  // The /max metadata is the only one that knows which CN ranges are mobile; the default metadata
-  // would accept any 11 digits starting with 1. It also parses `86…` without a plus as +86.
-  const parsed = parsePhoneNumberFromString(text, 'CN');
-  if (parsed === undefined) {
-    return fail(`“${text}”${NOT_MOBILE_ZH}`, `"${text}" is ${NOT_MOBILE_EN}`);
-  }
-  if (parsed.countryCallingCode !== '86') {
+  phoneMetadata ??= loadPhoneMetadata();
+  const foreign = foreignCallingCode(text, phoneMetadata.callingCodes);
+  if (foreign !== undefined) {
     return fail(
-      `不是中国大陆手机号（国家或地区代码 +${parsed.countryCallingCode}）；短信只能发往中国大陆手机号`,
-      `not a mainland China mobile number (country calling code +${parsed.countryCallingCode}); reminders can only be sent to mainland mobiles`,
+      `不是中国大陆手机号（国家或地区代码 +${foreign}）；短信只能发往中国大陆手机号`,
+      `not a mainland China mobile number (country calling code +${foreign}); reminders can only be sent to mainland mobiles`,
     );
+  }
+
+  // The mobile metadata knows which CN ranges are mobile; the minimal metadata would accept any 11
+  // digits starting with 1. It also parses `86…` without a plus, and `0086…`, as +86. Knowing no other
+  // country, it parses every number it returns as +86.
+  const parsed = parsePhoneNumberFromString(text, 'CN', phoneMetadata.metadata);
+  if (parsed === undefined || parsed.countryCallingCode !== '86') {
+    return fail(`“${text}”${NOT_MOBILE_ZH}`, `"${text}" is ${NOT_MOBILE_EN}`);
   }
   const type = parsed.getType();
   if (type === 'MOBILE') {
@@ -93,6 +130,17 @@ function mainlandNationalDigits(text: string): string | undefined {
   if (digits.length === 11 && digits.charCodeAt(0) === 49 /* '1' */) return digits;
   if (!text.startsWith('+') && digits.length === 13 && digits.startsWith('861')) return digits.slice(2);
   return undefined;
+}
+
+/**
+ * The calling code of a number written internationally (`+852 …`, `00852 …`) when it is not 86. The
+ * metadata cannot tell it: it knows calling code 86 only.
+ */
+function foreignCallingCode(text: string, callingCodes: readonly string[]): string | undefined {
+  const digits = text.replace(/\D/g, '');
+  const international = text.startsWith('+') ? digits : digits.startsWith('00') ? digits.slice(2) : undefined;
+  const code = international === undefined ? undefined : callingCodes.find((candidate) => international.startsWith(candidate));
+  return code === '86' ? undefined : code;
 }
 
 function rememberMobileBlock(block: string): void {

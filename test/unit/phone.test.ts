@@ -44,6 +44,7 @@ describe('Function: normaliseMainlandMobile', () => {
   it.each([
     ['Hong Kong', '+852 9123 4567', '+852'],
     ['the United States', '+1 202 555 0123', '+1'],
+    ['Hong Kong, dialled with the 00 prefix', '00852 9123 4567', '+852'],
   ])('rejects a mobile number from %s', (_label, raw, callingCode) => {
     // Act
     const result = normaliseMainlandMobile(raw);

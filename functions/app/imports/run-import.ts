@@ -175,13 +175,13 @@ export async function runImport(deps: ImportDeps, id: string, options: { stopAtM
     deps.logger.info({ importId: id, counts: (record as ImportRecord).counts }, 'import done');
     return 'done';
   } catch (error) {
-    if (error instanceof ImportFailure && error.code === 'concurrent_worker') throw error;
-    const failure = error instanceof ImportFailure ? { code: error.code, message: error.message } : { code: 'internal', message: `导入中断：${(error as Error).message} / the import stopped unexpectedly; run it again to resume` };
     if (!(error instanceof ImportFailure)) {
-      // An unexpected error (store unavailable…) leaves the import resumable rather than failed.
+      // An unexpected error (store unavailable, a crash) leaves the import resumable rather than failed.
       deps.logger.error({ importId: id, err: (error as Error).message }, 'import interrupted; it resumes on the next run');
       throw error;
     }
+    if (error.code === 'concurrent_worker') throw error;
+    const failure = { code: error.code, message: error.message };
     await deps.imports.putImportErrors(id, [{ row: failure.code === 'missing_columns' || failure.code === 'duplicate_columns' ? 1 : 0, column: '', value: '', reason: failure.message }]);
     await save({ state: 'failed', failure, finishedAt: deps.clock.now().toISO() ?? '' });
     await finish(deps, record as ImportRecord);

@@ -95,6 +95,17 @@ export interface HeaderMapping {
   ignored: string[];
 }
 
+/**
+ * Templates often name one column by two titles, `统一社会信用代码/身份证号` or `有效期至/到期日期`: such a header
+ * belongs to a field when every part that names a field names the same one.
+ */
+function fieldOfCombinedHeader(header: string): FieldPath | undefined {
+  const parts = header.normalize('NFKC').split(/[/|、]|或/);
+  if (parts.length < 2) return undefined;
+  const fields = new Set(parts.map((part) => FIELD_BY_HEADER_KEY.get(headerKey(part))).filter((f): f is FieldPath => f !== undefined));
+  return fields.size === 1 ? [...fields][0] : undefined;
+}
+
 export function mapHeaders(headers: readonly string[]): HeaderMapping {
   const columns: Column[] = [];
   const headersByField = new Map<FieldPath, string[]>();
@@ -102,7 +113,7 @@ export function mapHeaders(headers: readonly string[]): HeaderMapping {
 
   headers.forEach((header, index) => {
     const key = headerKey(header);
-    const field = FIELD_BY_HEADER_KEY.get(key);
+    const field = FIELD_BY_HEADER_KEY.get(key) ?? fieldOfCombinedHeader(header);
     if (field === undefined) {
       if (key.length > 0) ignored.push(header);
       columns.push({ index, header });

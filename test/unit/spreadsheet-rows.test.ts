@@ -37,6 +37,27 @@ function convert(field: FieldPath, value: unknown): { value?: unknown; reason?: 
 }
 
 describe('Function: mapHeaders', () => {
+  it('maps a header that names one column by two titles, as bureau templates do', () => {
+    // Prepare
+    const headers = ['证照类型/证照名称', '证照编号', '持证主体/单位名称', '统一社会信用代码/身份证号', '联系电话/手机号', '所属乡镇', '发证日期', '有效期至/到期日期'];
+
+    // Act
+    const mapping = mapHeaders(headers);
+
+    // Assess
+    expect(mapping.columns.map((c) => c.field)).toEqual(['type', 'number', 'holder.name', 'holder.id', 'phone', 'township', 'issuedOn', 'expiresOn']);
+    expect(mapping.missing).toEqual([]);
+  });
+
+  it('leaves a combined header alone when its titles name different fields', () => {
+    // Act
+    const mapping = mapHeaders(['证照编号/联系电话']);
+
+    // Assess
+    expect(mapping.columns[0]?.field).toBeUndefined();
+    expect(mapping.ignored).toEqual(['证照编号/联系电话']);
+  });
+
   it('maps the Chinese headers bureaus use to field paths', () => {
     // Prepare
     const headers = ['证照名称', '证书编号', '企业名称', '信用代码', '手机号码', '乡镇', '颁发日期', '有效期截止日期'];

@@ -19,6 +19,7 @@ import type {
   StagePolicy,
 } from './model.js';
 import { ZONE } from './model.js';
+import { civilFromDay, dayFromCivil } from './civil-days.js';
 
 /** The one question planning asks the official calendar. `WorkingDayCalendar` satisfies it. */
 export interface WorkingDays {
@@ -69,31 +70,6 @@ function digit(iso: string, at: number): number {
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-/**
- * Days since 1970-01-01 (days-from-civil, proleptic Gregorian). Used instead of `Date.UTC`,
- * which reads years 0–99 as 1900–1999.
- */
-function dayFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
-}
-
-/** The inverse of `dayFromCivil`. */
-function civilFromDay(dayNumber: number): { year: number; month: number; day: number } {
-  const z = dayNumber + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day: doy - Math.floor((153 * mp + 2) / 5) + 1 };
 }
 
 /** "YYYY-MM-DD" to days since 1970-01-01. Throws on anything that is not a real date. */

@@ -22,6 +22,7 @@
  */
 import type { IsoDate } from './model.js';
 import { daysInMonth } from './holder-id.js';
+import { civilFromDay, dayFromCivil } from './civil-days.js';
 
 export type FieldPath = 'type' | 'number' | 'holder.name' | 'holder.id' | 'phone' | 'township' | 'issuedOn' | 'expiresOn';
 
@@ -347,8 +348,8 @@ const EARLIEST_DATE = { year: 1950, month: 1, day: 1 };
 const LATEST_DATE = { year: 2200, month: 12, day: 31 };
 const UNIX_EPOCH_SERIAL = 25569; // 1970-01-01 in Excel's 1900 date system
 const FAKE_LEAP_DAY_SERIAL = 60; // 1900-02-29, which Excel took over from Lotus 1-2-3
-const MIN_SERIAL = daysFromCivil(EARLIEST_DATE.year, EARLIEST_DATE.month, EARLIEST_DATE.day) + UNIX_EPOCH_SERIAL;
-const MAX_SERIAL = daysFromCivil(LATEST_DATE.year, LATEST_DATE.month, LATEST_DATE.day) + UNIX_EPOCH_SERIAL;
+const MIN_SERIAL = dayFromCivil(EARLIEST_DATE.year, EARLIEST_DATE.month, EARLIEST_DATE.day) + UNIX_EPOCH_SERIAL;
+const MAX_SERIAL = dayFromCivil(LATEST_DATE.year, LATEST_DATE.month, LATEST_DATE.day) + UNIX_EPOCH_SERIAL;
 const EARLIEST_TEXT = isoFromParts(EARLIEST_DATE.year, EARLIEST_DATE.month, EARLIEST_DATE.day);
 const LATEST_TEXT = isoFromParts(LATEST_DATE.year, LATEST_DATE.month, LATEST_DATE.day);
 
@@ -466,7 +467,7 @@ export function excelSerialToIsoDate(serial: number): IsoDate {
   const day = Math.floor(serial);
   if (day === FAKE_LEAP_DAY_SERIAL) return '1900-02-29';
   const unixDays = day > FAKE_LEAP_DAY_SERIAL ? day - UNIX_EPOCH_SERIAL : day - UNIX_EPOCH_SERIAL + 1;
-  const [year, month, dayOfMonth] = civilFromDays(unixDays);
+  const { year, month, day: dayOfMonth } = civilFromDay(unixDays);
   return isoFromParts(year, month, dayOfMonth);
 }
 
@@ -478,28 +479,6 @@ function isoFromParts(year: number, month: number, day: number): IsoDate {
   return `${String(year).padStart(4, '0')}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`;
 }
 
-// Proleptic Gregorian day counts from 1970-01-01 (H. Hinnant, "chrono-compatible low-level date
-// algorithms"): exact integer arithmetic, no Date or luxon object per cell.
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
-}
-
-function civilFromDays(days: number): [number, number, number] {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const monthIndex = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * monthIndex + 2) / 5) + 1;
-  const month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9;
-  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day];
-}
 
 // ---------------------------------------------------------------------------------------------
 // Cell text

@@ -1,4 +1,3 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
 import { S3ImportFiles } from '../adapters/aws/s3-import-files.js';
@@ -15,7 +14,7 @@ let deps: AdvanceImportDeps | undefined;
 export function importWorkerDeps(env: Environment = process.env): AdvanceImportDeps {
   if (deps !== undefined) return deps;
   const shared = baseDeps(env);
-  const files = new S3ImportFiles({ client: new S3Client({}), bucket: requiredEnv(env, 'CERTALARM_IMPORT_BUCKET'), maxBytes: shared.settings.importMaxBytes });
+  const files = new S3ImportFiles({ signing: shared.dynamo.config, bucket: requiredEnv(env, 'CERTALARM_IMPORT_BUCKET'), maxBytes: shared.settings.importMaxBytes });
   deps = {
     store: shared.store,
     reference: shared.reference,

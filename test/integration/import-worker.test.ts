@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { sdkStreamMixin } from '@smithy/core/serde';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, type MockInstance, vi } from 'vitest';
 import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { handler as httpApi } from '../../functions/handlers/http-api.js';
@@ -66,7 +63,46 @@ function queuedEvent(body: string): SQSEvent {
 /** Leaves the worker no time beyond the safety margin: it pauses after every chunk of rows. */
 const nearlyOutOfTime = { getRemainingTimeInMillis: () => 60_000 };
 
-const s3 = mockClient(S3Client);
+/**
+ * "S3": the worker reaches the bucket with presigned requests sent by fetch, so fetch answers for it.
+ * `objects` is the bucket's content; a GET of any other key gets S3's 404.
+ */
+let fetchSpy: MockInstance<typeof fetch>;
+const objects = new Map<string, Buffer>();
+
+function fakeS3(input: string | URL | Request, init?: RequestInit): Response {
+  const url = new URL(String(input));
+  if (url.host !== `${BUCKET}.s3.ap-southeast-1.amazonaws.com`) throw new TypeError(`fetch failed: unexpected ${url.host}`);
+  const key = decodeURIComponent(url.pathname.slice(1));
+  if (init?.method === 'DELETE') return new Response(null, { status: 204 });
+  const object = objects.get(key);
+  return object !== undefined ? new Response(object) : new Response('<Error><Code>NoSuchKey</Code></Error>', { status: 404 });
+}
+
+/** The S3 requests the worker sent: method, path and the SigV4 query parameters. */
+function s3Requests(method: 'GET' | 'DELETE') {
+  return fetchSpy.mock.calls
+    .filter(([, init]) => init?.method === method)
+    .map(([input]) => {
+      const url = new URL(String(input));
+      return { host: url.host, path: url.pathname, query: Object.fromEntries(url.searchParams) };
+    });
+}
+
+/**
+ * A presigned request as the worker signs it with the function's (here: local) credentials, for S3
+ * although the DynamoDB client lending them has already signed DynamoDB requests.
+ */
+const signedBy = (operation: string) => ({
+  'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+  'X-Amz-Credential': 'local/20260801/ap-southeast-1/s3/aws4_request',
+  'X-Amz-Date': '20260801T020000Z',
+  'X-Amz-Expires': '60',
+  'X-Amz-SignedHeaders': 'host',
+  'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD',
+  'X-Amz-Signature': expect.stringMatching(/^[0-9a-f]{64}$/),
+  'x-id': operation,
+});
 const sqs = mockClient(SQSClient);
 const lambda = mockClient(LambdaClient);
 const saved = { ...process.env };
@@ -101,11 +137,15 @@ describe('Import worker on AWS, against DynamoDB Local', () => {
     resetImportWorkerDeps();
   });
 
+  afterEach(() => {
+    fetchSpy.mockRestore();
+  });
+
   beforeEach(() => {
-    s3.reset();
+    objects.clear();
+    fetchSpy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => fakeS3(input, init));
     sqs.reset();
     lambda.reset();
-    s3.on(DeleteObjectCommand).resolves({});
     sqs.on(SendMessageCommand).resolves({ MessageId: 'continuation' });
   });
 
@@ -116,7 +156,7 @@ describe('Import worker on AWS, against DynamoDB Local', () => {
       httpEvent('POST', '/v1/imports', { fileName: '农药经营许可证.csv', contentType: 'text/csv', bytes: file.length, sha256: createHash('sha256').update(file).digest('hex') }),
     );
     const { id, upload } = JSON.parse(submitted.body ?? '') as { id: string; upload: { url: string } };
-    s3.on(GetObjectCommand, { Bucket: BUCKET, Key: `imports/${id}` }).callsFake(() => ({ Body: sdkStreamMixin(Readable.from([file])) }));
+    objects.set(`imports/${id}`, file);
 
     // Act: the upload's notification, then every continuation the worker queues, until the import ends.
     const outcomes = [await importWorker(uploadedEvent(`imports/${id}`), nearlyOutOfTime)];
@@ -132,9 +172,10 @@ describe('Import worker on AWS, against DynamoDB Local', () => {
     expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 2);
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: QUEUE_URL, MessageBody: JSON.stringify({ kind: 'importContinue', importId: id }) });
     // Check pass and first slice, then one read per continuation.
-    expect(s3).toHaveReceivedCommandTimes(GetObjectCommand, 4);
-    expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: BUCKET, Key: `imports/${id}` });
-    expect(s3).toHaveReceivedCommandWith(DeleteObjectCommand, { Bucket: BUCKET, Key: `imports/${id}` });
+    const host = `${BUCKET}.s3.ap-southeast-1.amazonaws.com`;
+    expect(s3Requests('GET')).toHaveLength(4);
+    expect(s3Requests('GET')).toEqual(Array(4).fill({ host, path: `/imports/${id}`, query: signedBy('GetObject') }));
+    expect(s3Requests('DELETE')).toEqual([{ host, path: `/imports/${id}`, query: signedBy('DeleteObject') }]);
     const status = JSON.parse((await httpApi(httpEvent('GET', `/v1/imports/${id}`))).body ?? '') as Record<string, unknown>;
     expect(status).toMatchObject({ state: 'done', counts: { rows: ROWS, accepted: ROWS, created: ROWS, rejected: 0 }, progress: { percent: 100 } });
     const store = new DynamoDbStore(dynamoTestClient(), table);
@@ -148,7 +189,7 @@ describe('Import worker on AWS, against DynamoDB Local', () => {
 
     // Assess
     expect(outcomes).toEqual({});
-    expect(s3).not.toHaveReceivedCommand(GetObjectCommand);
+    expect(s3Requests('GET')).toEqual([]);
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
   });
 
@@ -158,7 +199,7 @@ describe('Import worker on AWS, against DynamoDB Local', () => {
 
     // Assess
     expect(outcomes).toEqual({ imp_ffffffffffffffffffff: 'skipped' });
-    expect(s3).not.toHaveReceivedCommand(GetObjectCommand);
+    expect(s3Requests('GET')).toEqual([]);
   });
 
   it('fails an import whose file is not a spreadsheet, rather than retrying it', async () => {
@@ -168,7 +209,7 @@ describe('Import worker on AWS, against DynamoDB Local', () => {
       httpEvent('POST', '/v1/imports', { fileName: 'photo.csv', contentType: 'text/csv', bytes: file.length, sha256: createHash('sha256').update(file).digest('hex') }),
     );
     const { id } = JSON.parse(submitted.body ?? '') as { id: string };
-    s3.on(GetObjectCommand).callsFake(() => ({ Body: sdkStreamMixin(Readable.from([file])) }));
+    objects.set(`imports/${id}`, file);
 
     // Act
     const outcomes = await importWorker(uploadedEvent(`imports/${id}`), nearlyOutOfTime);

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { sdkStreamMixin } from '@smithy/core/serde';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { S3ImportFiles } from '../../functions/adapters/aws/s3-import-files.js';
 import { SqsImportQueue } from '../../functions/adapters/aws/sqs-import-queue.js';
 import { importBlobKey, importIdOfBlobKey, InvalidImportMessageError, parseImportMessage } from '../../functions/app/import-messages.js';
@@ -15,14 +15,10 @@ import { ImportFailure } from '../../functions/app/imports/run-import.js';
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as T;
 const bodyOf = (name: string): string => fixture<SQSEvent>(name).Records[0]!.body;
 
-const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
 const BUCKET = 'certalarm-imports-test-123456789012-ap-southeast-1';
 const QUEUE_URL = 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/Certalarm-test-ImportsQueue';
 const ID = 'imp_0123456789abcdef0123';
-
-/** A GetObject answer as the SDK gives it in Node: a Readable with the SDK's stream helpers mixed in. */
-const objectBody = (content: string | Buffer) => ({ Body: sdkStreamMixin(Readable.from([Buffer.from(content)])) });
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -111,16 +107,32 @@ describe('Class: SqsImportQueue', () => {
 });
 
 describe('Class: S3ImportFiles', () => {
+  // The worker signs with its DynamoDB client's resolved config, as the composition root wires it.
+  const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret', sessionToken: 'session/token+=' };
+  const signing = new DynamoDBClient({ region: 'ap-southeast-1', credentials }).config;
+  // The reference: the SDK's own presigner through a full S3 client with the same credentials.
+  const s3 = new S3Client({ region: 'ap-southeast-1', credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const files = () => new S3ImportFiles({ signing, bucket: BUCKET });
+  let fetchSpy: MockInstance<typeof fetch>;
+
+  /** The requests sent, as method and parsed URL. */
+  const requests = () => fetchSpy.mock.calls.map(([input, init]) => ({ method: init?.method, url: new URL(String(input)) }));
+
   beforeEach(() => {
-    s3.reset();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-08-01T02:00:00Z'));
+    fetchSpy = vi.spyOn(globalThis, 'fetch');
   });
 
-  const files = () => new S3ImportFiles({ client: new S3Client({ region: 'ap-southeast-1' }), bucket: BUCKET });
+  afterEach(() => {
+    fetchSpy.mockRestore();
+    vi.useRealTimers();
+  });
 
   describe('Method: open', () => {
     it('streams the object with a GetObject of its own on every open, so the file can be read twice', async () => {
       // Prepare
-      s3.on(GetObjectCommand).callsFake(() => objectBody('a,b\n1,2\n'));
+      fetchSpy.mockImplementation(async () => new Response('a,b\n1,2\n'));
       const store = files();
 
       // Act
@@ -129,8 +141,46 @@ describe('Class: S3ImportFiles', () => {
 
       // Assess
       expect([first, second]).toEqual(['a,b\n1,2\n', 'a,b\n1,2\n']);
-      expect(s3).toHaveReceivedCommandTimes(GetObjectCommand, 2);
-      expect(s3).toHaveReceivedNthCommandWith(GetObjectCommand, 2, { Bucket: BUCKET, Key: `imports/${ID}` });
+      expect(fetchSpy).toHaveBeenCalledTimes(2);
+      const { method, url } = requests()[1]!;
+      expect(method).toBe('GET');
+      expect(url.origin).toBe(`https://${BUCKET}.s3.ap-southeast-1.amazonaws.com`);
+      expect(url.pathname).toBe(`/imports/${ID}`);
+      expect(Object.fromEntries(url.searchParams)).toMatchObject({
+        'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+        'X-Amz-Credential': 'AKIDTEST/20260801/ap-southeast-1/s3/aws4_request',
+        'X-Amz-Date': '20260801T020000Z',
+        'X-Amz-Expires': '60',
+        'X-Amz-SignedHeaders': 'host',
+        'X-Amz-Security-Token': 'session/token+=',
+        'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD',
+        'x-id': 'GetObject',
+      });
+      expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it('signs the very URL the SDK\'s getSignedUrl gives for a GetObject of the file', async () => {
+      // Prepare
+      fetchSpy.mockImplementation(async () => new Response('a,b\n'));
+
+      // Act
+      await readAll(files().open(importBlobKey(ID)));
+
+      // Assess
+      const expected = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: importBlobKey(ID) }), { expiresIn: 60 });
+      expect(String(fetchSpy.mock.calls[0]![0])).toBe(expected);
+    });
+
+    it('signs for S3 even with the config of a DynamoDB client that has already sent requests', async () => {
+      // Prepare: a used client's config names its own service, which the signer must not pick up.
+      const used = { ...signing, signingName: 'dynamodb' };
+      fetchSpy.mockImplementation(async () => new Response('a,b\n'));
+
+      // Act
+      await readAll(new S3ImportFiles({ signing: used, bucket: BUCKET }).open(importBlobKey(ID)));
+
+      // Assess
+      expect(requests()[0]!.url.searchParams.get('X-Amz-Credential')).toBe('AKIDTEST/20260801/ap-southeast-1/s3/aws4_request');
     });
 
     it('asks S3 for nothing until the stream is read', () => {
@@ -138,27 +188,63 @@ describe('Class: S3ImportFiles', () => {
       files().open(importBlobKey(ID));
 
       // Assess
-      expect(s3).not.toHaveReceivedCommand(GetObjectCommand);
+      expect(fetchSpy).not.toHaveBeenCalled();
+    });
+
+    it('names the missing object when S3 answers 404', async () => {
+      // Prepare
+      fetchSpy.mockResolvedValue(new Response('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>', { status: 404 }));
+
+      // Act
+      const reading = readAll(files().open(importBlobKey(ID)));
+
+      // Assess
+      await expect(reading).rejects.toMatchObject({ name: 'NoSuchKey', status: 404, message: expect.stringContaining(`s3://${BUCKET}/imports/${ID} does not exist`) });
     });
   });
 
   describe('Method: remove', () => {
     it('deletes the object', async () => {
       // Prepare
-      s3.on(DeleteObjectCommand).resolves({});
+      fetchSpy.mockResolvedValue(new Response(null, { status: 204 }));
 
       // Act
       await files().remove(importBlobKey(ID));
 
       // Assess
-      expect(s3).toHaveReceivedCommandWith(DeleteObjectCommand, { Bucket: BUCKET, Key: `imports/${ID}` });
+      const expected = await getSignedUrl(s3, new DeleteObjectCommand({ Bucket: BUCKET, Key: importBlobKey(ID) }), { expiresIn: 60 });
+      expect(fetchSpy).toHaveBeenCalledTimes(1);
+      expect(requests()[0]).toMatchObject({ method: 'DELETE', url: new URL(expected) });
+      expect(requests()[0]!.url.searchParams.get('x-id')).toBe('DeleteObject');
+    });
+
+    it('succeeds when the object is already gone', async () => {
+      // Prepare
+      fetchSpy.mockResolvedValue(new Response('<Error><Code>NoSuchKey</Code></Error>', { status: 404 }));
+
+      // Act
+      const removing = files().remove(importBlobKey(ID));
+
+      // Assess
+      await expect(removing).resolves.toBeUndefined();
+    });
+
+    it('throws S3\'s error code when the delete is refused', async () => {
+      // Prepare
+      fetchSpy.mockResolvedValue(new Response('<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>', { status: 403 }));
+
+      // Act
+      const removing = files().remove(importBlobKey(ID));
+
+      // Assess
+      await expect(removing).rejects.toMatchObject({ name: 'AccessDenied', status: 403 });
     });
   });
 
   describe('Method: opener', () => {
     it('fails the import, instead of retrying it, when the file cannot be read as a spreadsheet', async () => {
       // Prepare
-      s3.on(GetObjectCommand).callsFake(() => objectBody(Buffer.alloc(0)));
+      fetchSpy.mockImplementation(async () => new Response(new Uint8Array(0)));
 
       // Act
       const attempt = files().opener()(importBlobKey(ID), { contentType: 'text/csv', fileName: 'empty.csv' });
@@ -168,21 +254,35 @@ describe('Class: S3ImportFiles', () => {
       await expect(attempt).rejects.toMatchObject({ code: 'empty_file' });
     });
 
-    it('passes an S3 failure on unchanged, so the queue retries it', async () => {
+    it('passes an S3 failure on as a plain error, so the queue retries it', async () => {
       // Prepare
-      s3.on(GetObjectCommand).rejects(Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }));
+      fetchSpy.mockImplementation(async () => new Response('<Error><Code>ServiceUnavailable</Code><Message>Please reduce your request rate.</Message></Error>', { status: 503 }));
 
       // Act
       const attempt = files().opener()(importBlobKey(ID), { contentType: 'text/csv', fileName: 'a.csv' });
 
       // Assess
-      await expect(attempt).rejects.toMatchObject({ name: 'ServiceUnavailable' });
+      await expect(attempt).rejects.toMatchObject({ name: 'ServiceUnavailable', status: 503 });
+      await expect(attempt).rejects.not.toBeInstanceOf(ImportFailure);
+    });
+
+    it('passes a network failure on unchanged, so the queue retries it', async () => {
+      // Prepare
+      fetchSpy.mockImplementation(async () => {
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNRESET'), { code: 'ECONNRESET' }) });
+      });
+
+      // Act
+      const attempt = files().opener()(importBlobKey(ID), { contentType: 'text/csv', fileName: 'a.csv' });
+
+      // Assess
+      await expect(attempt).rejects.toThrow('fetch failed');
       await expect(attempt).rejects.not.toBeInstanceOf(ImportFailure);
     });
 
     it('reads the header and rows of a CSV object', async () => {
       // Prepare
-      s3.on(GetObjectCommand).callsFake(() => objectBody('证照类型,证照编号\n农药经营许可证,NY-1\n'));
+      fetchSpy.mockImplementation(async () => new Response('证照类型,证照编号\n农药经营许可证,NY-1\n'));
 
       // Act
       const sheet = await files().opener()(importBlobKey(ID), { contentType: 'text/csv', fileName: 'a.csv' });

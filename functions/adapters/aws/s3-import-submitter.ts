@@ -1,17 +1,10 @@
-import { S3RequestPresigner, type S3RequestPresignerOptions } from '@aws-sdk/s3-request-presigner';
 import type { Principal } from '../../core/access.js';
 import type { Clock, ImportRecord, ImportStore } from '../../core/ports.js';
 import { HttpError } from '../../app/http/http.js';
 import type { ImportSubmission, ImportSubmitter, ImportUpload } from '../../app/http/routes/imports.js';
 import { importBlobKey } from '../../app/import-messages.js';
 import { createImport } from '../../app/imports/run-import.js';
-
-/**
- * What signing an S3 URL takes: credentials, the region and a SHA-256. Any SDK client's resolved
- * `config` has all three, so the function's DynamoDB client lends them and no S3 client (whose
- * endpoint rules alone weigh about 85 KiB of bundle) is built just to sign a URL.
- */
-export type S3SigningConfig = Pick<S3RequestPresignerOptions, 'credentials' | 'region' | 'sha256'>;
+import { S3UrlSigner, type S3SigningConfig } from './s3-signing.js';
 
 export interface S3ImportSubmitterOptions {
   signing: S3SigningConfig;
@@ -37,11 +30,11 @@ const AWAITING_UPLOAD = '(awaiting upload)';
  */
 export class S3ImportSubmitter {
   private readonly expiresInSeconds: number;
-  private readonly presigner: S3RequestPresigner;
+  private readonly signer: S3UrlSigner;
 
   constructor(private readonly options: S3ImportSubmitterOptions) {
     this.expiresInSeconds = options.expiresInSeconds ?? 15 * 60;
-    this.presigner = new S3RequestPresigner(options.signing);
+    this.signer = new S3UrlSigner(options.signing);
   }
 
   submitter(): ImportSubmitter {
@@ -101,24 +94,20 @@ export class S3ImportSubmitter {
    */
   private async presign(record: ImportRecord): Promise<ImportUpload> {
     const checksum = Buffer.from(record.sha256, 'hex').toString('base64');
-    const { region } = this.options.signing;
-    const hostname = s3Hostname(this.options.bucket, typeof region === 'function' ? await region() : region);
-    const presigned = await this.presigner.presign(
+    const url = await this.signer.presign(
       {
         method: 'PUT',
-        protocol: 'https:',
-        hostname,
-        path: `/${record.blobKey.split('/').map(escapeUri).join('/')}`,
-        query: { 'x-id': 'PutObject' },
+        bucket: this.options.bucket,
+        key: record.blobKey,
+        operation: 'PutObject',
         headers: { 'content-type': record.contentType, 'content-length': String(record.bytes), 'x-amz-checksum-sha256': checksum },
       },
       {
-        expiresIn: this.expiresInSeconds,
+        expiresInSeconds: this.expiresInSeconds,
         signableHeaders: new Set(['content-type', 'content-length']),
         unhoistableHeaders: new Set(['x-amz-checksum-sha256']),
       },
     );
-    const url = `${presigned.protocol}//${presigned.hostname}${presigned.path}?${queryString(presigned.query ?? {})}`;
     return {
       url,
       method: 'PUT',
@@ -128,28 +117,3 @@ export class S3ImportSubmitter {
   }
 }
 
-/**
- * The bucket's virtual-hosted name on its regional endpoint, as the SDK resolves it for a bucket name
- * without dots (the stack's is `certalarm-imports-<account>-<region>`) in the aws partition (the stack
- * refuses the China regions).
- */
-function s3Hostname(bucket: string, region: string): string {
-  return `${bucket}.s3.${region}.amazonaws.com`;
-}
-
-/** RFC 3986 escaping, as SigV4 and the SDK's URL formatting apply it. */
-function escapeUri(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** The query in the SDK's order (sorted by name), so the URL is the one `getSignedUrl` would give. */
-function queryString(query: Record<string, string | string[] | null>): string {
-  return Object.keys(query)
-    .sort()
-    .flatMap((name) => {
-      const value = query[name];
-      if (value === null || value === undefined) return [escapeUri(name)];
-      return (Array.isArray(value) ? value : [value]).map((v) => `${escapeUri(name)}=${escapeUri(v)}`);
-    })
-    .join('&');
-}

@@ -10,7 +10,8 @@ import { LambdaScanTrigger } from '../adapters/aws/lambda-scan-trigger.js';
 import { S3ImportSubmitter } from '../adapters/aws/s3-import-submitter.js';
 import { SnsSmsSender } from '../adapters/aws/sns-sms-sender.js';
 import type { HttpAppDeps } from '../app/http/app.js';
-import { createLogger, type Logger } from '../app/logger.js';
+import type { Logger } from '../app/log-masking.js';
+import { lambdaLogger } from '../adapters/aws/lambda-logger.js';
 import { RateLimitedSmsSender } from '../app/rate-limited-sender.js';
 import { loadReferenceData, type ReferenceData } from '../app/reference-data.js';
 import type { ScanDeps } from '../app/send-due-reminders.js';
@@ -59,7 +60,7 @@ export function baseDeps(env: Environment = process.env): BaseDeps {
     // The stack copies data/ next to the bundle and points here; unbundled (tests) the repository's data/ is used.
     reference: loadReferenceData(env.CERTALARM_REFERENCE_DIR !== undefined ? { dataDir: env.CERTALARM_REFERENCE_DIR } : {}),
     settings: settingsFromEnvironment(env),
-    logger: createLogger(),
+    logger: lambdaLogger({ ...(env.LOG_LEVEL !== undefined ? { level: env.LOG_LEVEL } : {}), ...(env.POWERTOOLS_SERVICE_NAME !== undefined ? { service: env.POWERTOOLS_SERVICE_NAME } : {}) }),
     clock: { now: () => DateTime.now().setZone(ZONE) },
   };
   return base;

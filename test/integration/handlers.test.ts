@@ -3,13 +3,14 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { handler as dueScan } from '../../functions/handlers/due-scan.js';
 import { handler as httpApi } from '../../functions/handlers/http-api.js';
 import { resetLambdaDeps } from '../../functions/handlers/runtime.js';
 import { dynamoTestClient, uniqueTableName } from '../support/dynamo.js';
 import { record } from '../support/fixtures.js';
+import { useLambdaEnvironment } from '../support/lambda-environment.js';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as T;
 
@@ -30,7 +31,7 @@ function httpEvent(method: string, path: string, body?: unknown, claims?: Record
 
 const lambdaContext = { getRemainingTimeInMillis: () => 300_000 };
 const sns = mockClient(SNSClient);
-const saved = { ...process.env };
+let restoreEnvironment: () => void = () => undefined;
 
 describe('Lambda handlers against DynamoDB Local', () => {
   beforeAll(async () => {
@@ -39,23 +40,17 @@ describe('Lambda handlers against DynamoDB Local', () => {
     vi.setSystemTime(new Date('2026-08-01T02:00:00Z'));
     const table = uniqueTableName('handlers');
     await ensureTable(dynamoTestClient(), table);
-    Object.assign(process.env, {
-      TABLE_NAME: table,
-      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
-      AWS_REGION: 'ap-southeast-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+    restoreEnvironment = useLambdaEnvironment(table, {
       CERTALARM_SMS_SENDER_ID: 'XGXSP',
       CERTALARM_SMS_MAX_PRICE: '0.05',
       CERTALARM_SMS_RATE: '1000',
-      LOG_LEVEL: 'silent',
     });
     resetLambdaDeps();
   });
 
   afterAll(() => {
     vi.useRealTimers();
-    process.env = saved;
+    restoreEnvironment();
     resetLambdaDeps();
   });
 

@@ -5,7 +5,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, type MockInstance, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { handler as httpApi } from '../../functions/handlers/http-api.js';
@@ -14,6 +14,7 @@ import { resetImportWorkerDeps } from '../../functions/handlers/import-worker-ru
 import { resetLambdaDeps } from '../../functions/handlers/runtime.js';
 import { dynamoTestClient, uniqueTableName } from '../support/dynamo.js';
 import { validUscc } from '../support/fixtures.js';
+import { useLambdaEnvironment } from '../support/lambda-environment.js';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as T;
 
@@ -105,7 +106,7 @@ const signedBy = (operation: string) => ({
 });
 const sqs = mockClient(SQSClient);
 const lambda = mockClient(LambdaClient);
-const saved = { ...process.env };
+let restoreEnvironment: () => void = () => undefined;
 let table: string;
 
 describe('Import worker on AWS, against DynamoDB Local', () => {
@@ -115,16 +116,10 @@ describe('Import worker on AWS, against DynamoDB Local', () => {
     vi.setSystemTime(new Date('2026-08-01T02:00:00Z'));
     table = uniqueTableName('import-worker');
     await ensureTable(dynamoTestClient(), table);
-    Object.assign(process.env, {
-      TABLE_NAME: table,
-      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
-      AWS_REGION: 'ap-southeast-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+    restoreEnvironment = useLambdaEnvironment(table, {
       CERTALARM_IMPORT_BUCKET: BUCKET,
       CERTALARM_IMPORT_QUEUE_URL: QUEUE_URL,
       CERTALARM_SCAN_FUNCTION_NAME: SCAN_FUNCTION,
-      LOG_LEVEL: 'silent',
     });
     resetLambdaDeps();
     resetImportWorkerDeps();
@@ -132,7 +127,7 @@ describe('Import worker on AWS, against DynamoDB Local', () => {
 
   afterAll(() => {
     vi.useRealTimers();
-    process.env = saved;
+    restoreEnvironment();
     resetLambdaDeps();
     resetImportWorkerDeps();
   });

@@ -94,15 +94,8 @@ export interface UploadAnswer {
   rejected: Rejection[];
 }
 
-export interface CertificateView {
-  type: string;
-  number: string;
-  holder: { name: string; id?: string };
-  phone: string;
-  township: string;
-  issuedOn: string;
-  expiresOn: string;
-}
+/** A certificate as the API answers it: the uploaded fields, normalised (phone in E.164, township as its code). */
+export type CertificateView = CertificateRecord;
 
 export interface CertificatePage {
   items: CertificateView[];

@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { calendarYearSchema, WorkingDayCalendar, type CalendarYear } from '../../functions/core/calendar.js';
+import { calendarYearSchema, WorkingDayCalendar } from '../../functions/core/calendar.js';
 import { ReferenceDataError } from '../../functions/core/errors.js';
+import { YEAR_2026 } from '../support/calendar-2026.js';
 
-/** The 2026 arrangement as the State Council published it (see `source`). */
-const YEAR_2026: CalendarYear = {
-  year: 2026,
-  holidays: [
-    '2026-01-01', '2026-01-02', '2026-01-03',
-    '2026-02-15', '2026-02-16', '2026-02-17', '2026-02-18', '2026-02-19', '2026-02-20', '2026-02-21', '2026-02-22', '2026-02-23',
-    '2026-04-04', '2026-04-05', '2026-04-06',
-    '2026-05-01', '2026-05-02', '2026-05-03', '2026-05-04', '2026-05-05',
-    '2026-06-19', '2026-06-20', '2026-06-21',
-    '2026-09-25', '2026-09-26', '2026-09-27',
-    '2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06', '2026-10-07',
-  ],
-  workdays: ['2026-01-04', '2026-02-14', '2026-02-28', '2026-05-09', '2026-09-20', '2026-10-10'],
-  source: 'https://www.gov.cn/zhengce/zhengceku/202511/content_7047091.htm',
-};
 
 describe('Class: WorkingDayCalendar', () => {
   describe('Method: isWorkingDay', () => {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildReferenceData, chineseDaysYears, loadReferenceData } from '../../functions/app/reference-data.js';
 import { ReferenceDataError } from '../../functions/core/errors.js';
+import { YEAR_2026 } from '../support/calendar-2026.js';
 
 const DATA_DIR = fileURLToPath(new URL('../../data/', import.meta.url));
 const FIXTURE_2099 = fileURLToPath(new URL('../fixtures/holidays/2099.json', import.meta.url));
@@ -197,16 +198,8 @@ describe('Function: chineseDaysYears', () => {
     const year2026 = chineseDaysYears().find((year) => year.year === 2026);
 
     // Assess
-    expect(year2026?.holidays).toEqual([
-      '2026-01-01', '2026-01-02', '2026-01-03',
-      '2026-02-15', '2026-02-16', '2026-02-17', '2026-02-18', '2026-02-19', '2026-02-20', '2026-02-21', '2026-02-22', '2026-02-23',
-      '2026-04-04', '2026-04-05', '2026-04-06',
-      '2026-05-01', '2026-05-02', '2026-05-03', '2026-05-04', '2026-05-05',
-      '2026-06-19', '2026-06-20', '2026-06-21',
-      '2026-09-25', '2026-09-26', '2026-09-27',
-      '2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06', '2026-10-07',
-    ]);
-    expect(year2026?.workdays).toEqual(['2026-01-04', '2026-02-14', '2026-02-28', '2026-05-09', '2026-09-20', '2026-10-10']);
+    expect(year2026?.holidays).toEqual(YEAR_2026.holidays);
+    expect(year2026?.workdays).toEqual(YEAR_2026.workdays);
   });
 });
 

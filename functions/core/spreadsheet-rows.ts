@@ -368,7 +368,7 @@ const TWO_DIGIT_YEAR = /^\d{1,2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日
  */
 function dateCell(raw: unknown, label: Label): string | undefined | Unrepairable {
   if (raw instanceof Date) {
-    // exceljs gives a date cell as UTC midnight of its calendar day.
+    // The xlsx reader gives a date cell as UTC midnight of its calendar day.
     if (Number.isNaN(raw.getTime())) return unrepairable(`${label.zh}不是有效的日期`, `the ${label.en} is not a valid date`);
     return isoFromUtc(raw);
   }

@@ -7,7 +7,7 @@ import { baseDeps, requiredEnv, type Environment } from './runtime.js';
 
 /**
  * The import worker's composition root, apart from runtime.ts so that only this function bundles
- * the spreadsheet reader (exceljs, csv-parse, iconv-lite) and the other functions do not.
+ * the spreadsheet reader (csv-parse, fflate, saxes) and the other functions do not.
  */
 let deps: AdvanceImportDeps | undefined;
 

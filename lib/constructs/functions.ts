@@ -83,7 +83,7 @@ export class CertalarmFunctions extends Construct {
       entry: entries.importWorker,
       description: 'certalarm import worker: imports uploaded spreadsheets in resumable slices (S3 upload → SQS)',
       timeout: IMPORT_WORKER_TIMEOUT,
-      // exceljs holds an xlsx's shared strings in memory; more memory is also more CPU for parsing.
+      // The xlsx reader holds a workbook's shared strings in memory; more memory is also more CPU for parsing.
       memorySize: 1024,
       reservedConcurrentExecutions: IMPORT_WORKER_CONCURRENCY,
       environment: {

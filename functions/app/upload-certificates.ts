@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import { validateCertificates, type CertificateLookups } from '../core/certificate.js';
+import { closestType } from '../core/closest-type.js';
 import type { Certificate, Rejection } from '../core/model.js';
 import { planReminders } from '../core/planning.js';
 import type { CertificateStore, StoredCertificate } from '../core/ports.js';
@@ -43,6 +44,7 @@ export function lookupsFrom(reference: ReferenceData): CertificateLookups {
   return {
     resolveType: (input) => reference.catalogue.resolve(input),
     resolveTownship: (input) => reference.townships.resolve(input),
+    closestType: (input) => closestType(input, reference.catalogue.all()),
   };
 }
 

@@ -14,6 +14,8 @@ export interface CertificateLookups {
   resolveType(input: string): CertificateType | undefined;
   /** By code, name or alias. */
   resolveTownship(input: string): Township | undefined;
+  /** The type an unknown type text most likely meant, to suggest in the error; none when nothing is close. */
+  closestType?(input: string): CertificateType | undefined;
 }
 
 export const MAX_NUMBER_LENGTH = 64;
@@ -197,11 +199,14 @@ export function makeCertificateSchema(lookups: CertificateLookups): z.ZodType<Ce
           if (typeof text !== 'string') return text;
           const type = lookups.resolveType(text);
           if (type) return type.code;
+          const closest = lookups.closestType?.(text);
           return issue(
             ctx,
             v,
-            `未知的证照类型 ${quote(text)}；请使用 GET /v1/catalogue 中的 code`,
-            `unknown certificate type ${quote(text)}; use a code from GET /v1/catalogue`,
+            `未知的证照类型 ${quote(text)}；请填写证照目录中的 code 或中文名称（certalarm catalogue 或 GET /v1/catalogue）` +
+              (closest ? `，最接近的是 ${closest.nameZh}（${closest.code}）` : ''),
+            `unknown certificate type ${quote(text)}; use the code or the Chinese name from the catalogue (certalarm catalogue, or GET /v1/catalogue)` +
+              (closest ? `; closest match: ${closest.code} (${closest.nameZh})` : ''),
           );
         }),
         number: z.unknown().transform((v, ctx) => requiredText(v, ctx, LABELS.number, MAX_NUMBER_LENGTH)),

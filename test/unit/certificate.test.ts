@@ -130,14 +130,30 @@ describe('Function: validateCertificates', () => {
     expect(result.valid[0]?.certificate.phone).toBe('+8613900000001');
   });
 
-  it('rejects an unknown type and points to the catalogue', () => {
+  it('rejects an unknown type, saying that codes and Chinese names are both accepted', () => {
     // Act
     const problems = problemsOf(record({ type: 'x' }));
 
     // Assess
     expect(problems).toEqual({
-      type: '未知的证照类型 "x"；请使用 GET /v1/catalogue 中的 code / unknown certificate type "x"; use a code from GET /v1/catalogue',
+      type:
+        '未知的证照类型 "x"；请填写证照目录中的 code 或中文名称（certalarm catalogue 或 GET /v1/catalogue） / ' +
+        'unknown certificate type "x"; use the code or the Chinese name from the catalogue (certalarm catalogue, or GET /v1/catalogue)',
     });
+  });
+
+  it('names the closest catalogue type when the lookups find one', () => {
+    // Prepare
+    const suggesting: CertificateLookups = { ...lookups, closestType: () => TYPES[0] };
+
+    // Act
+    const result = validateCertificates([record({ type: '农药经营许可' })], suggesting);
+
+    // Assess
+    const [rejection] = result.rejected;
+    expect(rejection?.field).toBe('type');
+    expect(rejection?.reason).toContain(`最接近的是 ${TYPES[0]!.nameZh}（${TYPES[0]!.code}）`);
+    expect(rejection?.reason).toContain(`closest match: ${TYPES[0]!.code} (${TYPES[0]!.nameZh})`);
   });
 
   it('rejects a date that does not exist', () => {

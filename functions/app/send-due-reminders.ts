@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import { PermanentSendError, RetryableSendError } from '../core/errors.js';
-import type { Plan, PlannedStage } from '../core/model.js';
+import type { Plan, PlannedStage, StageName } from '../core/model.js';
 import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
 import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, SmsSender, StoredCertificate } from '../core/ports.js';
 import { maskPhone } from '../core/phone.js';
@@ -107,11 +107,9 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
 async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wall: () => number, result: ScanResult): Promise<Outcome> {
   const stored = await deps.store.getCertificate(key);
   if (stored === undefined) return 'notDue';
-  const nowMs = now.toMillis();
-  const due = stored.plan.stages.filter((s) => s.status === 'pending' && Date.parse(s.sendAt) <= nowMs);
-  const target = due[due.length - 1];
-  if (target === undefined) return 'notDue';
-  const superseded = due.slice(0, -1).map((s) => s.stage);
+  const selected = dueStage(stored, now);
+  if (selected === undefined) return 'notDue';
+  const { target, superseded } = selected;
   const id: DeliveryId = { key, expiresOn: stored.certificate.expiresOn, stage: target.stage };
   const token = randomUUID();
   const claim = await deps.ledger.claim(id, token, wall() + deps.settings.claimLeaseMs, wall());
@@ -131,19 +129,7 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
   let messageId: string;
   let rendered: { body: string; segments: number };
   try {
-    const type = deps.reference.catalogue.get(stored.certificate.type);
-    rendered = renderReminder({
-      signature: deps.settings.signature,
-      typeNameZh: type?.nameZh ?? stored.certificate.type,
-      number: stored.certificate.number,
-      stage: target.stage,
-      expiresOn: stored.certificate.expiresOn,
-      renewalDeadline: stored.plan.renewalDeadline,
-      windowOpens: stored.plan.windowOpens,
-      deadlinePassed: deadlinePassed(stored.plan, now),
-      renewalPlace: deps.settings.renewalPlace,
-      sendOn: todayIn(now),
-    });
+    rendered = renderFor(deps, stored, target, now);
     const receipt = await deps.sms.send({
       to: stored.certificate.phone,
       body: rendered.body,
@@ -184,12 +170,89 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
   return 'sent';
 }
 
+/**
+ * Which stage of a certificate a scan as of `now` sends: the latest pending one whose time has come.
+ * The earlier due ones are superseded by it (one message, never a burst).
+ */
+function dueStage(stored: StoredCertificate, now: DateTime): { target: PlannedStage; superseded: StageName[] } | undefined {
+  const nowMs = now.toMillis();
+  const due = stored.plan.stages.filter((s) => s.status === 'pending' && Date.parse(s.sendAt) <= nowMs);
+  const target = due[due.length - 1];
+  if (target === undefined) return undefined;
+  return { target, superseded: due.slice(0, -1).map((s) => s.stage) };
+}
+
+/** The one place a scan turns a due stage into SMS text, so a dry run shows exactly what would be sent. */
+function renderFor(deps: Pick<ScanDeps, 'reference' | 'settings'>, stored: StoredCertificate, target: PlannedStage, now: DateTime): { body: string; segments: number } {
+  const type = deps.reference.catalogue.get(stored.certificate.type);
+  return renderReminder({
+    signature: deps.settings.signature,
+    typeNameZh: type?.nameZh ?? stored.certificate.type,
+    number: stored.certificate.number,
+    stage: target.stage,
+    expiresOn: stored.certificate.expiresOn,
+    renewalDeadline: stored.plan.renewalDeadline,
+    windowOpens: stored.plan.windowOpens,
+    deadlinePassed: deadlinePassed(stored.plan, now),
+    renewalPlace: deps.settings.renewalPlace,
+    sendOn: todayIn(now),
+  });
+}
+
+/** One message a scan as of `now` would send; the phone is masked, as in every log line. */
+export interface PreviewMessage {
+  type: string;
+  number: string;
+  stage: StageName;
+  to: string;
+  body: string;
+  segments: number;
+  /** Earlier due stages this message stands in for; the real scan marks them skipped. */
+  supersedes: StageName[];
+}
+
+export interface PreviewResult {
+  now: string;
+  insideSendWindow: boolean;
+  dryRun: true;
+  messages: PreviewMessage[];
+}
+
+/**
+ * What a scan as of `now` would send, found by the same due query, stage choice and rendering as
+ * `sendDueReminders`, but without claiming, sending or recording anything: it only reads. A delivery
+ * that an earlier scan sent but did not yet mark in the plan still shows here; the real scan would
+ * only finish its bookkeeping.
+ */
+export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'reference' | 'settings'>, now: DateTime): Promise<PreviewResult> {
+  const result: PreviewResult = { now: now.toISO() ?? '', insideSendWindow: isInsideSendWindow(now, deps.settings.sendWindow), dryRun: true, messages: [] };
+  // Outside the window the real scan sends nothing, so neither does its preview.
+  if (!result.insideSendWindow) return result;
+  for await (const key of deps.store.dueCertificates(now)) {
+    const stored = await deps.store.getCertificate(key);
+    if (stored === undefined) continue;
+    const selected = dueStage(stored, now);
+    if (selected === undefined) continue;
+    const rendered = renderFor(deps, stored, selected.target, now);
+    result.messages.push({
+      type: key.type,
+      number: key.number,
+      stage: selected.target.stage,
+      to: maskPhone(stored.certificate.phone),
+      body: rendered.body,
+      segments: rendered.segments,
+      supersedes: selected.superseded,
+    });
+  }
+  return result;
+}
+
 /** Mark the stage done in the certificate's plan, which moves (or clears) its alarm in the due index. */
 async function settle(
   deps: ScanDeps,
   stored: StoredCertificate,
   target: PlannedStage,
-  superseded: string[],
+  superseded: readonly string[],
   now: DateTime,
   outcome: { status: 'sent' | 'skipped'; messageId?: string | undefined; sentAt?: string | undefined },
 ): Promise<void> {

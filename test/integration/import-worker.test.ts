@@ -238,4 +238,25 @@ describe('Import worker on AWS, against DynamoDB Local', () => {
     const payload = lambda.commandCalls(InvokeCommand)[0]!.args[0].input.Payload as Uint8Array;
     expect(JSON.parse(new TextDecoder().decode(payload))).toEqual({ kind: 'dueScan', now: '2026-08-21T09:00:00+08:00' });
   });
+
+  it('answers a dry-run scan at once from the API, sending nothing and queueing nothing', async () => {
+    // Prepare: a certificate whose first reminder is due on 2026-08-21 (its renewal deadline is 2026-09-21).
+    const number = 'AWS-DRY-0001';
+    await httpApi(
+      httpEvent('POST', '/v1/certificates', {
+        type: 'pesticide_business_license', number, holder: { name: '兴国县某农资有限公司', id: validUscc(77) },
+        phone: '13900000001', township: '潋江镇', issuedOn: '2021-12-21', expiresOn: '2026-12-20',
+      }),
+    );
+
+    // Act
+    const response = await httpApi(httpEvent('POST', '/v1/scans', { now: '2026-08-21T09:30:00+08:00', dryRun: true }));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const answer = JSON.parse(response.body ?? '') as { dryRun: boolean; messages: Array<{ number: string; stage: string; to: string }> };
+    expect(answer.dryRun).toBe(true);
+    expect(answer.messages.filter((m) => m.number === number)).toEqual([expect.objectContaining({ stage: 'first', to: '+86139****0001' })]);
+    expect(lambda).not.toHaveReceivedCommand(InvokeCommand);
+  });
 });

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { DueScanPayload } from '../../schedule-payloads.js';
-import { sendDueReminders } from '../../send-due-reminders.js';
+import { nextSendableInstant } from '../../../core/planning.js';
+import { previewDueReminders, sendDueReminders } from '../../send-due-reminders.js';
 import type { Route } from '../app.js';
 import { HttpError, json } from '../http.js';
 import { isoInstant, parseJsonBody, parseWith } from '../parse.js';
@@ -27,7 +28,15 @@ export interface ScanTrigger {
   trigger(payload: DueScanPayload): Promise<void>;
 }
 
-const scanBody = z.object({ now: isoInstant.optional() }).strict();
+const scanBody = z
+  .object({
+    now: isoInstant.optional(),
+    /** Answer what would be sent, writing and sending nothing. */
+    dryRun: z.boolean().optional(),
+    /** Scan as of the next instant inside the send window (from `now`, or the service clock): a demo at night. */
+    atNextWindow: z.boolean().optional(),
+  })
+  .strict();
 
 export const scanRoutes: Route[] = [
   {
@@ -36,11 +45,15 @@ export const scanRoutes: Route[] = [
     access: 'runScans',
     handler: async (req, _p, deps) => {
       const body = req.body === undefined || req.body.trim() === '' ? {} : parseJsonBody(req);
-      const { now } = parseWith(scanBody, body, 'scan request');
-      const asOf = now === undefined ? deps.clock.now() : instantInShanghai(now);
+      const { now, dryRun, atNextWindow } = parseWith(scanBody, body, 'scan request');
+      const given = now === undefined ? deps.clock.now() : instantInShanghai(now);
+      const asOf = atNextWindow === true ? nextSendableInstant(given, deps.settings.sendWindow) : given;
+      // A dry run only reads, so it is answered here even where real scans are queued to the scan function.
+      if (dryRun === true) return json(200, await previewDueReminders(deps, asOf));
       if (deps.triggerScan !== undefined) {
-        // Only a `now` the caller gave is passed on: otherwise the scan runs as of its own start.
-        await deps.triggerScan.trigger({ kind: 'dueScan', ...(now !== undefined ? { now } : {}) });
+        // Only a `now` the caller chose is passed on: otherwise the scan runs as of its own start.
+        const chosen = now !== undefined || atNextWindow === true ? { now: asOf.toISO() ?? '' } : {};
+        await deps.triggerScan.trigger({ kind: 'dueScan', ...chosen });
         return json(202, { queued: true, now: asOf.toISO() });
       }
       return json(200, await sendDueReminders(deps, asOf));

@@ -52,7 +52,7 @@ export const scanRoutes: Route[] = [
       if (dryRun === true) return json(200, await previewDueReminders(deps, asOf));
       if (deps.triggerScan !== undefined) {
         // Only a `now` the caller chose is passed on: otherwise the scan runs as of its own start.
-        const chosen = now !== undefined || atNextWindow === true ? { now: asOf.toISO() ?? '' } : {};
+        const chosen = atNextWindow === true ? { now: asOf.toISO() ?? '' } : now !== undefined ? { now } : {};
         await deps.triggerScan.trigger({ kind: 'dueScan', ...chosen });
         return json(202, { queued: true, now: asOf.toISO() });
       }

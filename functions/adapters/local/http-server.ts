@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { HttpRequest, HttpResponse } from '../../app/http/http.js';
 import { errorResponse, HttpError } from '../../app/http/http.js';
 
@@ -43,9 +44,10 @@ export async function startHttpServer(options: {
       outgoing.end(response.body);
     })();
   });
+  server.on('clientError', answerUnparsableRequest);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError(options.port, host) : error));
     server.listen(options.port, host, () => resolve());
   });
   const address = server.address();
@@ -87,4 +89,44 @@ function readBody(incoming: IncomingMessage, limit: number): Promise<string | un
     });
     incoming.on('error', reject);
   });
+}
+
+/** The port is taken by another process: a person's choice to make, so it names the port and the way out. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(
+    readonly port: number,
+    readonly host: string,
+  ) {
+    super(
+      `端口 ${port} 已被占用 / port ${port} on ${host} is already in use (another certalarm or another program). ` +
+        `Stop that process, or pick another port: PORT=${port + 1} npm start, or certalarm serve --port ${port + 1}`,
+    );
+  }
+}
+
+/**
+ * Node's parser refuses some requests before any handler sees them, most often a request target with raw
+ * UTF-8 (`?fileName=名单.csv` typed into curl). Its default answer is a bare 400 with no body; the caller
+ * deserves the same JSON error shape as every other answer, saying what to change.
+ */
+function answerUnparsableRequest(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
+  // A peer that hung up, or a request that took too long, cannot be answered usefully.
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message =
+    status === 431
+      ? '请求头过大 / the request headers are too large'
+      : status === 408
+        ? '请求超时 / the request took too long to arrive; send it again'
+        : '请求无法解析 / the request could not be parsed. Non-ASCII characters in the URL (such as a Chinese file name) must be percent-encoded: ' +
+          `?fileName=${encodeURIComponent('名单.csv')} instead of ?fileName=名单.csv (curl 7.87 or later: --url-query "fileName=名单.csv"; the certalarm CLI does this for you)`;
+  const body = JSON.stringify({ error: { code: status === 400 ? 'bad_request' : status === 431 ? 'headers_too_large' : 'request_timeout', message, details: { parser: error.code ?? null } } });
+  const reason = status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : 'Request Timeout';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

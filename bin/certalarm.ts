@@ -79,6 +79,17 @@ function prettyLogStream(): Writable {
   });
 }
 
+/** Single-quoted for bash, so a data dir with spaces or `$` still works when the line is pasted. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A first request that works as printed: every route but /healthz needs the operator token. */
+function tryCommand(url: string, tokenFile: string | undefined): string {
+  const token = tokenFile !== undefined ? `$(cat ${shellQuote(tokenFile)})` : '$CERTALARM_ADMIN_TOKEN';
+  return `curl -s ${url}/v1/catalogue -H "authorization: Bearer ${token}" | head -c 300`;
+}
+
 const program = new Command()
   .name('certalarm')
   .description('证照到期"闹钟"服务 — certificate-expiry reminders for 兴国县行政审批局')
@@ -138,7 +149,8 @@ program
             ]
           : [`  operator token: ${service.adminToken.file !== undefined ? `in ${service.adminToken.file}` : 'CERTALARM_ADMIN_TOKEN'}`]),
         `  send window: ${settings.sendWindow.start}–${settings.sendWindow.end}; scan every ${opts.scanEvery} min`,
-        `  try: curl ${service.url}/v1/catalogue   ·   npx certalarm --help`,
+        `  try: ${tryCommand(service.url, service.adminToken.file)}`,
+        `       npx certalarm scan --dry-run   ·   npx certalarm --help`,
         '',
       ].join('\n'),
     );
@@ -178,7 +190,10 @@ program
         ...(opts.encoding !== undefined ? { encoding: opts.encoding } : {}),
         ...(opts.sheet !== undefined ? { sheet: opts.sheet } : {}),
       });
-      if (opts.errors !== undefined && summary.errorsCsv !== undefined) writeFileSync(opts.errors, await client.text(summary.errorsCsv));
+      if (opts.errors !== undefined && summary.errorsCsv !== undefined) {
+        // fetch's text() drops the service's byte-order mark, and without it Excel reads the UTF-8 as GBK.
+        writeFileSync(opts.errors, `\uFEFF${(await client.text(summary.errorsCsv)).replace(/^\uFEFF/, '')}`, 'utf8');
+      }
       print(opts.json === true, summary, () => {
         const c = summary.counts;
         const lines = [
@@ -253,19 +268,38 @@ program
 
 program
   .command('scan')
-  .description('run a due-reminder scan now on a running service')
+  .description('run a due-reminder scan now on a running service, or show what it would send (--dry-run)')
   .option('--now <iso>', 'scan as of this instant instead of the service clock', isoInstant)
+  .option('--at-next-window', 'scan as of the next instant inside the send window (now, during the day; at night, the next morning)')
+  .option('--dry-run', 'only show the messages the scan would send: nothing is sent or recorded')
   .addOption(urlOption())
   .addOption(tokenOption())
   .addOption(jsonOption())
-  .action(async (opts: { url: string; token?: string; json?: boolean; now?: string }) => {
-    const result = await api(opts).post<Record<string, unknown>>('/v1/scans', opts.now === undefined ? {} : { now: opts.now });
-    print(opts.json === true, result, () =>
-      result.insideSendWindow === false
-        ? `${String(result.now)} is outside the send window: nothing sent`
-        : `sent ${String(result.sent)} · already sent ${String(result.alreadySent)} · retry later ${String(result.retryLater)} · failed ${String(result.failed)}`,
-    );
+  .action(async (opts: { url: string; token?: string; json?: boolean; now?: string; atNextWindow?: boolean; dryRun?: boolean }) => {
+    const request = {
+      ...(opts.now !== undefined ? { now: opts.now } : {}),
+      ...(opts.atNextWindow === true ? { atNextWindow: true } : {}),
+      ...(opts.dryRun === true ? { dryRun: true } : {}),
+    };
+    const result = await api(opts).post<Record<string, unknown>>('/v1/scans', request);
+    print(opts.json === true, result, () => {
+      if (result.insideSendWindow === false) return `${String(result.now)} is outside the send window: nothing ${opts.dryRun === true ? 'would be ' : ''}sent`;
+      if (result.queued === true) return `scan queued as of ${String(result.now)}`;
+      if (opts.dryRun === true) return dryRunText(result as unknown as DryRunAnswer);
+      return `sent ${String(result.sent)} · already sent ${String(result.alreadySent)} · retry later ${String(result.retryLater)} · failed ${String(result.failed)}`;
+    });
   });
+
+interface DryRunAnswer {
+  now: string;
+  messages: Array<{ type: string; number: string; stage: string; to: string; body: string; segments: number }>;
+}
+
+function dryRunText(answer: DryRunAnswer): string {
+  const lines = [`dry run as of ${answer.now}: ${answer.messages.length} message(s) would be sent; nothing was sent or recorded`];
+  for (const m of answer.messages) lines.push(`${m.stage.padEnd(7)} ${m.type} ${m.number} → ${m.to} (${m.segments} 条计费)`, `  ${m.body}`);
+  return lines.join('\n');
+}
 
 program
   .command('outbox')
@@ -287,20 +321,17 @@ program
   .action(async (opts: { json?: boolean }) => {
     const { loadReferenceData } = await import('../functions/app/reference-data.js');
     const types = loadReferenceData().catalogue.all();
-    print(opts.json === true, types, () =>
-      types
-        .map((t) => `${t.code.padEnd(40)} ${t.nameZh}  ${t.renewalWindow === null ? '—' : JSON.stringify(t.renewalWindow)}${t.confidence === 'low' ? '  [低可信度 low confidence]' : ''}`)
-        .join('\n'),
-    );
+    const { catalogueTable } = await import('../functions/adapters/local/cli/catalogue-table.js');
+    print(opts.json === true, types, () => catalogueTable(types));
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof ApiError) {
-    process.stderr.write(`certalarm: ${error.message}\n`);
-  } else if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-    process.stderr.write(`certalarm: ${(error as Error).message}\n`);
-  } else {
-    process.stderr.write(`certalarm: ${(error as Error).stack ?? String(error)}\n`);
-  }
+  // A person's mistake (a bad setting, a taken port, a missing argument) deserves one line that says what to
+  // do; a stack trace only hides it. Whoever debugs the program itself sets LOG_LEVEL=debug.
+  const debug = process.env.LOG_LEVEL === 'debug';
+  const message = error instanceof Error ? error.message : String(error);
+  const known = error instanceof ApiError || error instanceof InvalidArgumentError || ['SettingsError', 'PortInUseError'].includes((error as Error).name) || (error as NodeJS.ErrnoException).code === 'ENOENT';
+  process.stderr.write(`certalarm: ${message}${known || debug ? '' : ' (LOG_LEVEL=debug shows where it happened)'}\n`);
+  if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
   process.exitCode = 1;
 });

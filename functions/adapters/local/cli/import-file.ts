@@ -102,7 +102,8 @@ async function importSpreadsheet(options: ImportOptions, contentType: string): P
       sameFileAs: status.sameFileAs,
       counts: status.counts,
       failure: status.failure,
-      rejected: parseErrorsCsv(errors),
+      // A failed import's errors.csv repeats its failure (for whoever downloads only the file); the summary already says it.
+      rejected: parseErrorsCsv(errors).filter((r) => status.failure === null || r.reason !== status.failure.message),
       errorsCsv: status.errorsCsv,
     };
   } finally {

@@ -65,7 +65,8 @@ describe('README quick start, against `certalarm serve` with the demo data', () 
     expect(result.stdout).toMatch(/^\[\{"code":"/);
     expect(result.stdout).toMatch(/"accepted":1\b/);
     expect(result.stdout).toMatch(/first\s+\S+\s+pending \(catchUp\)/);
-    expect(result.stdout).toMatch(/dry run as of .*\n[\s\S]*first\s+pesticide_business_license HX-PEST-0001 → \+86139\*\*\*\*0001/);
+    expect(result.stdout).toMatch(/first\s+pesticide_business_license HX-PEST-0001 → \+86139\*\*\*\*0001 .*\n\s+【兴国县行政审批局】/);
+    expect(result.stdout).toMatch(/^sent [1-9]\d* · /m);
     const outboxLine = new RegExp(`\\[短信 ${sentOn} \\d{2}:\\d{2}\\] → \\+86139\\*\\*\\*\\*0001 .*\\n\\s+【兴国县行政审批局】.*HX-PEST-0001`);
     expect(result.stdout).toMatch(outboxLine);
     serve.child.kill('SIGINT');

@@ -160,6 +160,23 @@ describe('Local service: a request the HTTP parser refuses', () => {
   });
 });
 
+describe('CLI: certalarm import of a file with a Chinese name', () => {
+  it('percent-encodes the name, which the import keeps in Chinese', async () => {
+    // Prepare
+    const file = join(workDir, '名单.csv');
+    const good = certificateRecord({ number: uniqueNumber('NAME') });
+    writeFileSync(file, `type,number,holder.name,holder.id,phone,township,issuedOn,expiresOn\n${[good.type, good.number, good.holder.name, good.holder.id, good.phone, good.township, good.issuedOn, good.expiresOn].join(',')}\n`);
+
+    // Act
+    const result = await runCli(['import', file, '--url', local.url, '--json']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    const { importId } = JSON.parse(result.stdout) as { importId: string };
+    expect((await api.get<{ fileName: string }>(`/v1/imports/${importId}`)).body.fileName).toBe('名单.csv');
+  });
+});
+
 describe('Local service: an unknown certificate type', () => {
   it('is refused with the accepted forms and the closest catalogue type', async () => {
     // Act

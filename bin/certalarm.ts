@@ -8,6 +8,8 @@ import { ZONE } from '../functions/core/model.js';
 import { ApiClient, ApiError } from '../functions/adapters/local/cli/api-client.js';
 import { formatOutboxLine } from '../functions/adapters/local/outbox-format.js';
 import { instantInShanghai } from '../functions/core/time.js';
+import { SettingsError } from '../functions/app/settings.js';
+import { PortInUseError } from '../functions/adapters/local/http-server.js';
 
 // Heavy modules (the AWS SDK, DynamoDB Local, spreadsheet readers) load only in the commands that need them,
 // so `--help` and the HTTP-client commands start quickly.
@@ -330,7 +332,12 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   // do; a stack trace only hides it. Whoever debugs the program itself sets LOG_LEVEL=debug.
   const debug = process.env.LOG_LEVEL === 'debug';
   const message = error instanceof Error ? error.message : String(error);
-  const known = error instanceof ApiError || error instanceof InvalidArgumentError || ['SettingsError', 'PortInUseError'].includes((error as Error).name) || (error as NodeJS.ErrnoException).code === 'ENOENT';
+  const known =
+    error instanceof ApiError ||
+    error instanceof InvalidArgumentError ||
+    error instanceof SettingsError ||
+    error instanceof PortInUseError ||
+    (error as NodeJS.ErrnoException).code === 'ENOENT';
   process.stderr.write(`certalarm: ${message}${known || debug ? '' : ' (LOG_LEVEL=debug shows where it happened)'}\n`);
   if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
   process.exitCode = 1;

@@ -111,7 +111,7 @@ export class PortInUseError extends Error {
  * deserves the same JSON error shape as every other answer, saying what to change.
  */
 function answerUnparsableRequest(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
-  // A peer that hung up, or a request that took too long, cannot be answered usefully.
+  // A peer that hung up cannot be answered; nor can a socket that already carries a response.
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;

@@ -86,10 +86,27 @@ function match(method: string, path: string): { route: Route; params: string[] }
   throw new HttpError(404, 'not_found', `no route for ${method} ${path}; see the README for the API`);
 }
 
+/**
+ * No identifier in a path is longer than this (a 64-character certificate number is at most 256 bytes
+ * of UTF-8). Longer segments are refused here, before they can reach a DynamoDB key and its size limit.
+ */
+export const MAX_PATH_SEGMENT_BYTES = 256;
+
 function decodeSegment(segment: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(segment);
+    decoded = decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, 'bad_path', `path segment "${segment}" is not valid percent-encoding`);
+    throw new HttpError(400, 'bad_path', `path segment "${segment.slice(0, 40)}" is not valid percent-encoding`);
   }
+  const bytes = Buffer.byteLength(decoded);
+  if (bytes > MAX_PATH_SEGMENT_BYTES) {
+    throw new HttpError(
+      404,
+      'not_found',
+      `路径中的标识长 ${bytes} 字节，超过任何证照、导入或令牌标识的上限 ${MAX_PATH_SEGMENT_BYTES} 字节 / ` +
+        `a path segment of ${bytes} bytes is longer than any certificate, import or token identifier (at most ${MAX_PATH_SEGMENT_BYTES} bytes)`,
+    );
+  }
+  return decoded;
 }

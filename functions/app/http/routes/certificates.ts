@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import * as z from 'zod';
 import { mayTouchType, visibleTypes, type Principal } from '../../../core/access.js';
+import { MAX_NUMBER_LENGTH } from '../../../core/certificate.js';
 import { InvalidCursorError } from '../../../core/errors.js';
 import { ZONE, type Plan } from '../../../core/model.js';
 import type { StoredCertificate } from '../../../core/ports.js';
@@ -14,8 +15,8 @@ export const MAX_RECORDS_PER_REQUEST = 10_000;
 
 const listQuery = z
   .object({
-    township: z.string().min(1).optional(),
-    type: z.string().min(1).optional(),
+    township: z.string().min(1).max(200).optional(),
+    type: z.string().min(1).max(200).optional(),
     expiringBefore: isoDate.optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     cursor: z.string().optional(),
@@ -62,6 +63,10 @@ async function findCertificate(params: string[], deps: HttpAppDeps, principal: P
   const type = deps.reference.catalogue.resolve(typeInput);
   if (type === undefined) throw new HttpError(404, 'unknown_type', `unknown certificate type "${typeInput}"; see GET /v1/catalogue`);
   ensureMayTouch(deps, principal, type.code);
+  // The upload's limit: a longer number was never stored, so it is not looked up.
+  if (Array.from(number).length > MAX_NUMBER_LENGTH) {
+    throw new HttpError(404, 'not_found', `no ${type.code} certificate numbered "${number.slice(0, 40)}…": certificate numbers are at most ${MAX_NUMBER_LENGTH} characters`);
+  }
   const stored = await deps.store.getCertificate({ type: type.code, number });
   if (stored === undefined) throw new HttpError(404, 'not_found', `no ${type.code} certificate numbered "${number}"`);
   return stored;

@@ -3,6 +3,10 @@
  * forged cursors and large bodies from callers who may not send them. None may get a 500, leave a
  * partial write, or cost the service more than the refusal.
  */
+import { readdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, certificateRecord, startTestService, type ApiError, type TestService, type UploadAnswer } from '../support/e2e-service.js';
 
@@ -85,5 +89,90 @@ describe('Local service: over-long path segments and query values', () => {
 
     // Assess
     expect(answer.status).toBe(400);
+  });
+});
+
+const HUNDRED_MB = 100 * 1024 * 1024;
+
+/**
+ * POSTs a 100 MB body, made as it is sent, and resolves at the answer's status with how many bytes
+ * the client had managed to send by then; the upload is abandoned once the answer is in.
+ */
+function postHundredMegabytes(path: string, token: string | undefined): Promise<{ status: number; connection: string | undefined; sentBytes: number }> {
+  let sentBytes = 0;
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  const body = new Readable({
+    read() {
+      if (sentBytes >= HUNDRED_MB) return void this.push(null);
+      sentBytes += chunk.length;
+      this.push(chunk);
+    },
+  });
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, local.url), {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', 'content-length': String(HUNDRED_MB), ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
+    });
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, sentBytes });
+      res.resume();
+      body.destroy();
+      req.destroy();
+    });
+    // Once answered, the server closing the connection under the rest of the upload is the point.
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    body.pipe(req);
+  });
+}
+
+describe('Local service: bodies from callers who may not send them', () => {
+  let viewer: string;
+  let bureau: string;
+  let revoked: string;
+
+  beforeAll(async () => {
+    const issue = async (request: object) => (await operator.post<{ id: string; token: string }>('/v1/tokens', request)).body;
+    viewer = (await issue({ role: 'viewer' })).token;
+    bureau = (await issue({ role: 'bureau', authority: 'agriculture_rural' })).token;
+    const gone = await issue({ role: 'operator' });
+    await operator.send('DELETE', `/v1/tokens/${gone.id}`, undefined, {});
+    revoked = gone.token;
+  });
+
+  const importsDir = () => join(local.dataDir, 'imports');
+  const spooledFiles = () => {
+    try {
+      return readdirSync(importsDir());
+    } catch {
+      return [];
+    }
+  };
+
+  it.each([
+    ['no token', '/v1/imports', () => undefined, 401],
+    ['a garbage token', '/v1/imports', () => 'garbage', 401],
+    ['a revoked token', '/v1/imports', () => revoked, 401],
+    ['a viewer token', '/v1/imports', () => viewer, 403],
+    ['a garbage token', '/v1/certificates', () => 'garbage', 401],
+    ['a viewer token', '/v1/certificates', () => viewer, 403],
+    ['a bureau token', '/v1/tokens', () => bureau, 403],
+    ['a viewer token', '/v1/scans', () => viewer, 403],
+  ])('refuses a 100 MB body with %s on POST %s at once, writing nothing to disk', async (_who, path, token, status) => {
+    // Prepare
+    const before = spooledFiles();
+
+    // Act
+    const answer = await postHundredMegabytes(path, token());
+
+    // Assess: answered long before the body could have been read, and nothing spooled.
+    expect(answer.status).toBe(status);
+    expect(answer.connection).toBe('close');
+    expect(answer.sentBytes).toBeLessThan(HUNDRED_MB / 4);
+    expect(spooledFiles()).toEqual(before);
+    expect((await operator.get<{ status: string }>('/healthz')).status).toBe(200);
   });
 });

@@ -39,38 +39,70 @@ const ANONYMOUS: Principal = { role: 'viewer', subject: 'anonymous' };
 
 const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes];
 
+/** What admitting a request from its head decided: a refusal, or how to finish it once its body is read. */
+export type Admission = { refused: HttpResponse } | { handle(req: HttpRequest): Promise<HttpResponse> };
+
 /** The whole HTTP API as one function: the same code runs behind node:http locally and API Gateway on AWS. */
-export function createHttpApp(deps: HttpAppDeps): (req: HttpRequest) => Promise<HttpResponse> {
-  return async (req) => {
+export interface HttpApp {
+  (req: HttpRequest): Promise<HttpResponse>;
+  /**
+   * Routes, authenticates and authorises a request from its method, path, query and headers alone, so
+   * that a transport can refuse a caller before reading a byte of its body (an anonymous 100 MB upload
+   * costs the refusal, not the upload). `handle` finishes the request as the caller already admitted.
+   */
+  admit(head: HttpRequest): Promise<Admission>;
+}
+
+export function createHttpApp(deps: HttpAppDeps): HttpApp {
+  const refusal = (error: unknown): HttpResponse => {
+    if (!(error instanceof HttpError)) deps.logger.error({ err: (error as Error).message, stack: (error as Error).stack }, 'request failed');
+    return errorResponse(error);
+  };
+  const admit = async (head: HttpRequest): Promise<Admission> => {
     try {
-      const bodyBytes = req.body === undefined ? 0 : Buffer.byteLength(req.body);
-      if (bodyBytes > deps.settings.maxBodyBytes) {
-        throw new HttpError(413, 'payload_too_large', `request body is ${bodyBytes} bytes; the limit is ${deps.settings.maxBodyBytes}. Split the batch, or use an import (POST /v1/imports).`);
-      }
-      const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
-      const { route, params } = match(req.method, path);
-      let principal = ANONYMOUS;
-      if (route.access !== 'public') {
-        const caller = await deps.authenticate(req);
-        if (caller === undefined) {
-          throw new HttpError(
-            401,
-            'unauthorized',
-            req.headers.authorization === undefined
-              ? '缺少访问令牌 / missing bearer token: send "Authorization: Bearer <token>" (locally, the first operator token is printed at first start and kept in <data dir>/admin-token)'
-              : '访问令牌无效或已吊销 / unknown or revoked bearer token: ask an operator for a new one (POST /v1/tokens)',
-          );
-        }
-        const decision = mayPerform(caller, route.access);
-        if (!decision.allowed) throw new HttpError(403, 'forbidden', decision.reason);
-        principal = caller;
-      }
-      return await route.handler(req, params, deps, principal);
+      const { route, params, principal } = await authorise(deps, head);
+      return {
+        handle: async (req) => {
+          try {
+            return await route.handler(req, params, deps, principal);
+          } catch (error) {
+            return refusal(error);
+          }
+        },
+      };
     } catch (error) {
-      if (!(error instanceof HttpError)) deps.logger.error({ err: (error as Error).message, stack: (error as Error).stack }, 'request failed');
-      return errorResponse(error);
+      return { refused: refusal(error) };
     }
   };
+  const app = async (req: HttpRequest): Promise<HttpResponse> => {
+    const bodyBytes = req.body === undefined ? 0 : Buffer.byteLength(req.body);
+    if (bodyBytes > deps.settings.maxBodyBytes) {
+      return refusal(new HttpError(413, 'payload_too_large', `request body is ${bodyBytes} bytes; the limit is ${deps.settings.maxBodyBytes}. Split the batch, or use an import (POST /v1/imports).`));
+    }
+    const admission = await admit(req);
+    return 'refused' in admission ? admission.refused : admission.handle(req);
+  };
+  return Object.assign(app, { admit });
+}
+
+/** The route, its path parameters and the caller allowed to use it; throws the HttpError that refuses it. */
+async function authorise(deps: HttpAppDeps, req: HttpRequest): Promise<{ route: Route; params: string[]; principal: Principal }> {
+  const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
+  const { route, params } = match(req.method, path);
+  if (route.access === 'public') return { route, params, principal: ANONYMOUS };
+  const caller = await deps.authenticate(req);
+  if (caller === undefined) {
+    throw new HttpError(
+      401,
+      'unauthorized',
+      req.headers.authorization === undefined
+        ? '缺少访问令牌 / missing bearer token: send "Authorization: Bearer <token>" (locally, the first operator token is printed at first start and kept in <data dir>/admin-token)'
+        : '访问令牌无效或已吊销 / unknown or revoked bearer token: ask an operator for a new one (POST /v1/tokens)',
+    );
+  }
+  const decision = mayPerform(caller, route.access);
+  if (!decision.allowed) throw new HttpError(403, 'forbidden', decision.reason);
+  return { route, params, principal: caller };
 }
 
 function match(method: string, path: string): { route: Route; params: string[] } {

@@ -3,7 +3,7 @@
  * forged cursors and large bodies from callers who may not send them. None may get a 500, leave a
  * partial write, or cost the service more than the refusal.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -174,5 +174,71 @@ describe('Local service: bodies from callers who may not send them', () => {
     expect(answer.sentBytes).toBeLessThan(HUNDRED_MB / 4);
     expect(spooledFiles()).toEqual(before);
     expect((await operator.get<{ status: string }>('/healthz')).status).toBe(200);
+  });
+});
+
+describe('Local service: listing cursors', () => {
+  let bureau: Api;
+  let operatorCursor: string;
+
+  beforeAll(async () => {
+    const issued = await operator.post<{ token: string }>('/v1/tokens', { role: 'bureau', authority: 'agriculture_rural' });
+    bureau = new Api(local.url, issued.body.token);
+    await operator.uploadAll(Array.from({ length: 6 }, () => certificateRecord()));
+    const first = await operator.get<{ nextCursor?: string }>('/v1/certificates?limit=2');
+    operatorCursor = first.body.nextCursor ?? '';
+  });
+
+  it('pages an operator through the table with the cursor it was given', async () => {
+    // Act
+    const next = await operator.get<{ items: unknown[] }>(`/v1/certificates?limit=2&cursor=${encodeURIComponent(operatorCursor)}`);
+
+    // Assess
+    expect(next.status).toBe(200);
+    expect(next.body.items).toHaveLength(2);
+  });
+
+  it('answers 400 to an operator’s cursor replayed by a bureau', async () => {
+    // Act
+    const replay = await bureau.get<ApiError>(`/v1/certificates?limit=2&cursor=${encodeURIComponent(operatorCursor)}`);
+
+    // Assess
+    expect(replay.status).toBe(400);
+    expect(replay.body.error.code).toBe('invalid_cursor');
+  });
+
+  it('answers 400 to a cursor with one character changed', async () => {
+    // Prepare
+    const tampered = `${operatorCursor.slice(0, 8)}${operatorCursor[8] === 'A' ? 'B' : 'A'}${operatorCursor.slice(9)}`;
+
+    // Act
+    const answer = await operator.get<ApiError>(`/v1/certificates?limit=2&cursor=${encodeURIComponent(tampered)}`);
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('invalid_cursor');
+  });
+
+  it.each([
+    ['the tokens’ start key', { pk: 'TOKENS', sk: 'TOKEN#admin' }],
+    ['a start key that DynamoDB refuses', { pk: 'CERT#x', sk: 'CERT', gsi1pk: 1 }],
+  ])('answers 400 to %s crafted as a cursor', async (_what, startKey) => {
+    // Prepare
+    const crafted = Buffer.from(JSON.stringify(startKey)).toString('base64url');
+
+    // Act
+    const answer = await operator.get<ApiError>(`/v1/certificates?limit=2&cursor=${crafted}`);
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('invalid_cursor');
+  });
+
+  it('keeps the cursor service key in the data dir, readable by its owner only', () => {
+    // Act
+    const mode = statSync(join(local.dataDir, 'cursor-key')).mode & 0o777;
+
+    // Assess
+    expect(mode).toBe(0o600);
   });
 });

@@ -1,5 +1,6 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
 import type { Clock, ImportStore, TokenStore } from '../../core/ports.js';
+import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
 import { certificateRoutes } from './routes/certificates.js';
@@ -21,6 +22,8 @@ export interface HttpAppDeps extends ScanDeps {
   triggerScan?: ScanTrigger;
   /** Local mode only: API tokens are issued here (on AWS the identity provider issues JWTs). */
   tokens?: TokenStore;
+  /** Seals the listing's paging cursors with the service key (see cursors.ts). */
+  cursors: CursorSeal;
   /** Local mode only: the outbox standing in for SNS. */
   outbox?: { list(): OutboxView[] };
 }

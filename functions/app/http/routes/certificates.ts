@@ -5,6 +5,7 @@ import { MAX_NUMBER_LENGTH } from '../../../core/certificate.js';
 import { InvalidCursorError } from '../../../core/errors.js';
 import { ZONE, type Plan } from '../../../core/model.js';
 import type { StoredCertificate } from '../../../core/ports.js';
+import { MAX_CURSOR_LENGTH } from '../../cursors.js';
 import { uploadCertificates } from '../../upload-certificates.js';
 import type { HttpAppDeps, Route } from '../app.js';
 import { HttpError, json } from '../http.js';
@@ -19,7 +20,7 @@ const listQuery = z
     type: z.string().min(1).max(200).optional(),
     expiringBefore: isoDate.optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
-    cursor: z.string().optional(),
+    cursor: z.string().max(MAX_CURSOR_LENGTH).optional(),
   })
   .strict();
 
@@ -116,16 +117,21 @@ export const certificateRoutes: Route[] = [
       }
       const scope = type === undefined ? visibleTypes(principal, deps.reference.catalogue.all()) : undefined;
       if (scope !== undefined && scope.length === 0) return json(200, { items: [] });
+      // A cursor pages through one query for one caller: the store's start key never crosses either.
+      const binding = { query: { township, type, expiringBefore: query.expiringBefore }, principal };
+      const now = deps.clock.now();
       try {
+        const cursor = query.cursor === undefined ? undefined : await deps.cursors.open(query.cursor, binding, now);
         const page = await deps.store.listCertificates({
           limit: query.limit,
           ...(township !== undefined ? { township } : {}),
           ...(type !== undefined ? { type } : {}),
           ...(scope !== undefined ? { types: scope } : {}),
           ...(query.expiringBefore !== undefined ? { expiringBefore: query.expiringBefore } : {}),
-          ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+          ...(cursor !== undefined ? { cursor } : {}),
         });
-        return json(200, { items: page.items.map(certificateView), ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) });
+        const nextCursor = page.nextCursor === undefined ? undefined : await deps.cursors.seal(page.nextCursor, binding, now);
+        return json(200, { items: page.items.map(certificateView), ...(nextCursor !== undefined ? { nextCursor } : {}) });
       } catch (error) {
         if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid_cursor', error.message);
         throw error;

@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, certificateRecord, startTestService, type ApiError, type TestService, type UploadAnswer } from '../support/e2e-service.js';
+import { Api, certificateRecord, E2E_TOKEN, startTestService, type ApiError, type TestService, type UploadAnswer } from '../support/e2e-service.js';
 
 let local: TestService;
 let operator: Api;
@@ -174,6 +174,27 @@ describe('Local service: bodies from callers who may not send them', () => {
     expect(answer.sentBytes).toBeLessThan(HUNDRED_MB / 4);
     expect(spooledFiles()).toEqual(before);
     expect((await operator.get<{ status: string }>('/healthz')).status).toBe(200);
+  });
+});
+
+describe('Local service: connections of accepted requests', () => {
+  it('keeps the connection open after a request whose body it read', async () => {
+    // Act
+    const connection = await new Promise<string | undefined>((resolve, reject) => {
+      const req = request(new URL('/v1/certificates', local.url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${E2E_TOKEN}`, 'content-type': 'application/json' },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.headers.connection);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(certificateRecord()));
+    });
+
+    // Assess
+    expect(connection).not.toBe('close');
   });
 });
 

@@ -16,7 +16,8 @@ import * as z from 'zod';
 export const IMPORT_BLOB_PREFIX = 'imports/';
 
 /** `createImport` makes ids as `imp_` and 20 hex digits. */
-const importId = z.string().regex(/^imp_[0-9a-f]{20}$/, 'an import id, e.g. imp_0123456789abcdef0123');
+export const IMPORT_ID = /^imp_[0-9a-f]{20}$/;
+const importId = z.string().regex(IMPORT_ID, 'an import id, e.g. imp_0123456789abcdef0123');
 
 /** The S3 object key of an import's file. */
 export function importBlobKey(id: string): string {

@@ -18,6 +18,8 @@ export interface ServiceSettings {
   /** Largest file an import accepts, and most data rows. */
   importMaxBytes: number;
   importMaxRows: number;
+  /** How long a listing's paging cursor stays valid after it is issued. */
+  cursorTtlSeconds: number;
 }
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:mm, e.g. 09:00');
@@ -47,6 +49,7 @@ const environmentSchema = z.object({
   CERTALARM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(5 * 1024 * 1024),
   CERTALARM_IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
   CERTALARM_IMPORT_MAX_ROWS: z.coerce.number().int().min(1).default(2_000_000),
+  CERTALARM_CURSOR_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
 });
 
 export class SettingsError extends Error {
@@ -71,5 +74,6 @@ export function settingsFromEnvironment(env: Record<string, string | undefined>)
     maxBodyBytes: e.CERTALARM_MAX_BODY_BYTES,
     importMaxBytes: e.CERTALARM_IMPORT_MAX_BYTES,
     importMaxRows: e.CERTALARM_IMPORT_MAX_ROWS,
+    cursorTtlSeconds: e.CERTALARM_CURSOR_TTL_SECONDS,
   };
 }

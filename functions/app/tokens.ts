@@ -8,6 +8,9 @@ export const ADMIN_TOKEN_ID = 'admin';
 
 const TOKEN_FORMAT = /^ca_([a-z2-7]{10})_[A-Za-z0-9_-]{20,}$/;
 
+/** The form of every issued token's id. */
+export const TOKEN_ID = /^[a-z2-7]{10}$/;
+
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }

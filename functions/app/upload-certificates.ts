@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import { validateCertificates, type CertificateLookups } from '../core/certificate.js';
 import { closestType } from '../core/closest-type.js';
-import type { Certificate, Rejection } from '../core/model.js';
+import type { Certificate, Plan, Rejection } from '../core/model.js';
 import { planReminders } from '../core/planning.js';
 import type { CertificateStore, StoredCertificate } from '../core/ports.js';
 import type { ReferenceData } from './reference-data.js';
@@ -70,7 +70,10 @@ export async function uploadCertificates(
   now: DateTime,
   options: { allOrNothing?: boolean } = {},
 ): Promise<UploadResult> {
-  const { valid, rejected } = validateCertificates(records, lookupsFrom(deps.reference));
+  const { valid: checked, rejected } = validateCertificates(records, lookupsFrom(deps.reference));
+  // Planned before the first read or write: a record that cannot be planned then fails the request
+  // while nothing is stored, instead of after earlier pages were written.
+  const valid = planAll(deps, checked, now);
   const result: UploadResult = { ...emptyCounts(), rejected };
   if (options.allOrNothing === true) {
     const prepared: PreparedUpload[] = [];
@@ -89,16 +92,23 @@ export async function uploadCertificates(
   // Read the next page while the previous one is written: DynamoDB serves both at once, and a batch
   // never holds the same certificate twice (validation rejects duplicates), so the pages are independent.
   let writing: Promise<void> = Promise.resolve();
-  for (let i = 0; i < valid.length; i += PAGE) {
-    const page = await prepareUpload(deps, valid.slice(i, i + PAGE), now);
+  try {
+    for (let i = 0; i < valid.length; i += PAGE) {
+      const page = await prepareUpload(deps, valid.slice(i, i + PAGE), now);
+      await writing;
+      writing = deps.store.putCertificates(page.writes);
+      // Marked handled now; the failure still surfaces at the next await of `writing`.
+      writing.catch(() => undefined);
+      addCounts(result, page.counts);
+      rejected.push(...page.rejected);
+    }
     await writing;
-    writing = deps.store.putCertificates(page.writes);
-    // Marked handled now; the failure still surfaces at the next await of `writing`.
-    writing.catch(() => undefined);
-    addCounts(result, page.counts);
-    rejected.push(...page.rejected);
+  } catch (error) {
+    // The caller is told only once the write in flight has settled: a write landing after the
+    // error answer would store what the caller was told failed.
+    await writing.catch(() => undefined);
+    throw error;
   }
-  await writing;
   rejected.sort((a, b) => a.index - b.index);
   return result;
 }
@@ -111,18 +121,44 @@ export function addCounts(into: UploadCounts, add: UploadCounts): void {
   into.unchanged += add.unchanged;
 }
 
+/** A valid certificate of a batch, with its plan when it was planned ahead. */
+export interface ValidEntry {
+  index: number;
+  certificate: Certificate;
+  plan?: Plan;
+}
+
+/** A certificate validation accepted but planning could not plan: a defect, never the uploader's fault. */
+export class PlanningError extends Error {
+  override readonly name = 'PlanningError';
+  constructor(
+    readonly index: number,
+    certificate: Certificate,
+    cause: unknown,
+  ) {
+    super(`planning failed for ${certificate.type} ${certificate.number} (expiry ${certificate.expiresOn}): ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Plans every entry, or throws a PlanningError naming the first one planning cannot handle. */
+export function planAll(deps: Pick<UploadDeps, 'reference' | 'settings'>, entries: ReadonlyArray<ValidEntry>, now: DateTime): ValidEntry[] {
+  return entries.map((entry) => {
+    try {
+      return { ...entry, plan: entry.plan ?? planFor(deps, entry.certificate, now) };
+    } catch (error) {
+      throw new PlanningError(entry.index, entry.certificate, error);
+    }
+  });
+}
+
 /** Compare valid certificates with what is stored and decide, per certificate, what to write. */
-export async function prepareUpload(
-  deps: UploadDeps,
-  page: ReadonlyArray<{ index: number; certificate: Certificate }>,
-  now: DateTime,
-): Promise<PreparedUpload> {
+export async function prepareUpload(deps: UploadDeps, page: ReadonlyArray<ValidEntry>, now: DateTime): Promise<PreparedUpload> {
   const counts = emptyCounts();
   const rejected: Rejection[] = [];
   const writes: StoredCertificate[] = [];
   const nowIso = now.toISO() ?? '';
   const existing = await deps.store.getCertificates(page.map((v) => v.certificate));
-  for (const { index, certificate } of page) {
+  for (const { index, certificate, plan } of page) {
     const hash = contentHash(certificate);
     const before = existing.get(`${certificate.type}#${certificate.number}`);
     if (before !== undefined && certificate.expiresOn < before.certificate.expiresOn) {
@@ -148,7 +184,7 @@ export async function prepareUpload(
     else counts.renewed += 1;
     writes.push({
       certificate,
-      plan: planFor(deps, certificate, now),
+      plan: plan ?? planFor(deps, certificate, now),
       contentHash: hash,
       version: (before?.version ?? 0) + 1,
       createdAt: before?.createdAt ?? nowIso,

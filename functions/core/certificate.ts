@@ -19,6 +19,14 @@ export interface CertificateLookups {
 }
 
 export const MAX_NUMBER_LENGTH = 64;
+
+/**
+ * The dates a record may carry. No certificate of the People's Republic predates its founding, and an
+ * expiry beyond 2199 is a typing error (9999-12-31 for "never"), not a date to plan reminders for:
+ * planning steps past the expiry, and the service must never meet a year it cannot write.
+ */
+export const EARLIEST_DATE = '1949-10-01';
+export const LATEST_DATE = '2199-12-31';
 export const MAX_HOLDER_NAME_LENGTH = 200;
 
 /** Field name used in a rejection when the record itself is not an object. */
@@ -133,6 +141,13 @@ function isoDate(value: unknown, ctx: Ctx, label: Label): IsoDate {
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(Number(match[1]), month)) {
     return issue(ctx, value, `${label.zh} ${quote(text)} 不是存在的日期，请核对`, `${label.en} ${quote(text)} is not a date that exists; check it`);
   }
+  // ISO dates compare correctly as strings.
+  if (text < EARLIEST_DATE) {
+    return issue(ctx, value, `${label.zh} ${quote(text)} 早于 ${EARLIEST_DATE}，请核对`, `${label.en} ${quote(text)} is before ${EARLIEST_DATE}; check it`);
+  }
+  if (text > LATEST_DATE) {
+    return issue(ctx, value, `${label.zh} ${quote(text)} 晚于 ${LATEST_DATE}，请核对`, `${label.en} ${quote(text)} is after ${LATEST_DATE}; check it`);
+  }
   return text;
 }
 
@@ -157,8 +172,12 @@ function holderId(value: unknown, ctx: Ctx): string | undefined {
 }
 
 function phone(value: unknown, ctx: Ctx): string {
-  // A spreadsheet exported to JSON often turns a phone column into numbers; 11 digits survive that intact.
-  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : requiredText(value, ctx, LABELS.phone, 40);
+  // A JSON number is refused rather than read: 1.39e10 is a valid number but not the phone anyone typed.
+  // Spreadsheet cells are repaired to text before they get here (spreadsheet-rows.ts), where a number is what Excel does.
+  if (typeof value === 'number') {
+    return issue(ctx, value, `${LABELS.phone.zh}应为文本（加引号），实际为 number`, `${LABELS.phone.en} must be text (in quotes), got number`);
+  }
+  const text = requiredText(value, ctx, LABELS.phone, 40);
   if (typeof text !== 'string') return text;
   const result = normaliseMainlandMobile(text);
   if (!result.ok) {

@@ -23,10 +23,10 @@ export class ReferenceDataError extends Error {
   }
 }
 
-/** A paging cursor this service did not issue (or that was altered). */
+/** A paging cursor this service did not issue, or issued for another query or caller, or too long ago. */
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
-  constructor() {
-    super('cursor is not one this service issued; start again without it');
+  constructor(message = '翻页游标不是本服务签发的，请去掉 cursor 从第一页重新开始 / the cursor is not one this service issued; start again without it') {
+    super(message);
   }
 }

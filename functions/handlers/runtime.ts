@@ -6,9 +6,11 @@ import { ZONE } from '../core/model.js';
 import type { Clock } from '../core/ports.js';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbStore } from '../adapters/aws/dynamodb/dynamodb-store.js';
+import { kmsCursorKey } from '../adapters/aws/kms-cursor-key.js';
 import { LambdaScanTrigger } from '../adapters/aws/lambda-scan-trigger.js';
 import { S3ImportSubmitter } from '../adapters/aws/s3-import-submitter.js';
 import { SnsSmsSender } from '../adapters/aws/sns-sms-sender.js';
+import { CursorSeal } from '../app/cursors.js';
 import type { HttpAppDeps } from '../app/http/app.js';
 import type { Logger } from '../app/log-masking.js';
 import { lambdaLogger } from '../adapters/aws/lambda-logger.js';
@@ -99,6 +101,7 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     clock: shared.clock,
     imports,
     authenticate: async (req) => principalFromClaims(req.claims),
+    cursors: new CursorSeal(cursorKeySource(env, shared), shared.settings.cursorTtlSeconds),
     ...(bucket !== undefined && bucket !== ''
       ? {
           submitImport: new S3ImportSubmitter({
@@ -115,6 +118,16 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
       : {}),
   };
   return http;
+}
+
+/**
+ * The cursor service key: derived from the stack's KMS HMAC key on the first listing of a cold start
+ * (AWS_ENDPOINT_URL_KMS, the SDK's own override, points tests at a stand-in).
+ */
+function cursorKeySource(env: Environment, shared: BaseDeps): () => Promise<Uint8Array> {
+  const keyId = requiredEnv(env, 'CERTALARM_CURSOR_KMS_KEY_ID');
+  const endpoint = env.AWS_ENDPOINT_URL_KMS;
+  return () => kmsCursorKey({ signing: shared.dynamo.config, keyId, ...(endpoint !== undefined && endpoint !== '' ? { endpoint } : {}) });
 }
 
 /** Tests build a fresh composition per environment. */

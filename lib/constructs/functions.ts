@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -33,6 +34,8 @@ export class CertalarmFunctions extends Construct {
   readonly httpApiRole: iam.Role;
   readonly dueScanRole: iam.Role;
   readonly importWorkerRole: iam.Role;
+  /** Signs the HTTP API's paging cursors (see functions/adapters/aws/kms-cursor-key.ts). */
+  readonly cursorKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: CertalarmFunctionsProps) {
     super(scope, id);
@@ -57,6 +60,17 @@ export class CertalarmFunctions extends Construct {
     // dropped, because the next scheduled run (15 minutes on) does the same work with a fresher clock.
     this.dueScan.configureAsyncInvoke({ retryAttempts: 1, maxEventAge: Duration.minutes(10) });
 
+    // An HMAC key, not a secret value: its material never leaves KMS, so nothing secret is in the
+    // function's environment, and HMAC keys have no rotation to schedule. Losing it only invalidates
+    // the cursors handed out, which last an hour, so it goes with the stack.
+    this.cursorKey = new kms.Key(this, 'CursorKey', {
+      description: 'certalarm: derives the key that signs the HTTP API paging cursors',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+
     const http = this.lambda('HttpApi', {
       entry: entries.httpApi,
       description: 'certalarm HTTP API (API Gateway HTTP API, payload v2)',
@@ -68,6 +82,7 @@ export class CertalarmFunctions extends Construct {
         // Imports: the API presigns uploads into this bucket. Scans: POST /v1/scans invokes this function.
         CERTALARM_IMPORT_BUCKET: importStorage.bucket.bucketName,
         CERTALARM_SCAN_FUNCTION_NAME: this.dueScan.functionName,
+        CERTALARM_CURSOR_KMS_KEY_ID: this.cursorKey.keyArn,
       },
       config,
     });
@@ -78,6 +93,9 @@ export class CertalarmFunctions extends Construct {
       new iam.PolicyStatement({ sid: 'QueueDueScan', actions: ['lambda:InvokeFunction'], resources: [this.dueScan.functionArn] }),
     );
     importStorage.grantPresignedUpload(this.httpApiRole);
+    this.httpApiRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'DeriveCursorKey', actions: ['kms:GenerateMac'], resources: [this.cursorKey.keyArn] }),
+    );
 
     const worker = this.lambda('ImportWorker', {
       entry: entries.importWorker,

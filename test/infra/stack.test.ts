@@ -294,6 +294,30 @@ describe('Least privilege', () => {
   });
 });
 
+describe('Cursor key', () => {
+  it('signs paging cursors with an HMAC KMS key that only the HTTP function may use, and only to make a MAC', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const keyId = logicalId(stack, stack.functions.cursorKey);
+    const httpId = logicalId(stack, stack.functions.httpApi);
+
+    // Act
+    const httpVariables = (template.toJSON().Resources[httpId] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
+    const uses = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p as { Properties: { PolicyDocument: { Statement: Statement[] }; Roles: unknown } }).Properties.PolicyDocument.Statement.filter(
+        (s) => JSON.stringify(s.Resource).includes(keyId),
+      ).map((s) => ({ roles: (p as { Properties: { Roles: unknown } }).Properties.Roles, statement: s })),
+    );
+
+    // Assess
+    assertResourceProperties(template, 'AWS::KMS::Key', { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    expect(httpVariables.CERTALARM_CURSOR_KMS_KEY_ID).toEqual(getAtt(keyId));
+    expect(uses).toEqual([
+      { roles: [{ Ref: logicalId(stack, stack.functions.httpApiRole) }], statement: expect.objectContaining({ Effect: 'Allow', Action: 'kms:GenerateMac', Resource: getAtt(keyId) }) },
+    ]);
+  });
+});
+
 describe('Construct: CertalarmApi', () => {
   it('requires the JWT authorizer on every route except GET /healthz', () => {
     // Prepare

@@ -155,5 +155,23 @@ describe('Adapter: DynamoDbStore', () => {
       // Assess
       await expect(attempt).rejects.toBeInstanceOf(InvalidCursorError);
     });
+
+    it.each([
+      ['a token item', undefined, { pk: 'TOKENS', sk: 'TOKEN#admin' }],
+      ['a delivery item', undefined, { pk: 'CERT#pesticide_business_license#TEST-000001', sk: 'DELIVERY#2026-12-20#first' }],
+      ['a certificate key with an extra attribute', undefined, { pk: 'CERT#pesticide_business_license#TEST-000001', sk: 'CERT', x: 'y' }],
+      ['another township’s index partition', '360732100', { pk: 'CERT#pesticide_business_license#TEST-000001', sk: 'CERT', gsi1pk: 'TWP#360732101', gsi1sk: '2026-12-20#pesticide_business_license#TEST-000001' }],
+      ['a table key on an index query', '360732100', { pk: 'CERT#pesticide_business_license#TEST-000001', sk: 'CERT' }],
+    ])('refuses a start key naming %s before reading from it', async (_what, township, startKey) => {
+      // Prepare
+      const store = await seeded('store-crafted-cursor', [record(1)]);
+      const cursor = Buffer.from(JSON.stringify(startKey)).toString('base64url');
+
+      // Act
+      const attempt = store.listCertificates({ limit: 5, cursor, ...(township !== undefined ? { township } : {}) });
+
+      // Assess
+      await expect(attempt).rejects.toBeInstanceOf(InvalidCursorError);
+    });
   });
 });

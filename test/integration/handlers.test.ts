@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -17,13 +18,13 @@ const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixt
 type Event = APIGatewayProxyEventV2WithJWTAuthorizer;
 
 /** The fixture's caller is a bureau of the agriculture authority (which issues pesticide licences). */
-function httpEvent(method: string, path: string, body?: unknown, claims?: Record<string, string>): Event {
+function httpEvent(method: string, path: string, body?: unknown, claims?: Record<string, string>, rawQueryString = ''): Event {
   const base = fixture<Event>('http-api-post-certificates.json');
   const authorizer = { ...base.requestContext.authorizer, jwt: { ...base.requestContext.authorizer.jwt, claims: claims ?? base.requestContext.authorizer.jwt.claims } };
   return {
     ...base,
     rawPath: path,
-    rawQueryString: '',
+    rawQueryString,
     requestContext: { ...base.requestContext, authorizer, http: { ...base.requestContext.http, method, path } },
     ...(body === undefined ? { body: undefined } : { body: Buffer.from(JSON.stringify(body)).toString('base64'), isBase64Encoded: true }),
   } as Event;
@@ -33,6 +34,10 @@ const lambdaContext = { getRemainingTimeInMillis: () => 300_000 };
 const sns = mockClient(SNSClient);
 let restoreEnvironment: () => void = () => undefined;
 
+/** A stand-in for KMS's GenerateMac: a fixed MAC, and every request's headers and body kept. */
+const kmsRequests: Array<{ target: string | undefined; authorization: string | undefined; body: string }> = [];
+let kms: Server;
+
 describe('Lambda handlers against DynamoDB Local', () => {
   beforeAll(async () => {
     // Uploads take "now" from the Lambda's clock: freeze only Date, so SDK timers still run.
@@ -40,7 +45,19 @@ describe('Lambda handlers against DynamoDB Local', () => {
     vi.setSystemTime(new Date('2026-08-01T02:00:00Z'));
     const table = uniqueTableName('handlers');
     await ensureTable(dynamoTestClient(), table);
+    kms = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        kmsRequests.push({ target: req.headers['x-amz-target'] as string | undefined, authorization: req.headers.authorization, body });
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ Mac: Buffer.alloc(32, 9).toString('base64'), MacAlgorithm: 'HMAC_SHA_256' }));
+      });
+    });
+    await new Promise<void>((resolve) => kms.listen(0, '127.0.0.1', resolve));
+    const kmsAddress = kms.address();
     restoreEnvironment = useLambdaEnvironment(table, {
+      AWS_ENDPOINT_URL_KMS: `http://127.0.0.1:${typeof kmsAddress === 'object' && kmsAddress !== null ? kmsAddress.port : 0}`,
       CERTALARM_SMS_SENDER_ID: 'XGXSP',
       CERTALARM_SMS_MAX_PRICE: '0.05',
       CERTALARM_SMS_RATE: '1000',
@@ -48,7 +65,8 @@ describe('Lambda handlers against DynamoDB Local', () => {
     resetLambdaDeps();
   });
 
-  afterAll(() => {
+  afterAll(async () => {
+    await new Promise((resolve) => kms.close(resolve));
     vi.useRealTimers();
     restoreEnvironment();
     resetLambdaDeps();
@@ -73,6 +91,26 @@ describe('Lambda handlers against DynamoDB Local', () => {
       expect(JSON.parse(created.body ?? '')).toMatchObject({ accepted: 1, rejected: [{ index: 1, field: 'phone' }] });
       expect(plan.statusCode).toBe(200);
       expect(JSON.parse(plan.body ?? '')).toMatchObject({ renewalDeadline: '2026-09-21', windowOpens: null });
+    });
+
+    it('pages a listing with cursors signed by the key derived from the stack’s KMS key, asking KMS once', async () => {
+      // Prepare
+      await httpApi(httpEvent('POST', '/v1/certificates', [record(11), record(12), record(13)]));
+
+      // Act
+      const first = await httpApi(httpEvent('GET', '/v1/certificates', undefined, undefined, 'limit=2'));
+      const cursor = (JSON.parse(first.body ?? '') as { nextCursor?: string }).nextCursor ?? '';
+      const second = await httpApi(httpEvent('GET', '/v1/certificates', undefined, undefined, `limit=2&cursor=${encodeURIComponent(cursor)}`));
+      const forged = await httpApi(httpEvent('GET', '/v1/certificates', undefined, undefined, `limit=2&cursor=${Buffer.from('{"pk":"TOKENS","sk":"TOKEN#admin"}').toString('base64url')}`));
+
+      // Assess
+      expect(first.statusCode).toBe(200);
+      expect(second.statusCode).toBe(200);
+      expect((JSON.parse(second.body ?? '') as { items: unknown[] }).items.length).toBeGreaterThan(0);
+      expect(forged.statusCode).toBe(400);
+      expect(kmsRequests).toHaveLength(1);
+      expect(kmsRequests[0]).toMatchObject({ target: 'TrentService.GenerateMac', authorization: expect.stringContaining('/kms/aws4_request') });
+      expect(JSON.parse(kmsRequests[0]?.body ?? '{}')).toMatchObject({ KeyId: expect.stringContaining(':key/'), MacAlgorithm: 'HMAC_SHA_256' });
     });
 
     it('refuses a bureau reading a certificate type another authority issues, with 403', async () => {

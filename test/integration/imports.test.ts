@@ -260,6 +260,48 @@ describe('Use case: runImport', () => {
     expect(await storedNumbers(h.store, ['NY-00070'])).toEqual([]);
   });
 
+  it('rejects a row expiring 9999-12-31 with its reason and ends done, storing the other rows', async () => {
+    // Prepare
+    const h = await harness('import-9999');
+    const id = await h.submit('9999.csv', [HEADER, csvRow(90), csvRow(91, { expiresOn: '9999-12-31' }), csvRow(92)].join('\n'));
+
+    // Act
+    const state = await runImport(h.deps, id);
+
+    // Assess
+    expect(state).toBe('done');
+    expect((await h.imports.getImport(id))?.counts).toMatchObject({ rows: 3, accepted: 2, rejected: 1 });
+    expect(await h.errors(id)).toEqual([{ row: 3, column: '有效期至', value: '9999-12-31', reason: expect.stringContaining('2199-12-31') }]);
+    expect(await storedNumbers(h.store, ['NY-00090', 'NY-00091', 'NY-00092'])).toEqual(['NY-00090', 'NY-00092']);
+    expect(await h.imports.openImports()).not.toContain(id);
+  });
+
+  it('fails an import whose rows cannot be planned, naming the row, instead of leaving it storing to be retried', async () => {
+    // Prepare: a calendar that fails on 2030 stands in for any planning defect.
+    const h = await harness('import-unplannable');
+    const reference = h.deps.reference;
+    const calendar = {
+      isWorkingDay(date: string) {
+        if (date.startsWith('2030')) throw new RangeError(`no calendar answer for ${date}`);
+        return reference.calendar.isWorkingDay(date);
+      },
+    };
+    h.deps.reference = { ...reference, calendar: calendar as unknown as typeof reference.calendar };
+    const id = await h.submit('plan.csv', [HEADER, csvRow(95), csvRow(96, { expiresOn: '2030-03-15' })].join('\n'));
+
+    // Act
+    const state = await runImport(h.deps, id);
+
+    // Assess
+    const record = await h.imports.getImport(id);
+    expect(state).toBe('failed');
+    expect(record?.state).toBe('failed');
+    expect(record?.failure).toMatchObject({ code: 'planning_failed', message: expect.stringContaining('第 3 行') });
+    expect(record?.failure?.message).toContain('row 3');
+    expect(await h.imports.openImports()).not.toContain(id);
+    expect(await storedNumbers(h.store, ['NY-00095', 'NY-00096'])).toEqual([]);
+  });
+
   it('fails a file whose header lacks required columns, naming them', async () => {
     // Prepare
     const h = await harness('import-header');

@@ -143,3 +143,87 @@ describe('Use case: uploadCertificates (stale records)', () => {
     expect(stored?.certificate.expiresOn).toBe('2031-08-31');
   });
 });
+
+/** A calendar that fails on one year, standing in for any planning bug the range checks do not prevent. */
+function referenceFailingIn(year: string) {
+  const reference = loadReferenceData();
+  const calendar = {
+    isWorkingDay(date: string) {
+      if (date.startsWith(year)) throw new RangeError(`no calendar answer for ${date}`);
+      return reference.calendar.isWorkingDay(date);
+    },
+  };
+  return { ...reference, calendar: calendar as unknown as typeof reference.calendar };
+}
+
+/** The real store, with slow writes that log when they start and finish, and reads that can fail. */
+function instrumented(store: DynamoDbStore, options: { failReadCall?: number } = {}) {
+  const log: string[] = [];
+  let reads = 0;
+  const wrapped = Object.create(store) as DynamoDbStore;
+  wrapped.getCertificates = async (keys) => {
+    reads += 1;
+    if (reads === options.failReadCall) throw new Error('DynamoDB is unavailable');
+    return store.getCertificates(keys);
+  };
+  wrapped.putCertificates = async (items) => {
+    log.push('write started');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await store.putCertificates(items);
+    log.push('write finished');
+  };
+  return { store: wrapped, log };
+}
+
+const batchOf = (n: number) => Array.from({ length: n }, (_, i) => record(1000 + i));
+
+describe('Use case: uploadCertificates (hostile dates and failures)', () => {
+  it('rejects a 9999-12-31 expiry with a reason and stores the other 500 records of the batch', async () => {
+    // Prepare
+    const store = await freshStore('upload-9999');
+    const records = [...batchOf(500), record(1500, { expiresOn: '9999-12-31' })];
+
+    // Act
+    const result = await upload(store, records);
+
+    // Assess
+    expect(result.accepted).toBe(500);
+    expect(result.rejected).toEqual([{ index: 500, field: 'expiresOn', reason: expect.stringContaining('2199-12-31') }]);
+  });
+
+  it('stores nothing when a record of a later page cannot be planned, and writes nothing after it fails', async () => {
+    // Prepare: the 501st record is on the second page; the first page would already be written.
+    const real = await freshStore('upload-unplannable');
+    const { store, log } = instrumented(real);
+    const records = [...batchOf(500), record(1500, { expiresOn: '2030-03-15' })];
+    const deps = { store, reference: referenceFailingIn('2030'), settings: testSettings() };
+
+    // Act
+    const attempt = uploadCertificates(deps, records, NOW);
+    await expect(attempt).rejects.toThrow(/2030/);
+    const logAtAnswer = [...log];
+    await new Promise((resolve) => setTimeout(resolve, 600));
+
+    // Assess
+    expect(logAtAnswer).toEqual([]);
+    expect(log).toEqual([]);
+    expect((await real.getCertificates(records.map((_, i) => ({ type: 'pesticide_business_license', number: `TEST-${String(1000 + i).padStart(6, '0')}` })))).size).toBe(0);
+  });
+
+  it('finishes the write in flight before it fails on a later page, so no write lands after the answer', async () => {
+    // Prepare: reading the second page fails while the first page is being written.
+    const real = await freshStore('upload-read-fails');
+    const { store, log } = instrumented(real, { failReadCall: 2 });
+    const deps = { store, reference: loadReferenceData(), settings: testSettings() };
+
+    // Act
+    const attempt = uploadCertificates(deps, batchOf(1000), NOW);
+    await expect(attempt).rejects.toThrow('DynamoDB is unavailable');
+    const logAtAnswer = [...log];
+    await new Promise((resolve) => setTimeout(resolve, 600));
+
+    // Assess
+    expect(logAtAnswer).toEqual(['write started', 'write finished']);
+    expect(log).toEqual(logAtAnswer);
+  });
+});

@@ -13,6 +13,8 @@ export function useLambdaEnvironment(tableName: string, extra: Record<string, st
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     LOG_LEVEL: 'silent',
+    // The stack's cursor key; a listing that pages also needs AWS_ENDPOINT_URL_KMS pointed at a stand-in.
+    CERTALARM_CURSOR_KMS_KEY_ID: 'arn:aws:kms:ap-southeast-1:123456789012:key/00000000-0000-0000-0000-000000000000',
     ...extra,
   });
   return () => {

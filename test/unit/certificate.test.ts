@@ -122,12 +122,12 @@ describe('Function: validateCertificates', () => {
     expect(result.valid[0]?.certificate.holder).toStrictEqual({ name: '张三' });
   });
 
-  it('accepts a phone number that a spreadsheet export turned into a JSON number', () => {
-    // Act
-    const result = validateCertificates([record({ phone: 13900000001 })], lookups);
+  it('refuses a phone given as a JSON number, saying to send it as text', () => {
+    // Act: 1.39e10 is the number 13900000000; a JSON number cannot carry a leading + or 0 either.
+    const problems = problemsOf(record({ phone: 1.39e10 }));
 
     // Assess
-    expect(result.valid[0]?.certificate.phone).toBe('+8613900000001');
+    expect(problems.phone).toBe('手机号应为文本（加引号），实际为 number / phone must be text (in quotes), got number');
   });
 
   it('rejects an unknown type, saying that codes and Chinese names are both accepted', () => {
@@ -336,6 +336,43 @@ describe('Function: validateCertificates', () => {
     // Assess
     expect(result.rejected).toEqual([]);
     expect(result.valid).toHaveLength(2);
+  });
+});
+
+describe('Function: validateCertificates (date range)', () => {
+  it.each([
+    ['issuedOn', '1949-10-01'],
+    ['expiresOn', '2199-12-31'],
+  ])('accepts %s on the edge of the range, %s', (field, date) => {
+    // Act
+    const result = validateCertificates([record({ issuedOn: '1949-10-01', [field]: date })], lookups);
+
+    // Assess
+    expect(result.rejected).toEqual([]);
+  });
+
+  it.each([
+    ['issuedOn', '0000-01-01', '1949-10-01'],
+    ['issuedOn', '1949-09-30', '1949-10-01'],
+    ['expiresOn', '2200-01-01', '2199-12-31'],
+    ['expiresOn', '9999-12-31', '2199-12-31'],
+  ])('rejects %s %s outside the range, naming the bound %s', (field, date, bound) => {
+    // Act
+    const problems = problemsOf(record({ [field]: date }));
+
+    // Assess
+    expect(Object.keys(problems)).toEqual([field]);
+    expect(problems[field]).toContain(bound);
+    expect(problems[field]).toContain(date);
+  });
+
+  it('rejects an issue date and an expiry before 1949-10-01, each with its own reason', () => {
+    // Act
+    const problems = problemsOf(record({ issuedOn: '1900-01-01', expiresOn: '1900-01-02' }));
+
+    // Assess
+    expect(problems.expiresOn).toBe('到期日期 "1900-01-02" 早于 1949-10-01，请核对 / expiry date "1900-01-02" is before 1949-10-01; check it');
+    expect(problems.issuedOn).toBe('发证日期 "1900-01-01" 早于 1949-10-01，请核对 / issue date "1900-01-01" is before 1949-10-01; check it');
   });
 });
 

@@ -668,6 +668,22 @@ describe('Function: isFieldReported', () => {
   });
 });
 
+describe('Scenario: a phone cell Excel stored as a number', () => {
+  it('is repaired to text before validation, which refuses numbers in JSON', () => {
+    // Prepare
+    const lookups: CertificateLookups = { resolveType: () => undefined, resolveTownship: () => undefined };
+    const { record, issues } = rowToRecord(COLUMNS, rowWith('phone', 13900000001));
+
+    // Act
+    const { rejected } = validateCertificates([record], lookups);
+
+    // Assess
+    expect(issues).toEqual([]);
+    expect(record.phone).toBe('13900000001');
+    expect(rejected.map((r) => r.field)).not.toContain('phone');
+  });
+});
+
 /** Column order must not matter: every field is found through its header. */
 describe('Scenario: a file with columns in another order', () => {
   it('reads each field from its own column', () => {

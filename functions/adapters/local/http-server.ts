@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { HttpApp } from '../../app/http/app.js';
 import type { HttpRequest, HttpResponse } from '../../app/http/http.js';
 import { errorResponse, HttpError } from '../../app/http/http.js';
 
 /** Serves the transport-neutral HTTP app on node:http, bound to loopback only. */
 export async function startHttpServer(options: {
-  app: (req: HttpRequest) => Promise<HttpResponse>;
+  app: Pick<HttpApp, 'admit'>;
   port: number;
   host?: string;
   maxBodyBytes: number;
@@ -13,7 +14,7 @@ export async function startHttpServer(options: {
   spool?: {
     matches(method: string, path: string): boolean;
     store(body: IncomingMessage): Promise<NonNullable<HttpRequest['upload']>>;
-    /** The app did not take the file (refused, or not authorised): delete it. */
+    /** The app did not take the file (refused): delete it. */
     discard(upload: NonNullable<HttpRequest['upload']>): Promise<void>;
   };
 }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
@@ -22,25 +23,28 @@ export async function startHttpServer(options: {
       let response: HttpResponse;
       try {
         const url = new URL(incoming.url ?? '/', 'http://localhost');
-        // Only a caller presenting a token gets its body written to disk; the app still checks the token.
-        const spooled = options.spool?.matches(incoming.method ?? 'GET', url.pathname) === true && incoming.headers.authorization !== undefined;
-        const upload = spooled ? await options.spool?.store(incoming) : undefined;
-        const body = spooled ? undefined : await readBody(incoming, options.maxBodyBytes);
         const headers: Record<string, string | undefined> = {};
         for (const [name, value] of Object.entries(incoming.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-        response = await options.app({
-          method: incoming.method ?? 'GET',
-          path: url.pathname,
-          query: Object.fromEntries(url.searchParams),
-          headers,
-          ...(body !== undefined ? { body } : {}),
-          ...(upload !== undefined ? { upload } : {}),
-        });
-        if (upload !== undefined && response.status !== 202) await options.spool?.discard(upload);
+        const head: HttpRequest = { method: incoming.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers };
+        // The caller is known and allowed before a byte of the body is read or written to disk.
+        const admission = await options.app.admit(head);
+        if ('refused' in admission) {
+          response = admission.refused;
+        } else {
+          const spooled = options.spool?.matches(head.method, head.path) === true;
+          const upload = spooled ? await options.spool?.store(incoming) : undefined;
+          const body = spooled ? undefined : await readBody(incoming, options.maxBodyBytes);
+          response = await admission.handle({ ...head, ...(body !== undefined ? { body } : {}), ...(upload !== undefined ? { upload } : {}) });
+          if (upload !== undefined && response.status !== 202) await options.spool?.discard(upload);
+        }
       } catch (error) {
         response = errorResponse(error);
       }
-      outgoing.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
+      // A refused body is not read to its end: closing the connection stops it, where keeping the
+      // connection alive would mean reading (or waiting for) the rest of it.
+      const unread = !incoming.complete;
+      if (unread) incoming.resume();
+      outgoing.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body), ...(unread ? { connection: 'close' } : {}) });
       outgoing.end(response.body);
     })();
   });
@@ -67,7 +71,6 @@ function readBody(incoming: IncomingMessage, limit: number): Promise<string | un
   return new Promise((resolve, reject) => {
     const declared = Number(incoming.headers['content-length'] ?? '0');
     if (declared > limit) {
-      incoming.resume();
       reject(new HttpError(413, 'payload_too_large', `request body is ${declared} bytes; the limit is ${limit}. Split the batch, or use an import.`));
       return;
     }

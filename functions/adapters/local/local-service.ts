@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DateTime } from 'luxon';
 import type { Clock } from '../../core/ports.js';
 import { demoCertificates } from '../../app/demo-data.js';
+import { CursorSeal } from '../../app/cursors.js';
 import { createHttpApp } from '../../app/http/app.js';
 import type { Logger } from '../../app/logger.js';
 import { RateLimitedSmsSender } from '../../app/rate-limited-sender.js';
@@ -15,6 +16,7 @@ import { DynamoDbStore } from '../aws/dynamodb/dynamodb-store.js';
 import { DynamoDbImportStore } from '../aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbTokenStore } from '../aws/dynamodb/dynamodb-token-store.js';
 import { authenticateToken, bearerToken, generateToken, installAdminToken } from '../../app/tokens.js';
+import { localCursorKey } from './cursor-key.js';
 import { LocalImportFiles, LocalImportWorker } from './local-imports.js';
 import { ensureTable } from '../aws/dynamodb/table.js';
 import { localDynamoClientConfig, startDynamoDbLocal } from './dynamodb-local.js';
@@ -84,6 +86,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const imports = new DynamoDbImportStore(client, tableName);
     const files = new LocalImportFiles(join(dataDir, 'imports'));
     const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock };
+    const cursorKey = localCursorKey(dataDir);
     const worker = new LocalImportWorker({
       ...base,
       imports,
@@ -99,6 +102,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       imports,
       submitImport: worker.submitter(),
       authenticate: (req: { headers: Record<string, string | undefined> }) => authenticateToken(tokens, bearerToken(req.headers.authorization)),
+      cursors: new CursorSeal(async () => cursorKey, options.settings.cursorTtlSeconds),
     };
 
     let demoLoaded = 0;

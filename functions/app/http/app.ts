@@ -1,5 +1,6 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
 import type { Clock, ImportStore, TokenStore } from '../../core/ports.js';
+import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
 import { certificateRoutes } from './routes/certificates.js';
@@ -21,6 +22,8 @@ export interface HttpAppDeps extends ScanDeps {
   triggerScan?: ScanTrigger;
   /** Local mode only: API tokens are issued here (on AWS the identity provider issues JWTs). */
   tokens?: TokenStore;
+  /** Seals the listing's paging cursors with the service key (see cursors.ts). */
+  cursors: CursorSeal;
   /** Local mode only: the outbox standing in for SNS. */
   outbox?: { list(): OutboxView[] };
 }
@@ -39,38 +42,70 @@ const ANONYMOUS: Principal = { role: 'viewer', subject: 'anonymous' };
 
 const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes];
 
+/** What admitting a request from its head decided: a refusal, or how to finish it once its body is read. */
+export type Admission = { refused: HttpResponse } | { handle(req: HttpRequest): Promise<HttpResponse> };
+
 /** The whole HTTP API as one function: the same code runs behind node:http locally and API Gateway on AWS. */
-export function createHttpApp(deps: HttpAppDeps): (req: HttpRequest) => Promise<HttpResponse> {
-  return async (req) => {
+export interface HttpApp {
+  (req: HttpRequest): Promise<HttpResponse>;
+  /**
+   * Routes, authenticates and authorises a request from its method, path, query and headers alone, so
+   * that a transport can refuse a caller before reading a byte of its body (an anonymous 100 MB upload
+   * costs the refusal, not the upload). `handle` finishes the request as the caller already admitted.
+   */
+  admit(head: HttpRequest): Promise<Admission>;
+}
+
+export function createHttpApp(deps: HttpAppDeps): HttpApp {
+  const refusal = (error: unknown): HttpResponse => {
+    if (!(error instanceof HttpError)) deps.logger.error({ err: (error as Error).message, stack: (error as Error).stack }, 'request failed');
+    return errorResponse(error);
+  };
+  const admit = async (head: HttpRequest): Promise<Admission> => {
     try {
-      const bodyBytes = req.body === undefined ? 0 : Buffer.byteLength(req.body);
-      if (bodyBytes > deps.settings.maxBodyBytes) {
-        throw new HttpError(413, 'payload_too_large', `request body is ${bodyBytes} bytes; the limit is ${deps.settings.maxBodyBytes}. Split the batch, or use an import (POST /v1/imports).`);
-      }
-      const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
-      const { route, params } = match(req.method, path);
-      let principal = ANONYMOUS;
-      if (route.access !== 'public') {
-        const caller = await deps.authenticate(req);
-        if (caller === undefined) {
-          throw new HttpError(
-            401,
-            'unauthorized',
-            req.headers.authorization === undefined
-              ? '缺少访问令牌 / missing bearer token: send "Authorization: Bearer <token>" (locally, the first operator token is printed at first start and kept in <data dir>/admin-token)'
-              : '访问令牌无效或已吊销 / unknown or revoked bearer token: ask an operator for a new one (POST /v1/tokens)',
-          );
-        }
-        const decision = mayPerform(caller, route.access);
-        if (!decision.allowed) throw new HttpError(403, 'forbidden', decision.reason);
-        principal = caller;
-      }
-      return await route.handler(req, params, deps, principal);
+      const { route, params, principal } = await authorise(deps, head);
+      return {
+        handle: async (req) => {
+          try {
+            return await route.handler(req, params, deps, principal);
+          } catch (error) {
+            return refusal(error);
+          }
+        },
+      };
     } catch (error) {
-      if (!(error instanceof HttpError)) deps.logger.error({ err: (error as Error).message, stack: (error as Error).stack }, 'request failed');
-      return errorResponse(error);
+      return { refused: refusal(error) };
     }
   };
+  const app = async (req: HttpRequest): Promise<HttpResponse> => {
+    const bodyBytes = req.body === undefined ? 0 : Buffer.byteLength(req.body);
+    if (bodyBytes > deps.settings.maxBodyBytes) {
+      return refusal(new HttpError(413, 'payload_too_large', `request body is ${bodyBytes} bytes; the limit is ${deps.settings.maxBodyBytes}. Split the batch, or use an import (POST /v1/imports).`));
+    }
+    const admission = await admit(req);
+    return 'refused' in admission ? admission.refused : admission.handle(req);
+  };
+  return Object.assign(app, { admit });
+}
+
+/** The route, its path parameters and the caller allowed to use it; throws the HttpError that refuses it. */
+async function authorise(deps: HttpAppDeps, req: HttpRequest): Promise<{ route: Route; params: string[]; principal: Principal }> {
+  const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
+  const { route, params } = match(req.method, path);
+  if (route.access === 'public') return { route, params, principal: ANONYMOUS };
+  const caller = await deps.authenticate(req);
+  if (caller === undefined) {
+    throw new HttpError(
+      401,
+      'unauthorized',
+      req.headers.authorization === undefined
+        ? '缺少访问令牌 / missing bearer token: send "Authorization: Bearer <token>" (locally, the first operator token is printed at first start and kept in <data dir>/admin-token)'
+        : '访问令牌无效或已吊销 / unknown or revoked bearer token: ask an operator for a new one (POST /v1/tokens)',
+    );
+  }
+  const decision = mayPerform(caller, route.access);
+  if (!decision.allowed) throw new HttpError(403, 'forbidden', decision.reason);
+  return { route, params, principal: caller };
 }
 
 function match(method: string, path: string): { route: Route; params: string[] } {
@@ -86,10 +121,27 @@ function match(method: string, path: string): { route: Route; params: string[] }
   throw new HttpError(404, 'not_found', `no route for ${method} ${path}; see the README for the API`);
 }
 
+/**
+ * No identifier in a path is longer than this (a 64-character certificate number is at most 256 bytes
+ * of UTF-8). Longer segments are refused here, before they can reach a DynamoDB key and its size limit.
+ */
+export const MAX_PATH_SEGMENT_BYTES = 256;
+
 function decodeSegment(segment: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(segment);
+    decoded = decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, 'bad_path', `path segment "${segment}" is not valid percent-encoding`);
+    throw new HttpError(400, 'bad_path', `path segment "${segment.slice(0, 40)}" is not valid percent-encoding`);
   }
+  const bytes = Buffer.byteLength(decoded);
+  if (bytes > MAX_PATH_SEGMENT_BYTES) {
+    throw new HttpError(
+      404,
+      'not_found',
+      `路径中的标识长 ${bytes} 字节，超过任何证照、导入或令牌标识的上限 ${MAX_PATH_SEGMENT_BYTES} 字节 / ` +
+        `a path segment of ${bytes} bytes is longer than any certificate, import or token identifier (at most ${MAX_PATH_SEGMENT_BYTES} bytes)`,
+    );
+  }
+  return decoded;
 }

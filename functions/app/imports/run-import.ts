@@ -7,7 +7,7 @@ import type { ImportCounts, ImportError, ImportRecord, ImportStore, PendingChunk
 import { RowKeySet } from '../../core/row-key-set.js';
 import { cellText, isFieldReported, mapHeaders, rowToRecord, type Column } from '../../core/spreadsheet-rows.js';
 import type { Logger } from '../logger.js';
-import { addCounts, lookupsFrom, prepareUpload, type UploadDeps } from '../upload-certificates.js';
+import { addCounts, lookupsFrom, planAll, PlanningError, prepareUpload, type UploadDeps } from '../upload-certificates.js';
 
 /** What the pipeline needs from a spreadsheet reader (CSV or XLSX, streamed). */
 export interface OpenedSpreadsheet {
@@ -232,7 +232,7 @@ async function checkPass(deps: ImportDeps, record: ImportRecord, principal: Prin
   const flush = async () => {
     if (buffer.length === 0) return;
     const checked = checkChunk(deps, columns, buffer, principal, seen);
-    const prepared = await prepareUpload(deps, checked.valid, deps.clock.now());
+    const prepared = await prepareUpload(deps, plannedChunk(deps, checked), deps.clock.now());
     const stale = prepared.rejected.map((r) => ({ row: checked.rowOf[r.index] ?? 0, column: columnFor(columns, r.field), value: '', reason: r.reason }));
     errors.push(...checked.errors, ...stale);
     rejected += checked.rejectedRows + stale.length;
@@ -267,32 +267,58 @@ async function storePass(deps: ImportDeps, start: ImportRecord, principal: Princ
   let commit: Promise<void> = Promise.resolve();
   const process = async (rows: Array<{ row: number; values: unknown[] }>) => {
     const checked = checkChunk(deps, columns, rows, principal, seen);
-    const prepared = await prepareUpload(deps, checked.valid, deps.clock.now());
+    const prepared = await prepareUpload(deps, plannedChunk(deps, checked), deps.clock.now());
     await commit;
     commit = commitChunk(deps, start.id, checked, prepared, pending, save);
     // Marked handled now; the failure still surfaces at the next await of `commit`.
     commit.catch(() => undefined);
     pending = undefined;
   };
-  for await (const entry of sheet.rows) {
-    if (entry.row <= start.checkpointRow) {
-      // Already stored before an interruption: only remember its key, so later duplicates are still caught.
-      rememberKey(deps, columns, entry, seen);
-      continue;
-    }
-    buffer.push(entry);
-    if (buffer.length >= CHUNK_ROWS) {
-      await process(buffer);
-      buffer = [];
-      if (stopAtMs !== undefined && Date.now() >= stopAtMs) {
-        await commit;
-        return 'paused';
+  try {
+    for await (const entry of sheet.rows) {
+      if (entry.row <= start.checkpointRow) {
+        // Already stored before an interruption: only remember its key, so later duplicates are still caught.
+        rememberKey(deps, columns, entry, seen);
+        continue;
+      }
+      buffer.push(entry);
+      if (buffer.length >= CHUNK_ROWS) {
+        await process(buffer);
+        buffer = [];
+        if (stopAtMs !== undefined && Date.now() >= stopAtMs) {
+          await commit;
+          return 'paused';
+        }
       }
     }
+    if (buffer.length > 0) await process(buffer);
+    await commit;
+    return 'done';
+  } catch (error) {
+    // The import is marked failed or interrupted only after the chunk in flight has settled, so its
+    // checkpoint and counts describe what was really written.
+    await commit.catch(() => undefined);
+    throw error;
   }
-  if (buffer.length > 0) await process(buffer);
-  await commit;
-  return 'done';
+}
+
+/**
+ * Plans a chunk's certificates before any of it is written. Planning is pure, so a row it cannot plan
+ * fails the same way on every retry: the import fails naming the row, rather than staying unfinished.
+ */
+function plannedChunk(deps: ImportDeps, checked: CheckedChunk) {
+  try {
+    return planAll(deps, checked.valid, deps.clock.now());
+  } catch (error) {
+    if (!(error instanceof PlanningError)) throw error;
+    const row = checked.rowOf[error.index] ?? 0;
+    throw new ImportFailure(
+      'planning_failed',
+      `第 ${row} 行无法安排提醒，导入已停止，该行所在的 ${CHUNK_ROWS} 行一组及其后的行均未保存；请将此文件交给运维人员 / ` +
+        `row ${row} could not be planned, so the import stopped; neither its group of ${CHUNK_ROWS} rows nor any later row was stored. ` +
+        `Give this file to an operator (${error.message})`,
+    );
+  }
 }
 
 async function commitChunk(

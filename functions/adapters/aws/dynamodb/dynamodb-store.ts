@@ -33,6 +33,7 @@ import {
   certificateKey,
   deliveryKey,
   dueShardOf,
+  isCertificatePageStart,
   metaKey,
   parseCertificatePk,
   townshipIndexKeys,
@@ -146,15 +147,17 @@ function encodeCursor(lastKey: Item | undefined): string | undefined {
   return lastKey === undefined ? undefined : Buffer.from(JSON.stringify(lastKey)).toString('base64url');
 }
 
-function decodeCursor(cursor: string | undefined): Item | undefined {
+/** The start key inside a cursor, if it is one this listing could have handed out (see isCertificatePageStart). */
+function decodeCursor(cursor: string | undefined, index: string | undefined, partition: string | undefined): Item | undefined {
   if (cursor === undefined || cursor === '') return undefined;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Item;
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through to the error below
+    throw new InvalidCursorError();
   }
-  throw new InvalidCursorError();
+  if (!isCertificatePageStart(parsed, index, partition)) throw new InvalidCursorError();
+  return parsed as Item;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -249,7 +252,6 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger {
   }
 
   async listCertificates(query: CertificateQuery): Promise<Page<StoredCertificate>> {
-    const ExclusiveStartKey = decodeCursor(query.cursor);
     const limit = query.limit;
     const filters: string[] = [];
     const values: Record<string, NativeAttributeValue> = {};
@@ -272,7 +274,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger {
       base = accessPatterns.certificatesOfType((query.type ?? onlyScopedType) as string, query.expiringBefore);
     }
     const items: StoredCertificate[] = [];
-    let lastKey: Item | undefined = ExclusiveStartKey;
+    let lastKey: Item | undefined = decodeCursor(query.cursor, base?.IndexName, base?.ExpressionAttributeValues[':pk']);
     // A filter can leave a page short; keep reading until the page is full or the data ends.
     do {
       let result;

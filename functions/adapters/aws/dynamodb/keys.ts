@@ -121,6 +121,23 @@ export function typeIndexKeys(expiresOn: string, cert: CertificateKey): { gsi2pk
   return { gsi2pk: `TYPE#${cert.type}`, gsi2sk: `${expiresOn}#${cert.number}` };
 }
 
+/**
+ * Is `key` a start key that paging certificates can hand out: a certificate's own key, plus the keys of
+ * the index being read (none for the table), in the index partition being read? A start key names the
+ * item DynamoDB reads on from, so anything else (a token, a delivery, another township) is refused.
+ */
+export function isCertificatePageStart(key: unknown, index: string | undefined, partition: string | undefined): boolean {
+  if (typeof key !== 'object' || key === null || Array.isArray(key)) return false;
+  const attributes = key as Record<string, unknown>;
+  const indexKeys = index === INDEX.byTownship ? ['gsi1pk', 'gsi1sk'] : index === INDEX.byType ? ['gsi2pk', 'gsi2sk'] : [];
+  const names = Object.keys(attributes);
+  if (names.length !== indexKeys.length + 2 || ![...indexKeys, 'pk', 'sk'].every((name) => typeof attributes[name] === 'string')) return false;
+  const { pk, sk } = attributes as { pk: string; sk: string };
+  if (!pk.startsWith(CERT_PREFIX) || sk !== 'CERT') return false;
+  const [indexPartition] = indexKeys;
+  return indexPartition === undefined || attributes[indexPartition] === partition;
+}
+
 /** Query pieces, one per access pattern. Each answers one question. */
 export const accessPatterns = {
   /** Which certificates have an alarm in this shard at or before `untilUtc`? */

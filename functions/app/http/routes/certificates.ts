@@ -1,9 +1,11 @@
 import { DateTime } from 'luxon';
 import * as z from 'zod';
 import { mayTouchType, visibleTypes, type Principal } from '../../../core/access.js';
+import { MAX_NUMBER_LENGTH } from '../../../core/certificate.js';
 import { InvalidCursorError } from '../../../core/errors.js';
 import { ZONE, type Plan } from '../../../core/model.js';
 import type { StoredCertificate } from '../../../core/ports.js';
+import { MAX_CURSOR_LENGTH } from '../../cursors.js';
 import { uploadCertificates } from '../../upload-certificates.js';
 import type { HttpAppDeps, Route } from '../app.js';
 import { HttpError, json } from '../http.js';
@@ -14,11 +16,11 @@ export const MAX_RECORDS_PER_REQUEST = 10_000;
 
 const listQuery = z
   .object({
-    township: z.string().min(1).optional(),
-    type: z.string().min(1).optional(),
+    township: z.string().min(1).max(200).optional(),
+    type: z.string().min(1).max(200).optional(),
     expiringBefore: isoDate.optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
-    cursor: z.string().optional(),
+    cursor: z.string().max(MAX_CURSOR_LENGTH).optional(),
   })
   .strict();
 
@@ -62,6 +64,10 @@ async function findCertificate(params: string[], deps: HttpAppDeps, principal: P
   const type = deps.reference.catalogue.resolve(typeInput);
   if (type === undefined) throw new HttpError(404, 'unknown_type', `unknown certificate type "${typeInput}"; see GET /v1/catalogue`);
   ensureMayTouch(deps, principal, type.code);
+  // The upload's limit: a longer number was never stored, so it is not looked up.
+  if (Array.from(number).length > MAX_NUMBER_LENGTH) {
+    throw new HttpError(404, 'not_found', `no ${type.code} certificate numbered "${number.slice(0, 40)}…": certificate numbers are at most ${MAX_NUMBER_LENGTH} characters`);
+  }
   const stored = await deps.store.getCertificate({ type: type.code, number });
   if (stored === undefined) throw new HttpError(404, 'not_found', `no ${type.code} certificate numbered "${number}"`);
   return stored;
@@ -111,16 +117,21 @@ export const certificateRoutes: Route[] = [
       }
       const scope = type === undefined ? visibleTypes(principal, deps.reference.catalogue.all()) : undefined;
       if (scope !== undefined && scope.length === 0) return json(200, { items: [] });
+      // A cursor pages through one query for one caller: the store's start key never crosses either.
+      const binding = { query: { township, type, expiringBefore: query.expiringBefore }, principal };
+      const now = deps.clock.now();
       try {
+        const cursor = query.cursor === undefined ? undefined : await deps.cursors.open(query.cursor, binding, now);
         const page = await deps.store.listCertificates({
           limit: query.limit,
           ...(township !== undefined ? { township } : {}),
           ...(type !== undefined ? { type } : {}),
           ...(scope !== undefined ? { types: scope } : {}),
           ...(query.expiringBefore !== undefined ? { expiringBefore: query.expiringBefore } : {}),
-          ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+          ...(cursor !== undefined ? { cursor } : {}),
         });
-        return json(200, { items: page.items.map(certificateView), ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) });
+        const nextCursor = page.nextCursor === undefined ? undefined : await deps.cursors.seal(page.nextCursor, binding, now);
+        return json(200, { items: page.items.map(certificateView), ...(nextCursor !== undefined ? { nextCursor } : {}) });
       } catch (error) {
         if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid_cursor', error.message);
         throw error;

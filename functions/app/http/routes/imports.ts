@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { Principal } from '../../../core/access.js';
 import type { ImportRecord, ImportStore } from '../../../core/ports.js';
+import { IMPORT_ID } from '../../import-messages.js';
 import type { HttpAppDeps, Route } from '../app.js';
 import { HttpError, json, type HttpRequest } from '../http.js';
 import { parseJsonBody, parseWith } from '../parse.js';
@@ -69,8 +70,9 @@ function importStore(deps: HttpAppDeps): ImportStore {
 }
 
 async function visibleImport(deps: HttpAppDeps, principal: Principal, id: string): Promise<ImportRecord> {
-  const record = await importStore(deps).getImport(id);
-  if (record === undefined) throw new HttpError(404, 'not_found', `no import ${id}`);
+  // Only ids of the form createImport gives out are looked up; anything else cannot exist.
+  const record = IMPORT_ID.test(id) ? await importStore(deps).getImport(id) : undefined;
+  if (record === undefined) throw new HttpError(404, 'not_found', `no import ${id.slice(0, 40)}`);
   if (principal.role === 'bureau' && record.uploadedBy.authority !== principal.authority) {
     throw new HttpError(403, 'forbidden', `导入 ${id} 属于其他发证机关 / import ${id} belongs to another issuing authority`);
   }

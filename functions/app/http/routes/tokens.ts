@@ -1,4 +1,4 @@
-import { issueToken, newTokenRequestSchema, tokenView, ADMIN_TOKEN_ID } from '../../tokens.js';
+import { issueToken, newTokenRequestSchema, tokenView, ADMIN_TOKEN_ID, TOKEN_ID } from '../../tokens.js';
 import type { HttpAppDeps, Route } from '../app.js';
 import { HttpError, json } from '../http.js';
 import { parseJsonBody, parseWith } from '../parse.js';
@@ -37,8 +37,9 @@ export const tokenRoutes: Route[] = [
     handler: async (_req, params, deps, principal) => {
       const [id = ''] = params;
       if (id === ADMIN_TOKEN_ID) throw new HttpError(409, 'conflict', 'the first operator token is set at start (CERTALARM_ADMIN_TOKEN); change it there');
-      const revoked = await tokenStore(deps).revokeToken(id, deps.clock.now().toISO() ?? '');
-      if (!revoked) throw new HttpError(404, 'not_found', `no token ${id}`);
+      // Only ids of the form issueToken gives out are looked up; anything else cannot exist.
+      const revoked = TOKEN_ID.test(id) && (await tokenStore(deps).revokeToken(id, deps.clock.now().toISO() ?? ''));
+      if (!revoked) throw new HttpError(404, 'not_found', `no token ${id.slice(0, 40)}`);
       deps.logger.info({ tokenId: id, by: principal.subject }, 'token revoked');
       return json(200, { id, revoked: true });
     },

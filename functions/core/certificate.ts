@@ -7,6 +7,7 @@ import * as z from 'zod';
 import type { Certificate, CertificateType, IsoDate, Rejection, Township } from './model.js';
 import { daysInMonth, validateHolderId } from './holder-id.js';
 import { normaliseMainlandMobile } from './phone.js';
+import { checkSmsSafeText, type SmsTextKind } from './sms-safe-text.js';
 
 /** The reference-data lookups validation needs; the catalogue module (or a test double) provides them. */
 export interface CertificateLookups {
@@ -134,6 +135,14 @@ function isoDate(value: unknown, ctx: Ctx, label: Label): IsoDate {
   return text;
 }
 
+/** A required text that goes into SMS texts as it is, so it must have the strict form `kind` demands. */
+function smsText(value: unknown, ctx: Ctx, label: Label, kind: SmsTextKind, max: number): string {
+  const text = requiredText(value, ctx, label, max);
+  if (typeof text !== 'string') return text;
+  const problem = checkSmsSafeText(kind, text);
+  return problem === undefined ? text : issue(ctx, value, `${label.zh}${problem.zh}`, `${label.en} ${problem.en}`);
+}
+
 function holderId(value: unknown, ctx: Ctx): string | undefined {
   // Optional: absent, null and blank all mean "not given".
   if (value === undefined || value === null) return undefined;
@@ -181,7 +190,7 @@ export function makeCertificateSchema(lookups: CertificateLookups): z.ZodType<Ce
   const holder = z
     .object(
       {
-        name: z.unknown().transform((v, ctx) => requiredText(v, ctx, LABELS.holderName, MAX_HOLDER_NAME_LENGTH)),
+        name: z.unknown().transform((v, ctx) => smsText(v, ctx, LABELS.holderName, 'holderName', MAX_HOLDER_NAME_LENGTH)),
         id: z.unknown().transform(holderId).optional(),
       },
       { error: notAnObject({ zh: '持证人信息（holder: {name, id}）', en: 'holder ({name, id})' }) },
@@ -204,7 +213,7 @@ export function makeCertificateSchema(lookups: CertificateLookups): z.ZodType<Ce
             `unknown certificate type ${quote(text)}; use a code from GET /v1/catalogue`,
           );
         }),
-        number: z.unknown().transform((v, ctx) => requiredText(v, ctx, LABELS.number, MAX_NUMBER_LENGTH)),
+        number: z.unknown().transform((v, ctx) => smsText(v, ctx, LABELS.number, 'certificateNumber', MAX_NUMBER_LENGTH)),
         holder,
         phone: z.unknown().transform(phone),
         township: z.unknown().transform((v, ctx): string => {
@@ -328,6 +337,8 @@ function keyOfInvalid(record: unknown, lookups: CertificateLookups): string | un
   if (typeof type !== 'string' || typeof number !== 'string') return undefined;
   const resolved = lookups.resolveType(type.trim());
   const trimmed = number.trim();
-  if (!resolved || trimmed.length === 0 || trimmed.length > MAX_NUMBER_LENGTH || UNPRINTABLE.test(trimmed)) return undefined;
+  if (!resolved || trimmed.length === 0 || trimmed.length > MAX_NUMBER_LENGTH || checkSmsSafeText('certificateNumber', trimmed) !== undefined) {
+    return undefined;
+  }
   return duplicateKey(resolved.code, trimmed);
 }

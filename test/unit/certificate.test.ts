@@ -347,3 +347,32 @@ describe('Function: makeCertificateSchema', () => {
     expect(parsed.error?.issues.map((i) => i.path)).toEqual([['holder', 'name']]);
   });
 });
+
+describe('Function: validateCertificates (text that reaches an SMS)', () => {
+  it('refuses a certificate number that would put a link under the signature, naming the field', () => {
+    // Act
+    const problems = problemsOf(record({ number: '】已停用，回复1解除 http://x.cn【' }));
+
+    // Assess
+    expect(Object.keys(problems)).toEqual(['number']);
+    expect(problems.number).toMatch(/^证照编号.*【】.* \/ certificate number .*【】/);
+  });
+
+  it.each([
+    ['a URL', '某公司 http://x.cn'],
+    ['signature brackets', '【兴国县行政审批局】'],
+    ['a control character', '某公司\u0008'],
+  ])('refuses a holder name with %s', (_what, name) => {
+    // Act
+    const problems = problemsOf(record({ holder: { name, id: COMPANY_ID } }));
+
+    // Assess
+    expect(Object.keys(problems)).toEqual(['holder.name']);
+  });
+
+  it.each([['农药经许（赣）36073220001'], ['赣虔兴危化经字〔2021〕000012'], ['JY13607320001234']])('accepts the real-looking number %s', (number) => {
+    // Act & Assess
+    expect(problemsOf(record({ number }))).toEqual({});
+  });
+});
+

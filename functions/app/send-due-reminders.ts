@@ -6,6 +6,7 @@ import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js
 import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, SmsSender, StoredCertificate } from '../core/ports.js';
 import { maskPhone } from '../core/phone.js';
 import { renderReminder } from '../core/sms.js';
+import { renewalPlaceName } from '../core/catalogue.js';
 import type { Logger } from './logger.js';
 import type { ReferenceData } from './reference-data.js';
 import type { ServiceSettings } from './settings.js';
@@ -132,16 +133,24 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
   let rendered: { body: string; segments: number };
   try {
     const type = deps.reference.catalogue.get(stored.certificate.type);
+    if (type === undefined || !type.reminders || type.renewalAction === null) {
+      // A plan stored before its type lost its reminders (or its entry) has nothing true to say.
+      throw new PermanentSendError(`type ${stored.certificate.type} sends no reminders (catalogue ${deps.reference.catalogue.version})`);
+    }
     rendered = renderReminder({
       signature: deps.settings.signature,
-      typeNameZh: type?.nameZh ?? stored.certificate.type,
+      typeName: type.smsName,
       number: stored.certificate.number,
+      holder: stored.certificate.holder.name,
       stage: target.stage,
       expiresOn: stored.certificate.expiresOn,
       renewalDeadline: stored.plan.renewalDeadline,
       windowOpens: stored.plan.windowOpens,
       deadlinePassed: deadlinePassed(stored.plan, now),
-      renewalPlace: deps.settings.renewalPlace,
+      action: type.renewalAction,
+      renewalPlace: renewalPlaceName(type.renewalPlace, deps.settings.renewalPlace),
+      county: deps.settings.county,
+      helpPhone: deps.settings.helpPhone,
       sendOn: todayIn(now),
     });
     const receipt = await deps.sms.send({

@@ -56,6 +56,25 @@ describe('Use case: sendDueReminders', () => {
     expect(stored?.plan.stages.find((s) => s.stage === 'first')).toMatchObject({ status: 'sent', messageId: 'msg-1' });
   });
 
+  it("says each type's short name, verb and place, the service centre's name coming from the settings", async () => {
+    // Prepare
+    const inspection = record(40, { type: 'farm_machine_annual_inspection', number: 'NJ-2026-0040', issuedOn: '2025-12-31', expiresOn: '2026-12-30' });
+    const store = await storeWith('scan-texts', [record(41), inspection]);
+    const sms = new RecordingSender();
+    const settings = testSettings({ renewalPlace: '兴国县政务服务中心二楼', helpPhone: '0797-5321234' });
+
+    // Act
+    await sendDueReminders(scanDeps(store, sms, { settings }), FIRST_DUE);
+    await sendDueReminders(scanDeps(store, sms, { settings }), at('2026-11-30T09:00:00+08:00'));
+
+    // Assess
+    // The second scan also sends the pesticide licence's final reminder; the first reminders are compared.
+    expect(sms.sent.filter((m) => m.reminder?.stage === 'first').map((m) => m.body)).toEqual([
+      '【兴国县行政审批局】您的农药经营许可证（编号TEST-000041）将于2026年12月20日到期，请在2026年9月21日（含）前办理延续，办理地点：兴国县政务服务中心二楼。咨询电话0797-5321234',
+      '【兴国县行政审批局】您的农机年度安全技术检验（编号NJ-2026-0040）将于2026年12月30日到期，请在到期日（含）前办理年检，办理地点：兴国县农机安全监理站。咨询电话0797-5321234',
+    ]);
+  });
+
   it('never sends the same reminder twice across repeated scans', async () => {
     // Prepare
     const store = await storeWith('scan-repeat', [record(3)]);

@@ -289,6 +289,12 @@ export function validateCertificates(records: readonly unknown[], lookups: Certi
 
   for (let index = 0; index < records.length; index++) {
     const record = records[index];
+    const withoutReminders = typeWithoutReminders(record, lookups);
+    if (withoutReminders !== undefined) {
+      // The record does not belong in this service at all, so its other fields are not judged.
+      rejected.push(withoutReminders(index));
+      continue;
+    }
     const parsed = schema.safeParse(record);
     let problems = false;
     if (!parsed.success) {
@@ -319,6 +325,26 @@ export function validateCertificates(records: readonly unknown[], lookups: Certi
     if (!problems && parsed.success) valid.push({ index, certificate: parsed.data });
   }
   return { valid, rejected };
+}
+
+/**
+ * A type without an expiry (a registration, an event-driven certificate) has nothing to remind of,
+ * and a record cannot be stored without an expiry, so such a record is refused as a whole: on its
+ * `expiresOn` if it gives one (the date the holder might trust us to remind of), else on its type.
+ */
+function typeWithoutReminders(record: unknown, lookups: CertificateLookups): ((index: number) => Rejection) | undefined {
+  if (typeof record !== 'object' || record === null) return undefined;
+  const { type, expiresOn } = record as { type?: unknown; expiresOn?: unknown };
+  if (typeof type !== 'string') return undefined;
+  const resolved = lookups.resolveType(type.trim());
+  if (resolved === undefined || resolved.reminders) return undefined;
+  const givesExpiry = expiresOn !== undefined && expiresOn !== null && !(typeof expiresOn === 'string' && expiresOn.trim() === '');
+  const reason = givesExpiry
+    ? `${resolved.nameZh}没有有效期，不能填写到期日期；本服务不为此类证照发送提醒，请勿上传 / ` +
+      `${resolved.code} (${resolved.nameZh}) has no expiry, so it takes no expiry date; certalarm sends no reminders for this type, leave it out of the upload`
+    : `${resolved.nameZh}没有有效期，本服务不为此类证照发送提醒，请勿上传 / ` +
+      `${resolved.code} (${resolved.nameZh}) has no expiry; certalarm sends no reminders for this type, leave it out of the upload`;
+  return (index) => ({ index, field: givesExpiry ? 'expiresOn' : 'type', reason });
 }
 
 function fieldOf(path: readonly PropertyKey[]): string {

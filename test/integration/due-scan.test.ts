@@ -5,6 +5,9 @@ import { OutboxSmsSender } from '../../functions/adapters/local/outbox-sms-sende
 import { sendDueReminders } from '../../functions/app/send-due-reminders.js';
 import { uploadCertificates } from '../../functions/app/upload-certificates.js';
 import { loadReferenceData } from '../../functions/app/reference-data.js';
+import type { Certificate } from '../../functions/core/model.js';
+import { DEFAULT_SEND_WINDOW, DEFAULT_STAGE_POLICY } from '../../functions/core/model.js';
+import { planReminders } from '../../functions/core/planning.js';
 import { at, fixedClock, freshStore, record, RecordingSender, scanDeps, testSettings } from '../support/fixtures.js';
 
 // Every certificate here is a pesticide business licence (90 days atLeastBefore) expiring 2026-12-20:
@@ -304,6 +307,24 @@ describe('Use case: sendDueReminders', () => {
     expect(again).toMatchObject({ sent: 0, failed: 0 });
     const id = { key: { type: 'pesticide_business_license', number: 'TEST-000014' }, expiresOn: '2026-12-20', stage: 'first' as const };
     expect(await store.get(id)).toMatchObject({ status: 'failed', reason: 'opted out' });
+  });
+
+  it('sends nothing for a type without reminders whose plan was stored before the type lost them, recording why', async () => {
+    // Prepare: a plan as an earlier version stored it, written past today's upload checks.
+    const store = await freshStore('scan-no-reminders');
+    const certificate = { ...record(15), type: 'farm_machine_registration', number: 'NJ-DJ-0015', phone: '+8613900000015' } as Certificate;
+    const plan = planReminders({ expiresOn: '2026-12-20', renewalWindow: null, calendar: loadReferenceData().calendar, policy: DEFAULT_STAGE_POLICY, sendWindow: DEFAULT_SEND_WINDOW, now: UPLOADED });
+    await store.putCertificates([{ certificate, plan, contentHash: 'old', version: 1, createdAt: UPLOADED.toISO() ?? '', updatedAt: UPLOADED.toISO() ?? '' }]);
+    const sms = new RecordingSender();
+
+    // Act
+    const result = await sendDueReminders(scanDeps(store, sms), at('2026-11-20T09:00:00+08:00'));
+
+    // Assess
+    expect(result).toMatchObject({ sent: 0, failed: 1 });
+    expect(sms.sent).toEqual([]);
+    const id = { key: { type: 'farm_machine_registration', number: 'NJ-DJ-0015' }, expiresOn: '2026-12-20', stage: 'first' as const };
+    expect(await store.get(id)).toMatchObject({ status: 'failed', reason: expect.stringContaining('sends no reminders') });
   });
 
   it('stops at its time budget and reports the scan incomplete, leaving the rest for the next run', async () => {

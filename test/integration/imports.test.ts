@@ -325,4 +325,17 @@ describe('Use case: runImport', () => {
     expect(errors[1]?.reason).toMatch(/网址.* \/ .*web address/);
     expect(await storedNumbers(h.store, ['NY-00090', phishing, 'NY-00092', '赣兴农药经字〔2021〕000093'])).toEqual(['NY-00090', '赣兴农药经字〔2021〕000093']);
   });
+
+  it('refuses a row of a type without an expiry, on its expiry column, with the reason', async () => {
+    // Prepare
+    const h = await harness('import-no-reminders');
+    const id = await h.submit('registrations.csv', [HEADER, csvRow(95), csvRow(96, { type: '拖拉机和联合收割机登记证书' })].join('\n'));
+
+    // Act
+    await runImport(h.deps, id);
+
+    // Assess
+    const errors = await h.errors(id);
+    expect(errors).toEqual([expect.objectContaining({ row: 3, column: '有效期至', reason: expect.stringContaining('没有有效期') })]);
+  });
 });

@@ -7,7 +7,7 @@ import {
 import type { CertificateType, Township } from '../../functions/core/model.js';
 import { withResidentIdCheck, withUsccCheck, withWrongCheck } from '../support/holder-ids.js';
 
-function certificateType(code: string, nameZh: string): CertificateType {
+function certificateType(code: string, nameZh: string, reminders = true): CertificateType {
   return {
     code,
     nameZh,
@@ -21,7 +21,7 @@ function certificateType(code: string, nameZh: string): CertificateType {
     renewalNote: 'apply for continuation',
     renewalAction: '延续',
     renewalPlace: { at: 'serviceCentre' },
-    reminders: true,
+    reminders,
     legalBasis: [],
     seasonal: false,
     confidence: 'high',
@@ -31,6 +31,7 @@ function certificateType(code: string, nameZh: string): CertificateType {
 const TYPES = [
   certificateType('pesticide_business_license', '农药经营许可证'),
   certificateType('food_business_license', '食品经营许可证'),
+  certificateType('farm_machine_registration', '拖拉机和联合收割机登记证书', false),
 ];
 const TOWNSHIPS: Township[] = [
   { code: '360732100', nameZh: '潋江镇', nameEn: 'Lianjiang Town', pinyin: 'Liànjiāng Zhèn', slug: 'lianjiang', aliases: [] },
@@ -377,6 +378,29 @@ describe('Function: validateCertificates (text that reaches an SMS)', () => {
   it.each([['农药经许（赣）36073220001'], ['赣虔兴危化经字〔2021〕000012'], ['JY13607320001234']])('accepts the real-looking number %s', (number) => {
     // Act & Assess
     expect(problemsOf(record({ number }))).toEqual({});
+  });
+});
+
+describe('Function: validateCertificates (types without an expiry)', () => {
+  it('refuses an expiry date for a type that has none, saying that no reminders are sent for it', () => {
+    // Act
+    const problems = problemsOf(record({ type: 'farm_machine_registration', number: 'NJ-DJ-0001' }));
+
+    // Assess
+    expect(problems).toEqual({
+      expiresOn:
+        '拖拉机和联合收割机登记证书没有有效期，不能填写到期日期；本服务不为此类证照发送提醒，请勿上传 / ' +
+        'farm_machine_registration (拖拉机和联合收割机登记证书) has no expiry, so it takes no expiry date; certalarm sends no reminders for this type, leave it out of the upload',
+    });
+  });
+
+  it('refuses a record of such a type without an expiry on its type, instead of asking for the missing date', () => {
+    // Act
+    const problems = problemsOf(record({ type: '拖拉机和联合收割机登记证书', number: 'NJ-DJ-0002', expiresOn: undefined }));
+
+    // Assess
+    expect(Object.keys(problems)).toEqual(['type']);
+    expect(problems.type).toContain('本服务不为此类证照发送提醒');
   });
 });
 

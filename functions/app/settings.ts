@@ -40,7 +40,16 @@ const sendWindowText = z
   });
 
 const environmentSchema = z.object({
-  CERTALARM_COUNTY: z.string().min(1).default('兴国县'),
+  // Templates may say {county}, so it is held to the same form as every other text that reaches an SMS.
+  CERTALARM_COUNTY: z
+    .string()
+    .trim()
+    .min(1)
+    .superRefine((county, ctx) => {
+      const problem = checkSmsSafeText('place', county);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `the county name ${problem.en}` });
+    })
+    .default('兴国县'),
   CERTALARM_SIGNATURE: z
     .string()
     .regex(/^【[^【】]{2,16}】$/, 'a signature is 2–16 characters in full-width brackets, e.g. 【兴国县行政审批局】')

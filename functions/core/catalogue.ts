@@ -53,9 +53,10 @@ export const RENEWAL_ACTIONS = ['延续', '延期', '换证', '年检', '校验'
 /** The short name carried by `{typeName}`: what people call the certificate, so that texts stay within budget. */
 export const MAX_SMS_NAME_LENGTH = 12;
 
-const smsNameSchema = text.refine((name) => Array.from(name).length <= MAX_SMS_NAME_LENGTH, {
-  message: `an smsName has at most ${MAX_SMS_NAME_LENGTH} characters`,
-}).refine((name) => !/[（）()【】]/u.test(name), { message: 'an smsName carries no parenthetical label and no 【】' });
+const smsNameSchema = text
+  .refine((name) => Array.from(name).length <= MAX_SMS_NAME_LENGTH, { message: `an smsName has at most ${MAX_SMS_NAME_LENGTH} characters` })
+  .refine((name) => !/[（）()]/u.test(name), { message: 'an smsName carries no parenthetical label' })
+  .refine((name) => checkSmsSafeText('place', name) === undefined, { message: 'an smsName must be SMS-safe text (no 【】, links or runs of spaces)' });
 
 /**
  * Where a holder goes: the county's service centre (whose name the deployment sets, see

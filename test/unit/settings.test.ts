@@ -48,13 +48,15 @@ describe('Function: settingsFromEnvironment', () => {
     expect(unset.helpPhone).toBeUndefined();
   });
 
-  it('refuses a help phone that is not a number to call, and a service-centre name that could not go into an SMS', () => {
+  it('refuses a help phone that is not a number to call, and a service-centre or county name that could not go into an SMS', () => {
     // Act
-    const attempt = () => settingsFromEnvironment({ CERTALARM_HELP_PHONE: 'call 5321234', CERTALARM_RENEWAL_PLACE: '【政务服务中心】' });
+    const attempt = () =>
+      settingsFromEnvironment({ CERTALARM_HELP_PHONE: 'call 5321234', CERTALARM_RENEWAL_PLACE: '【政务服务中心】', CERTALARM_COUNTY: '兴国县 http://x.cn' });
 
     // Assess
     expect(attempt).toThrow(/CERTALARM_HELP_PHONE: use a landline with its area code \(0797-5321234\)/);
     expect(attempt).toThrow(/CERTALARM_RENEWAL_PLACE: the service centre's name contains 【】/);
+    expect(attempt).toThrow(/CERTALARM_COUNTY: the county name contains a web address/);
   });
 });
 

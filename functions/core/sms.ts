@@ -5,7 +5,14 @@
 import { PermanentSendError } from './errors.js';
 import type { IsoDate, RenewalAction, StageName } from './model.js';
 import { checkSmsSafeText, type SmsTextKind } from './sms-safe-text.js';
-import { DEFAULT_TEMPLATES, fillTemplate, type StageTemplates, type TemplateValues } from './templates.js';
+import {
+  DEFAULT_TEMPLATES,
+  fillTemplate,
+  templatePlaceholders,
+  type Placeholder,
+  type StageTemplates,
+  type TemplateValues,
+} from './templates.js';
 
 export const DEFAULT_SIGNATURE = '【兴国县行政审批局】';
 export const DEFAULT_RENEWAL_PLACE = '兴国县政务服务中心';
@@ -89,10 +96,9 @@ export const BUDGET_LENGTH = SEGMENT_BUDGET * MULTI_SEGMENT_PART_LENGTH;
  */
 export function renderReminder(input: ReminderInput): RenderedSms {
   const signature = input.signature ?? DEFAULT_SIGNATURE;
-  refuseUnsafe(input);
-  const stage = (input.templates ?? DEFAULT_TEMPLATES)[input.stage];
-  const template = input.deadlinePassed && stage.lateTemplate !== null ? stage.lateTemplate : stage.template;
+  const template = templateFor(input);
   const values = reminderValues(input);
+  refuseUnsafe(input, templatePlaceholders(template));
 
   let text = `${signature}${fillTemplate(template, { ...values, helpPhone: '' })}`;
   if (values.helpPhone !== '') {
@@ -140,14 +146,27 @@ function applyBy(input: ReminderInput): string {
   return windowAhead ? `在${formatChineseDate(opens)}至${deadline}期间` : `在${deadline}（含）前`;
 }
 
-function refuseUnsafe(input: ReminderInput): void {
-  const checks: Array<[SmsTextKind, string | undefined]> = [
-    ['certificateNumber', input.number],
-    ['holderName', input.holder],
-    ['place', input.renewalPlace],
+/**
+ * The stage's template, its late variant after a passed deadline. A catch-up that goes out after the
+ * expiry day (the expired notice itself waits for a working day) must not say 将于…到期, so it takes
+ * the expired text.
+ */
+function templateFor(input: ReminderInput): string {
+  const templates = input.templates ?? DEFAULT_TEMPLATES;
+  const expiredAlready = input.sendOn !== undefined && input.sendOn > input.expiresOn;
+  const stage = templates[expiredAlready ? 'expired' : input.stage];
+  return (input.deadlinePassed || expiredAlready) && stage.lateTemplate !== null ? stage.lateTemplate : stage.template;
+}
+
+/** A value the template says must have the SMS-safe form; values it does not say are not its concern. */
+function refuseUnsafe(input: ReminderInput, used: readonly Placeholder[]): void {
+  const checks: Array<[SmsTextKind, Placeholder, string | undefined]> = [
+    ['certificateNumber', 'number', input.number],
+    ['holderName', 'holder', input.holder],
+    ['place', 'place', input.renewalPlace],
   ];
-  for (const [kind, value] of checks) {
-    if (value === undefined) continue;
+  for (const [kind, placeholder, value] of checks) {
+    if (value === undefined || !used.includes(placeholder)) continue;
     const problem = checkSmsSafeText(kind, value);
     if (problem !== undefined) {
       throw new PermanentSendError(`Reminder for ${JSON.stringify(input.number)} not rendered: its ${kind} ${problem.en}`);

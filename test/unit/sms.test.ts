@@ -219,6 +219,30 @@ describe('Function: renderReminder', () => {
     expect(() => renderReminder({ ...PESTICIDE, number: '】已停用，回复1解除 http://x.cn【' })).toThrow(PermanentSendError);
   });
 
+  it('checks only the values its template uses, so an unused holder name cannot hold a reminder back', () => {
+    // Act
+    const sms = renderReminder({ ...PESTICIDE, holder: '兴国县某农资  有限公司' });
+
+    // Assess
+    expect(sms.body).not.toContain('有限公司');
+  });
+
+  it('refuses a holder name that could not go into an SMS when the template says it', () => {
+    // Prepare
+    const templates = { ...DEFAULT_TEMPLATES, first: { template: '{holder}，{typeName}', lateTemplate: null } };
+
+    // Act & Assess
+    expect(() => renderReminder({ ...PESTICIDE, holder: '【兴国县行政审批局】', templates })).toThrow(PermanentSendError);
+  });
+
+  it('says a certificate has expired when a catch-up for an earlier stage goes out after the expiry day', () => {
+    // Act
+    const sms = renderReminder({ ...PESTICIDE, stage: 'final', deadlinePassed: true, sendOn: '2026-12-21' });
+
+    // Assess
+    expect(sms.body).toBe('【兴国县行政审批局】您的农药经营许可证（编号HX-PEST-0001）已于2026年12月20日到期，请尽快到兴国县政务服务中心办理延续。');
+  });
+
   it('appends the help phone where it adds no segment', () => {
     // Act
     const sms = renderReminder({ ...PESTICIDE, helpPhone: '0797-5321234' });

@@ -43,7 +43,13 @@ export const deploymentConfigSchema = z
       .optional(),
     county: z.string().min(1),
     signature: z.string().regex(/^【[^【】]{2,16}】$/, 'a signature is 2–16 characters in full-width brackets, e.g. 【兴国县行政审批局】'),
-    renewalPlace: z.string().min(2).max(40),
+    /** The service centre's name, for types renewed at its windows (checked again, fully, when the functions start). */
+    renewalPlace: z.string().min(2).max(30),
+    /** A number holders may call, appended to reminders where it costs no extra segment. */
+    helpPhone: z
+      .string()
+      .regex(/^(0\d{2,3}-\d{7,8}|1[3-9]\d{9}|12345)$/, 'a landline with its area code (0797-5321234), a mobile or 12345')
+      .optional(),
     sendWindow,
     sms: z
       .object({

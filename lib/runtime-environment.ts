@@ -11,6 +11,7 @@ export function runtimeEnvironment(config: DeploymentConfig, tableName: string):
     CERTALARM_SIGNATURE: config.signature,
     CERTALARM_COUNTY: config.county,
     CERTALARM_RENEWAL_PLACE: config.renewalPlace,
+    ...(config.helpPhone !== undefined ? { CERTALARM_HELP_PHONE: config.helpPhone } : {}),
     CERTALARM_SEND_WINDOW: config.sendWindow,
     CERTALARM_SMS_RATE: String(config.sms.ratePerSecond),
     ...(config.sms.senderId !== undefined ? { CERTALARM_SMS_SENDER_ID: config.sms.senderId } : {}),

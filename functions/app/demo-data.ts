@@ -25,9 +25,11 @@ export function demoCertificates(options: { now: DateTime; types: readonly Certi
   const count = options.count ?? 300;
   const today = todayIn(options.now);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  // A type without an expiry takes no expiresOn, so uploads refuse it; the demo shows what is reminded.
+  const types = options.types.filter((t) => t.reminders);
   const records: unknown[] = [];
   for (let i = 0; i < count; i += 1) {
-    const type = options.types[i % options.types.length] as CertificateType;
+    const type = types[i % types.length] as CertificateType;
     const township = pick(options.townships);
     const individual = type.holderKind === 'individual' || type.holderKind === 'equipment';
     const serial = String(i + 1).padStart(4, '0');

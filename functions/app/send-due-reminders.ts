@@ -6,6 +6,7 @@ import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js
 import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, SmsSender, StoredCertificate } from '../core/ports.js';
 import { maskPhone } from '../core/phone.js';
 import { renderReminder } from '../core/sms.js';
+import { renewalPlaceName } from '../core/catalogue.js';
 import type { Logger } from './logger.js';
 import type { ReferenceData } from './reference-data.js';
 import type { ServiceSettings } from './settings.js';
@@ -185,16 +186,24 @@ function dueStage(stored: StoredCertificate, now: DateTime): { target: PlannedSt
 /** The one place a scan turns a due stage into SMS text, so a dry run shows exactly what would be sent. */
 function renderFor(deps: Pick<ScanDeps, 'reference' | 'settings'>, stored: StoredCertificate, target: PlannedStage, now: DateTime): { body: string; segments: number } {
   const type = deps.reference.catalogue.get(stored.certificate.type);
+  if (type === undefined || !type.reminders || type.renewalAction === null) {
+    // A plan stored before its type lost its reminders (or its entry) has nothing true to say.
+    throw new PermanentSendError(`type ${stored.certificate.type} sends no reminders (catalogue ${deps.reference.catalogue.version})`);
+  }
   return renderReminder({
     signature: deps.settings.signature,
-    typeNameZh: type?.nameZh ?? stored.certificate.type,
+    typeName: type.smsName,
     number: stored.certificate.number,
+    holder: stored.certificate.holder.name,
     stage: target.stage,
     expiresOn: stored.certificate.expiresOn,
     renewalDeadline: stored.plan.renewalDeadline,
     windowOpens: stored.plan.windowOpens,
     deadlinePassed: deadlinePassed(stored.plan, now),
-    renewalPlace: deps.settings.renewalPlace,
+    action: type.renewalAction,
+    renewalPlace: renewalPlaceName(type.renewalPlace, deps.settings.renewalPlace),
+    county: deps.settings.county,
+    helpPhone: deps.settings.helpPhone,
     sendOn: todayIn(now),
   });
 }
@@ -209,6 +218,8 @@ export interface PreviewMessage {
   segments: number;
   /** Earlier due stages this message stands in for; the real scan marks them skipped. */
   supersedes: StageName[];
+  /** Why the real scan would record this stage as failed instead of sending it. */
+  refused?: string;
 }
 
 export interface PreviewResult {
@@ -233,16 +244,15 @@ export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'refere
     if (stored === undefined) continue;
     const selected = dueStage(stored, now);
     if (selected === undefined) continue;
-    const rendered = renderFor(deps, stored, selected.target, now);
-    result.messages.push({
-      type: key.type,
-      number: key.number,
-      stage: selected.target.stage,
-      to: maskPhone(stored.certificate.phone),
-      body: rendered.body,
-      segments: rendered.segments,
-      supersedes: selected.superseded,
-    });
+    const message = { type: key.type, number: key.number, stage: selected.target.stage, to: maskPhone(stored.certificate.phone), supersedes: selected.superseded };
+    try {
+      const rendered = renderFor(deps, stored, selected.target, now);
+      result.messages.push({ ...message, body: rendered.body, segments: rendered.segments });
+    } catch (error) {
+      // The real scan records such a stage as failed; the preview says so instead of stopping.
+      if (!(error instanceof PermanentSendError)) throw error;
+      result.messages.push({ ...message, body: '', segments: 0, refused: error.message });
+    }
   }
   return result;
 }

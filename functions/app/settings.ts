@@ -1,12 +1,17 @@
 import * as z from 'zod';
 import type { SendWindow, StagePolicy } from '../core/model.js';
 import { DEFAULT_SEND_WINDOW, DEFAULT_STAGE_POLICY } from '../core/model.js';
+import { checkSmsSafeText } from '../core/sms-safe-text.js';
+import { DEFAULT_RENEWAL_PLACE } from '../core/sms.js';
 
 /** What an operator can set for a deployment; the same in local mode and on AWS. */
 export interface ServiceSettings {
   county: string;
   signature: string;
+  /** The service centre's name, for the types renewed at its windows; types with their own office name it themselves. */
   renewalPlace: string;
+  /** A number holders may call, appended to reminders where it costs no extra segment. */
+  helpPhone?: string | undefined;
   sendWindow: SendWindow;
   stagePolicy: StagePolicy;
   /** SMS per second, across the whole scan. */
@@ -37,12 +42,34 @@ const sendWindowText = z
   });
 
 const environmentSchema = z.object({
-  CERTALARM_COUNTY: z.string().min(1).default('兴国县'),
+  // Templates may say {county}, so it is held to the same form as every other text that reaches an SMS.
+  CERTALARM_COUNTY: z
+    .string()
+    .trim()
+    .min(1)
+    .superRefine((county, ctx) => {
+      const problem = checkSmsSafeText('place', county);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `the county name ${problem.en}` });
+    })
+    .default('兴国县'),
   CERTALARM_SIGNATURE: z
     .string()
     .regex(/^【[^【】]{2,16}】$/, 'a signature is 2–16 characters in full-width brackets, e.g. 【兴国县行政审批局】')
     .default('【兴国县行政审批局】'),
-  CERTALARM_RENEWAL_PLACE: z.string().min(2).max(40).default('兴国县政务服务中心'),
+  CERTALARM_RENEWAL_PLACE: z
+    .string()
+    .trim()
+    .min(2)
+    .superRefine((place, ctx) => {
+      const problem = checkSmsSafeText('place', place);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `the service centre's name ${problem.en}` });
+    })
+    .default(DEFAULT_RENEWAL_PLACE),
+  CERTALARM_HELP_PHONE: z
+    .string()
+    .trim()
+    .regex(/^(0\d{2,3}-\d{7,8}|1[3-9]\d{9}|12345)$/, 'use a landline with its area code (0797-5321234), a mobile (13900000000) or 12345')
+    .optional(),
   CERTALARM_SEND_WINDOW: sendWindowText.default({ ...DEFAULT_SEND_WINDOW }),
   CERTALARM_SMS_RATE: z.coerce.number().positive().max(1000).default(10),
   CERTALARM_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
@@ -67,6 +94,7 @@ export function settingsFromEnvironment(env: Record<string, string | undefined>)
     county: e.CERTALARM_COUNTY,
     signature: e.CERTALARM_SIGNATURE,
     renewalPlace: e.CERTALARM_RENEWAL_PLACE,
+    helpPhone: e.CERTALARM_HELP_PHONE,
     sendWindow: e.CERTALARM_SEND_WINDOW,
     stagePolicy: DEFAULT_STAGE_POLICY,
     smsRate: e.CERTALARM_SMS_RATE,

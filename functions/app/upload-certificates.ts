@@ -204,5 +204,6 @@ export function planFor(deps: Pick<UploadDeps, 'reference' | 'settings'>, certif
     policy: deps.settings.stagePolicy,
     sendWindow: deps.settings.sendWindow,
     now,
+    reminders: type.reminders,
   });
 }

@@ -5,7 +5,8 @@
  */
 import * as z from 'zod';
 import { ReferenceDataError } from './errors.js';
-import type { Authority, CertificateType, Township } from './model.js';
+import type { Authority, CertificateType, RenewalPlace, Township } from './model.js';
+import { checkSmsSafeText } from './sms-safe-text.js';
 
 const text = z.string().trim().min(1);
 const positiveInt = z.int().positive();
@@ -46,6 +47,35 @@ export const validitySchema = z
 
 const CONFIDENCE_RANK = { low: 0, medium: 1, high: 2 } as const;
 
+/** The verb a reminder asks for. 延期 is the statutory word for the permits whose rules say 申请延期. */
+export const RENEWAL_ACTIONS = ['延续', '延期', '换证', '年检', '校验', '复审', '定期检验', '重新申请'] as const;
+
+/** The short name carried by `{typeName}`: what people call the certificate, so that texts stay within budget. */
+export const MAX_SMS_NAME_LENGTH = 12;
+
+const smsNameSchema = text
+  .refine((name) => Array.from(name).length <= MAX_SMS_NAME_LENGTH, { message: `an smsName has at most ${MAX_SMS_NAME_LENGTH} characters` })
+  .refine((name) => !/[（）()]/u.test(name), { message: 'an smsName carries no parenthetical label' })
+  .refine((name) => checkSmsSafeText('place', name) === undefined, { message: 'an smsName must be SMS-safe text (no 【】, links or runs of spaces)' });
+
+/**
+ * Where a holder goes: the county's service centre (whose name the deployment sets, see
+ * CERTALARM_RENEWAL_PLACE), or the authority's own office when the application does not go
+ * through the centre's windows.
+ */
+export const renewalPlaceSchema = z.discriminatedUnion('at', [
+  z.strictObject({ at: z.literal('serviceCentre') }),
+  z.strictObject({
+    at: z.literal('office'),
+    name: text.refine((name) => checkSmsSafeText('place', name) === undefined, {
+      message: 'an office name must be SMS-safe text (no 【】, links or runs of spaces; at most 30 characters)',
+    }),
+  }),
+]);
+
+/** Where one fact added for the SMS texts comes from, and how sure it is. */
+const basisSchema = z.strictObject({ source: text, confidence: confidenceSchema });
+
 export const certificateTypeSchema = z
   .strictObject({
     /** The public identifier: uploads, URLs and stored records use it, so it never changes. */
@@ -72,16 +102,29 @@ export const certificateTypeSchema = z
     validity: validitySchema,
     validityNote: text.optional(),
     keyDate: text.optional(),
+    /** The short name SMS texts use. */
+    smsName: smsNameSchema,
     renewalWindow: renewalWindowSchema.nullable(),
-    renewalAction: text,
+    /** What the research says the holder must do, in free text. */
+    renewalNote: text,
+    /** The verb of the reminder; `null` only for a type with no reminders. */
+    renewalAction: z.enum(RENEWAL_ACTIONS).nullable(),
+    renewalPlace: renewalPlaceSchema,
+    /** `false` for a type with no expiry (registrations, event-driven certificates): nothing is ever planned for it. */
+    reminders: z.boolean(),
     legalBasis: z.array(text).min(1),
     source: z.strictObject({ validity: text, renewalWindow: text }),
+    basis: z.strictObject({ smsName: basisSchema, renewalAction: basisSchema, renewalPlace: basisSchema, reminders: basisSchema }),
     seasonal: z.boolean(),
     confidence: confidenceSchema,
     confidenceDetail: z.strictObject({ validity: confidenceSchema, renewalWindow: confidenceSchema }),
     confidenceNote: text.optional(),
   })
   .superRefine((type, ctx) => {
+    // A reminder without a verb would have to guess one; a type without reminders needs none.
+    if (type.reminders && type.renewalAction === null) {
+      ctx.addIssue({ code: 'custom', path: ['renewalAction'], message: `a type with reminders needs one of ${RENEWAL_ACTIONS.join(' / ')}` });
+    }
     // Staff read reminders built on these facts: a weak fact must say it is weak, in the data itself.
     if (type.confidence === 'low' && type.confidenceNote === undefined) {
       ctx.addIssue({ code: 'custom', path: ['confidenceNote'], message: 'a low-confidence type must explain itself in confidenceNote' });
@@ -230,6 +273,14 @@ export class Catalogue {
     const wanted = codeOrChineseName.trim();
     return this.#byCode.get(wanted) ?? this.#byNameZh.get(wanted);
   }
+}
+
+/**
+ * The place a reminder names: the type's own office, or the service centre, whose name is the
+ * deployment's (CERTALARM_RENEWAL_PLACE, default 兴国县政务服务中心).
+ */
+export function renewalPlaceName(place: RenewalPlace, serviceCentre: string): string {
+  return place.at === 'office' ? place.name : serviceCentre;
 }
 
 /** The township-level divisions of the county, found by any name people use for them. */

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import type { Certificate, CertificateType, IsoDate, Rejection, Township } from './model.js';
 import { daysInMonth, validateHolderId } from './holder-id.js';
 import { normaliseMainlandMobile } from './phone.js';
+import { checkSmsSafeText, type SmsTextKind } from './sms-safe-text.js';
 
 /** The reference-data lookups validation needs; the catalogue module (or a test double) provides them. */
 export interface CertificateLookups {
@@ -151,6 +152,14 @@ function isoDate(value: unknown, ctx: Ctx, label: Label): IsoDate {
   return text;
 }
 
+/** A required text that goes into SMS texts as it is, so it must have the strict form `kind` demands. */
+function smsText(value: unknown, ctx: Ctx, label: Label, kind: SmsTextKind, max: number): string {
+  const text = requiredText(value, ctx, label, max);
+  if (typeof text !== 'string') return text;
+  const problem = checkSmsSafeText(kind, text);
+  return problem === undefined ? text : issue(ctx, value, `${label.zh}${problem.zh}`, `${label.en} ${problem.en}`);
+}
+
 function holderId(value: unknown, ctx: Ctx): string | undefined {
   // Optional: absent, null and blank all mean "not given".
   if (value === undefined || value === null) return undefined;
@@ -202,7 +211,7 @@ export function makeCertificateSchema(lookups: CertificateLookups): z.ZodType<Ce
   const holder = z
     .object(
       {
-        name: z.unknown().transform((v, ctx) => requiredText(v, ctx, LABELS.holderName, MAX_HOLDER_NAME_LENGTH)),
+        name: z.unknown().transform((v, ctx) => smsText(v, ctx, LABELS.holderName, 'holderName', MAX_HOLDER_NAME_LENGTH)),
         id: z.unknown().transform(holderId).optional(),
       },
       { error: notAnObject({ zh: '持证人信息（holder: {name, id}）', en: 'holder ({name, id})' }) },
@@ -228,7 +237,7 @@ export function makeCertificateSchema(lookups: CertificateLookups): z.ZodType<Ce
               (closest ? `; closest match: ${closest.code} (${closest.nameZh})` : ''),
           );
         }),
-        number: z.unknown().transform((v, ctx) => requiredText(v, ctx, LABELS.number, MAX_NUMBER_LENGTH)),
+        number: z.unknown().transform((v, ctx) => smsText(v, ctx, LABELS.number, 'certificateNumber', MAX_NUMBER_LENGTH)),
         holder,
         phone: z.unknown().transform(phone),
         township: z.unknown().transform((v, ctx): string => {
@@ -304,6 +313,12 @@ export function validateCertificates(records: readonly unknown[], lookups: Certi
 
   for (let index = 0; index < records.length; index++) {
     const record = records[index];
+    const withoutReminders = typeWithoutReminders(record, lookups);
+    if (withoutReminders !== undefined) {
+      // The record does not belong in this service at all, so its other fields are not judged.
+      rejected.push(withoutReminders(index));
+      continue;
+    }
     const parsed = schema.safeParse(record);
     let problems = false;
     if (!parsed.success) {
@@ -336,6 +351,26 @@ export function validateCertificates(records: readonly unknown[], lookups: Certi
   return { valid, rejected };
 }
 
+/**
+ * A type without an expiry (a registration, an event-driven certificate) has nothing to remind of,
+ * and a record cannot be stored without an expiry, so such a record is refused as a whole: on its
+ * `expiresOn` if it gives one (the date the holder might trust us to remind of), else on its type.
+ */
+function typeWithoutReminders(record: unknown, lookups: CertificateLookups): ((index: number) => Rejection) | undefined {
+  if (typeof record !== 'object' || record === null) return undefined;
+  const { type, expiresOn } = record as { type?: unknown; expiresOn?: unknown };
+  if (typeof type !== 'string') return undefined;
+  const resolved = lookups.resolveType(type.trim());
+  if (resolved === undefined || resolved.reminders) return undefined;
+  const givesExpiry = expiresOn !== undefined && expiresOn !== null && !(typeof expiresOn === 'string' && expiresOn.trim() === '');
+  const reason = givesExpiry
+    ? `${resolved.nameZh}没有有效期，不能填写到期日期；本服务不为此类证照发送提醒，请勿上传 / ` +
+      `${resolved.code} (${resolved.nameZh}) has no expiry, so it takes no expiry date; certalarm sends no reminders for this type, leave it out of the upload`
+    : `${resolved.nameZh}没有有效期，本服务不为此类证照发送提醒，请勿上传 / ` +
+      `${resolved.code} (${resolved.nameZh}) has no expiry; certalarm sends no reminders for this type, leave it out of the upload`;
+  return (index) => ({ index, field: givesExpiry ? 'expiresOn' : 'type', reason });
+}
+
 function fieldOf(path: readonly PropertyKey[]): string {
   return path.length === 0 ? RECORD_FIELD : path.map(String).join('.');
 }
@@ -352,6 +387,8 @@ function keyOfInvalid(record: unknown, lookups: CertificateLookups): string | un
   if (typeof type !== 'string' || typeof number !== 'string') return undefined;
   const resolved = lookups.resolveType(type.trim());
   const trimmed = number.trim();
-  if (!resolved || trimmed.length === 0 || trimmed.length > MAX_NUMBER_LENGTH || UNPRINTABLE.test(trimmed)) return undefined;
+  if (!resolved || trimmed.length === 0 || trimmed.length > MAX_NUMBER_LENGTH || checkSmsSafeText('certificateNumber', trimmed) !== undefined) {
+    return undefined;
+  }
   return duplicateKey(resolved.code, trimmed);
 }

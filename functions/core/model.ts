@@ -19,6 +19,12 @@ export type RenewalWindow =
 
 export type Confidence = 'high' | 'medium' | 'low';
 
+/** The verb a reminder asks for (see `RENEWAL_ACTIONS` in the catalogue). */
+export type RenewalAction = '延续' | '延期' | '换证' | '年检' | '校验' | '复审' | '定期检验' | '重新申请';
+
+/** Where to go: the county service centre (named by the deployment), or the authority's own office. */
+export type RenewalPlace = { at: 'serviceCentre' } | { at: 'office'; name: string };
+
 export interface CertificateType {
   code: string;
   nameZh: string;
@@ -30,8 +36,16 @@ export interface CertificateType {
   validity: unknown;
   validityNote?: string;
   keyDate?: string;
+  /** The short name SMS texts use, at most 12 characters. */
+  smsName: string;
   renewalWindow: RenewalWindow | null;
-  renewalAction: string;
+  /** What the research says the holder must do, in free text. */
+  renewalNote: string;
+  /** The verb of the reminder; `null` only when `reminders` is false. */
+  renewalAction: RenewalAction | null;
+  renewalPlace: RenewalPlace;
+  /** `false` for a type with no expiry: uploads carry no `expiresOn` for it and nothing is planned. */
+  reminders: boolean;
   legalBasis: string[];
   seasonal: boolean;
   confidence: Confidence;

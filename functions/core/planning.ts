@@ -41,6 +41,8 @@ export interface PlanInput {
   policy: StagePolicy;
   sendWindow: SendWindow;
   now: DateTime;
+  /** `false` for a type without an expiry (the catalogue's `reminders`): nothing is planned. */
+  reminders?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -305,6 +307,9 @@ interface Candidate {
  * upload, or an expired certificate) do not all fire: only the latest becomes one catch-up message.
  */
 export function planReminders(input: PlanInput): Plan {
+  if (input.reminders === false) {
+    return { renewalDeadline: input.expiresOn, windowOpens: null, calendarProvisional: false, stages: [] };
+  }
   const { calendar, policy, sendWindow, now } = input;
   const questions = new CalendarQuestions(calendar);
   const expiry = dayOf(input.expiresOn);

@@ -1,8 +1,18 @@
 /**
- * Reminder texts and the mainland carriers' length rules (see /work/shared/reference/sms.md §A2–A3).
+ * Reminder rendering and the mainland carriers' length rules (see /work/shared/reference/sms.md §A2–A3).
+ * The texts themselves are templates in templates.ts.
  */
 import { PermanentSendError } from './errors.js';
-import type { IsoDate, StageName } from './model.js';
+import type { IsoDate, RenewalAction, StageName } from './model.js';
+import { checkSmsSafeText, type SmsTextKind } from './sms-safe-text.js';
+import {
+  DEFAULT_TEMPLATES,
+  fillTemplate,
+  templatePlaceholders,
+  type Placeholder,
+  type StageTemplates,
+  type TemplateValues,
+} from './templates.js';
 
 export const DEFAULT_SIGNATURE = '【兴国县行政审批局】';
 export const DEFAULT_RENEWAL_PLACE = '兴国县政务服务中心';
@@ -39,8 +49,11 @@ export function countSegments(text: string): number {
 export interface ReminderInput {
   /** Full-width brackets included. Defaults to `【兴国县行政审批局】`. */
   signature?: string;
-  typeNameZh: string;
+  /** The type's short name (`smsName` in the catalogue). */
+  typeName: string;
   number: string;
+  /** The holder's name, for templates that address the holder. */
+  holder?: string;
   stage: StageName;
   expiresOn: IsoDate;
   renewalDeadline: IsoDate;
@@ -48,13 +61,20 @@ export interface ReminderInput {
   windowOpens: IsoDate | null;
   /** The deadline was already past when this (late, catch-up) message was planned. */
   deadlinePassed: boolean;
-  /** Where to renew, e.g. `兴国县政务服务中心`. */
+  /** The type's verb: 延续, 年检, 校验… */
+  action: RenewalAction;
+  /** Where to go, e.g. `兴国县政务服务中心` or `兴国县农机安全监理站`. */
   renewalPlace: string;
+  county?: string;
+  /** A number to call, e.g. `0797-5321234`; appended only where it costs no extra segment. */
+  helpPhone?: string | undefined;
   /**
    * The day the message goes out. With it, a window that is already open is not mentioned
    * ("apply from a past date" reads as a mistake); without it, `windowOpens` is always stated.
    */
   sendOn?: IsoDate;
+  /** Defaults to `DEFAULT_TEMPLATES`. */
+  templates?: StageTemplates;
 }
 
 export interface RenderedSms {
@@ -63,57 +83,93 @@ export interface RenderedSms {
   segments: number;
 }
 
+/** Every default text, for every type and stage, with a 20-character number, must fit two segments. */
+export const SEGMENT_BUDGET = 2;
+export const BUDGET_LENGTH = SEGMENT_BUDGET * MULTI_SEGMENT_PART_LENGTH;
+
 /**
- * The reminder text for one stage. The body starts with the signature because AWS SNS, unlike the
- * domestic platforms, does not add it; it carries no link and no opt-out text (a government
- * notification, not a marketing message).
+ * The reminder text for one stage: the stage's template (its late variant after a passed deadline)
+ * filled with the certificate's values, behind the signature. AWS SNS, unlike the domestic
+ * platforms, does not add the signature, so the body starts with it. No value is rewritten: what is
+ * stored is what is sent, and a value that could not go into an official SMS is refused here as a
+ * last guard (uploads refuse it first, see sms-safe-text.ts).
  */
 export function renderReminder(input: ReminderInput): RenderedSms {
   const signature = input.signature ?? DEFAULT_SIGNATURE;
-  const certificate = `您的${variable(input.typeNameZh)}（编号${variable(input.number)}）`;
-  const place = variable(input.renewalPlace);
-  const expires = formatChineseDate(input.expiresOn);
-  const deadline = formatChineseDate(input.renewalDeadline);
+  const template = templateFor(input);
+  const values = reminderValues(input);
+  refuseUnsafe(input, templatePlaceholders(template));
 
-  const text = `${signature}${bodyFor(input, certificate, place, expires, deadline)}`;
+  let text = `${signature}${fillTemplate(template, { ...values, helpPhone: '' })}`;
+  if (values.helpPhone !== '') {
+    // A help line is a courtesy: it may not make the message dearer nor push it past the budget.
+    const withPhone = `${signature}${fillTemplate(template, values)}`;
+    const length = smsLength(withPhone);
+    if (length <= BUDGET_LENGTH && countSegments(withPhone) === countSegments(text)) text = withPhone;
+  }
   const length = smsLength(text);
   if (length > MAX_SMS_LENGTH) {
-    // Only an oversized place or signature can get here (numbers are at most 64 characters and type names about 50).
     throw new PermanentSendError(
-      `Reminder for ${input.number} is ${length} characters; carriers refuse more than ${MAX_SMS_LENGTH}. Shorten the renewal place or signature.`,
+      `Reminder for ${input.number} is ${length} characters; carriers refuse more than ${MAX_SMS_LENGTH}. Shorten the template, the place or the signature.`,
     );
   }
   return { body: text, length, segments: countSegments(text) };
 }
 
-function bodyFor(input: ReminderInput, certificate: string, place: string, expires: string, deadline: string): string {
-  switch (input.stage) {
-    case 'first': {
-      if (input.deadlinePassed) {
-        return `${certificate}将于${expires}到期，延续申请截止日${deadline}已过，请尽快联系${place}办理。`;
-      }
-      return `${certificate}将于${expires}到期，${applyBy(input, deadline)}，办理地点：${place}。`;
-    }
-    case 'final': {
-      if (input.deadlinePassed) {
-        return `提醒：${certificate}延续申请截止日${deadline}已过，证照将于${expires}到期，请尽快联系${place}办理。`;
-      }
-      return `提醒：${certificate}延续申请截止日为${deadline}，证照将于${expires}到期，请尽快到${place}办理。`;
-    }
-    case 'expired':
-      return `${certificate}已于${expires}到期，请尽快到${place}办理延续或换证。`;
-  }
+/** The placeholder values for one reminder; the conditional phrasing is decided here, not in templates. */
+export function reminderValues(input: ReminderInput): TemplateValues {
+  return {
+    holder: input.holder ?? '',
+    typeName: input.typeName,
+    number: input.number,
+    expiresOn: formatChineseDate(input.expiresOn),
+    deadline: formatChineseDate(input.renewalDeadline),
+    windowOpens: input.windowOpens === null ? '' : formatChineseDate(input.windowOpens),
+    applyBy: applyBy(input),
+    action: input.action,
+    place: input.renewalPlace,
+    county: input.county ?? '',
+    helpPhone: input.helpPhone === undefined || input.helpPhone === '' ? '' : `咨询电话${input.helpPhone}`,
+  };
 }
 
-/** "Apply before the deadline", or "between opening and deadline" while the window is still ahead. */
-function applyBy(input: ReminderInput, deadline: string): string {
+/**
+ * "By when": between opening and deadline while the window is still ahead, otherwise by the deadline,
+ * its own day included (（含）, so nobody wonders whether 前 means the day before). When the deadline
+ * is the expiry, 到期日 stands for it, so the date is said once.
+ */
+function applyBy(input: ReminderInput): string {
   const opens = input.windowOpens;
+  const deadline = input.renewalDeadline === input.expiresOn ? '到期日' : formatChineseDate(input.renewalDeadline);
   // ISO dates compare as strings.
   const windowAhead = opens !== null && opens < input.renewalDeadline && (input.sendOn === undefined || opens > input.sendOn);
-  return windowAhead ? `请于${formatChineseDate(opens)}至${deadline}期间申请延续` : `请于${deadline}前申请延续`;
+  return windowAhead ? `在${formatChineseDate(opens)}至${deadline}期间` : `在${deadline}（含）前`;
 }
 
-/** Carriers read 【…】 as a signature, and a second one in the body gets the template refused. */
-function variable(value: string): string {
-  return value.trim().replace(/【/g, '[').replace(/】/g, ']');
+/**
+ * The stage's template, its late variant after a passed deadline. A catch-up that goes out after the
+ * expiry day (the expired notice itself waits for a working day) must not say 将于…到期, so it takes
+ * the expired text.
+ */
+function templateFor(input: ReminderInput): string {
+  const templates = input.templates ?? DEFAULT_TEMPLATES;
+  const expiredAlready = input.sendOn !== undefined && input.sendOn > input.expiresOn;
+  const stage = templates[expiredAlready ? 'expired' : input.stage];
+  return (input.deadlinePassed || expiredAlready) && stage.lateTemplate !== null ? stage.lateTemplate : stage.template;
+}
+
+/** A value the template says must have the SMS-safe form; values it does not say are not its concern. */
+function refuseUnsafe(input: ReminderInput, used: readonly Placeholder[]): void {
+  const checks: Array<[SmsTextKind, Placeholder, string | undefined]> = [
+    ['certificateNumber', 'number', input.number],
+    ['holderName', 'holder', input.holder],
+    ['place', 'place', input.renewalPlace],
+  ];
+  for (const [kind, placeholder, value] of checks) {
+    if (value === undefined || !used.includes(placeholder)) continue;
+    const problem = checkSmsSafeText(kind, value);
+    if (problem !== undefined) {
+      throw new PermanentSendError(`Reminder for ${JSON.stringify(input.number)} not rendered: its ${kind} ${problem.en}`);
+    }
+  }
 }

@@ -5,6 +5,9 @@ import { OutboxSmsSender } from '../../functions/adapters/local/outbox-sms-sende
 import { sendDueReminders } from '../../functions/app/send-due-reminders.js';
 import { uploadCertificates } from '../../functions/app/upload-certificates.js';
 import { loadReferenceData } from '../../functions/app/reference-data.js';
+import type { Certificate } from '../../functions/core/model.js';
+import { DEFAULT_SEND_WINDOW, DEFAULT_STAGE_POLICY } from '../../functions/core/model.js';
+import { planReminders } from '../../functions/core/planning.js';
 import { at, fixedClock, freshStore, record, RecordingSender, scanDeps, testSettings } from '../support/fixtures.js';
 
 // Every certificate here is a pesticide business licence (90 days atLeastBefore) expiring 2026-12-20:
@@ -54,6 +57,25 @@ describe('Use case: sendDueReminders', () => {
     expect(message?.reminder).toMatchObject({ stage: 'first', expiresOn: '2026-12-20', renewalDeadline: '2026-09-21' });
     const stored = await store.getCertificate({ type: 'pesticide_business_license', number: 'TEST-000002' });
     expect(stored?.plan.stages.find((s) => s.stage === 'first')).toMatchObject({ status: 'sent', messageId: 'msg-1' });
+  });
+
+  it("says each type's short name, verb and place, the service centre's name coming from the settings", async () => {
+    // Prepare
+    const inspection = record(40, { type: 'farm_machine_annual_inspection', number: 'NJ-2026-0040', issuedOn: '2025-12-31', expiresOn: '2026-12-30' });
+    const store = await storeWith('scan-texts', [record(41), inspection]);
+    const sms = new RecordingSender();
+    const settings = testSettings({ renewalPlace: '兴国县政务服务中心二楼', helpPhone: '0797-5321234' });
+
+    // Act
+    await sendDueReminders(scanDeps(store, sms, { settings }), FIRST_DUE);
+    await sendDueReminders(scanDeps(store, sms, { settings }), at('2026-11-30T09:00:00+08:00'));
+
+    // Assess
+    // The second scan also sends the pesticide licence's final reminder; the first reminders are compared.
+    expect(sms.sent.filter((m) => m.reminder?.stage === 'first').map((m) => m.body)).toEqual([
+      '【兴国县行政审批局】您的农药经营许可证（编号TEST-000041）将于2026年12月20日到期，请在2026年9月21日（含）前办理延续，办理地点：兴国县政务服务中心二楼。咨询电话0797-5321234',
+      '【兴国县行政审批局】您的农机年度安全技术检验（编号NJ-2026-0040）将于2026年12月30日到期，请在到期日（含）前办理年检，办理地点：兴国县农机安全监理站。咨询电话0797-5321234',
+    ]);
   });
 
   it('never sends the same reminder twice across repeated scans', async () => {
@@ -285,6 +307,24 @@ describe('Use case: sendDueReminders', () => {
     expect(again).toMatchObject({ sent: 0, failed: 0 });
     const id = { key: { type: 'pesticide_business_license', number: 'TEST-000014' }, expiresOn: '2026-12-20', stage: 'first' as const };
     expect(await store.get(id)).toMatchObject({ status: 'failed', reason: 'opted out' });
+  });
+
+  it('sends nothing for a type without reminders whose plan was stored before the type lost them, recording why', async () => {
+    // Prepare: a plan as an earlier version stored it, written past today's upload checks.
+    const store = await freshStore('scan-no-reminders');
+    const certificate = { ...record(15), type: 'farm_machine_registration', number: 'NJ-DJ-0015', phone: '+8613900000015' } as Certificate;
+    const plan = planReminders({ expiresOn: '2026-12-20', renewalWindow: null, calendar: loadReferenceData().calendar, policy: DEFAULT_STAGE_POLICY, sendWindow: DEFAULT_SEND_WINDOW, now: UPLOADED });
+    await store.putCertificates([{ certificate, plan, contentHash: 'old', version: 1, createdAt: UPLOADED.toISO() ?? '', updatedAt: UPLOADED.toISO() ?? '' }]);
+    const sms = new RecordingSender();
+
+    // Act
+    const result = await sendDueReminders(scanDeps(store, sms), at('2026-11-20T09:00:00+08:00'));
+
+    // Assess
+    expect(result).toMatchObject({ sent: 0, failed: 1 });
+    expect(sms.sent).toEqual([]);
+    const id = { key: { type: 'farm_machine_registration', number: 'NJ-DJ-0015' }, expiresOn: '2026-12-20', stage: 'first' as const };
+    expect(await store.get(id)).toMatchObject({ status: 'failed', reason: expect.stringContaining('sends no reminders') });
   });
 
   it('stops at its time budget and reports the scan incomplete, leaving the rest for the next run', async () => {

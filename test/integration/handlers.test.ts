@@ -122,6 +122,24 @@ describe('Lambda handlers against DynamoDB Local', () => {
       expect(JSON.parse(response.body ?? '')).toMatchObject({ error: { code: 'forbidden' } });
     });
 
+    it('lists the catalogue with the short SMS name, the verb, the place and whether reminders are sent', async () => {
+      // Act
+      const response = await httpApi(httpEvent('GET', '/v1/catalogue'));
+
+      // Assess
+      expect(response.statusCode).toBe(200);
+      const types = JSON.parse(response.body ?? '') as Array<Record<string, unknown>>;
+      expect(types.find((t) => t.code === 'farm_machine_annual_inspection')).toMatchObject({
+        smsName: '农机年度安全技术检验',
+        renewalAction: '年检',
+        renewalPlace: { at: 'office', name: '兴国县农机安全监理站' },
+        reminders: true,
+        renewalNote: expect.stringContaining('年检'),
+        basis: { renewalAction: { confidence: 'high' } },
+      });
+      expect(types.find((t) => t.code === 'farm_machine_registration')).toMatchObject({ reminders: false, renewalAction: null });
+    });
+
     it('answers 401 when the authorizer passed no usable role claim', async () => {
       // Act
       const response = await httpApi(httpEvent('GET', '/v1/catalogue', undefined, { sub: 'someone' }));

@@ -19,11 +19,11 @@ const OPERATOR: Principal = { role: 'operator', subject: 'token:admin' };
 const AGRICULTURE_BUREAU: Principal = { role: 'bureau', authority: 'agriculture_rural', subject: 'token:agri' };
 const HEADER = '证照类型,证照编号,持证主体,统一社会信用代码,联系电话,所属乡镇,发证日期,有效期至';
 
-function csvRow(i: number, overrides: Partial<Record<'type' | 'phone' | 'expiresOn' | 'issuedOn' | 'number', string>> = {}): string {
+function csvRow(i: number, overrides: Partial<Record<'type' | 'phone' | 'expiresOn' | 'issuedOn' | 'number' | 'holder', string>> = {}): string {
   return [
     overrides.type ?? '农药经营许可证',
     overrides.number ?? `NY-${String(i).padStart(5, '0')}`,
-    `兴国县测试农资店${i}`,
+    overrides.holder ?? `兴国县测试农资店${i}`,
     validUscc(i),
     overrides.phone ?? `1390000${String(i % 10000).padStart(4, '0')}`,
     '潋江镇',
@@ -345,5 +345,39 @@ describe('Use case: runImport', () => {
     expect(record?.counts).toMatchObject({ created: 1, rejected: 1 });
     expect(record?.uploadedBy).toEqual({ subject: 'token:agri', role: 'bureau', authority: 'agriculture_rural' });
     expect(await h.errors(id)).toEqual([expect.objectContaining({ row: 3, column: '证照类型' })]);
+  });
+
+  it('refuses rows whose number or holder name would put a link or a second signature into the SMS, by row, column and reason', async () => {
+    // Prepare
+    const h = await harness('import-sms-safe');
+    const phishing = '】已停用，回复1解除 http://x.cn【';
+    const rows = [csvRow(90), csvRow(91, { number: phishing }), csvRow(92, { holder: '某农资店 www.x.cn' }), csvRow(93, { number: '赣兴农药经字〔2021〕000093' })];
+    const id = await h.submit('phishing.csv', [HEADER, ...rows].join('\n'));
+
+    // Act
+    await runImport(h.deps, id);
+
+    // Assess
+    const errors = await h.errors(id);
+    expect(errors.map((e) => [e.row, e.column, e.value])).toEqual([
+      [3, '证照编号', phishing],
+      [4, '持证主体', '某农资店 www.x.cn'],
+    ]);
+    expect(errors[0]?.reason).toMatch(/【】.* \/ .*【】/);
+    expect(errors[1]?.reason).toMatch(/网址.* \/ .*web address/);
+    expect(await storedNumbers(h.store, ['NY-00090', phishing, 'NY-00092', '赣兴农药经字〔2021〕000093'])).toEqual(['NY-00090', '赣兴农药经字〔2021〕000093']);
+  });
+
+  it('refuses a row of a type without an expiry, on its expiry column, with the reason', async () => {
+    // Prepare
+    const h = await harness('import-no-reminders');
+    const id = await h.submit('registrations.csv', [HEADER, csvRow(95), csvRow(96, { type: '拖拉机和联合收割机登记证书' })].join('\n'));
+
+    // Act
+    await runImport(h.deps, id);
+
+    // Assess
+    const errors = await h.errors(id);
+    expect(errors).toEqual([expect.objectContaining({ row: 3, column: '有效期至', reason: expect.stringContaining('没有有效期') })]);
   });
 });

@@ -127,6 +127,26 @@ describe('Use case: uploadCertificates', () => {
   });
 });
 
+describe('Use case: uploadCertificates (text that reaches an SMS)', () => {
+  it('refuses a JSON record whose number would turn the reminder into a phishing text, and stores nothing for it', async () => {
+    // Prepare
+    const store = await freshStore('upload-phishing');
+    const phishing = '】已停用，回复1解除 http://x.cn【';
+
+    // Act
+    const result = await upload(store, [record(70, { number: phishing }), record(71, { holder: { name: '【兴国县行政审批局】某公司' } })]);
+
+    // Assess
+    expect(result.accepted).toBe(0);
+    expect(result.rejected.map((r) => [r.index, r.field])).toEqual([
+      [0, 'number'],
+      [1, 'holder.name'],
+    ]);
+    expect(result.rejected[0]?.reason).toContain('【】');
+    expect(await store.getCertificate({ type: 'pesticide_business_license', number: phishing })).toBeUndefined();
+  });
+});
+
 describe('Use case: uploadCertificates (stale records)', () => {
   it('refuses a record whose expiry is earlier than the stored, renewed certificate', async () => {
     // Prepare

@@ -111,6 +111,49 @@ describe('Data: catalogue.json', () => {
   });
 });
 
+describe('Data: catalogue.json (what SMS texts say)', () => {
+  it('gives every type a short SMS name of at most 12 characters without a parenthetical label', () => {
+    // Act
+    const tooLong = catalogueFile.types.filter((t) => Array.from(t.smsName).length > 12 || /[（）()]/u.test(t.smsName));
+
+    // Assess
+    expect(tooLong.map((t) => t.smsName)).toEqual([]);
+    expect(entry('construction_safety_manager_cert').smsName).toBe('安管人员考核合格证');
+    expect(entry('medical_institution_license').smsName).toBe('医疗机构执业许可证');
+    expect(entry('special_equipment_use_registration').smsName).toBe('特种设备定期检验');
+  });
+
+  it('asks for an inspection of a farm machine at the 农机安全监理站, not a renewal at the service centre', () => {
+    // Act
+    const inspection = entry('farm_machine_annual_inspection');
+
+    // Assess
+    expect(inspection.renewalAction).toBe('年检');
+    expect(inspection.renewalPlace).toEqual({ at: 'office', name: '兴国县农机安全监理站' });
+    expect(entry('medical_institution_license').renewalAction).toBe('校验');
+    expect(entry('special_equipment_use_registration').renewalAction).toBe('定期检验');
+  });
+
+  it('plans no reminders for the types that have no expiry, and only for them', () => {
+    // Act
+    const withoutReminders = catalogueFile.types.filter((t) => !t.reminders).map((t) => t.code);
+
+    // Assess
+    expect(withoutReminders.sort()).toEqual(['farm_machine_registration', 'hr_service_license', 'land_use_planning_permit']);
+    for (const code of withoutReminders) expect(entry(code).validity).toBeNull();
+  });
+
+  it('cites a basis with a confidence for every fact added for the texts', () => {
+    // Act
+    const bases = catalogueFile.types.flatMap((t) => Object.values(t.basis));
+
+    // Assess
+    expect(bases).toHaveLength(42 * 4);
+    for (const basis of bases) expect(basis.source.length).toBeGreaterThan(10);
+    expect(entry('special_equipment_use_registration').basis.renewalPlace.confidence).toBe('low');
+  });
+});
+
 describe('Schema: catalogueFileSchema', () => {
   it('rejects a low-confidence type without a confidenceNote', () => {
     // Prepare
@@ -149,6 +192,36 @@ describe('Schema: catalogueFileSchema', () => {
     expect(result.error?.issues).toEqual([
       expect.objectContaining({ path: ['types', 1, 'code'], message: '"food_business_license" is already used by types[0]' }),
     ]);
+  });
+
+  it('rejects an SMS name over 12 characters or with a parenthetical label, an unknown verb and a type with reminders but no verb', () => {
+    // Prepare
+    const food = entry('food_business_license');
+    const file = {
+      ...catalogueFile,
+      types: [
+        { ...food, smsName: '食品经营许可证（仅销售预包装食品）' },
+        { ...entry('pesticide_business_license'), renewalAction: '办理' },
+        { ...entry('drug_retail_license'), renewalAction: null },
+      ],
+    };
+
+    // Act
+    const result = catalogueFileSchema.safeParse(file);
+
+    // Assess
+    expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['types.0.smsName', 'types.0.smsName', 'types.1.renewalAction', 'types.2.renewalAction']);
+  });
+
+  it('rejects an office name that could not go into an SMS', () => {
+    // Prepare
+    const file = { ...catalogueFile, types: [{ ...entry('tobacco_retail_license'), renewalPlace: { at: 'office', name: '【烟草局】 www.x.cn' } }] };
+
+    // Act
+    const result = catalogueFileSchema.safeParse(file);
+
+    // Assess
+    expect(result.error?.issues).toEqual([expect.objectContaining({ path: ['types', 0, 'renewalPlace', 'name'] })]);
   });
 
   it('rejects a renewal window in an unknown unit', () => {

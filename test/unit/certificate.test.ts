@@ -7,7 +7,7 @@ import {
 import type { CertificateType, Township } from '../../functions/core/model.js';
 import { withResidentIdCheck, withUsccCheck, withWrongCheck } from '../support/holder-ids.js';
 
-function certificateType(code: string, nameZh: string): CertificateType {
+function certificateType(code: string, nameZh: string, reminders = true): CertificateType {
   return {
     code,
     nameZh,
@@ -17,7 +17,11 @@ function certificateType(code: string, nameZh: string): CertificateType {
     authority: 'agriculture',
     validity: { years: 5 },
     renewalWindow: { days: 30, semantics: 'atLeastBefore' },
-    renewalAction: 'apply for continuation',
+    smsName: nameZh,
+    renewalNote: 'apply for continuation',
+    renewalAction: '延续',
+    renewalPlace: { at: 'serviceCentre' },
+    reminders,
     legalBasis: [],
     seasonal: false,
     confidence: 'high',
@@ -27,6 +31,7 @@ function certificateType(code: string, nameZh: string): CertificateType {
 const TYPES = [
   certificateType('pesticide_business_license', '农药经营许可证'),
   certificateType('food_business_license', '食品经营许可证'),
+  certificateType('farm_machine_registration', '拖拉机和联合收割机登记证书', false),
 ];
 const TOWNSHIPS: Township[] = [
   { code: '360732100', nameZh: '潋江镇', nameEn: 'Lianjiang Town', pinyin: 'Liànjiāng Zhèn', slug: 'lianjiang', aliases: [] },
@@ -400,3 +405,55 @@ describe('Function: makeCertificateSchema', () => {
     expect(parsed.error?.issues.map((i) => i.path)).toEqual([['holder', 'name']]);
   });
 });
+
+describe('Function: validateCertificates (text that reaches an SMS)', () => {
+  it('refuses a certificate number that would put a link under the signature, naming the field', () => {
+    // Act
+    const problems = problemsOf(record({ number: '】已停用，回复1解除 http://x.cn【' }));
+
+    // Assess
+    expect(Object.keys(problems)).toEqual(['number']);
+    expect(problems.number).toMatch(/^证照编号.*【】.* \/ certificate number .*【】/);
+  });
+
+  it.each([
+    ['a URL', '某公司 http://x.cn'],
+    ['signature brackets', '【兴国县行政审批局】'],
+    ['a control character', '某公司\u0008'],
+  ])('refuses a holder name with %s', (_what, name) => {
+    // Act
+    const problems = problemsOf(record({ holder: { name, id: COMPANY_ID } }));
+
+    // Assess
+    expect(Object.keys(problems)).toEqual(['holder.name']);
+  });
+
+  it.each([['农药经许（赣）36073220001'], ['赣虔兴危化经字〔2021〕000012'], ['JY13607320001234']])('accepts the real-looking number %s', (number) => {
+    // Act & Assess
+    expect(problemsOf(record({ number }))).toEqual({});
+  });
+});
+
+describe('Function: validateCertificates (types without an expiry)', () => {
+  it('refuses an expiry date for a type that has none, saying that no reminders are sent for it', () => {
+    // Act
+    const problems = problemsOf(record({ type: 'farm_machine_registration', number: 'NJ-DJ-0001' }));
+
+    // Assess
+    expect(problems).toEqual({
+      expiresOn:
+        '拖拉机和联合收割机登记证书没有有效期，不能填写到期日期；本服务不为此类证照发送提醒，请勿上传 / ' +
+        'farm_machine_registration (拖拉机和联合收割机登记证书) has no expiry, so it takes no expiry date; certalarm sends no reminders for this type, leave it out of the upload',
+    });
+  });
+
+  it('refuses a record of such a type without an expiry on its type, instead of asking for the missing date', () => {
+    // Act
+    const problems = problemsOf(record({ type: '拖拉机和联合收割机登记证书', number: 'NJ-DJ-0002', expiresOn: undefined }));
+
+    // Assess
+    expect(Object.keys(problems)).toEqual(['type']);
+    expect(problems.type).toContain('本服务不为此类证照发送提醒');
+  });
+});
+

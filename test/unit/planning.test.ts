@@ -211,6 +211,16 @@ describe('Function: renewalDeadline', () => {
 });
 
 describe('Function: planReminders', () => {
+  describe('types without reminders', () => {
+    it('plans no stage for a type that sends no reminders, keeping the deadline a reader would compute', () => {
+      // Act
+      const plan = planFor({ expiresOn: '2026-12-20', renewalWindow: null, reminders: false });
+
+      // Assess
+      expect(plan).toEqual({ renewalDeadline: '2026-12-20', windowOpens: null, calendarProvisional: false, stages: [] });
+    });
+  });
+
   describe('stage dates', () => {
     it('plans first 30 and final 7 days before the deadline, and expired the day after expiry', () => {
       // Act

@@ -37,4 +37,26 @@ describe('Function: settingsFromEnvironment', () => {
     expect(attempt).toThrow(/CERTALARM_SEND_WINDOW: the window must end after it starts/);
     expect(attempt).toThrow(/CERTALARM_SIGNATURE: a signature is 2–16 characters in full-width brackets/);
   });
+
+  it('reads an optional help phone and leaves it out when unset', () => {
+    // Act
+    const set = settingsFromEnvironment({ CERTALARM_HELP_PHONE: '0797-5321234' });
+    const unset = settingsFromEnvironment({});
+
+    // Assess
+    expect(set.helpPhone).toBe('0797-5321234');
+    expect(unset.helpPhone).toBeUndefined();
+  });
+
+  it('refuses a help phone that is not a number to call, and a service-centre or county name that could not go into an SMS', () => {
+    // Act
+    const attempt = () =>
+      settingsFromEnvironment({ CERTALARM_HELP_PHONE: 'call 5321234', CERTALARM_RENEWAL_PLACE: '【政务服务中心】', CERTALARM_COUNTY: '兴国县 http://x.cn' });
+
+    // Assess
+    expect(attempt).toThrow(/CERTALARM_HELP_PHONE: use a landline with its area code \(0797-5321234\)/);
+    expect(attempt).toThrow(/CERTALARM_RENEWAL_PLACE: the service centre's name contains 【】/);
+    expect(attempt).toThrow(/CERTALARM_COUNTY: the county name contains a web address/);
+  });
 });
+

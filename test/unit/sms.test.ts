@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentSendError } from '../../functions/core/errors.js';
+import { DEFAULT_TEMPLATES } from '../../functions/core/templates.js';
 import {
+  BUDGET_LENGTH,
   countSegments,
   DEFAULT_SIGNATURE,
   formatChineseDate,
@@ -10,14 +12,26 @@ import {
 } from '../../functions/core/sms.js';
 
 const PESTICIDE: ReminderInput = {
-  typeNameZh: '农药经营许可证',
+  typeName: '农药经营许可证',
   number: 'HX-PEST-0001',
   stage: 'first',
   expiresOn: '2026-12-20',
   renewalDeadline: '2026-11-20',
   windowOpens: null,
   deadlinePassed: false,
+  action: '延续',
   renewalPlace: '兴国县政务服务中心',
+};
+
+/** An annual farm-machine inspection: no window, so the deadline is the expiry itself. */
+const INSPECTION: ReminderInput = {
+  ...PESTICIDE,
+  typeName: '农机年度安全技术检验',
+  number: 'NJ-2026-0001',
+  expiresOn: '2026-12-30',
+  renewalDeadline: '2026-12-30',
+  action: '年检',
+  renewalPlace: '兴国县农机安全监理站',
 };
 
 describe('Function: formatChineseDate', () => {
@@ -88,7 +102,7 @@ describe('Function: renderReminder', () => {
     expect(sms.body.startsWith('【兴国县农业农村局】您的')).toBe(true);
   });
 
-  it('asks for renewal before the deadline in the first reminder', () => {
+  it('asks for the type\'s action by a deadline that includes its own day in the first reminder', () => {
     // Act
     const sms = renderReminder(PESTICIDE);
 
@@ -96,10 +110,23 @@ describe('Function: renderReminder', () => {
     expect(sms).toEqual({
       body:
         '【兴国县行政审批局】您的农药经营许可证（编号HX-PEST-0001）将于2026年12月20日到期，' +
-        '请于2026年11月20日前申请延续，办理地点：兴国县政务服务中心。',
-      length: 85,
+        '请在2026年11月20日（含）前办理延续，办理地点：兴国县政务服务中心。',
+      length: 88,
       segments: 2,
     });
+  });
+
+  it('says the date once when the deadline is the expiry, with the inspection verb and the inspection office', () => {
+    // Act
+    const { body } = renderReminder(INSPECTION);
+
+    // Assess
+    expect(body).toBe(
+      '【兴国县行政审批局】您的农机年度安全技术检验（编号NJ-2026-0001）将于2026年12月30日到期，' +
+        '请在到期日（含）前办理年检，办理地点：兴国县农机安全监理站。',
+    );
+    expect(body.split('2026年12月30日')).toHaveLength(2);
+    expect(body).not.toMatch(/延续|政务服务中心/);
   });
 
   it('names the period when the renewal window has not opened yet', () => {
@@ -107,7 +134,15 @@ describe('Function: renderReminder', () => {
     const sms = renderReminder({ ...PESTICIDE, windowOpens: '2026-09-20', sendOn: '2026-09-01' });
 
     // Assess
-    expect(sms.body).toContain('请于2026年9月20日至2026年11月20日期间申请延续');
+    expect(sms.body).toContain('请在2026年9月20日至2026年11月20日期间办理延续');
+  });
+
+  it('names the period up to the expiry day when the window runs to the expiry', () => {
+    // Act
+    const sms = renderReminder({ ...INSPECTION, action: '换证', windowOpens: '2026-10-01', sendOn: '2026-09-01' });
+
+    // Assess
+    expect(sms.body).toContain('请在2026年10月1日至到期日期间办理换证');
   });
 
   it('leaves out an opening date that is already past on the day of sending', () => {
@@ -115,29 +150,28 @@ describe('Function: renderReminder', () => {
     const sms = renderReminder({ ...PESTICIDE, windowOpens: '2026-09-20', sendOn: '2026-10-21' });
 
     // Assess
-    expect(sms.body).toContain('请于2026年11月20日前申请延续');
+    expect(sms.body).toContain('请在2026年11月20日（含）前办理延续');
     expect(sms.body).not.toContain('9月20日');
   });
 
-  it('gives the deadline first and the expiry second in the final reminder', () => {
+  it('repeats the request with a reminder mark in the final reminder', () => {
     // Act
     const sms = renderReminder({ ...PESTICIDE, stage: 'final' });
 
     // Assess
     expect(sms.body).toBe(
-      '【兴国县行政审批局】提醒：您的农药经营许可证（编号HX-PEST-0001）延续申请截止日为2026年11月20日，' +
-        '证照将于2026年12月20日到期，请尽快到兴国县政务服务中心办理。',
+      '【兴国县行政审批局】提醒：您的农药经营许可证（编号HX-PEST-0001）将于2026年12月20日到期，' +
+        '请在2026年11月20日（含）前办理延续，办理地点：兴国县政务服务中心。',
     );
   });
 
-  it('says the certificate has expired in the expired reminder', () => {
+  it('says the certificate has expired and asks for its own action in the expired reminder', () => {
     // Act
     const sms = renderReminder({ ...PESTICIDE, stage: 'expired', deadlinePassed: true });
 
     // Assess
-    expect(sms.body).toBe(
-      '【兴国县行政审批局】您的农药经营许可证（编号HX-PEST-0001）已于2026年12月20日到期，请尽快到兴国县政务服务中心办理延续或换证。',
-    );
+    expect(sms.body).toBe('【兴国县行政审批局】您的农药经营许可证（编号HX-PEST-0001）已于2026年12月20日到期，请尽快到兴国县政务服务中心办理延续。');
+    expect(sms.body).not.toContain('换证');
   });
 
   it.each(['first', 'final', 'expired'] as const)('names the type, number, expiry and place in the %s reminder', (stage) => {
@@ -160,41 +194,112 @@ describe('Function: renderReminder', () => {
   });
 
   it.each(['first', 'final'] as const)(
-    'says a passed deadline has passed, instead of asking to apply before it, in a late %s reminder',
+    'says a passed deadline has passed, instead of asking to act before it, in a late %s reminder',
     (stage) => {
       // Act
       const { body } = renderReminder({ ...PESTICIDE, stage, deadlinePassed: true });
 
       // Assess
-      expect(body).toContain('延续申请截止日2026年11月20日已过');
-      expect(body).toContain('请尽快联系兴国县政务服务中心办理');
-      expect(body).not.toContain('前申请延续');
+      expect(body).toContain('办理延续的期限2026年11月20日已过');
+      expect(body).toContain('请尽快联系兴国县政务服务中心');
+      expect(body).not.toContain('（含）前');
     },
   );
 
-  it('keeps 【】 out of the body so carriers do not read a second signature', () => {
+  it('sends a number as it is stored, without rewriting any character', () => {
     // Act
-    const { body } = renderReminder({ ...PESTICIDE, number: '【2021】001' });
+    const { body } = renderReminder({ ...PESTICIDE, number: '赣虔兴危化经字〔2021〕000012' });
 
     // Assess
-    expect(body.slice(DEFAULT_SIGNATURE.length)).not.toMatch(/[【】]/);
-    expect(body).toContain('编号[2021]001');
+    expect(body).toContain('（编号赣虔兴危化经字〔2021〕000012）');
   });
 
-  it('fits the longest catalogue name and a 64-character number in three segments', () => {
+  it('refuses, rather than rewrites, a stored number that could pass for a signature or carry a link', () => {
+    // Act & Assess
+    expect(() => renderReminder({ ...PESTICIDE, number: '】已停用，回复1解除 http://x.cn【' })).toThrow(PermanentSendError);
+  });
+
+  it('checks only the values its template uses, so an unused holder name cannot hold a reminder back', () => {
+    // Act
+    const sms = renderReminder({ ...PESTICIDE, holder: '兴国县某农资  有限公司' });
+
+    // Assess
+    expect(sms.body).not.toContain('有限公司');
+  });
+
+  it('refuses a holder name that could not go into an SMS when the template says it', () => {
+    // Prepare
+    const templates = { ...DEFAULT_TEMPLATES, first: { template: '{holder}，{typeName}', lateTemplate: null } };
+
+    // Act & Assess
+    expect(() => renderReminder({ ...PESTICIDE, holder: '【兴国县行政审批局】', templates })).toThrow(PermanentSendError);
+  });
+
+  it('says a certificate has expired when a catch-up for an earlier stage goes out after the expiry day', () => {
+    // Act
+    const sms = renderReminder({ ...PESTICIDE, stage: 'final', deadlinePassed: true, sendOn: '2026-12-21' });
+
+    // Assess
+    expect(sms.body).toBe('【兴国县行政审批局】您的农药经营许可证（编号HX-PEST-0001）已于2026年12月20日到期，请尽快到兴国县政务服务中心办理延续。');
+  });
+
+  it('appends the help phone where it adds no segment', () => {
+    // Act
+    const sms = renderReminder({ ...PESTICIDE, helpPhone: '0797-5321234' });
+
+    // Assess
+    expect(sms.body.endsWith('办理地点：兴国县政务服务中心。咨询电话0797-5321234')).toBe(true);
+    expect(sms).toMatchObject({ length: 104, segments: 2 });
+  });
+
+  it('leaves out the help phone where it would cost another segment', () => {
+    // Prepare
+    const expired = { ...PESTICIDE, stage: 'expired' as const, deadlinePassed: true };
+    const without = renderReminder(expired);
+
+    // Act
+    const sms = renderReminder({ ...expired, helpPhone: '0797-5321234' });
+
+    // Assess
+    expect(without.segments).toBe(1);
+    expect(sms).toEqual(without);
+  });
+
+  it('leaves out the help phone where it would pass the two-segment budget', () => {
+    // Prepare
+    const long = { ...PESTICIDE, windowOpens: '2026-09-20', sendOn: '2026-09-01', number: 'N'.repeat(45), helpPhone: '0797-5321234' };
+    const without = renderReminder({ ...long, helpPhone: undefined });
+
+    // Act
+    const sms = renderReminder(long);
+
+    // Assess
+    expect(without.length).toBeLessThanOrEqual(BUDGET_LENGTH);
+    expect(without.length + '咨询电话0797-5321234'.length).toBeGreaterThan(BUDGET_LENGTH);
+    expect(sms.body).toBe(without.body);
+  });
+
+  it('renders stage templates it is given, placeholders filled and the signature in front', () => {
     // Act
     const sms = renderReminder({
       ...PESTICIDE,
-      typeNameZh: '建筑施工企业主要负责人、项目负责人和专职安全生产管理人员安全生产考核合格证书（安管人员A/B/C证）',
-      number: 'N'.repeat(64),
+      holder: '兴国县某农资有限公司',
+      county: '兴国县',
+      templates: {
+        first: { template: '{holder}：{typeName}{number}请{applyBy}到{place}办理{action}（{county}）', lateTemplate: null },
+        final: { template: '{typeName}', lateTemplate: null },
+        expired: { template: '{typeName}', lateTemplate: null },
+      },
     });
 
     // Assess
-    expect(sms.segments).toBe(3);
+    expect(sms.body).toBe('【兴国县行政审批局】兴国县某农资有限公司：农药经营许可证HX-PEST-0001请在2026年11月20日（含）前到兴国县政务服务中心办理延续（兴国县）');
   });
 
   it('refuses to render more than 500 characters', () => {
     // Act & Assess
-    expect(() => renderReminder({ ...PESTICIDE, renewalPlace: '兴'.repeat(450) })).toThrow(PermanentSendError);
+    expect(() => renderReminder({ ...PESTICIDE, templates: { ...DEFAULT_TEMPLATES, first: { template: '兴'.repeat(495), lateTemplate: null } } })).toThrow(
+      PermanentSendError,
+    );
   });
 });

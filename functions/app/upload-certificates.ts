@@ -3,7 +3,8 @@ import type { DateTime } from 'luxon';
 import { validateCertificates, type CertificateLookups } from '../core/certificate.js';
 import type { Certificate, Rejection } from '../core/model.js';
 import { planReminders } from '../core/planning.js';
-import type { CertificateStore, StoredCertificate } from '../core/ports.js';
+import type { WorkingDays } from '../core/planning.js';
+import type { CalendarSource, CertificateStore, StoredCertificate } from '../core/ports.js';
 import type { ReferenceData } from './reference-data.js';
 import type { ServiceSettings } from './settings.js';
 
@@ -11,6 +12,8 @@ export interface UploadDeps {
   store: CertificateStore;
   reference: ReferenceData;
   settings: ServiceSettings;
+  /** The calendar as stored (operators' loads included); without it, the bundled calendar. */
+  calendarSource?: CalendarSource;
 }
 
 export interface UploadCounts {
@@ -120,6 +123,7 @@ export async function prepareUpload(
   const writes: StoredCertificate[] = [];
   const nowIso = now.toISO() ?? '';
   const existing = await deps.store.getCertificates(page.map((v) => v.certificate));
+  const calendar = deps.calendarSource === undefined ? deps.reference.calendar : await deps.calendarSource.current();
   for (const { index, certificate } of page) {
     const hash = contentHash(certificate);
     const before = existing.get(`${certificate.type}#${certificate.number}`);
@@ -146,7 +150,7 @@ export async function prepareUpload(
     else counts.renewed += 1;
     writes.push({
       certificate,
-      plan: planFor(deps, certificate, now),
+      plan: planFor(deps, certificate, now, calendar),
       contentHash: hash,
       version: (before?.version ?? 0) + 1,
       createdAt: before?.createdAt ?? nowIso,
@@ -156,13 +160,13 @@ export async function prepareUpload(
   return { counts, writes, rejected };
 }
 
-export function planFor(deps: Pick<UploadDeps, 'reference' | 'settings'>, certificate: Certificate, now: DateTime) {
+export function planFor(deps: Pick<UploadDeps, 'reference' | 'settings'>, certificate: Certificate, now: DateTime, calendar: WorkingDays = deps.reference.calendar) {
   const type = deps.reference.catalogue.get(certificate.type);
   if (type === undefined) throw new Error(`type ${certificate.type} vanished from the catalogue`);
   return planReminders({
     expiresOn: certificate.expiresOn,
     renewalWindow: type.renewalWindow,
-    calendar: deps.reference.calendar,
+    calendar,
     policy: deps.settings.stagePolicy,
     sendWindow: deps.settings.sendWindow,
     now,

@@ -1,7 +1,9 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
-import type { Clock, ImportStore, TokenStore } from '../../core/ports.js';
+import type { AuditLog, CalendarSource, CalendarStore, Clock, ImportStore, ReplanSource, TokenStore } from '../../core/ports.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
+import { auditRoutes } from './routes/audit.js';
+import { calendarRoutes } from './routes/calendar.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { importRoutes, type ImportSubmitter } from './routes/imports.js';
 import { referenceRoutes } from './routes/reference.js';
@@ -21,6 +23,12 @@ export interface HttpAppDeps extends ScanDeps {
   triggerScan?: ScanTrigger;
   /** Local mode only: API tokens are issued here (on AWS the identity provider issues JWTs). */
   tokens?: TokenStore;
+  /** The holiday calendar as stored, the cached calendar plans are made with, and where a load finds plans to re-plan. */
+  calendars?: CalendarStore;
+  calendarSource?: CalendarSource;
+  replanSource?: ReplanSource;
+  /** The trail of writes by people. */
+  audit?: AuditLog;
   /** Local mode only: the outbox standing in for SNS. */
   outbox?: { list(): OutboxView[] };
 }
@@ -37,7 +45,7 @@ export interface Route {
 
 const ANONYMOUS: Principal = { role: 'viewer', subject: 'anonymous' };
 
-const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes];
+const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes, ...calendarRoutes, ...auditRoutes];
 
 /** The whole HTTP API as one function: the same code runs behind node:http locally and API Gateway on AWS. */
 export function createHttpApp(deps: HttpAppDeps): (req: HttpRequest) => Promise<HttpResponse> {

@@ -3,9 +3,10 @@ import type { DateTime } from 'luxon';
 import { mayTouchType, type Principal } from '../../core/access.js';
 import { validateCertificates } from '../../core/certificate.js';
 import type { Certificate } from '../../core/model.js';
-import type { ImportCounts, ImportError, ImportRecord, ImportStore, PendingChunk } from '../../core/ports.js';
+import type { AuditLog, ImportCounts, ImportError, ImportRecord, ImportStore, PendingChunk } from '../../core/ports.js';
 import { RowKeySet } from '../../core/row-key-set.js';
 import { cellText, isFieldReported, mapHeaders, rowToRecord, type Column } from '../../core/spreadsheet-rows.js';
+import { auditImportFinished } from '../audit.js';
 import type { Logger } from '../logger.js';
 import { addCounts, lookupsFrom, prepareUpload, type UploadDeps } from '../upload-certificates.js';
 
@@ -37,6 +38,8 @@ export interface ImportDeps extends UploadDeps {
   limits: ImportLimits;
   logger: Logger;
   clock: { now(): DateTime };
+  /** Where the end of each import is recorded for the person who uploaded it. */
+  audit?: AuditLog;
 }
 
 /** Rows validated and written together; the unit of resumption. */
@@ -194,6 +197,7 @@ async function finish(deps: ImportDeps, record: ImportRecord): Promise<void> {
   await deps.imports.closeImport(record.id);
   if (record.state === 'done') await deps.imports.rememberImportHash(record.sha256, importScope(principalOf(record)), record.id);
   await deps.removeFile(record.blobKey).catch(() => undefined);
+  await auditImportFinished(deps, record);
 }
 
 async function open(deps: ImportDeps, record: ImportRecord): Promise<{ sheet: OpenedSpreadsheet; columns: Column[] }> {

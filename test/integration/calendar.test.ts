@@ -11,7 +11,7 @@ import { DynamoDbCalendarStore } from '../../functions/adapters/aws/dynamodb/dyn
 import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { continueCalendarReplans, loadCalendarYear, type CalendarDeps } from '../../functions/app/calendar/load-calendar.js';
-import { seedCalendar, StoredCalendarSource } from '../../functions/app/calendar/stored-calendar.js';
+import { logCalendarWarnings, seedCalendar, StoredCalendarSource } from '../../functions/app/calendar/stored-calendar.js';
 import { silentLogger } from '../../functions/app/logger.js';
 import { loadReferenceData } from '../../functions/app/reference-data.js';
 import { sendDueReminders } from '../../functions/app/send-due-reminders.js';
@@ -235,6 +235,27 @@ describe('Class: StoredCalendarSource', () => {
     expect(before.isWorkingDay('2027-01-04')).toEqual({ working: true, provisional: true });
     expect(within).toBe(before);
     expect(after.isWorkingDay('2027-01-04')).toEqual({ working: false, provisional: false });
+  });
+});
+
+describe('Function: logCalendarWarnings', () => {
+  it('writes a warning to the service log while reminders in the next 60 days fall in an unloaded year, and stops once it is loaded', async () => {
+    // Prepare
+    const w = await world('calendar-log');
+    const lines: Array<{ fields: object; message: string | undefined }> = [];
+    const logger = { ...silentLogger, warn: (fields: object, message?: string) => lines.push({ fields, message }) };
+
+    // Act
+    await logCalendarWarnings(w.calendarSource, w.clock, logger);
+    const beforeLoad = lines.length;
+    await loadCalendarYear(w.deps, OPERATOR, 2027, LOAD_2027);
+    await logCalendarWarnings(w.calendarSource, w.clock, logger);
+
+    // Assess
+    expect(beforeLoad).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.fields).toMatchObject({ calendarWarning: 'calendar_year_missing', year: 2027 });
+    expect(lines[0]?.message).toContain('the 2027 holiday calendar is not loaded');
   });
 });
 

@@ -257,7 +257,7 @@ describe('Least privilege', () => {
       }),
     );
     expect(dynamo).toContainEqual(
-      expect.objectContaining({ Effect: 'Allow', Action: 'dynamodb:Query', Resource: [indexArn(tableId, 'due'), indexArn(tableId, 'byType')] }),
+      expect.objectContaining({ Effect: 'Allow', Action: 'dynamodb:Query', Resource: [indexArn(tableId, 'byType'), indexArn(tableId, 'due')] }),
     );
   });
 

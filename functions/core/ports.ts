@@ -260,7 +260,14 @@ export interface ImportFileStore {
 export interface ReplanProgress {
   /** The version of the year this re-plan brings plans onto. */
   version: number;
+  /**
+   * `load`: the pass run by the load. `recheck`: a second pass once every process has dropped its
+   * cached calendar, for plans another process made on the old calendar while the first pass ran.
+   */
+  pass: 'load' | 'recheck';
   state: 'running' | 'done';
+  /** Set when the load pass is done: the recheck pass runs at or after this instant. */
+  recheckAfter?: IsoInstant;
   /** Catalogue types whose certificates are all re-planned. */
   typesDone: string[];
   /** Where to continue inside the next type (an opaque page cursor). */

@@ -114,7 +114,7 @@ describe('Use case: loadCalendarYear', () => {
     expect(after?.plan).toEqual(expected);
     expect(after?.plan.calendarProvisional).toBe(false);
     // The invented Spring Festival (6–14 Feb) pushes the 30th working day back.
-    expect(after?.plan.renewalDeadline < (before?.plan.renewalDeadline ?? '')).toBe(true);
+    expect((after?.plan.renewalDeadline ?? '') < (before?.plan.renewalDeadline ?? '')).toBe(true);
     expect(after?.version).toBe((before?.version ?? 0) + 1);
     expect(result).toMatchObject({ year: 2027, version: 1, replaced: null, replan: { state: 'done', replanned: 1 } });
   });
@@ -203,6 +203,31 @@ describe('Use case: loadCalendarYear', () => {
     expect(continued).toEqual([2027]);
     expect((await w.calendars.getCalendarYear(2027))?.replan).toMatchObject({ state: 'done', replanned: 1 });
     expect((await w.store.getCertificate(key('FOOD-7')))?.plan.calendarProvisional).toBe(false);
+  });
+
+  it('re-checks after every process has read the load, so a plan made on a stale cache is re-planned too', async () => {
+    // Prepare: another process read the calendar just before the load and keeps it for a minute
+    const w = await world('calendar-recheck');
+    const stale = new StoredCalendarSource({ calendars: w.calendars, bundled: w.reference.calendarYears, clock: w.clock, logger: silentLogger });
+    await stale.current();
+    await loadCalendarYear(w.deps, OPERATOR, 2027, LOAD_2027);
+    await uploadCertificates({ ...w.deps, calendarSource: stale }, [record(8, { type: FOOD, number: 'FOOD-8', expiresOn: '2027-03-15' })], w.clock.now());
+    const onStaleCalendar = await w.store.getCertificate(key('FOOD-8'));
+
+    // Act
+    const tooEarly = await continueCalendarReplans(w.deps);
+    w.clock.advance(2 * 60_000 + 1);
+    const rechecked = await continueCalendarReplans(w.deps);
+
+    // Assess
+    expect(onStaleCalendar?.plan.calendarProvisional).toBe(true);
+    expect(tooEarly).toEqual([]);
+    expect(rechecked).toEqual([2027]);
+    expect((await w.store.getCertificate(key('FOOD-8')))?.plan).toEqual(expectedPlan('2027-03-15', FOOD, LOAD_2027, w.clock.now()));
+    const replan = (await w.calendars.getCalendarYear(2027))?.replan;
+    expect(replan).toMatchObject({ state: 'done', pass: 'recheck', replanned: 1 });
+    expect(replan?.recheckAfter).toBeUndefined();
+    expect(await continueCalendarReplans(w.deps)).toEqual([]);
   });
 
   it('refuses a load that breaks a rule and stores nothing', async () => {

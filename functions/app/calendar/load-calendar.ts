@@ -3,7 +3,7 @@
  * (earlier versions stay in the history), audited, and every pending plan that could read that
  * year is re-planned on it.
  */
-import type { DateTime } from 'luxon';
+import { DateTime } from 'luxon';
 import type { Principal } from '../../core/access.js';
 import type { WorkingDays } from '../../core/planning.js';
 import { planReminders } from '../../core/planning.js';
@@ -11,6 +11,7 @@ import { calendarLoadSchema, expiriesDependingOnYear, mergeReplan, planChanged, 
 import type { CalendarSource, CalendarStore, CertificateStore, ReplanProgress, ReplanSource, StoredCalendarYear, StoredCertificate } from '../../core/ports.js';
 import { auditPrincipal, recordAudit, type AuditDeps } from '../audit.js';
 import type { ReferenceData } from '../reference-data.js';
+import { CALENDAR_CACHE_MS } from './stored-calendar.js';
 import type { ServiceSettings } from '../settings.js';
 
 export interface CalendarDeps extends AuditDeps {
@@ -73,7 +74,7 @@ export async function loadCalendarYear(
     origin: 'operator',
     loadedBy: principal.subject,
     loadedAt: nowIso,
-    replan: { version, state: 'running', typesDone: [], examined: 0, replanned: 0, startedAt: nowIso },
+    replan: { version, pass: 'load', state: 'running', typesDone: [], examined: 0, replanned: 0, startedAt: nowIso },
   };
   if (!(await deps.calendars.putCalendarYear(record, existing?.version))) {
     throw new CalendarLoadConflict(`${year} 年日历刚被另一次录入修改，请重试 / the ${year} calendar was changed by another load just now; load it again`);
@@ -88,7 +89,7 @@ export async function loadCalendarYear(
       `loaded the ${year} holiday calendar (version ${version}, ${load.holidays.length} days off, ${load.workdays.length} make-up workdays): ${load.source}`,
     details: { year, version, source: load.source, holidays: load.holidays.length, workdays: load.workdays.length, replacedVersion: existing?.version ?? null },
   });
-  const started: ReplanProgress = { version, state: 'running', typesDone: [], examined: 0, replanned: 0, startedAt: nowIso };
+  const started: ReplanProgress = { version, pass: 'load', state: 'running', typesDone: [], examined: 0, replanned: 0, startedAt: nowIso };
   const replan = (await replanCalendarYear(deps, year, options)) ?? started;
   return {
     year,
@@ -146,20 +147,36 @@ export async function replanCalendarYear(deps: CalendarDeps, year: number, optio
     } while (cursor !== undefined);
     if (!(await save({ typesDone: [...progress.typesDone, type], cursor: undefined }))) return progress;
   }
-  await save({ state: 'done', finishedAt: deps.clock.now().toISO() ?? '' });
+  // Other processes may have planned on their cached, older calendar until their cache ran out: once it
+  // has everywhere (twice the cache's life, for clock differences), one more pass catches those plans.
+  const recheckAfter = DateTime.fromISO(stored.loadedAt).plus({ milliseconds: 2 * CALENDAR_CACHE_MS }).toISO() ?? stored.loadedAt;
+  await save({ state: 'done', finishedAt: deps.clock.now().toISO() ?? '', ...(progress.pass === 'load' ? { recheckAfter } : {}) });
   deps.logger.info({ year, version: progress.version, examined: progress.examined, replanned: progress.replanned }, 're-plan after calendar load done');
   return progress;
 }
 
-/** Finishes every re-plan a crash or a time budget left running (at start, and before scheduled scans). */
+/**
+ * Finishes every re-plan a crash or a time budget left running, and starts each recheck pass whose
+ * time has come (at start, and before scheduled scans). Returns the years it worked on.
+ */
 export async function continueCalendarReplans(deps: CalendarDeps, options: { stopAtMs?: number } = {}): Promise<number[]> {
-  const running = (await deps.calendars.listCalendarYears()).filter((y) => y.replan !== undefined && y.replan.state !== 'done');
-  for (const year of running) {
-    deps.logger.info({ year: year.year, version: year.version }, 'continuing an unfinished re-plan');
+  const now = deps.clock.now();
+  const nowIso = now.toISO() ?? '';
+  const worked: number[] = [];
+  for (const year of await deps.calendars.listCalendarYears()) {
+    const replan = year.replan;
+    if (replan === undefined) continue;
+    if (replan.state === 'done') {
+      if (replan.recheckAfter === undefined || now.toMillis() < DateTime.fromISO(replan.recheckAfter).toMillis()) continue;
+      const recheck: ReplanProgress = { version: replan.version, pass: 'recheck', state: 'running', typesDone: [], examined: 0, replanned: 0, startedAt: nowIso };
+      if (!(await deps.calendars.saveReplanProgress(year.year, recheck))) continue;
+    }
+    deps.logger.info({ year: year.year, version: year.version, pass: replan.state === 'done' ? 'recheck' : replan.pass }, 'continuing a calendar re-plan');
+    worked.push(year.year);
     const progress = await replanCalendarYear(deps, year.year, options);
     if (progress?.state !== 'done') break;
   }
-  return running.map((y) => y.year);
+  return worked;
 }
 
 /**

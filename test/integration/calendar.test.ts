@@ -97,6 +97,25 @@ describe('Use case: seedCalendar', () => {
   });
 });
 
+describe('Class: DynamoDbCalendarStore', () => {
+  it('stores a year only over the version the writer read, so of two racing loads one is told to retry', async () => {
+    // Prepare
+    const w = await world('calendar-race');
+    const year = { ...FIXTURE_2027, version: 1, origin: 'operator' as const, loadedBy: 'token:ops-1', loadedAt: START };
+    await w.calendars.putCalendarYear(year, undefined);
+
+    // Act
+    const firstWriter = await w.calendars.putCalendarYear({ ...year, version: 2, source: 'first' }, 1);
+    const secondWriter = await w.calendars.putCalendarYear({ ...year, version: 2, source: 'second' }, 1);
+    const notStoredYet = await w.calendars.putCalendarYear({ ...year, version: 1 }, undefined);
+
+    // Assess
+    expect([firstWriter, secondWriter, notStoredYet]).toEqual([true, false, false]);
+    expect((await w.calendars.getCalendarYear(2027))?.source).toBe('first');
+    expect((await w.calendars.calendarYearHistory(2027)).map((h) => h.source)).toEqual([FIXTURE_2027.source, 'first']);
+  });
+});
+
 describe('Use case: loadCalendarYear', () => {
   it('plans a working-day deadline in 2027 as provisional, and loading 2027 re-plans it on the loaded days', async () => {
     // Prepare

@@ -14,6 +14,9 @@ import type { ReferenceData } from '../reference-data.js';
 import { CALENDAR_CACHE_MS } from './stored-calendar.js';
 import type { ServiceSettings } from '../settings.js';
 
+/** Certificates re-planned at once. */
+const REPLAN_CONCURRENCY = 8;
+
 export interface CalendarDeps extends AuditDeps {
   calendars: CalendarStore;
   calendarSource: CalendarSource;
@@ -133,9 +136,13 @@ export async function replanCalendarYear(deps: CalendarDeps, year: number, optio
     do {
       const page = await deps.replanSource.pendingCertificatesExpiring(type, from, to, cursor);
       let replanned = 0;
-      for (const certificate of page.items) if (await replanOne(deps, certificate, calendar, deps.clock.now())) replanned += 1;
+      // A few certificates at once: each is a read-modify-write of its own item, independent of the others.
+      for (let i = 0; i < page.items.length; i += REPLAN_CONCURRENCY) {
+        const changed = await Promise.all(page.items.slice(i, i + REPLAN_CONCURRENCY).map((c) => replanOne(deps, c, calendar, deps.clock.now())));
+        replanned += changed.filter(Boolean).length;
+      }
       cursor = page.nextCursor;
-      const saved = await save({ examined: progress.examined + page.items.length, replanned: progress.replanned + replanned, ...(cursor !== undefined ? { cursor } : { cursor: undefined }) });
+      const saved = await save({ examined: progress.examined + page.items.length, replanned: progress.replanned + replanned, cursor });
       if (!saved) {
         deps.logger.info({ year, version: progress.version }, 're-plan superseded by a newer load of the year');
         return progress;

@@ -59,7 +59,9 @@ export class DynamoDbCalendarStore implements CalendarStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof TransactionCanceledException || (error as { name?: string }).name === 'TransactionCanceledException') return false;
+      // Only a failed condition means "another load got there first"; a throttled or conflicting transaction is retried by the caller.
+      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
       throw error;
     }
   }

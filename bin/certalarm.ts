@@ -316,6 +316,131 @@ program
     print(opts.json === true, entries, () => (entries.length === 0 ? 'the outbox is empty' : entries.map((e) => formatOutboxLine({ ...e, idempotencyKey: '' })).join('\n')));
   });
 
+interface CalendarYearSummary {
+  year: number;
+  source: string;
+  holidays: number;
+  workdays: number;
+  version: number;
+  origin: string;
+  loadedBy: string;
+  loadedAt: string;
+  replan?: { state: string; examined: number; replanned: number };
+}
+interface CalendarWarningView {
+  year: number;
+  message: string;
+}
+
+const calendar = program.command('calendar').description('the holiday calendar: list the years, show one, load a State Council notice (operators)');
+
+calendar
+  .command('list')
+  .description('the years with an arrangement, where each came from, and warnings about missing years')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (opts: { url: string; token?: string; json?: boolean }) => {
+    const answer = await api(opts).get<{ years: CalendarYearSummary[]; coveredThrough: string | null; warnings: CalendarWarningView[] }>('/v1/calendar');
+    print(opts.json === true, answer, () =>
+      [
+        ...answer.years.map(
+          (y) =>
+            `${y.year}  v${y.version}  ${String(y.holidays).padStart(3)} days off  ${String(y.workdays).padStart(2)} make-up workdays  ${y.origin.padEnd(8)} ${y.loadedBy}  ${y.loadedAt}  ${y.source}` +
+            (y.replan !== undefined && y.replan.state !== 'done' ? `  (re-plan ${y.replan.state}: ${y.replan.examined} read)` : ''),
+        ),
+        `covered through: ${answer.coveredThrough ?? '—'}`,
+        ...answer.warnings.map((w) => `WARNING ${w.message}`),
+      ].join('\n'),
+    );
+  });
+
+calendar
+  .command('get')
+  .description("one year's days off and make-up workdays, and its earlier versions")
+  .argument('<year>', 'e.g. 2027', positiveInt)
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (year: number, opts: { url: string; token?: string; json?: boolean }) => {
+    const answer = await api(opts).get<{ year: number; source: string; holidays: string[]; workdays: string[]; version: number; loadedBy: string; loadedAt: string; history: CalendarYearSummary[] }>(`/v1/calendar/${year}`);
+    print(opts.json === true, answer, () =>
+      [
+        `${answer.year} (version ${answer.version}, loaded by ${answer.loadedBy} at ${answer.loadedAt})`,
+        `  source:   ${answer.source}`,
+        `  days off: ${answer.holidays.join(' ')}`,
+        `  make-up workdays (调休上班): ${answer.workdays.join(' ') || '—'}`,
+        ...(answer.history.length > 1 ? [`  versions: ${answer.history.map((h) => `v${h.version} ${h.loadedAt} ${h.loadedBy}`).join('; ')}`] : []),
+      ].join('\n'),
+    );
+  });
+
+calendar
+  .command('load')
+  .description("load a year's State Council holiday notice (operators); re-plans the reminders it affects")
+  .argument('<year>', 'the year the notice is for, e.g. 2027', positiveInt)
+  .argument('<file>', 'a JSON file: {"holidays": [...], "workdays": [...]} (see the README, "Holiday calendar")')
+  .option('--source <text>', "the notice's title or document number, e.g. 国办发明电〔2026〕N号 (required unless the file has \"source\")")
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (year: number, file: string, opts: { url: string; token?: string; json?: boolean; source?: string }) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error;
+      throw new InvalidArgumentError(`${file} is not a JSON file: ${(error as Error).message}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError(`${file} must hold one object with "holidays" and "workdays"`);
+    const { year: fileYear, source: fileSource, ...days } = parsed as Record<string, unknown>;
+    if (fileYear !== undefined && fileYear !== year) throw new InvalidArgumentError(`${file} is for ${String(fileYear)}, not ${year}`);
+    const source = opts.source ?? (typeof fileSource === 'string' ? fileSource : undefined);
+    if (source === undefined) throw new InvalidArgumentError('calendar load needs --source "<the notice\'s title or document number>"');
+    const result = await api(opts).put<{ year: number; version: number; holidays: number; workdays: number; replaced: { version: number } | null; replan: { state: string; examined: number; replanned: number } }>(
+      `/v1/calendar/${year}`,
+      { ...days, source },
+    );
+    print(opts.json === true, result, () =>
+      [
+        `${result.year} loaded as version ${result.version}${result.replaced !== null ? ` (replaces version ${result.replaced.version})` : ''}: ${result.holidays} days off, ${result.workdays} make-up workdays`,
+        `re-plan ${result.replan.state}: ${result.replan.examined} certificates read, ${result.replan.replanned} re-planned${result.replan.state === 'done' ? '' : ' — it continues in the next scheduled scans'}`,
+      ].join('\n'),
+    );
+  });
+
+program
+  .command('audit')
+  .description('the audit trail of writes by people, newest first (operators)')
+  .option('--since <iso>', 'only entries at or after this instant (or day, YYYY-MM-DD)')
+  .option('--actor <subject>', 'only this person, e.g. token:admin')
+  .option('--action <action>', 'only this action (calendar.load) or kind (import, token, certificates, calendar, rules)')
+  .option('--limit <n>', 'entries per page', positiveInt, 50)
+  .option('--all', 'follow the pages to the end of the trail')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (opts: { url: string; token?: string; json?: boolean; since?: string; actor?: string; action?: string; limit: number; all?: boolean }) => {
+    const client = api(opts);
+    const entries: Array<{ at: string; actor: string; role: string; action: string; target: string; summary: string }> = [];
+    let cursor: string | undefined;
+    do {
+      const query = new URLSearchParams({
+        limit: String(Math.max(1, opts.limit)),
+        ...(opts.since !== undefined ? { since: opts.since } : {}),
+        ...(opts.actor !== undefined ? { actor: opts.actor } : {}),
+        ...(opts.action !== undefined ? { action: opts.action } : {}),
+        ...(cursor !== undefined ? { cursor } : {}),
+      });
+      const page = await client.get<{ items: typeof entries; nextCursor?: string }>(`/v1/audit?${query.toString()}`);
+      entries.push(...page.items);
+      cursor = page.nextCursor;
+    } while (opts.all === true && cursor !== undefined);
+    print(opts.json === true, entries, () =>
+      entries.length === 0 ? 'no audit entries match' : entries.map((e) => `${e.at}  ${e.actor} (${e.role})  ${e.action}  ${e.target}  ${e.summary}`).join('\n'),
+    );
+  });
+
 program
   .command('catalogue')
   .description('list the 42 certificate types with their renewal windows')

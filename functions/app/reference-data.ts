@@ -27,6 +27,8 @@ export interface ReferenceData {
   /** Shared by every caller in the process, so frozen. */
   authorities: Authority[];
   calendar: WorkingDayCalendar;
+  /** The bundled holiday years behind `calendar`; they seed the store, where operators' loads also live. */
+  calendarYears: readonly CalendarYear[];
 }
 
 /** The reference files as already-imported JSON, for a bundle that cannot read `data/` at run time. */
@@ -126,6 +128,7 @@ export function buildReferenceData(json: ReferenceDataJson, names: ReferenceSour
     townships: new Townships(townshipsFile.townships),
     authorities: authoritiesFile.authorities,
     calendar: new WorkingDayCalendar([...years.values()]),
+    calendarYears: [...years.values()].sort((a, b) => a.year - b.year),
   };
 }
 

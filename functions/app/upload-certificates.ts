@@ -4,7 +4,8 @@ import { validateCertificates, type CertificateLookups } from '../core/certifica
 import { closestType } from '../core/closest-type.js';
 import type { Certificate, Plan, Rejection } from '../core/model.js';
 import { planReminders } from '../core/planning.js';
-import type { CertificateStore, StoredCertificate } from '../core/ports.js';
+import type { WorkingDays } from '../core/planning.js';
+import type { CalendarSource, CertificateStore, StoredCertificate } from '../core/ports.js';
 import type { ReferenceData } from './reference-data.js';
 import type { ServiceSettings } from './settings.js';
 
@@ -12,6 +13,8 @@ export interface UploadDeps {
   store: CertificateStore;
   reference: ReferenceData;
   settings: ServiceSettings;
+  /** The calendar as stored (operators' loads included); without it, the bundled calendar. */
+  calendarSource?: CalendarSource;
 }
 
 export interface UploadCounts {
@@ -73,7 +76,7 @@ export async function uploadCertificates(
   const { valid: checked, rejected } = validateCertificates(records, lookupsFrom(deps.reference));
   // Planned before the first read or write: a record that cannot be planned then fails the request
   // while nothing is stored, instead of after earlier pages were written.
-  const valid = planAll(deps, checked, now);
+  const valid = planAll(deps, checked, now, await currentCalendar(deps));
   const result: UploadResult = { ...emptyCounts(), rejected };
   if (options.allOrNothing === true) {
     const prepared: PreparedUpload[] = [];
@@ -141,10 +144,15 @@ export class PlanningError extends Error {
 }
 
 /** Plans every entry, or throws a PlanningError naming the first one planning cannot handle. */
-export function planAll(deps: Pick<UploadDeps, 'reference' | 'settings'>, entries: ReadonlyArray<ValidEntry>, now: DateTime): ValidEntry[] {
+export function planAll(
+  deps: Pick<UploadDeps, 'reference' | 'settings'>,
+  entries: ReadonlyArray<ValidEntry>,
+  now: DateTime,
+  calendar: WorkingDays,
+): ValidEntry[] {
   return entries.map((entry) => {
     try {
-      return { ...entry, plan: entry.plan ?? planFor(deps, entry.certificate, now) };
+      return { ...entry, plan: entry.plan ?? planFor(deps, entry.certificate, now, calendar) };
     } catch (error) {
       throw new PlanningError(entry.index, entry.certificate, error);
     }
@@ -184,7 +192,7 @@ export async function prepareUpload(deps: UploadDeps, page: ReadonlyArray<ValidE
     else counts.renewed += 1;
     writes.push({
       certificate,
-      plan: plan ?? planFor(deps, certificate, now),
+      plan: plan ?? planFor(deps, certificate, now, await currentCalendar(deps)),
       contentHash: hash,
       version: (before?.version ?? 0) + 1,
       createdAt: before?.createdAt ?? nowIso,
@@ -194,13 +202,18 @@ export async function prepareUpload(deps: UploadDeps, page: ReadonlyArray<ValidE
   return { counts, writes, rejected };
 }
 
-export function planFor(deps: Pick<UploadDeps, 'reference' | 'settings'>, certificate: Certificate, now: DateTime) {
+/** The calendar plans are made with: the stored one (operators' loads) where the deps have it. */
+export async function currentCalendar(deps: Pick<UploadDeps, 'reference' | 'calendarSource'>): Promise<WorkingDays> {
+  return deps.calendarSource === undefined ? deps.reference.calendar : await deps.calendarSource.current();
+}
+
+export function planFor(deps: Pick<UploadDeps, 'reference' | 'settings'>, certificate: Certificate, now: DateTime, calendar: WorkingDays = deps.reference.calendar) {
   const type = deps.reference.catalogue.get(certificate.type);
   if (type === undefined) throw new Error(`type ${certificate.type} vanished from the catalogue`);
   return planReminders({
     expiresOn: certificate.expiresOn,
     renewalWindow: type.renewalWindow,
-    calendar: deps.reference.calendar,
+    calendar,
     policy: deps.settings.stagePolicy,
     sendWindow: deps.settings.sendWindow,
     now,

@@ -13,7 +13,16 @@ export interface Principal {
   subject: string;
 }
 
-export type Action = 'readCertificates' | 'writeCertificates' | 'runScans' | 'readOutbox' | 'manageTokens' | 'changeRules' | 'readImports';
+export type Action =
+  | 'readCertificates'
+  | 'writeCertificates'
+  | 'runScans'
+  | 'readOutbox'
+  | 'manageTokens'
+  | 'changeRules'
+  | 'readImports'
+  | 'loadCalendar'
+  | 'readAudit';
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
@@ -35,6 +44,8 @@ export function mayPerform(principal: Principal, action: Action): Decision {
     case 'readOutbox':
     case 'manageTokens':
     case 'changeRules':
+    case 'loadCalendar':
+    case 'readAudit':
       return principal.role === 'operator' ? ALLOW : deny(`只有运维人员（operator）可以执行此操作 / only an operator may ${action}`);
   }
 }

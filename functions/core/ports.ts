@@ -1,5 +1,6 @@
 import type { DateTime } from 'luxon';
-import type { Certificate, IsoInstant, Plan, StageName } from './model.js';
+import type { CalendarYear, WorkingDayCalendar } from './calendar.js';
+import type { Certificate, IsoDate, IsoInstant, Plan, StageName } from './model.js';
 
 /** Business time. Use cases take `now` from here; the core takes it as an argument. */
 export interface Clock {
@@ -84,6 +85,12 @@ export interface CertificateStore {
    * Returns false when another writer got there first (renewal, re-upload).
    */
   updatePlan(key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: IsoInstant): Promise<boolean>;
+}
+
+/** Finds the certificates a calendar load may re-plan, through an index: never a table scan. */
+export interface ReplanSource {
+  /** Certificates of `type` with a pending stage whose expiry lies in [from, to], a page at a time. */
+  pendingCertificatesExpiring(type: string, from: IsoDate, to: IsoDate, cursor?: string): Promise<Page<StoredCertificate>>;
 }
 
 export interface DeliveryId {
@@ -245,4 +252,98 @@ export interface ImportFileStore {
   /** A fresh readable stream of the stored file, from the start. */
   open(blobKey: string): NodeJS.ReadableStream;
   remove(blobKey: string): Promise<void>;
+}
+
+// ---- Holiday calendar -------------------------------------------------------------------------
+
+/** How far a calendar load's re-planning has got; kept on the year, so a crash leaves a resumable trail. */
+export interface ReplanProgress {
+  /** The version of the year this re-plan brings plans onto. */
+  version: number;
+  /**
+   * `load`: the pass run by the load. `recheck`: a second pass once every process has dropped its
+   * cached calendar, for plans another process made on the old calendar while the first pass ran.
+   */
+  pass: 'load' | 'recheck';
+  state: 'running' | 'done';
+  /** Set when the load pass is done: the recheck pass runs at or after this instant. */
+  recheckAfter?: IsoInstant;
+  /** Catalogue types whose certificates are all re-planned. */
+  typesDone: string[];
+  /** Where to continue inside the next type (an opaque page cursor). */
+  cursor?: string;
+  /** Certificates read, and those whose plan changed and was written. */
+  examined: number;
+  replanned: number;
+  startedAt: IsoInstant;
+  finishedAt?: IsoInstant;
+}
+
+/** One year of the holiday calendar as stored: the arrangement and who put it there. */
+export interface StoredCalendarYear extends CalendarYear {
+  /** 1 for the first arrangement known for the year; each load adds one, and every version is kept. */
+  version: number;
+  /** `bundled`: seeded from chinese-days or data/holidays; `operator`: loaded through the API. */
+  origin: 'bundled' | 'operator';
+  loadedBy: string;
+  loadedAt: IsoInstant;
+  replan?: ReplanProgress;
+}
+
+export interface CalendarStore {
+  listCalendarYears(): Promise<StoredCalendarYear[]>;
+  getCalendarYear(year: number): Promise<StoredCalendarYear | undefined>;
+  /** Every version of a year, oldest first. */
+  calendarYearHistory(year: number): Promise<StoredCalendarYear[]>;
+  /**
+   * Store `record` as the year's current arrangement and add it to its history, if the year is still at
+   * `expectedVersion` (undefined: not stored yet). False when another load got there first.
+   */
+  putCalendarYear(record: StoredCalendarYear, expectedVersion: number | undefined): Promise<boolean>;
+  /** Save re-plan progress if the year is still at `progress.version`; false when a newer load replaced it. */
+  saveReplanProgress(year: number, progress: ReplanProgress): Promise<boolean>;
+}
+
+/** The working-day calendar as currently stored, shared by every plan a process makes for a short while. */
+export interface CalendarSource {
+  current(): Promise<WorkingDayCalendar>;
+  /** Forget the cached calendar (after a load in this process). */
+  invalidate(): void;
+}
+
+// ---- Audit log ----------------------------------------------------------------------------------
+
+/** One write by a person: kept, never edited or deleted. */
+export interface AuditEntry {
+  /** Unique; with `at` it orders entries newest first. */
+  id: string;
+  at: IsoInstant;
+  /** The principal's subject: a token id (`token:…`) or a JWT subject. */
+  actor: string;
+  role: string;
+  /** Dotted, by kind of object: `certificates.upload`, `import.submitted`, `calendar.load`, `token.issue`, `rules.change` … */
+  action: string;
+  /** What was written, e.g. `calendar/2027`, `import/imp_…`, `token/abc`. */
+  target: string;
+  /** One line for a person reading the trail. */
+  summary: string;
+  /** Counts and other facts, for scripts. */
+  details?: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  /** Only entries at or after this instant. */
+  since?: IsoInstant;
+  actor?: string;
+  /** An action, or its kind: `import` matches `import.submitted` and `import.finished`. */
+  action?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface AuditLog {
+  /** Adds an entry; an entry with the same id and instant is never overwritten. */
+  record(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  list(query: AuditQuery): Promise<Page<AuditEntry>>;
 }

@@ -21,6 +21,8 @@ export function importWorkerDeps(env: Environment = process.env): AdvanceImportD
     settings: shared.settings,
     logger: shared.logger,
     clock: shared.clock,
+    calendarSource: shared.calendarSource,
+    audit: shared.audit,
     imports: new DynamoDbImportStore(shared.dynamo, shared.tableName),
     openSpreadsheet: files.opener(),
     removeFile: (blobKey) => files.remove(blobKey),

@@ -3,7 +3,11 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DateTime } from 'luxon';
 import { ZONE } from '../core/model.js';
-import type { Clock } from '../core/ports.js';
+import type { AuditLog, CalendarSource, CalendarStore, Clock } from '../core/ports.js';
+import type { CalendarDeps } from '../app/calendar/load-calendar.js';
+import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
+import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
+import { DynamoDbCalendarStore } from '../adapters/aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbStore } from '../adapters/aws/dynamodb/dynamodb-store.js';
 import { kmsCursorKey } from '../adapters/aws/kms-cursor-key.js';
@@ -37,6 +41,10 @@ export interface BaseDeps {
   settings: ServiceSettings;
   logger: Logger;
   clock: Clock;
+  /** The holiday calendar as stored: every function plans and warns from it, read with a short cache. */
+  calendars: CalendarStore;
+  calendarSource: CalendarSource;
+  audit: AuditLog;
 }
 
 let base: BaseDeps | undefined;
@@ -54,16 +62,24 @@ export function baseDeps(env: Environment = process.env): BaseDeps {
   if (base !== undefined) return base;
   const tableName = requiredEnv(env, 'TABLE_NAME');
   const dynamo = new DynamoDBClient({});
+  // The stack copies data/ next to the bundle and points here; unbundled (tests) the repository's data/ is used.
+  const reference = loadReferenceData(env.CERTALARM_REFERENCE_DIR !== undefined ? { dataDir: env.CERTALARM_REFERENCE_DIR } : {});
+  const logger = lambdaLogger({ ...(env.LOG_LEVEL !== undefined ? { level: env.LOG_LEVEL } : {}), ...(env.POWERTOOLS_SERVICE_NAME !== undefined ? { service: env.POWERTOOLS_SERVICE_NAME } : {}) });
+  const clock: Clock = { now: () => DateTime.now().setZone(ZONE) };
+  const calendars = new DynamoDbCalendarStore(dynamo, tableName);
   base = {
     env,
     tableName,
     dynamo,
     store: new DynamoDbStore(dynamo, tableName),
-    // The stack copies data/ next to the bundle and points here; unbundled (tests) the repository's data/ is used.
-    reference: loadReferenceData(env.CERTALARM_REFERENCE_DIR !== undefined ? { dataDir: env.CERTALARM_REFERENCE_DIR } : {}),
+    reference,
     settings: settingsFromEnvironment(env),
-    logger: lambdaLogger({ ...(env.LOG_LEVEL !== undefined ? { level: env.LOG_LEVEL } : {}), ...(env.POWERTOOLS_SERVICE_NAME !== undefined ? { service: env.POWERTOOLS_SERVICE_NAME } : {}) }),
-    clock: { now: () => DateTime.now().setZone(ZONE) },
+    logger,
+    clock,
+    calendars,
+    // Bundled years seed the store on a function's first read; an operator's load reaches every function within the cache's minute.
+    calendarSource: new StoredCalendarSource({ calendars, bundled: reference.calendarYears, clock, logger }),
+    audit: new DynamoDbAuditLog(dynamo, tableName),
   };
   return base;
 }
@@ -99,6 +115,10 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
   http = {
     ...lambdaDeps(env),
     clock: shared.clock,
+    calendars: shared.calendars,
+    calendarSource: shared.calendarSource,
+    replanSource: shared.store,
+    audit: shared.audit,
     imports,
     authenticate: async (req) => principalFromClaims(req.claims),
     cursors: new CursorSeal(cursorKeySource(env, shared), shared.settings.cursorTtlSeconds),
@@ -128,6 +148,12 @@ function cursorKeySource(env: Environment, shared: BaseDeps): () => Promise<Uint
   const keyId = requiredEnv(env, 'CERTALARM_CURSOR_KMS_KEY_ID');
   const endpoint = env.AWS_ENDPOINT_URL_KMS;
   return () => kmsCursorKey({ signing: shared.dynamo.config, keyId, ...(endpoint !== undefined && endpoint !== '' ? { endpoint } : {}) });
+}
+
+/** What continuing a calendar re-plan needs; the scan function finishes re-plans a load left running. */
+export function calendarDeps(env: Environment = process.env): CalendarDeps {
+  const shared = baseDeps(env);
+  return { ...shared, replanSource: shared.store };
 }
 
 /** Tests build a fresh composition per environment. */

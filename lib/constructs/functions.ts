@@ -140,16 +140,20 @@ export class CertalarmFunctions extends Construct {
       ['due', 'byTownship', 'byType'],
     );
     // The scan finds due certificates on the `due` index, re-reads each, claims/records the delivery.
+    // It also finishes a calendar load's re-plan that outgrew its API request: the certificates of each
+    // type expiring near the loaded year come from the `byType` index, and their plans are updated.
     table.grantItemAccess(
       this.dueScanRole,
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
-      ['due'],
+      ['due', 'byType'],
     );
     // The worker reads and saves the import record, writes certificates and error rows in batches,
     // reads the stored certificates a chunk may replace, and closes the import (deletes its open marker).
+    // It plans with the stored holiday calendar (a Query of its partition, seeded by a Put if empty)
+    // and records each finished import in the audit trail (a Put).
     table.grantItemAccess(
       this.importWorkerRole,
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
       [],
     );
   }

@@ -251,7 +251,7 @@ describe('Least privilege (imports and scans)', () => {
     expect(sqs).toEqual([]);
   });
 
-  it('lets the worker read and delete import files, consume its queue and send to it, and write import items', () => {
+  it('lets the worker read and delete import files, consume its queue and send to it, write import items and read the calendar', () => {
     // Prepare
     const roleId = logicalId(stack.functions.importWorkerRole);
     const queueId = logicalId(stack.importStorage.queue);
@@ -273,7 +273,7 @@ describe('Least privilege (imports and scans)', () => {
     expect(dynamo).toEqual([
       {
         Effect: 'Allow',
-        Action: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PartiQLSelect', 'dynamodb:PutItem'],
+        Action: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PartiQLSelect', 'dynamodb:PutItem', 'dynamodb:Query'],
         Resource: getAtt(logicalId(stack.table.table)),
       },
     ]);

@@ -238,7 +238,7 @@ describe('Least privilege', () => {
     expect(indexStatement!.Resource).toHaveLength(TABLE_SCHEMA.indexes.length);
   });
 
-  it('gives the scan function exactly GetItem/PutItem/UpdateItem/DeleteItem/Query on the table and Query on the due index', () => {
+  it('gives the scan function exactly GetItem/PutItem/UpdateItem/DeleteItem/Query on the table and Query on the due and byType indexes', () => {
     // Prepare
     const { stack, template } = prod;
     const tableId = logicalId(stack, stack.table.table);
@@ -256,7 +256,9 @@ describe('Least privilege', () => {
         Resource: getAtt(tableId),
       }),
     );
-    expect(dynamo).toContainEqual(expect.objectContaining({ Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn(tableId, 'due') }));
+    expect(dynamo).toContainEqual(
+      expect.objectContaining({ Effect: 'Allow', Action: 'dynamodb:Query', Resource: [indexArn(tableId, 'byType'), indexArn(tableId, 'due')] }),
+    );
   });
 
   it('lets only the scan function publish SMS', () => {

@@ -34,6 +34,8 @@ export interface TestServiceOptions {
   demo?: boolean;
   inMemory?: boolean;
   env?: Record<string, string>;
+  /** Start the service clock here instead of SERVICE_START. */
+  startAt?: string;
 }
 
 /** The local service as `npm start` builds it, on port 0 with the scheduled scan off and a fixed clock. */
@@ -47,7 +49,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     logger: silentLogger,
     demo: options.demo ?? false,
     scanEveryMinutes: 0,
-    startAt: DateTime.fromISO(SERVICE_START, { setZone: true }),
+    startAt: DateTime.fromISO(options.startAt ?? SERVICE_START, { setZone: true }),
     adminToken: E2E_TOKEN,
     ...(options.inMemory === true ? { inMemory: true } : {}),
   });

@@ -12,6 +12,10 @@ import { loadReferenceData } from '../../app/reference-data.js';
 import { sendDueReminders, type ScanResult } from '../../app/send-due-reminders.js';
 import type { ServiceSettings } from '../../app/settings.js';
 import { uploadCertificates } from '../../app/upload-certificates.js';
+import { continueCalendarReplans } from '../../app/calendar/load-calendar.js';
+import { logCalendarWarnings, StoredCalendarSource } from '../../app/calendar/stored-calendar.js';
+import { DynamoDbAuditLog } from '../aws/dynamodb/dynamodb-audit-log.js';
+import { DynamoDbCalendarStore } from '../aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbStore } from '../aws/dynamodb/dynamodb-store.js';
 import { DynamoDbImportStore } from '../aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbTokenStore } from '../aws/dynamodb/dynamodb-token-store.js';
@@ -85,7 +89,12 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const adminToken = await setUpAdminToken(tokens, dataDir, options, clock.now().toISO() ?? '');
     const imports = new DynamoDbImportStore(client, tableName);
     const files = new LocalImportFiles(join(dataDir, 'imports'));
-    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock };
+    const calendars = new DynamoDbCalendarStore(client, tableName);
+    const audit = new DynamoDbAuditLog(client, tableName);
+    // The first read seeds the store with the bundled years it lacks; operators' loads are kept.
+    const calendarSource = new StoredCalendarSource({ calendars, bundled: reference.calendarYears, clock, logger: log });
+    await calendarSource.current();
+    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit };
     const cursorKey = localCursorKey(dataDir);
     const worker = new LocalImportWorker({
       ...base,
@@ -97,6 +106,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     stopParts.unshift(() => worker.stop());
     const deps = {
       ...base,
+      calendars,
+      replanSource: store,
       outbox,
       tokens,
       imports,
@@ -127,6 +138,10 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     });
     stopParts.unshift(() => http.close());
 
+    // A re-plan a stopped service left running finishes before anything is sent on its old dates.
+    await continueCalendarReplans(deps);
+    await logCalendarWarnings(calendarSource, clock, log);
+
     const resumed = await worker.resumeUnfinished();
     if (resumed.length > 0) log.info({ imports: resumed }, 'resuming unfinished imports');
 
@@ -137,6 +152,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
         everyMinutes: options.scanEveryMinutes,
         runAtStart: true,
         job: async () => {
+          await continueCalendarReplans(deps);
+          await logCalendarWarnings(calendarSource, clock, log);
           const result = await scan();
           if (result.insideSendWindow) log.info({ sent: result.sent }, 'scheduled scan done');
         },

@@ -1,8 +1,10 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
-import type { Clock, ImportStore, TokenStore } from '../../core/ports.js';
+import type { AuditLog, CalendarSource, CalendarStore, Clock, ImportStore, ReplanSource, TokenStore } from '../../core/ports.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
+import { auditRoutes } from './routes/audit.js';
+import { calendarRoutes } from './routes/calendar.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { importRoutes, type ImportSubmitter } from './routes/imports.js';
 import { referenceRoutes } from './routes/reference.js';
@@ -24,6 +26,12 @@ export interface HttpAppDeps extends ScanDeps {
   tokens?: TokenStore;
   /** Seals the listing's paging cursors with the service key (see cursors.ts). */
   cursors: CursorSeal;
+  /** The holiday calendar as stored, the cached calendar plans are made with, and where a load finds plans to re-plan. */
+  calendars?: CalendarStore;
+  calendarSource?: CalendarSource;
+  replanSource?: ReplanSource;
+  /** The trail of writes by people. */
+  audit?: AuditLog;
   /** Local mode only: the outbox standing in for SNS. */
   outbox?: { list(): OutboxView[] };
 }
@@ -40,7 +48,7 @@ export interface Route {
 
 const ANONYMOUS: Principal = { role: 'viewer', subject: 'anonymous' };
 
-const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes];
+const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes, ...calendarRoutes, ...auditRoutes];
 
 /** What admitting a request from its head decided: a refusal, or how to finish it once its body is read. */
 export type Admission = { refused: HttpResponse } | { handle(req: HttpRequest): Promise<HttpResponse> };

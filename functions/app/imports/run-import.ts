@@ -3,11 +3,12 @@ import type { DateTime } from 'luxon';
 import { mayTouchType, type Principal } from '../../core/access.js';
 import { validateCertificates } from '../../core/certificate.js';
 import type { Certificate } from '../../core/model.js';
-import type { ImportCounts, ImportError, ImportRecord, ImportStore, PendingChunk } from '../../core/ports.js';
+import type { AuditLog, ImportCounts, ImportError, ImportRecord, ImportStore, PendingChunk } from '../../core/ports.js';
 import { RowKeySet } from '../../core/row-key-set.js';
 import { cellText, isFieldReported, mapHeaders, rowToRecord, type Column } from '../../core/spreadsheet-rows.js';
+import { auditImportFinished } from '../audit.js';
 import type { Logger } from '../logger.js';
-import { addCounts, lookupsFrom, planAll, PlanningError, prepareUpload, type UploadDeps } from '../upload-certificates.js';
+import { addCounts, currentCalendar, lookupsFrom, planAll, PlanningError, prepareUpload, type UploadDeps } from '../upload-certificates.js';
 
 /** What the pipeline needs from a spreadsheet reader (CSV or XLSX, streamed). */
 export interface OpenedSpreadsheet {
@@ -37,6 +38,8 @@ export interface ImportDeps extends UploadDeps {
   limits: ImportLimits;
   logger: Logger;
   clock: { now(): DateTime };
+  /** Where the end of each import is recorded for the person who uploaded it. */
+  audit?: AuditLog;
 }
 
 /** Rows validated and written together; the unit of resumption. */
@@ -194,6 +197,7 @@ async function finish(deps: ImportDeps, record: ImportRecord): Promise<void> {
   await deps.imports.closeImport(record.id);
   if (record.state === 'done') await deps.imports.rememberImportHash(record.sha256, importScope(principalOf(record)), record.id);
   await deps.removeFile(record.blobKey).catch(() => undefined);
+  await auditImportFinished(deps, record);
 }
 
 async function open(deps: ImportDeps, record: ImportRecord): Promise<{ sheet: OpenedSpreadsheet; columns: Column[] }> {
@@ -232,7 +236,7 @@ async function checkPass(deps: ImportDeps, record: ImportRecord, principal: Prin
   const flush = async () => {
     if (buffer.length === 0) return;
     const checked = checkChunk(deps, columns, buffer, principal, seen);
-    const prepared = await prepareUpload(deps, plannedChunk(deps, checked), deps.clock.now());
+    const prepared = await prepareUpload(deps, await plannedChunk(deps, checked), deps.clock.now());
     const stale = prepared.rejected.map((r) => ({ row: checked.rowOf[r.index] ?? 0, column: columnFor(columns, r.field), value: '', reason: r.reason }));
     errors.push(...checked.errors, ...stale);
     rejected += checked.rejectedRows + stale.length;
@@ -267,7 +271,7 @@ async function storePass(deps: ImportDeps, start: ImportRecord, principal: Princ
   let commit: Promise<void> = Promise.resolve();
   const process = async (rows: Array<{ row: number; values: unknown[] }>) => {
     const checked = checkChunk(deps, columns, rows, principal, seen);
-    const prepared = await prepareUpload(deps, plannedChunk(deps, checked), deps.clock.now());
+    const prepared = await prepareUpload(deps, await plannedChunk(deps, checked), deps.clock.now());
     await commit;
     commit = commitChunk(deps, start.id, checked, prepared, pending, save);
     // Marked handled now; the failure still surfaces at the next await of `commit`.
@@ -306,9 +310,10 @@ async function storePass(deps: ImportDeps, start: ImportRecord, principal: Princ
  * Plans a chunk's certificates before any of it is written. Planning is pure, so a row it cannot plan
  * fails the same way on every retry: the import fails naming the row, rather than staying unfinished.
  */
-function plannedChunk(deps: ImportDeps, checked: CheckedChunk) {
+async function plannedChunk(deps: ImportDeps, checked: CheckedChunk) {
+  const calendar = await currentCalendar(deps);
   try {
-    return planAll(deps, checked.valid, deps.clock.now());
+    return planAll(deps, checked.valid, deps.clock.now(), calendar);
   } catch (error) {
     if (!(error instanceof PlanningError)) throw error;
     const row = checked.rowOf[error.index] ?? 0;

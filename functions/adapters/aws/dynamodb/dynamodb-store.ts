@@ -25,6 +25,7 @@ import type {
   DeliveryLedger,
   DeliveryRecord,
   Page,
+  ReplanSource,
   StoredCertificate,
 } from '../../../core/ports.js';
 import {
@@ -186,7 +187,7 @@ export function isConditionalFailure(error: unknown): boolean {
  * The one store: certificates and their plans, and the delivery ledger, in one DynamoDB table.
  * Local mode and the tests run it against DynamoDB Local.
  */
-export class DynamoDbStore implements CertificateStore, DeliveryLedger {
+export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -349,18 +350,40 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger {
     }
   }
 
+  async pendingCertificatesExpiring(type: string, from: string, to: string, cursor?: string): Promise<Page<StoredCertificate>> {
+    const pattern = accessPatterns.pendingCertificatesOfTypeExpiring(type, from, to);
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        ...pattern,
+        ExclusiveStartKey: decodeCursor(cursor, pattern.IndexName, pattern.ExpressionAttributeValues[':pk']),
+        Limit: 200,
+      }),
+    );
+    const next = encodeCursor(result.LastEvaluatedKey);
+    return { items: (result.Items ?? []).map(fromItem), ...(next !== undefined ? { nextCursor: next } : {}) };
+  }
+
   async updatePlan(key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: string): Promise<boolean> {
     const alarm = alarmAttributes(key, plan);
-    const set = ['stages = :stages', 'version = :next', 'updatedAt = :updatedAt'];
+    // The whole plan: a calendar load moves the deadline and clears `calendarProvisional` as well as the stages.
+    const set = ['stages = :stages', 'renewalDeadline = :deadline', 'calendarProvisional = :provisional', 'version = :next', 'updatedAt = :updatedAt'];
     const values: Record<string, NativeAttributeValue> = {
       ':stages': plan.stages,
+      ':deadline': plan.renewalDeadline,
+      ':provisional': plan.calendarProvisional,
       ':next': expectedVersion + 1,
       ':expected': expectedVersion,
       ':updatedAt': updatedAt,
     };
-    let remove = '';
+    const removed: string[] = [];
+    if (plan.windowOpens === null) removed.push('windowOpens');
+    else {
+      set.push('windowOpens = :opens');
+      values[':opens'] = plan.windowOpens;
+    }
     if (alarm === undefined) {
-      remove = ' REMOVE dueShard, nextAlarmAt, nextStage';
+      removed.push('dueShard', 'nextAlarmAt', 'nextStage');
     } else {
       set.push('dueShard = :shard', 'nextAlarmAt = :at', 'nextStage = :stage');
       Object.assign(values, { ':shard': alarm.dueShard, ':at': alarm.nextAlarmAt, ':stage': alarm.nextStage });
@@ -370,7 +393,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger {
         new UpdateCommand({
           TableName: this.tableName,
           Key: certificateKey(key),
-          UpdateExpression: `SET ${set.join(', ')}${remove}`,
+          UpdateExpression: `SET ${set.join(', ')}${removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''}`,
           ConditionExpression: 'version = :expected',
           ExpressionAttributeValues: values,
         }),

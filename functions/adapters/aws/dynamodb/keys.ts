@@ -17,6 +17,9 @@
  *   import error  pk=IMPORT#<id>           sk=ERR#<row>#<seq>                 one rejected cell or row
  *   open import   pk=IMPORTS#OPEN          sk=<id>                            present while an import is unfinished
  *   file hash     pk=IMPORTHASH#<sha256>   sk=<scope>                         the latest import of this file by this caller
+ *   calendar year pk=CALENDAR               sk=YEAR#<yyyy>                     a year's current holiday arrangement, its re-plan progress
+ *   calendar ver. pk=CALENDAR#<yyyy>        sk=V#<version, 6 digits>           every arrangement ever stored for the year (history)
+ *   audit entry   pk=AUDIT                  sk=<at, UTC ISO>#<id>              one write by a person; put once, never updated
  */
 
 export const DUE_SHARDS = 16;
@@ -84,6 +87,24 @@ export function openImportKey(id: string): ItemKey {
 
 export function importByHashKey(sha256: string, scope: string): ItemKey {
   return { pk: `IMPORTHASH#${sha256}`, sk: scope };
+}
+
+export function calendarYearKey(year: number): ItemKey {
+  return { pk: 'CALENDAR', sk: `YEAR#${year}` };
+}
+
+/** Versions sort numerically: zero-padded so string order is version order. */
+export function calendarVersionKey(year: number, version: number): ItemKey {
+  return { pk: `CALENDAR#${year}`, sk: `V#${String(version).padStart(6, '0')}` };
+}
+
+/**
+ * The whole trail in one partition, sorted by time: people write a few hundred entries a day at most,
+ * far below a partition's limits, and one partition gives "newest first" as a single Query.
+ * UTC ISO instants sort as strings, so the sort key is the time order.
+ */
+export function auditEntryKey(atUtc: string, id: string): ItemKey {
+  return { pk: 'AUDIT', sk: `${atUtc}#${id}` };
 }
 
 /**
@@ -194,6 +215,34 @@ export const accessPatterns = {
   /** Which imports were started and not finished (to resume after a restart)? */
   openImports() {
     return { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'IMPORTS#OPEN' } };
+  },
+  /** Which certificates of this type with a pending stage expire between two dates (inclusive)? */
+  pendingCertificatesOfTypeExpiring(type: string, from: string, to: string) {
+    return {
+      IndexName: INDEX.byType,
+      KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to',
+      // gsi2sk is `<expiresOn>#<number>`: every number of the last day sorts below `#\uffff`.
+      FilterExpression: 'attribute_exists(nextAlarmAt)',
+      ExpressionAttributeValues: { ':pk': `TYPE#${type}`, ':from': from, ':to': `${to}#\uffff` },
+    };
+  },
+  /** Which holiday years are stored? */
+  calendarYears() {
+    return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': 'CALENDAR', ':prefix': 'YEAR#' } };
+  },
+  /** Which arrangements were ever stored for this year, oldest first? */
+  calendarYearVersions(year: number) {
+    return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': `CALENDAR#${year}`, ':prefix': 'V#' } };
+  },
+  /** What did people write, newest first (at or after `sinceUtc`)? */
+  auditTrail(sinceUtc?: string) {
+    return sinceUtc === undefined
+      ? { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'AUDIT' } as Record<string, string>, ScanIndexForward: false }
+      : {
+          KeyConditionExpression: 'pk = :pk AND sk >= :since',
+          ExpressionAttributeValues: { ':pk': 'AUDIT', ':since': sinceUtc } as Record<string, string>,
+          ScanIndexForward: false,
+        };
   },
   /** What was sent for this certificate, across all its expiries? */
   deliveriesOf(cert: CertificateKey) {

@@ -6,6 +6,7 @@ import { InvalidCursorError } from '../../../core/errors.js';
 import { ZONE, type Plan } from '../../../core/model.js';
 import type { StoredCertificate } from '../../../core/ports.js';
 import { MAX_CURSOR_LENGTH } from '../../cursors.js';
+import { auditPrincipal, recordAudit } from '../../audit.js';
 import { uploadCertificates } from '../../upload-certificates.js';
 import type { HttpAppDeps, Route } from '../app.js';
 import { HttpError, json } from '../http.js';
@@ -95,6 +96,15 @@ export const certificateRoutes: Route[] = [
       });
       if (outside.length > 0) throw new HttpError(403, 'forbidden', outside[0]?.reason ?? 'outside your scope', outside);
       const result = await uploadCertificates(deps, records, deps.clock.now(), { allOrNothing: query.allOrNothing === 'true' });
+      const written = result.created + result.updated + result.renewed;
+      await recordAudit(deps, auditPrincipal(principal), {
+        action: 'certificates.upload',
+        target: 'certificates',
+        summary:
+          `上传 ${records.length} 条：新增 ${result.created}、续期 ${result.renewed}、更新 ${result.updated}、未变 ${result.unchanged}、拒绝 ${result.rejected.length} / ` +
+          `uploaded ${records.length} records: ${result.created} new, ${result.renewed} renewed, ${result.updated} updated, ${result.unchanged} unchanged, ${result.rejected.length} rejected`,
+        details: { records: records.length, written, created: result.created, renewed: result.renewed, updated: result.updated, unchanged: result.unchanged, rejected: result.rejected.length },
+      });
       return json(200, result);
     },
   },

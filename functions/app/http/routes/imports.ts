@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { Principal } from '../../../core/access.js';
 import type { ImportRecord, ImportStore } from '../../../core/ports.js';
 import { IMPORT_ID } from '../../import-messages.js';
+import { auditPrincipal, recordAudit } from '../../audit.js';
 import type { HttpAppDeps, Route } from '../app.js';
 import { HttpError, json, type HttpRequest } from '../http.js';
 import { parseJsonBody, parseWith } from '../parse.js';
@@ -139,6 +140,19 @@ export const importRoutes: Route[] = [
           ...(sheet !== undefined ? { sheet } : {}),
         },
         ...(declared !== undefined ? { file: { bytes: declared.bytes, sha256: declared.sha256 } } : {}),
+      });
+      const fileName = declared?.fileName ?? query.fileName ?? 'upload';
+      await recordAudit(deps, auditPrincipal(principal), {
+        action: 'import.submitted',
+        target: `import/${submitted.id}`,
+        summary: `提交导入 ${fileName}${submitted.resumed ? '（继续未完成的导入）' : ''} / submitted ${fileName} for import${submitted.resumed ? ' (resuming an unfinished import)' : ''}`,
+        details: {
+          fileName,
+          bytes: req.upload?.bytes ?? declared?.bytes ?? null,
+          sha256: req.upload?.sha256 ?? declared?.sha256 ?? null,
+          resumed: submitted.resumed,
+          ...(submitted.sameFileAs !== undefined ? { sameFileAs: submitted.sameFileAs } : {}),
+        },
       });
       return json(202, { ...submitted, status: `/v1/imports/${submitted.id}` });
     },

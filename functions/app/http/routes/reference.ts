@@ -1,3 +1,4 @@
+import { currentCoverage } from '../../calendar/stored-calendar.js';
 import type { Route } from '../app.js';
 import { json } from '../http.js';
 
@@ -6,7 +7,11 @@ export const referenceRoutes: Route[] = [
     method: 'GET',
     pattern: /^\/healthz$/,
     access: 'public',
-    handler: async (_req, _p, deps) => json(200, { status: 'ok', now: deps.clock.now().toISO() }),
+    handler: async (_req, _p, deps) => {
+      // Still "ok": a missing holiday year makes plans provisional, it does not stop the service.
+      const warnings = deps.calendarSource === undefined ? [] : (await currentCoverage(deps.calendarSource, deps.clock)).warnings;
+      return json(200, { status: 'ok', now: deps.clock.now().toISO(), warnings });
+    },
   },
   {
     method: 'GET',

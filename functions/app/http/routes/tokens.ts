@@ -1,3 +1,4 @@
+import { auditPrincipal, recordAudit } from '../../audit.js';
 import { issueToken, newTokenRequestSchema, tokenView, ADMIN_TOKEN_ID, TOKEN_ID } from '../../tokens.js';
 import type { HttpAppDeps, Route } from '../app.js';
 import { HttpError, json } from '../http.js';
@@ -21,6 +22,12 @@ export const tokenRoutes: Route[] = [
       }
       const issued = await issueToken(store, request, principal, deps.clock.now().toISO() ?? '');
       deps.logger.info({ tokenId: issued.id, role: issued.role, authority: issued.authority, by: principal.subject }, 'token issued');
+      await recordAudit(deps, auditPrincipal(principal), {
+        action: 'token.issue',
+        target: `token/${issued.id}`,
+        summary: `签发 ${issued.role} 令牌 ${issued.id}${issued.authority !== undefined ? `（${issued.authority}）` : ''} / issued ${issued.role} token ${issued.id}${issued.authority !== undefined ? ` for ${issued.authority}` : ''}`,
+        details: { id: issued.id, role: issued.role, ...(issued.authority !== undefined ? { authority: issued.authority } : {}), ...(request.label !== undefined ? { label: request.label } : {}) },
+      });
       return json(201, issued);
     },
   },
@@ -41,6 +48,12 @@ export const tokenRoutes: Route[] = [
       const revoked = TOKEN_ID.test(id) && (await tokenStore(deps).revokeToken(id, deps.clock.now().toISO() ?? ''));
       if (!revoked) throw new HttpError(404, 'not_found', `no token ${id.slice(0, 40)}`);
       deps.logger.info({ tokenId: id, by: principal.subject }, 'token revoked');
+      await recordAudit(deps, auditPrincipal(principal), {
+        action: 'token.revoke',
+        target: `token/${id}`,
+        summary: `吊销令牌 ${id} / revoked token ${id}`,
+        details: { id },
+      });
       return json(200, { id, revoked: true });
     },
   },

@@ -255,16 +255,21 @@ program
   .addOption(jsonOption())
   .action(async (type: string, number: string, opts: { url: string; token?: string; json?: boolean }) => {
     const plan = await api(opts).get<{
-      renewalDeadline: string;
+      reminders: boolean;
+      note?: string;
+      renewalDeadline: string | null;
       windowOpens: string | null;
       calendarProvisional: boolean;
       stages: Array<{ stage: string; sendAt: string; status: string; note?: string }>;
     }>(`/v1/certificates/${encodeURIComponent(type)}/${encodeURIComponent(number)}/plan`);
     print(opts.json === true, plan, () =>
-      [
-        `renewal deadline: ${plan.renewalDeadline}${plan.windowOpens ? ` (window opens ${plan.windowOpens})` : ''}${plan.calendarProvisional ? ' — provisional: the holiday calendar for that year is not loaded, Mon–Fri assumed' : ''}`,
-        ...plan.stages.map((s) => `  ${s.stage.padEnd(8)} ${s.sendAt}  ${s.status}${s.note ? ` (${s.note})` : ''}`),
-      ].join('\n'),
+      // A type without an expiry has no deadline to print: say why nothing is planned instead.
+      !plan.reminders || plan.renewalDeadline === null
+        ? `no reminders: ${plan.note ?? 'this certificate has no expiry'}`
+        : [
+            `renewal deadline: ${plan.renewalDeadline}${plan.windowOpens ? ` (window opens ${plan.windowOpens})` : ''}${plan.calendarProvisional ? ' — provisional: the holiday calendar for that year is not loaded, Mon–Fri assumed' : ''}`,
+            ...plan.stages.map((s) => `  ${s.stage.padEnd(8)} ${s.sendAt}  ${s.status}${s.note ? ` (${s.note})` : ''}`),
+          ].join('\n'),
     );
   });
 

@@ -15,9 +15,13 @@ function seeded(seed: number): () => number {
 const SURNAMES = ['张', '李', '王', '刘', '陈', '杨', '黄', '赵', '周', '吴', '钟', '曾', '谢', '邱', '温'];
 const TRADES = ['农资', '食品', '药店', '建材', '运输', '餐饮', '农机', '商贸', '建筑', '环保'];
 
+/** Demo certificates of each type without an expiry: enough to see them listed, never reminded of. */
+const UNDATED_PER_TYPE = 2;
+
 /**
  * A realistic demo set: `count` certificates across the catalogue and all 25 townships, expiring from a few weeks
- * ago to a year and a half ahead, so that some reminders fall due soon after a first start. Holders are
+ * ago to a year and a half ahead, so that some reminders fall due soon after a first start; the last few are of
+ * the types without an expiry (tractor registrations and the like), stored with none and no plan. Holders are
  * obviously fictitious ("演示" in every name), phones sit in a 139 0000 range and IDs carry valid check characters.
  */
 export function demoCertificates(options: { now: DateTime; types: readonly CertificateType[]; townships: readonly Township[]; count?: number }): unknown[] {
@@ -25,19 +29,28 @@ export function demoCertificates(options: { now: DateTime; types: readonly Certi
   const count = options.count ?? 300;
   const today = todayIn(options.now);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  // A type without an expiry takes no expiresOn, so uploads refuse it; the demo shows what is reminded.
   const types = options.types.filter((t) => t.reminders);
+  const undatedTypes = options.types.filter((t) => !t.reminders);
+  // Last, so that the dated certificates before them keep the dates (and the reminders) they had.
+  const dated = Math.max(count - undatedTypes.length * UNDATED_PER_TYPE, 0);
   const records: unknown[] = [];
   for (let i = 0; i < count; i += 1) {
-    const type = types[i % types.length] as CertificateType;
+    const type = (i < dated ? types[i % types.length] : undatedTypes[(i - dated) % undatedTypes.length]) as CertificateType;
     const township = pick(options.townships);
     const individual = type.holderKind === 'individual' || type.holderKind === 'equipment';
     const serial = String(i + 1).padStart(4, '0');
-    // Most certificates expire in the coming 18 months; a few are already past, to show catch-up messages.
-    const offset = random() < 0.08 ? -Math.floor(random() * 40) : Math.floor(random() * 540);
-    const expiresOn = addDays(today, offset);
-    const years = typeof (type.validity as { years?: unknown } | null)?.years === 'number' ? (type.validity as { years: number }).years : 3;
-    const issuedOn = `${Number(expiresOn.slice(0, 4)) - years}${expiresOn.slice(4)}`.replace(/-02-29$/, '-02-28');
+    let issuedOn: string;
+    let expiresOn: string | undefined;
+    if (type.reminders) {
+      // Most certificates expire in the coming 18 months; a few are already past, to show catch-up messages.
+      const offset = random() < 0.08 ? -Math.floor(random() * 40) : Math.floor(random() * 540);
+      expiresOn = addDays(today, offset);
+      const years = typeof (type.validity as { years?: unknown } | null)?.years === 'number' ? (type.validity as { years: number }).years : 3;
+      issuedOn = `${Number(expiresOn.slice(0, 4)) - years}${expiresOn.slice(4)}`.replace(/-02-29$/, '-02-28');
+    } else {
+      // A registration has an issue date and nothing after it: no expiresOn at all, as a register exports it.
+      issuedOn = addDays(today, -Math.floor(random() * 3650) - 30);
+    }
     records.push({
       type: type.code,
       number: `DEMO-${type.code.slice(0, 12).toUpperCase()}-${serial}`,
@@ -47,7 +60,7 @@ export function demoCertificates(options: { now: DateTime; types: readonly Certi
       phone: `1390000${String(i).padStart(4, '0')}`,
       township: township.code,
       issuedOn,
-      expiresOn,
+      ...(expiresOn !== undefined ? { expiresOn } : {}),
     });
   }
   return records;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import { PermanentSendError, RetryableSendError } from '../core/errors.js';
-import type { Plan, PlannedStage, StageName } from '../core/model.js';
+import type { IsoDate, Plan, PlannedStage, StageName } from '../core/model.js';
 import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
 import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, SmsSender, StoredCertificate } from '../core/ports.js';
 import { maskPhone } from '../core/phone.js';
@@ -108,10 +108,12 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
 async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wall: () => number, result: ScanResult): Promise<Outcome> {
   const stored = await deps.store.getCertificate(key);
   if (stored === undefined) return 'notDue';
+  const dates = datesOf(stored);
+  if (dates === undefined) return 'notDue';
   const selected = dueStage(stored, now);
   if (selected === undefined) return 'notDue';
   const { target, superseded } = selected;
-  const id: DeliveryId = { key, expiresOn: stored.certificate.expiresOn, stage: target.stage };
+  const id: DeliveryId = { key, expiresOn: dates.expiresOn, stage: target.stage };
   const token = randomUUID();
   const claim = await deps.ledger.claim(id, token, wall() + deps.settings.claimLeaseMs, wall());
   if (!claim.claimed) {
@@ -130,7 +132,7 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
   let messageId: string;
   let rendered: { body: string; segments: number };
   try {
-    rendered = renderFor(deps, stored, target, now);
+    rendered = renderFor(deps, stored, dates, target, now);
     const receipt = await deps.sms.send({
       to: stored.certificate.phone,
       body: rendered.body,
@@ -140,8 +142,8 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
         type: key.type,
         number: key.number,
         stage: target.stage,
-        expiresOn: stored.certificate.expiresOn,
-        renewalDeadline: stored.plan.renewalDeadline,
+        expiresOn: dates.expiresOn,
+        renewalDeadline: dates.renewalDeadline,
         segments: rendered.segments,
       },
     });
@@ -183,8 +185,29 @@ function dueStage(stored: StoredCertificate, now: DateTime): { target: PlannedSt
   return { target, superseded: due.slice(0, -1).map((s) => s.stage) };
 }
 
+interface ReminderDates {
+  expiresOn: IsoDate;
+  renewalDeadline: IsoDate;
+}
+
+/**
+ * The dates a reminder speaks of. A certificate without an expiry has none, and planning gives it no
+ * stage, so it is never due; one that somehow were is passed over, never sent a text without a date.
+ */
+function datesOf(stored: StoredCertificate): ReminderDates | undefined {
+  const { expiresOn } = stored.certificate;
+  const { renewalDeadline } = stored.plan;
+  return expiresOn === null || renewalDeadline === null ? undefined : { expiresOn, renewalDeadline };
+}
+
 /** The one place a scan turns a due stage into SMS text, so a dry run shows exactly what would be sent. */
-function renderFor(deps: Pick<ScanDeps, 'reference' | 'settings'>, stored: StoredCertificate, target: PlannedStage, now: DateTime): { body: string; segments: number } {
+function renderFor(
+  deps: Pick<ScanDeps, 'reference' | 'settings'>,
+  stored: StoredCertificate,
+  dates: ReminderDates,
+  target: PlannedStage,
+  now: DateTime,
+): { body: string; segments: number } {
   const type = deps.reference.catalogue.get(stored.certificate.type);
   if (type === undefined || !type.reminders || type.renewalAction === null) {
     // A plan stored before its type lost its reminders (or its entry) has nothing true to say.
@@ -196,8 +219,8 @@ function renderFor(deps: Pick<ScanDeps, 'reference' | 'settings'>, stored: Store
     number: stored.certificate.number,
     holder: stored.certificate.holder.name,
     stage: target.stage,
-    expiresOn: stored.certificate.expiresOn,
-    renewalDeadline: stored.plan.renewalDeadline,
+    expiresOn: dates.expiresOn,
+    renewalDeadline: dates.renewalDeadline,
     windowOpens: stored.plan.windowOpens,
     deadlinePassed: deadlinePassed(stored.plan, now),
     action: type.renewalAction,
@@ -242,11 +265,13 @@ export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'refere
   for await (const key of deps.store.dueCertificates(now)) {
     const stored = await deps.store.getCertificate(key);
     if (stored === undefined) continue;
+    const dates = datesOf(stored);
+    if (dates === undefined) continue;
     const selected = dueStage(stored, now);
     if (selected === undefined) continue;
     const message = { type: key.type, number: key.number, stage: selected.target.stage, to: maskPhone(stored.certificate.phone), supersedes: selected.superseded };
     try {
-      const rendered = renderFor(deps, stored, selected.target, now);
+      const rendered = renderFor(deps, stored, dates, selected.target, now);
       result.messages.push({ ...message, body: rendered.body, segments: rendered.segments });
     } catch (error) {
       // The real scan records such a stage as failed; the preview says so instead of stopping.

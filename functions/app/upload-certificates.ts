@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import { validateCertificates, type CertificateLookups } from '../core/certificate.js';
 import { closestType } from '../core/closest-type.js';
-import type { Certificate, Plan, Rejection } from '../core/model.js';
+import type { Certificate, IsoDate, Plan, Rejection } from '../core/model.js';
 import { planReminders } from '../core/planning.js';
 import type { WorkingDays } from '../core/planning.js';
 import type { CalendarSource, CertificateStore, StoredCertificate } from '../core/ports.js';
@@ -139,7 +139,7 @@ export class PlanningError extends Error {
     certificate: Certificate,
     cause: unknown,
   ) {
-    super(`planning failed for ${certificate.type} ${certificate.number} (expiry ${certificate.expiresOn}): ${(cause as Error).message}`, { cause });
+    super(`planning failed for ${certificate.type} ${certificate.number} (expiry ${certificate.expiresOn ?? 'none'}): ${(cause as Error).message}`, { cause });
   }
 }
 
@@ -159,6 +159,15 @@ export function planAll(
   });
 }
 
+/**
+ * A later expiry is a renewal and an earlier one a replayed old record. Without an expiry on either side
+ * there is no order: that only happens when the catalogue changes whether a type has one, and the
+ * record uploaded now is then the one that matches the catalogue, so it is taken (as a renewal).
+ */
+function isOlderExpiry(uploaded: IsoDate | null, stored: IsoDate | null): boolean {
+  return uploaded !== null && stored !== null && uploaded < stored;
+}
+
 /** Compare valid certificates with what is stored and decide, per certificate, what to write. */
 export async function prepareUpload(deps: UploadDeps, page: ReadonlyArray<ValidEntry>, now: DateTime): Promise<PreparedUpload> {
   const counts = emptyCounts();
@@ -169,7 +178,7 @@ export async function prepareUpload(deps: UploadDeps, page: ReadonlyArray<ValidE
   for (const { index, certificate, plan } of page) {
     const hash = contentHash(certificate);
     const before = existing.get(`${certificate.type}#${certificate.number}`);
-    if (before !== undefined && certificate.expiresOn < before.certificate.expiresOn) {
+    if (before !== undefined && isOlderExpiry(certificate.expiresOn, before.certificate.expiresOn)) {
       // An older export replayed after a renewal would otherwise bring back reminders for an expiry that no longer applies.
       rejected.push({
         index,

@@ -152,6 +152,21 @@ function isoDate(value: unknown, ctx: Ctx, label: Label): IsoDate {
   return text;
 }
 
+/**
+ * The expiry of a type that has none: absent, null and blank all say so, and the certificate is
+ * stored without one. A date is refused rather than dropped: whoever typed it believes the
+ * certificate runs out then, and certalarm will never remind of it.
+ */
+function noExpiry(value: unknown, ctx: Ctx, type: CertificateType): null {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return null;
+  return issue(
+    ctx,
+    value,
+    `${type.nameZh}没有有效期，不能填写到期日期，请留空；本服务不为此类证照发送提醒`,
+    `${type.code} (${type.nameZh}) has no expiry, so it takes no expiry date: leave it empty; certalarm sends no reminders for this type`,
+  );
+}
+
 /** A required text that goes into SMS texts as it is, so it must have the strict form `kind` demands. */
 function smsText(value: unknown, ctx: Ctx, label: Label, kind: SmsTextKind, max: number): string {
   const text = requiredText(value, ctx, label, max);
@@ -206,8 +221,12 @@ function notAnObject(label: Label) {
 /**
  * The schema for one record. Build it once per batch: it closes over the lookups, and every field
  * reports its own problem so that one parse yields all of a record's issues.
+ *
+ * A record of a type without an expiry (`reminders: false`: a registration, an event-driven
+ * certificate) is read by the schema built with that type as `withoutExpiry`: there `expiresOn` must
+ * be left empty and the certificate is stored with none. Every other record needs its expiry.
  */
-export function makeCertificateSchema(lookups: CertificateLookups): z.ZodType<Certificate> {
+export function makeCertificateSchema(lookups: CertificateLookups, withoutExpiry?: CertificateType): z.ZodType<Certificate> {
   const holder = z
     .object(
       {
@@ -253,14 +272,21 @@ export function makeCertificateSchema(lookups: CertificateLookups): z.ZodType<Ce
           );
         }),
         issuedOn: z.unknown().transform((v, ctx) => isoDate(v, ctx, LABELS.issuedOn)),
-        expiresOn: z.unknown().transform((v, ctx) => isoDate(v, ctx, LABELS.expiresOn)),
+        // Optional only where it may be left out: zod refuses an absent key whose schema does not say so.
+        expiresOn:
+          withoutExpiry === undefined
+            ? z.unknown().transform((v, ctx): IsoDate | null => isoDate(v, ctx, LABELS.expiresOn))
+            : z
+                .unknown()
+                .optional()
+                .transform((v, ctx): IsoDate | null => noExpiry(v, ctx, withoutExpiry)),
       },
       { error: notAnObject({ zh: '记录', en: 'record' }) },
     )
     .superRefine(
       (record, ctx) => {
         // ISO dates compare correctly as strings. Equal is allowed: a one-day certificate exists.
-        if (record.expiresOn < record.issuedOn) {
+        if (record.expiresOn !== null && record.expiresOn < record.issuedOn) {
           ctx.addIssue({
             code: 'custom',
             path: ['expiresOn'],
@@ -287,17 +313,40 @@ export interface ValidationReport {
   rejected: Rejection[];
 }
 
-// One schema per lookups object: a batch of hundreds of thousands of records must not rebuild it,
-// and neither should the next batch against the same catalogue.
-const schemas = new WeakMap<CertificateLookups, z.ZodType<Certificate>>();
-
-function schemaFor(lookups: CertificateLookups): z.ZodType<Certificate> {
-  let schema = schemas.get(lookups);
-  if (!schema) {
-    schema = makeCertificateSchema(lookups);
-    schemas.set(lookups, schema);
+/** The schemas of one catalogue: one for records with an expiry, one per type without. */
+class SchemaSet {
+  private readonly dated: z.ZodType<Certificate>;
+  private readonly undated = new Map<string, z.ZodType<Certificate>>();
+  constructor(private readonly lookups: CertificateLookups) {
+    this.dated = makeCertificateSchema(lookups);
   }
-  return schema;
+
+  /** The schema a record is judged by, chosen by its type (a type that does not resolve is reported by the dated one). */
+  forRecord(record: unknown): z.ZodType<Certificate> {
+    const typeInput = typeof record === 'object' && record !== null ? (record as { type?: unknown }).type : undefined;
+    if (typeof typeInput !== 'string') return this.dated;
+    const type = this.lookups.resolveType(typeInput.trim());
+    if (type === undefined || type.reminders) return this.dated;
+    let schema = this.undated.get(type.code);
+    if (schema === undefined) {
+      schema = makeCertificateSchema(this.lookups, type);
+      this.undated.set(type.code, schema);
+    }
+    return schema;
+  }
+}
+
+// One set per lookups object: a batch of hundreds of thousands of records must not rebuild its schemas,
+// and neither should the next batch against the same catalogue.
+const schemaSets = new WeakMap<CertificateLookups, SchemaSet>();
+
+function schemasFor(lookups: CertificateLookups): SchemaSet {
+  let set = schemaSets.get(lookups);
+  if (!set) {
+    set = new SchemaSet(lookups);
+    schemaSets.set(lookups, set);
+  }
+  return set;
 }
 
 /**
@@ -306,20 +355,14 @@ function schemaFor(lookups: CertificateLookups): z.ZodType<Certificate> {
  * rejected on `number`, naming the earlier index.
  */
 export function validateCertificates(records: readonly unknown[], lookups: CertificateLookups): ValidationReport {
-  const schema = schemaFor(lookups);
+  const schemas = schemasFor(lookups);
   const valid: ValidationReport['valid'] = [];
   const rejected: Rejection[] = [];
   const firstIndexByKey = new Map<string, number>();
 
   for (let index = 0; index < records.length; index++) {
     const record = records[index];
-    const withoutReminders = typeWithoutReminders(record, lookups);
-    if (withoutReminders !== undefined) {
-      // The record does not belong in this service at all, so its other fields are not judged.
-      rejected.push(withoutReminders(index));
-      continue;
-    }
-    const parsed = schema.safeParse(record);
+    const parsed = schemas.forRecord(record).safeParse(record);
     let problems = false;
     if (!parsed.success) {
       problems = true;
@@ -349,26 +392,6 @@ export function validateCertificates(records: readonly unknown[], lookups: Certi
     if (!problems && parsed.success) valid.push({ index, certificate: parsed.data });
   }
   return { valid, rejected };
-}
-
-/**
- * A type without an expiry (a registration, an event-driven certificate) has nothing to remind of,
- * and a record cannot be stored without an expiry, so such a record is refused as a whole: on its
- * `expiresOn` if it gives one (the date the holder might trust us to remind of), else on its type.
- */
-function typeWithoutReminders(record: unknown, lookups: CertificateLookups): ((index: number) => Rejection) | undefined {
-  if (typeof record !== 'object' || record === null) return undefined;
-  const { type, expiresOn } = record as { type?: unknown; expiresOn?: unknown };
-  if (typeof type !== 'string') return undefined;
-  const resolved = lookups.resolveType(type.trim());
-  if (resolved === undefined || resolved.reminders) return undefined;
-  const givesExpiry = expiresOn !== undefined && expiresOn !== null && !(typeof expiresOn === 'string' && expiresOn.trim() === '');
-  const reason = givesExpiry
-    ? `${resolved.nameZh}没有有效期，不能填写到期日期；本服务不为此类证照发送提醒，请勿上传 / ` +
-      `${resolved.code} (${resolved.nameZh}) has no expiry, so it takes no expiry date; certalarm sends no reminders for this type, leave it out of the upload`
-    : `${resolved.nameZh}没有有效期，本服务不为此类证照发送提醒，请勿上传 / ` +
-      `${resolved.code} (${resolved.nameZh}) has no expiry; certalarm sends no reminders for this type, leave it out of the upload`;
-  return (index) => ({ index, field: givesExpiry ? 'expiresOn' : 'type', reason });
 }
 
 function fieldOf(path: readonly PropertyKey[]): string {

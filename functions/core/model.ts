@@ -44,7 +44,7 @@ export interface CertificateType {
   /** The verb of the reminder; `null` only when `reminders` is false. */
   renewalAction: RenewalAction | null;
   renewalPlace: RenewalPlace;
-  /** `false` for a type with no expiry: uploads carry no `expiresOn` for it and nothing is planned. */
+  /** `false` for a type with no expiry: its certificates carry no `expiresOn` (null) and nothing is planned. */
   reminders: boolean;
   legalBasis: string[];
   seasonal: boolean;
@@ -76,8 +76,11 @@ export interface Certificate {
   /** Township code (NBS), e.g. 360732100 */
   township: string;
   issuedOn: IsoDate;
-  /** The last valid day. */
-  expiresOn: IsoDate;
+  /**
+   * The last valid day; `null` for a certificate of a type without an expiry (`reminders: false`),
+   * and only for those: a registration is stored so it can be listed and read, but has nothing to remind of.
+   */
+  expiresOn: IsoDate | null;
 }
 
 export type StageName = 'first' | 'final' | 'expired';
@@ -99,7 +102,8 @@ export interface PlannedStage {
 }
 
 export interface Plan {
-  renewalDeadline: IsoDate;
+  /** `null` with no expiry: then `windowOpens` is null and `stages` is empty. */
+  renewalDeadline: IsoDate | null;
   windowOpens: IsoDate | null;
   calendarProvisional: boolean;
   stages: PlannedStage[];

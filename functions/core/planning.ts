@@ -34,8 +34,8 @@ export interface RenewalDeadline {
 }
 
 export interface PlanInput {
-  /** The certificate's last valid day. */
-  expiresOn: IsoDate;
+  /** The certificate's last valid day; `null` when its type has no expiry. */
+  expiresOn: IsoDate | null;
   renewalWindow: RenewalWindow | null;
   calendar: WorkingDays;
   policy: StagePolicy;
@@ -307,7 +307,7 @@ interface Candidate {
  * upload, or an expired certificate) do not all fire: only the latest becomes one catch-up message.
  */
 export function planReminders(input: PlanInput): Plan {
-  if (input.reminders === false) {
+  if (input.reminders === false || input.expiresOn === null) {
     return { renewalDeadline: input.expiresOn, windowOpens: null, calendarProvisional: false, stages: [] };
   }
   const { calendar, policy, sendWindow, now } = input;
@@ -380,5 +380,5 @@ function settleLateStages(candidates: Candidate[], now: DateTime, sendWindow: Se
 
 /** True when the renewal deadline day is already behind `now`'s day in Asia/Shanghai. */
 export function deadlinePassed(plan: Plan, now: DateTime): boolean {
-  return plan.renewalDeadline < todayIn(now);
+  return plan.renewalDeadline !== null && plan.renewalDeadline < todayIn(now);
 }

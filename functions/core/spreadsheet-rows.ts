@@ -37,8 +37,13 @@ export const FIELD_PATHS: readonly FieldPath[] = [
   'expiresOn',
 ];
 
-/** Every field but the holder's identifier must have a column. */
-export const REQUIRED_FIELDS: readonly FieldPath[] = FIELD_PATHS.filter((field) => field !== 'holder.id');
+/**
+ * The fields every file must have a column for: all but the holder's identifier (optional) and the
+ * expiry, which a register of types without an expiry (tractor registrations) has no column for. A
+ * file without an expiry column is fine only when none of its rows is of a type with an expiry; that
+ * depends on the rows, so the importer decides it (`HeaderMapping.missingExpiry`).
+ */
+export const REQUIRED_FIELDS: readonly FieldPath[] = FIELD_PATHS.filter((field) => field !== 'holder.id' && field !== 'expiresOn');
 
 // ---------------------------------------------------------------------------------------------
 // Headers
@@ -87,6 +92,8 @@ export interface HeaderMapping {
   columns: Column[];
   /** Required fields that no column provides. */
   missing: FieldPath[];
+  /** No column gives the expiry: the file is usable only if every row is of a type without one. */
+  missingExpiry: boolean;
   /**
    * Fields that two or more columns claim, with all of their headers. Only the first such column
    * gets the `field`; the importer should refuse the file rather than guess which one is meant.
@@ -133,6 +140,7 @@ export function mapHeaders(headers: readonly string[]): HeaderMapping {
   return {
     columns,
     missing: REQUIRED_FIELDS.filter((field) => !headersByField.has(field)),
+    missingExpiry: !headersByField.has('expiresOn'),
     duplicates: [...headersByField].filter(([, names]) => names.length > 1).map(([field, names]) => ({ field, headers: names })),
     ignored,
   };

@@ -210,6 +210,21 @@ describe('CLI: certalarm plan', () => {
     expect(JSON.parse(result.stdout)).toEqual(await api.plan(record.type, record.number));
     expect((JSON.parse(result.stdout) as PlanAnswer).renewalDeadline).toBe('2026-09-21');
   });
+
+  it.concurrent('says a certificate of a type without an expiry gets no reminders, and why, instead of a deadline', async ({ expect }) => {
+    // Prepare
+    const { expiresOn: _none, ...registration } = certificateRecord({ type: 'farm_machine_registration', number: uniqueNumber('NJ-DJ'), holder: { name: '演示农机户' } });
+    await api.uploadAll([registration]);
+
+    // Act
+    const result = await runCli(['plan', '拖拉机和联合收割机登记证书', registration.number, '--url', local.url]);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(
+      'no reminders: 拖拉机和联合收割机登记证书没有有效期，本服务不为其安排提醒 / farm_machine_registration (拖拉机和联合收割机登记证书) has no expiry, so certalarm plans no reminders for it',
+    );
+  });
 });
 
 describe('CLI: certalarm scan and outbox', () => {

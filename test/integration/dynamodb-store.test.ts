@@ -109,7 +109,7 @@ describe('Adapter: DynamoDbStore', () => {
       ]);
 
       // Act
-      const seen: string[] = [];
+      const seen: Array<string | null> = [];
       let cursor: string | undefined;
       let pages = 0;
       do {

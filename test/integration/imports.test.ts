@@ -368,16 +368,59 @@ describe('Use case: runImport', () => {
     expect(await storedNumbers(h.store, ['NY-00090', phishing, 'NY-00092', '赣兴农药经字〔2021〕000093'])).toEqual(['NY-00090', '赣兴农药经字〔2021〕000093']);
   });
 
-  it('refuses a row of a type without an expiry, on its expiry column, with the reason', async () => {
+  it('stores a row of a type without an expiry whose expiry cell is empty, with no plan, and refuses one that gives an expiry, on its expiry column', async () => {
     // Prepare
-    const h = await harness('import-no-reminders');
-    const id = await h.submit('registrations.csv', [HEADER, csvRow(95), csvRow(96, { type: '拖拉机和联合收割机登记证书' })].join('\n'));
+    const h = await harness('import-no-expiry');
+    const tractor = '拖拉机和联合收割机登记证书';
+    const rows = [csvRow(95), csvRow(96, { type: tractor, expiresOn: '' }), csvRow(97, { type: tractor, expiresOn: '2030-01-01' })];
+    const id = await h.submit('registrations.csv', [HEADER, ...rows].join('\n'));
 
     // Act
     await runImport(h.deps, id);
 
     // Assess
+    expect((await h.imports.getImport(id))?.counts).toMatchObject({ rows: 3, created: 2, rejected: 1 });
     const errors = await h.errors(id);
-    expect(errors).toEqual([expect.objectContaining({ row: 3, column: '有效期至', reason: expect.stringContaining('没有有效期') })]);
+    expect(errors).toEqual([expect.objectContaining({ row: 4, column: '有效期至', value: '2030-01-01', reason: expect.stringContaining('没有有效期') })]);
+    const stored = await h.store.getCertificate({ type: 'farm_machine_registration', number: 'NY-00096' });
+    expect(stored?.certificate.expiresOn).toBeNull();
+    expect(stored?.plan).toEqual({ renewalDeadline: null, windowOpens: null, calendarProvisional: false, stages: [] });
+    expect(await h.store.getCertificate({ type: 'farm_machine_registration', number: 'NY-00097' })).toBeUndefined();
+  });
+
+  it('imports a register of types without an expiry that has no expiry column at all', async () => {
+    // Prepare: a bureau's export of tractor registrations, which have no expiry to export.
+    const h = await harness('import-no-expiry-column');
+    const header = HEADER.replace(',有效期至', '');
+    const rows = [csvRow(98, { type: '拖拉机和联合收割机登记证书' }), csvRow(99, { type: 'farm_machine_registration' })].map((row) => row.replace(/,[^,]*$/, ''));
+    const id = await h.submit('tractors.csv', [header, ...rows].join('\n'));
+
+    // Act
+    const state = await runImport(h.deps, id);
+
+    // Assess
+    expect(state).toBe('done');
+    expect((await h.imports.getImport(id))?.counts).toMatchObject({ rows: 2, created: 2, rejected: 0 });
+    expect(await h.errors(id)).toEqual([]);
+  });
+
+  it('refuses a file without an expiry column when a row is of a type that has an expiry, naming the column and that row, and stores nothing', async () => {
+    // Prepare
+    const h = await harness('import-mixed-no-expiry-column');
+    const header = HEADER.replace(',有效期至', '');
+    const rows = [csvRow(100, { type: '拖拉机和联合收割机登记证书' }), csvRow(101)].map((row) => row.replace(/,[^,]*$/, ''));
+    const id = await h.submit('mixed.csv', [header, ...rows].join('\n'));
+
+    // Act
+    const state = await runImport(h.deps, id);
+
+    // Assess
+    expect(state).toBe('failed');
+    const record = await h.imports.getImport(id);
+    expect(record?.failure?.code).toBe('missing_columns');
+    expect(record?.failure?.message).toContain('expiresOn');
+    expect(record?.failure?.message).toContain('第 3 行');
+    expect(record?.failure?.message).toContain('row 3');
+    expect(await h.store.getCertificate({ type: 'farm_machine_registration', number: 'NY-00100' })).toBeUndefined();
   });
 });

@@ -435,25 +435,59 @@ describe('Function: validateCertificates (text that reaches an SMS)', () => {
 });
 
 describe('Function: validateCertificates (types without an expiry)', () => {
-  it('refuses an expiry date for a type that has none, saying that no reminders are sent for it', () => {
+  const REGISTRATION = { type: 'farm_machine_registration', number: 'NJ-DJ-0001', holder: { name: '张某' } };
+
+  it('refuses an expiry date for a type that has none, on expiresOn, saying to leave it empty', () => {
     // Act
-    const problems = problemsOf(record({ type: 'farm_machine_registration', number: 'NJ-DJ-0001' }));
+    const problems = problemsOf(record({ ...REGISTRATION, expiresOn: '2026-12-20' }));
 
     // Assess
     expect(problems).toEqual({
       expiresOn:
-        '拖拉机和联合收割机登记证书没有有效期，不能填写到期日期；本服务不为此类证照发送提醒，请勿上传 / ' +
-        'farm_machine_registration (拖拉机和联合收割机登记证书) has no expiry, so it takes no expiry date; certalarm sends no reminders for this type, leave it out of the upload',
+        '拖拉机和联合收割机登记证书没有有效期，不能填写到期日期，请留空；本服务不为此类证照发送提醒 / ' +
+        'farm_machine_registration (拖拉机和联合收割机登记证书) has no expiry, so it takes no expiry date: leave it empty; certalarm sends no reminders for this type',
     });
   });
 
-  it('refuses a record of such a type without an expiry on its type, instead of asking for the missing date', () => {
+  it.each([
+    ['absent', undefined],
+    ['null', null],
+    ['blank', '  '],
+  ])('accepts a record of such a type whose expiry is %s, as a certificate without an expiry', (_label, expiresOn) => {
     // Act
-    const problems = problemsOf(record({ type: '拖拉机和联合收割机登记证书', number: 'NJ-DJ-0002', expiresOn: undefined }));
+    const result = validateCertificates([record({ ...REGISTRATION, type: '拖拉机和联合收割机登记证书', expiresOn })], lookups);
 
     // Assess
-    expect(Object.keys(problems)).toEqual(['type']);
-    expect(problems.type).toContain('本服务不为此类证照发送提醒');
+    expect(result.rejected).toEqual([]);
+    expect(result.valid).toEqual([
+      {
+        index: 0,
+        certificate: {
+          type: 'farm_machine_registration',
+          number: 'NJ-DJ-0001',
+          holder: { name: '张某' },
+          phone: '+8613900000001',
+          township: '360732100',
+          issuedOn: '2021-01-01',
+          expiresOn: null,
+        },
+      },
+    ]);
+  });
+
+  it('still judges the other fields of such a record, reporting each of them', () => {
+    // Act
+    const problems = problemsOf(record({ ...REGISTRATION, expiresOn: '2026-12-20', phone: '07976666666', issuedOn: '2021-02-30' }));
+
+    // Assess
+    expect(Object.keys(problems).sort()).toEqual(['expiresOn', 'issuedOn', 'phone']);
+  });
+
+  it('still asks every other type for its expiry, with the same reason as before', () => {
+    // Act
+    const problems = problemsOf(record({ expiresOn: undefined }));
+
+    // Assess
+    expect(problems).toEqual({ expiresOn: '缺少到期日期，请按 YYYY-MM-DD 填写 / expiry date is missing; give it as YYYY-MM-DD' });
   });
 });
-

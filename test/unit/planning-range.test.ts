@@ -31,7 +31,6 @@ const BOUNDARY_EXPIRIES = [
 const NOWS = [at('1949-10-01T00:00:00+08:00'), at('2026-12-01T10:00:00+08:00'), at('2199-12-31T23:59:59+08:00')];
 
 describe('Property: planning never throws on a record validation accepted', () => {
-  // Types without reminders take no expiry at all, so they have no boundary expiries to plan.
   it.each(reference.catalogue.all().filter((type) => type.reminders).map((type) => [type.code, type] as const))('plans every boundary expiry of %s', (code, type) => {
     // Prepare: records validation accepts, so nothing out of range reaches planning.
     const records = BOUNDARY_EXPIRIES.map((expiresOn, i) => ({
@@ -67,4 +66,32 @@ describe('Property: planning never throws on a record validation accepted', () =
       for (const stage of plan.stages) expect(stage.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     }
   });
+
+  it.each(reference.catalogue.all().filter((type) => !type.reminders).map((type) => [type.code, type] as const))(
+    'plans no stage, at any instant, for a certificate of %s, which has no expiry',
+    (code, type) => {
+      // Prepare
+      const records = [{ type: code, number: 'RANGE-NONE', holder: { name: '演示边界日期' }, phone: '13900000001', township: '360732100', issuedOn: EARLIEST_DATE }];
+      const { valid, rejected } = validateCertificates(records, lookupsFrom(reference));
+      expect(rejected).toEqual([]);
+
+      // Act
+      const planned = valid.flatMap(({ certificate }) =>
+        NOWS.map((now) =>
+          planReminders({
+            expiresOn: certificate.expiresOn,
+            renewalWindow: type.renewalWindow,
+            calendar: reference.calendar,
+            policy: DEFAULT_STAGE_POLICY,
+            sendWindow: DEFAULT_SEND_WINDOW,
+            now,
+            reminders: type.reminders,
+          }),
+        ),
+      );
+
+      // Assess
+      expect(planned).toEqual(NOWS.map(() => ({ renewalDeadline: null, windowOpens: null, calendarProvisional: false, stages: [] })));
+    },
+  );
 });

@@ -219,6 +219,14 @@ describe('Function: planReminders', () => {
       // Assess
       expect(plan).toEqual({ renewalDeadline: '2026-12-20', windowOpens: null, calendarProvisional: false, stages: [] });
     });
+
+    it('plans nothing for a certificate without an expiry: no deadline, no window, no stage', () => {
+      // Act
+      const plan = planFor({ expiresOn: null, renewalWindow: null, reminders: false });
+
+      // Assess
+      expect(plan).toEqual({ renewalDeadline: null, windowOpens: null, calendarProvisional: false, stages: [] });
+    });
   });
 
   describe('stage dates', () => {

@@ -150,15 +150,25 @@ describe('Function: mapHeaders', () => {
     expect(columns[0]?.field).toBe('phone');
   });
 
-  it('lists every required field that has no column, but not the optional holder.id', () => {
+  it('lists every field every file needs that has no column, but not the optional holder.id nor the expiry', () => {
     // Prepare
     const headers = ['证照编号', '持证人', '联系电话'];
 
     // Act
-    const { missing } = mapHeaders(headers);
+    const { missing, missingExpiry } = mapHeaders(headers);
+
+    // Assess: whether a file may lack the expiry depends on its rows' types, which the importer reads.
+    expect(missing).toEqual(['type', 'township', 'issuedOn']);
+    expect(missingExpiry).toBe(true);
+  });
+
+  it('says the expiry column is there when a header names it', () => {
+    // Act
+    const { missing, missingExpiry } = mapHeaders(['证照类型', '证照编号', '持证人', '联系电话', '所属乡镇', '发证日期', '有效期至']);
 
     // Assess
-    expect(missing).toEqual(['type', 'township', 'issuedOn', 'expiresOn']);
+    expect(missing).toEqual([]);
+    expect(missingExpiry).toBe(false);
   });
 
   it('reports two columns claiming one field, and gives the field to the first only', () => {

@@ -200,7 +200,7 @@ async function finish(deps: ImportDeps, record: ImportRecord): Promise<void> {
   await auditImportFinished(deps, record);
 }
 
-async function open(deps: ImportDeps, record: ImportRecord): Promise<{ sheet: OpenedSpreadsheet; columns: Column[] }> {
+async function open(deps: ImportDeps, record: ImportRecord): Promise<{ sheet: OpenedSpreadsheet; columns: Column[]; missingExpiry: boolean }> {
   const sheet = await deps.openSpreadsheet(record.blobKey, {
     contentType: record.contentType,
     fileName: record.fileName,
@@ -210,23 +210,43 @@ async function open(deps: ImportDeps, record: ImportRecord): Promise<{ sheet: Op
   const mapping = mapHeaders(sheet.headers);
   if (mapping.missing.length > 0 || mapping.duplicates.length > 0) await sheet.close?.();
   if (mapping.missing.length > 0) {
+    // The file fails anyway: name the expiry column too, which almost every file needs.
+    const missing = mapping.missingExpiry ? [...mapping.missing, 'expiresOn'] : mapping.missing;
     throw new ImportFailure(
       'missing_columns',
-      `缺少必填列：${mapping.missing.join('、')}（表头为第1行）/ missing required columns: ${mapping.missing.join(', ')} (the header is row 1). Found: ${sheet.headers.join(', ')}`,
+      `缺少必填列：${missing.join('、')}（表头为第1行）/ missing required columns: ${missing.join(', ')} (the header is row 1). Found: ${sheet.headers.join(', ')}`,
     );
   }
   if (mapping.duplicates.length > 0) {
     const list = mapping.duplicates.map((d) => `${d.field}: ${d.headers.join(' / ')}`).join('; ');
     throw new ImportFailure('duplicate_columns', `多列对应同一字段，请只保留一列：${list} / several columns give the same field; keep one: ${list}`);
   }
-  return { sheet, columns: mapping.columns };
+  return { sheet, columns: mapping.columns, missingExpiry: mapping.missingExpiry };
+}
+
+/**
+ * A file without an expiry column can only hold types without an expiry (a register of tractor
+ * registrations). The first row of a type that has one fails the file in the check pass, before
+ * anything is stored, as a missing column: one message instead of an error on every row.
+ */
+function expiryColumnNeeded(deps: ImportDeps, columns: readonly Column[], sheet: OpenedSpreadsheet, entry: { row: number; values: unknown[] }): ImportFailure | undefined {
+  const converted = rowToRecord(columns, entry.values);
+  if (converted.blank || typeof converted.record.type !== 'string') return undefined;
+  const type = deps.reference.catalogue.resolve(converted.record.type);
+  // An unknown type is the row's own error, reported with it.
+  if (type === undefined || !type.reminders) return undefined;
+  return new ImportFailure(
+    'missing_columns',
+    `缺少必填列：expiresOn（到期日期，如"有效期至"）；第 ${entry.row} 行的${type.nameZh}有有效期，需要此列（表头为第1行）/ ` +
+      `missing required column: expiresOn (the expiry date, e.g. 有效期至); row ${entry.row} is a ${type.code}, which has an expiry (the header is row 1). Found: ${sheet.headers.join(', ')}`,
+  );
 }
 
 type Save = (changes: Partial<ImportRecord> | ((current: ImportRecord) => Partial<ImportRecord>)) => Promise<ImportRecord>;
 
 /** Pass 1: count rows and enforce limits before anything is stored; with all-or-nothing, check every row. */
 async function checkPass(deps: ImportDeps, record: ImportRecord, principal: Principal, save: Save): Promise<{ rows: number } | 'failed'> {
-  const { sheet, columns } = await open(deps, record);
+  const { sheet, columns, missingExpiry } = await open(deps, record);
   await save({ format: sheet.format, ...(sheet.encoding !== undefined ? { encoding: sheet.encoding } : {}), ...(sheet.sheet !== undefined ? { sheet: sheet.sheet } : {}) });
   const seen = new RowKeySet();
   const errors: ImportError[] = [];
@@ -244,6 +264,8 @@ async function checkPass(deps: ImportDeps, record: ImportRecord, principal: Prin
   };
   for await (const entry of sheet.rows) {
     rows += 1;
+    const needed = missingExpiry ? expiryColumnNeeded(deps, columns, sheet, entry) : undefined;
+    if (needed !== undefined) throw needed;
     if (rows > deps.limits.maxRows) {
       throw new ImportFailure('too_many_rows', `文件超过 ${deps.limits.maxRows} 行的上限，未导入任何数据；请拆分后分批上传 / the file has more than ${deps.limits.maxRows} rows; nothing was imported. Split it and upload the parts.`);
     }

@@ -100,8 +100,9 @@ export function toItem(stored: StoredCertificate): Item {
     phone: c.phone,
     township: c.township,
     issuedOn: c.issuedOn,
-    expiresOn: c.expiresOn,
-    renewalDeadline: plan.renewalDeadline,
+    // Absent without an expiry, so the browsing scan's `expiresOn < :before` never matches such a certificate.
+    expiresOn: c.expiresOn ?? undefined,
+    renewalDeadline: plan.renewalDeadline ?? undefined,
     windowOpens: plan.windowOpens ?? undefined,
     calendarProvisional: plan.calendarProvisional,
     stages: plan.stages,
@@ -127,12 +128,12 @@ export function fromItem(item: Item): StoredCertificate {
     phone: item.phone as string,
     township: item.township as string,
     issuedOn: item.issuedOn as string,
-    expiresOn: item.expiresOn as string,
+    expiresOn: (item.expiresOn as string | undefined) ?? null,
   };
   return {
     certificate,
     plan: {
-      renewalDeadline: item.renewalDeadline as string,
+      renewalDeadline: (item.renewalDeadline as string | undefined) ?? null,
       windowOpens: (item.windowOpens as string | undefined) ?? null,
       calendarProvisional: item.calendarProvisional === true,
       stages: (item.stages ?? []) as PlannedStage[],

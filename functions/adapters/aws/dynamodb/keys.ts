@@ -5,8 +5,13 @@
  * Single table, generic key names:
  *   pk / sk                         the item's identity
  *   dueShard / nextAlarmAt          sparse GSI `due`: only certificates with a pending stage carry these
- *   gsi1pk / gsi1sk                 GSI `byTownship`
- *   gsi2pk / gsi2sk                 GSI `byType`
+ *   gsi1pk / gsi1sk                 GSI `byTownship`: gsi1sk=<expiry>#<type>#<number>
+ *   gsi2pk / gsi2sk                 GSI `byType`:      gsi2sk=<expiry>#<number>
+ *
+ * <expiry> is the certificate's expiresOn (YYYY-MM-DD), or NOEXPIRY for a certificate of a type without
+ * an expiry. `N` sorts after every digit, so those certificates come after all dated ones: an
+ * `expiringBefore` condition (gsi?sk < a date) never reaches them, while a township or type listing
+ * without one still returns them, last.
  *
  * Items:
  *   certificate   pk=CERT#<type>#<number>  sk=CERT
@@ -134,12 +139,19 @@ export function alarmSortKey(utcIso: string): string {
   return utcIso;
 }
 
-export function townshipIndexKeys(township: string, expiresOn: string, cert: CertificateKey): { gsi1pk: string; gsi1sk: string } {
-  return { gsi1pk: `TWP#${township}`, gsi1sk: `${expiresOn}#${cert.type}#${cert.number}` };
+/** The expiry part of an index sort key: see the header for why "no expiry" is spelled so. */
+export const NO_EXPIRY_SORT = 'NOEXPIRY';
+
+function expirySortPart(expiresOn: string | null): string {
+  return expiresOn ?? NO_EXPIRY_SORT;
 }
 
-export function typeIndexKeys(expiresOn: string, cert: CertificateKey): { gsi2pk: string; gsi2sk: string } {
-  return { gsi2pk: `TYPE#${cert.type}`, gsi2sk: `${expiresOn}#${cert.number}` };
+export function townshipIndexKeys(township: string, expiresOn: string | null, cert: CertificateKey): { gsi1pk: string; gsi1sk: string } {
+  return { gsi1pk: `TWP#${township}`, gsi1sk: `${expirySortPart(expiresOn)}#${cert.type}#${cert.number}` };
+}
+
+export function typeIndexKeys(expiresOn: string | null, cert: CertificateKey): { gsi2pk: string; gsi2sk: string } {
+  return { gsi2pk: `TYPE#${cert.type}`, gsi2sk: `${expirySortPart(expiresOn)}#${cert.number}` };
 }
 
 /**
@@ -169,7 +181,7 @@ export const accessPatterns = {
       ExpressionAttributeValues: { ':shard': shard, ':until': alarmSortKey(untilUtc) },
     };
   },
-  /** Which certificates in this township expire before a date (exclusive)? */
+  /** Which certificates in this township expire before a date (exclusive; never those without an expiry)? */
   certificatesInTownship(township: string, expiringBefore?: string) {
     return expiringBefore === undefined
       ? {
@@ -183,7 +195,7 @@ export const accessPatterns = {
           ExpressionAttributeValues: { ':pk': `TWP#${township}`, ':before': expiringBefore } as Record<string, string>,
         };
   },
-  /** Which certificates of this type expire before a date (exclusive)? */
+  /** Which certificates of this type expire before a date (exclusive; never those without an expiry)? */
   certificatesOfType(type: string, expiringBefore?: string) {
     return expiringBefore === undefined
       ? {

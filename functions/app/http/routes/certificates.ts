@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { mayTouchType, visibleTypes, type Principal } from '../../../core/access.js';
 import { MAX_NUMBER_LENGTH } from '../../../core/certificate.js';
 import { InvalidCursorError } from '../../../core/errors.js';
-import { ZONE, type Plan } from '../../../core/model.js';
+import { ZONE, type CertificateType, type Plan } from '../../../core/model.js';
 import type { StoredCertificate } from '../../../core/ports.js';
 import { MAX_CURSOR_LENGTH } from '../../cursors.js';
 import { auditPrincipal, recordAudit } from '../../audit.js';
@@ -37,8 +37,18 @@ function certificateView(stored: StoredCertificate) {
   };
 }
 
-export function planView(plan: Plan) {
+/**
+ * A plan as the API shows it. `reminders` says whether certalarm reminds of this certificate at all:
+ * false for a type without an expiry, whose plan is empty, with a note saying why rather than a bare `[]`.
+ */
+export function planView(plan: Plan, type: CertificateType | undefined) {
+  const reminders = type?.reminders !== false && plan.renewalDeadline !== null;
+  const subject = type === undefined ? { zh: '此证照', en: 'this certificate' } : { zh: type.nameZh, en: `${type.code} (${type.nameZh})` };
   return {
+    reminders,
+    ...(reminders
+      ? {}
+      : { note: `${subject.zh}没有有效期，本服务不为其安排提醒 / ${subject.en} has no expiry, so certalarm plans no reminders for it` }),
     renewalDeadline: plan.renewalDeadline,
     windowOpens: plan.windowOpens,
     calendarProvisional: plan.calendarProvisional,
@@ -158,6 +168,9 @@ export const certificateRoutes: Route[] = [
     method: 'GET',
     pattern: /^\/v1\/certificates\/([^/]+)\/([^/]+)\/plan$/,
     access: 'readCertificates',
-    handler: async (_req, params, deps, principal) => json(200, planView((await findCertificate(params, deps, principal)).plan)),
+    handler: async (_req, params, deps, principal) => {
+      const stored = await findCertificate(params, deps, principal);
+      return json(200, planView(stored.plan, deps.reference.catalogue.get(stored.certificate.type)));
+    },
   },
 ];

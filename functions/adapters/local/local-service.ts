@@ -82,7 +82,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const tokens = new DynamoDbTokenStore(client, tableName);
     const adminToken = await setUpAdminToken(tokens, dataDir, options, clock.now().toISO() ?? '');
     const imports = new DynamoDbImportStore(client, tableName);
-    const files = new LocalImportFiles(join(dataDir, 'imports'));
+    const files = new LocalImportFiles(join(dataDir, 'imports'), options.settings.importLimits);
     const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock };
     const worker = new LocalImportWorker({
       ...base,

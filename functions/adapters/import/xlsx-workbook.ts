@@ -37,6 +37,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
 import { SaxesParser } from 'saxes';
 import type { SpreadsheetLimits } from '../../core/import-limits.js';
@@ -52,6 +53,11 @@ const DEFAULT_STYLES_PART = 'xl/styles.xml';
 const WORKSHEET_PART = /^xl\/worksheets\/[^/]+\.xml$/;
 /** The most compressed bytes pushed at once: bounds the text, and so the rows, one push can inflate to. */
 const PIECE = 16 * 1024;
+/** A piece that inflates past this makes the next ones `SMALL_PIECE`: deflate reaches ~1,000 to 1. */
+const LARGE_INFLATION = 1024 * 1024;
+const SMALL_PIECE = 1024;
+/** The longest the reader keeps the thread before it lets other work (health checks, requests) run. */
+const TURN_MS = 20;
 /** Text is given to saxes this many characters at a time, so its buffers are checked before they grow far. */
 const XML_SLICE = 64 * 1024;
 /** Deeper nesting or more attributes than any OOXML part has (a sheet nests 7 deep; a tag has a dozen attributes). */
@@ -83,11 +89,23 @@ export async function* workbookRows(
   limits: SpreadsheetLimits,
 ): AsyncGenerator<SpreadsheetRow> {
   const archive = new WorkbookArchive(wanted, onSheet, limits);
+  let piece = PIECE;
+  let turnTaken = performance.now();
   try {
     for await (const chunk of zip) {
-      for (let at = 0; at < chunk.length; at += PIECE) {
-        archive.push(chunk.subarray(at, at + PIECE), false);
+      for (let at = 0; at < chunk.length; ) {
+        const inflatedBefore = archive.inflated;
+        const bytes = chunk.subarray(at, at + piece);
+        at += bytes.length;
+        archive.push(bytes, false);
+        // A piece that inflated to megabytes (a bomb, or a very repetitive part) makes the next ones smaller.
+        piece = archive.inflated - inflatedBefore > LARGE_INFLATION ? SMALL_PIECE : PIECE;
         await archive.parked.flush();
+        // Reading runs in the service's only thread: let it answer requests between pieces.
+        if (performance.now() - turnTaken > TURN_MS) {
+          await nextTurn();
+          turnTaken = performance.now();
+        }
         const sheet = archive.sheet;
         if (sheet === undefined) continue;
         yield* sheet.rows.splice(0);
@@ -137,6 +155,10 @@ class WorkbookArchive {
   /** Compressed bytes pushed, and bytes inflated from every entry, for the bounds. */
   #compressed = 0;
   #inflated = 0;
+
+  get inflated(): number {
+    return this.#inflated;
+  }
 
   constructor(
     private readonly wanted: string | undefined,

@@ -22,14 +22,15 @@ async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
 const started: ServeProcess[] = [];
 const dataDirs: string[] = [];
 
-async function serve(): Promise<{ process: ServeProcess; base: string; dataDir: string }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'certalarm-hostile-'));
-  dataDirs.push(dataDir);
-  const port = await freePort();
+async function serve(options: { dataDir?: string; port?: number; env?: Record<string, string> } = {}): Promise<{ process: ServeProcess; base: string; dataDir: string }> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'certalarm-hostile-')));
+  if (options.dataDir === undefined) dataDirs.push(dataDir);
+  const port = options.port ?? (await freePort());
   const process = startServe(['--port', String(port), '--no-demo', '--scan-every', '0'], {
     CERTALARM_DATA_DIR: dataDir,
     CERTALARM_ADMIN_TOKEN: TOKEN,
     CERTALARM_NOW: '2026-06-01T10:00:00+08:00',
+    ...options.env,
   });
   started.push(process);
   await process.waitForStdout(/listening on/);
@@ -132,4 +133,44 @@ describe('Local service: DynamoDB Local dies under it', () => {
     expect(stderr).toContain(`certalarm stopped: DynamoDB Local (java, pid ${java[0]}) exited unexpectedly (SIGKILL)`);
     expect(stderr).not.toMatch(/Unhandled 'error' event|EPIPE|uncaught/i);
   }, 90_000);
+});
+
+describe('Local service: a file that kills the process on every start', () => {
+  it('is marked failed on the start after it crashed two starts, and the service then stays up', async () => {
+    // Prepare: bounds lifted and a small heap, so the shared-strings bomb kills the process as it did before the bounds.
+    const unbounded = {
+      NODE_OPTIONS: '--max-old-space-size=192',
+      CERTALARM_IMPORT_MAX_INFLATION_RATIO: '1000000',
+      CERTALARM_IMPORT_MAX_SHARED_STRINGS: '1000000000',
+      CERTALARM_IMPORT_MAX_SHARED_STRING_CHARS: '100000000000',
+      CERTALARM_IMPORT_MAX_INFLATED_BYTES: '100000000000',
+      CERTALARM_IMPORT_MAX_PART_BYTES: '100000000000',
+    };
+    const first = await serve({ env: unbounded });
+    const port = Number(new URL(first.base).port);
+    const submitted = await call<{ id: string }>(`${first.base}/v1/imports?fileName=poison.xlsx`, { method: 'POST', body: sharedStringsBomb(2 * GiB), headers: { 'content-type': XLSX } });
+    const crashes: Array<number | null> = [];
+    const crashed = async (serveProcess: ServeProcess) => {
+      crashes.push((await serveProcess.exited).code);
+      await eventually('the crashed service’s DynamoDB Local to exit', async () => ((processesMentioning(first.dataDir) ?? []).length === 0 ? true : undefined), 30_000);
+    };
+    await crashed(first.process);
+    const second = await serve({ dataDir: first.dataDir, port, env: unbounded });
+    await crashed(second.process);
+
+    // Act
+    const third = await serve({ dataDir: first.dataDir, port, env: unbounded });
+    const status = await eventually('the import to be failed', async () => {
+      const answer = await call<ImportStatus>(`${third.base}/v1/imports/${submitted.id}`);
+      return answer.state === 'failed' ? answer : undefined;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+
+    // Assess
+    expect(crashes.every((code) => code !== 0)).toBe(true);
+    expect(status.failure?.code).toBe('interrupted_repeatedly');
+    expect(status.failure?.message).toMatch(/^导入在连续两次启动中都在同一处.* \/ the import stopped at the same point/);
+    expect(third.process.child.exitCode).toBeNull();
+    expect((await fetch(`${third.base}/healthz`)).status).toBe(200);
+  }, 240_000);
 });

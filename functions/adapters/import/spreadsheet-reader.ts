@@ -18,10 +18,15 @@
  * Blank rows are passed on, so the caller can count them as skipped.
  *
  * xlsx limits (the reading itself is in xlsx-workbook.ts):
- *   - The shared-strings table (every distinct text in the workbook) is held in memory.
+ *   - The shared-strings table (every distinct text in the workbook) is held in memory, up to
+ *     `limits.maxSharedStrings` entries and `limits.maxSharedStringChars` characters.
+ *   - Every other bound on what a file may make the reader inflate, hold or write is in
+ *     `SpreadsheetLimits` (core/import-limits.ts); past one, reading fails with a `SpreadsheetError`
+ *     saying which, in Chinese and English. CSV rows are held to the same column and cell bounds.
  *   - Excel writes sheets before that table and the styles, and exceljs writes the workbook part
  *     last, so the wanted sheet is then first copied, decompressed, to a temporary file: /tmp needs
- *     room for the uncompressed sheet. A sheet stored after those parts is read straight from the ZIP.
+ *     room for the uncompressed sheet (at most `limits.maxPartBytes`). A sheet stored after those
+ *     parts is read straight from the ZIP.
  *   - The temporary files are deleted when the sheet has been read, on an error, and when reading
  *     stops early (`break`, `close()`).
  *   - A sheet written in one pass (its sizes after its data, as streaming writers do) is, rarely,

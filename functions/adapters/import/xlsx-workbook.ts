@@ -272,7 +272,8 @@ interface XmlHandler {
 /**
  * What saxes holds while it reads: private fields of saxes 6, read to bound them. A text, name,
  * comment or DTD is gathered whole before any handler sees it, and open tags and attributes pile up
- * until their tag ends. If a saxes release renames them, the `reads bounded buffers` tests fail.
+ * until their tag ends. If a saxes release renames them, the one-cell bomb test in
+ * spreadsheet-reader.test.ts fails (it checks that reading stops within the first 256 KiB).
  */
 interface SaxesBuffers {
   text?: string;

@@ -53,8 +53,8 @@ const DEFAULT_STYLES_PART = 'xl/styles.xml';
 const WORKSHEET_PART = /^xl\/worksheets\/[^/]+\.xml$/;
 /** The most compressed bytes pushed at once: bounds the text, and so the rows, one push can inflate to. */
 const PIECE = 16 * 1024;
-/** A piece that inflates past this makes the next ones `SMALL_PIECE`: deflate reaches ~1,000 to 1. */
-const LARGE_INFLATION = 1024 * 1024;
+/** A piece that inflates more than this many times its size makes the next ones `SMALL_PIECE`: deflate reaches ~1,000 to 1. */
+const HIGH_RATIO = 64;
 const SMALL_PIECE = 1024;
 /** The longest the reader keeps the thread before it lets other work (health checks, requests) run. */
 const TURN_MS = 20;
@@ -98,8 +98,9 @@ export async function* workbookRows(
         const bytes = chunk.subarray(at, at + piece);
         at += bytes.length;
         archive.push(bytes, false);
-        // A piece that inflated to megabytes (a bomb, or a very repetitive part) makes the next ones smaller.
-        piece = archive.inflated - inflatedBefore > LARGE_INFLATION ? SMALL_PIECE : PIECE;
+        // Pieces that inflate more than 64-fold (a bomb, or a very repetitive part) are pushed 1 KiB at a time,
+        // so no one push inflates and parses more than about a megabyte.
+        piece = archive.inflated - inflatedBefore > bytes.length * HIGH_RATIO ? SMALL_PIECE : PIECE;
         await archive.parked.flush();
         // Reading runs in the service's only thread: let it answer requests between pieces.
         if (performance.now() - turnTaken > TURN_MS) {

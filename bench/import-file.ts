@@ -6,6 +6,13 @@
  *
  *   npx tsx bench/import-file.ts                 # 1,000,000 rows
  *   npx tsx bench/import-file.ts --rows 50000    # quick check
+ *   npx tsx bench/import-file.ts --service 1 --rows 100000
+ *
+ * `--service 1` measures memory where it matters: the real local service (`certalarm serve`) runs
+ * as a child process, the CSV is uploaded to it through `POST /v1/imports`, and its RSS is sampled
+ * from /proc before, during and after the import (the service's own node process; DynamoDB Local's
+ * JVM is apart). It prints the baseline, the peak (the kernel's high-water mark) and the RSS once the
+ * import is done and the service idle.
  *
  * Order: raw, import, raw (each into a fresh table); the ratio is the import rate over the mean of
  * the two raw rates. The import runs in a child process so that its peak RSS is its own. The raw
@@ -13,7 +20,9 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +46,8 @@ import { environmentLine, int, mean, printSummary, rate } from './lib/measure.js
 const NOW = DateTime.fromISO('2026-12-01T10:00:00+08:00', { setZone: true });
 const GOAL_RATIO = 0.8;
 const GOAL_RSS_MB = 300;
+/** "Back near the baseline": what an idle service may keep of an import it has finished. */
+const GOAL_RETURN_MB = 50;
 const STREAMS = 4;
 const SLICE = 20_000;
 
@@ -127,11 +138,111 @@ async function rawPhase(doc: Parameters<typeof batchWriteStreams>[0], table: str
   return seconds;
 }
 
+/** The service's resident memory from /proc: now, and the kernel's high-water mark since it started. */
+function residentMemory(pid: number): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+const SERVICE_TOKEN = 'bench-import-file-token';
+/** How long the service is left idle before the baseline, and after the import, before "after". */
+const SETTLE_MS = 10_000;
+
+/** The CSV uploaded through the running HTTP service, with the service's RSS sampled throughout. */
+async function serviceMain(rows: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'certalarm-bench-service-'));
+  const csv = join(dir, 'certificates.csv');
+  console.log(environmentLine());
+  console.log(`generating ${int(rows)} rows…`);
+  await writeCsv(csv, rows);
+  const bytes = statSync(csv).size;
+  console.log(`  ${(bytes / 1048576).toFixed(1)} MB`);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const bin = fileURLToPath(new URL('../bin/certalarm.js', import.meta.url));
+  const service = spawn(process.execPath, [bin, 'serve', '--port', String(port), '--no-demo', '--scan-every', '0', '--log-json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CERTALARM_DATA_DIR: join(dir, 'data'), CERTALARM_ADMIN_TOKEN: SERVICE_TOKEN, CERTALARM_NOW: NOW.toISO() ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  let stdout = '';
+  let stderr = '';
+  service.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  service.stderr.on('data', (chunk: Buffer) => (stderr = `${stderr}${chunk.toString()}`.slice(-20_000)));
+  const exited = new Promise<number | null>((resolve) => service.once('exit', (code) => resolve(code)));
+  const pid = service.pid ?? 0;
+  const api = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${SERVICE_TOKEN}`, ...(init.headers as Record<string, string> | undefined) } });
+  try {
+    for (let waited = 0; !stdout.includes('listening on'); waited += 100) {
+      if (service.exitCode !== null || waited > 60_000) throw new Error(`the service did not start:\n${stderr}`);
+      await sleep(100);
+    }
+    await sleep(SETTLE_MS);
+    const baseline = residentMemory(pid);
+    console.log(`service up (pid ${pid}): RSS ${baseline.rssMb.toFixed(0)} MB; uploading…`);
+
+    let peakSampled = baseline.rssMb;
+    const started = process.hrtime.bigint();
+    const answer = await api('/v1/imports?fileName=bench.csv', { method: 'POST', body: readFileSync(csv), headers: { 'content-type': 'text/csv' } });
+    const { id } = (await answer.json()) as { id: string };
+    if (answer.status !== 202) throw new Error(`upload answered ${answer.status}`);
+    let status: { state: string; counts: Record<string, number>; progress: { rowsDone: number } };
+    for (let polls = 0; ; polls += 1) {
+      peakSampled = Math.max(peakSampled, residentMemory(pid).rssMb);
+      status = (await (await api(`/v1/imports/${id}`)).json()) as typeof status;
+      if (status.state === 'done' || status.state === 'failed') break;
+      if (polls % 50 === 0) process.stderr.write(`  ${status.state} ${int(status.progress.rowsDone)}/${int(rows)}, RSS ${residentMemory(pid).rssMb.toFixed(0)} MB\n`);
+      await sleep(200);
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (status.state !== 'done' || status.counts.created !== rows) throw new Error(`import ended ${status.state} with ${JSON.stringify(status.counts)}`);
+    const done = residentMemory(pid);
+    await sleep(SETTLE_MS);
+    const after = residentMemory(pid);
+    const peak = Math.max(after.peakMb, peakSampled);
+    const returned = after.rssMb - baseline.rssMb;
+    printSummary(
+      `Spreadsheet import through the running service: ${int(rows)} CSV rows (${(bytes / 1048576).toFixed(1)} MB) via POST /v1/imports`,
+      [
+        ['import (upload, check pass, store pass)', `${rate(rows, seconds)} rows (${seconds.toFixed(1)} s)`],
+        ['service RSS at rest before the upload', `${baseline.rssMb.toFixed(0)} MB`],
+        ['service peak RSS (high-water mark)', `${peak.toFixed(0)} MB (goal < ${GOAL_RSS_MB} MB)`],
+        ['service RSS when the import is done', `${done.rssMb.toFixed(0)} MB`],
+        [`service RSS ${SETTLE_MS / 1000} s later`, `${after.rssMb.toFixed(0)} MB (${returned >= 0 ? '+' : ''}${returned.toFixed(0)} MB against the baseline; goal within ${GOAL_RETURN_MB} MB)`],
+      ],
+      `peak RSS < ${GOAL_RSS_MB} MB and RSS back within ${GOAL_RETURN_MB} MB of the baseline`,
+      peak < GOAL_RSS_MB && returned < GOAL_RETURN_MB,
+    );
+  } finally {
+    service.kill('SIGTERM');
+    const killer = setTimeout(() => service.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killer);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const flags = readFlags('Usage: npx tsx bench/import-file.ts [options]', {
     rows: { description: 'data rows in the generated CSV', default: 1_000_000 },
+    service: { description: '1: import through the running HTTP service and measure its RSS (see the header)', default: 0, min: 0 },
   });
   const rows = flags.rows;
+  if (flags.service === 1) {
+    await serviceMain(rows);
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'certalarm-bench-import-'));
   const csv = join(dir, 'certificates.csv');
   console.log(environmentLine());

@@ -123,6 +123,10 @@ program
       ...(opts.now !== undefined ? { startAt: instantInShanghai(opts.now) } : {}),
       printMessage: (entry) => process.stdout.write(`${formatOutboxLine(entry)}\n`),
       ...(process.env.CERTALARM_ADMIN_TOKEN !== undefined ? { adminToken: process.env.CERTALARM_ADMIN_TOKEN } : {}),
+      onFatal: (error) => {
+        process.stderr.write(`certalarm stopped: ${error.message}\n`);
+        process.exit(1);
+      },
     });
     if (opts.json === true) {
       process.stdout.write(

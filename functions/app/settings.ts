@@ -3,6 +3,7 @@ import type { SendWindow, StagePolicy } from '../core/model.js';
 import { DEFAULT_SEND_WINDOW, DEFAULT_STAGE_POLICY } from '../core/model.js';
 import { checkSmsSafeText } from '../core/sms-safe-text.js';
 import { DEFAULT_RENEWAL_PLACE } from '../core/sms.js';
+import { DEFAULT_SPREADSHEET_LIMITS, type SpreadsheetLimits } from '../core/import-limits.js';
 
 /** What an operator can set for a deployment; the same in local mode and on AWS. */
 export interface ServiceSettings {
@@ -25,6 +26,8 @@ export interface ServiceSettings {
   importMaxRows: number;
   /** How long a listing's paging cursor stays valid after it is issued. */
   cursorTtlSeconds: number;
+  /** What one import file may make the service inflate, hold or write (see core/import-limits.ts). */
+  importLimits: SpreadsheetLimits;
 }
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:mm, e.g. 09:00');
@@ -77,6 +80,14 @@ const environmentSchema = z.object({
   CERTALARM_IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
   CERTALARM_IMPORT_MAX_ROWS: z.coerce.number().int().min(1).default(2_000_000),
   CERTALARM_CURSOR_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  CERTALARM_IMPORT_MAX_INFLATED_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_SPREADSHEET_LIMITS.maxInflatedBytes),
+  CERTALARM_IMPORT_MAX_PART_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_SPREADSHEET_LIMITS.maxPartBytes),
+  CERTALARM_IMPORT_MAX_INFLATION_RATIO: z.coerce.number().min(2).default(DEFAULT_SPREADSHEET_LIMITS.maxInflationRatio),
+  CERTALARM_IMPORT_RATIO_FLOOR_BYTES: z.coerce.number().int().min(0).default(DEFAULT_SPREADSHEET_LIMITS.ratioFloorBytes),
+  CERTALARM_IMPORT_MAX_CELL_CHARS: z.coerce.number().int().min(64).default(DEFAULT_SPREADSHEET_LIMITS.maxCellChars),
+  CERTALARM_IMPORT_MAX_COLUMNS: z.coerce.number().int().min(8).default(DEFAULT_SPREADSHEET_LIMITS.maxColumns),
+  CERTALARM_IMPORT_MAX_SHARED_STRINGS: z.coerce.number().int().min(1).default(DEFAULT_SPREADSHEET_LIMITS.maxSharedStrings),
+  CERTALARM_IMPORT_MAX_SHARED_STRING_CHARS: z.coerce.number().int().min(1024).default(DEFAULT_SPREADSHEET_LIMITS.maxSharedStringChars),
 });
 
 export class SettingsError extends Error {
@@ -103,5 +114,15 @@ export function settingsFromEnvironment(env: Record<string, string | undefined>)
     importMaxBytes: e.CERTALARM_IMPORT_MAX_BYTES,
     importMaxRows: e.CERTALARM_IMPORT_MAX_ROWS,
     cursorTtlSeconds: e.CERTALARM_CURSOR_TTL_SECONDS,
+    importLimits: {
+      maxInflatedBytes: e.CERTALARM_IMPORT_MAX_INFLATED_BYTES,
+      maxPartBytes: e.CERTALARM_IMPORT_MAX_PART_BYTES,
+      maxInflationRatio: e.CERTALARM_IMPORT_MAX_INFLATION_RATIO,
+      ratioFloorBytes: e.CERTALARM_IMPORT_RATIO_FLOOR_BYTES,
+      maxCellChars: e.CERTALARM_IMPORT_MAX_CELL_CHARS,
+      maxColumns: e.CERTALARM_IMPORT_MAX_COLUMNS,
+      maxSharedStrings: e.CERTALARM_IMPORT_MAX_SHARED_STRINGS,
+      maxSharedStringChars: e.CERTALARM_IMPORT_MAX_SHARED_STRING_CHARS,
+    },
   };
 }

@@ -231,6 +231,11 @@ export interface ImportRecord {
   failure?: { code: string; message: string };
   /** An earlier, finished import of the same file by the same caller. */
   sameFileAs?: string;
+  /**
+   * Service starts in a row that resumed this import from the same point (`mark`: its phase and
+   * progress). Saved before each resume, so a crash that kills the process still counts.
+   */
+  resumes?: { attempts: number; mark: string };
 }
 
 export interface ImportStore {

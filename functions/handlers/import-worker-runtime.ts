@@ -14,7 +14,12 @@ let deps: AdvanceImportDeps | undefined;
 export function importWorkerDeps(env: Environment = process.env): AdvanceImportDeps {
   if (deps !== undefined) return deps;
   const shared = baseDeps(env);
-  const files = new S3ImportFiles({ signing: shared.dynamo.config, bucket: requiredEnv(env, 'CERTALARM_IMPORT_BUCKET'), maxBytes: shared.settings.importMaxBytes });
+  const files = new S3ImportFiles({
+    signing: shared.dynamo.config,
+    bucket: requiredEnv(env, 'CERTALARM_IMPORT_BUCKET'),
+    maxBytes: shared.settings.importMaxBytes,
+    limits: shared.settings.importLimits,
+  });
   deps = {
     store: shared.store,
     reference: shared.reference,

@@ -28,6 +28,16 @@ describe('Function: settingsFromEnvironment', () => {
     expect(settings.smsRate).toBe(5);
   });
 
+  it('bounds what an import file may inflate and hold, by default as Excel bounds a sheet', () => {
+    // Act
+    const defaults = settingsFromEnvironment({}).importLimits;
+    const lowered = settingsFromEnvironment({ CERTALARM_IMPORT_MAX_PART_BYTES: '1048576', CERTALARM_IMPORT_MAX_COLUMNS: '100' }).importLimits;
+
+    // Assess
+    expect(defaults).toMatchObject({ maxCellChars: 32_767, maxColumns: 16_384, maxInflationRatio: 100, maxInflatedBytes: 2 * 1024 ** 3 });
+    expect(lowered).toMatchObject({ maxPartBytes: 1_048_576, maxColumns: 100, maxCellChars: 32_767 });
+  });
+
   it('names the variable and the fix when a value is wrong', () => {
     // Act
     const attempt = () => settingsFromEnvironment({ CERTALARM_SEND_WINDOW: '20:00-09:00', CERTALARM_SIGNATURE: '兴国' });

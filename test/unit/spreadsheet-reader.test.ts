@@ -18,6 +18,7 @@ import {
   type SpreadsheetRow,
 } from '../../functions/adapters/import/spreadsheet-reader.js';
 import { mapHeaders, rowToRecord } from '../../functions/core/spreadsheet-rows.js';
+import { billionLaughs, bombZip, GiB, MiB, oneCellBomb, sharedStringsBomb, SMALL_SHEET, WORKBOOK_ENTRIES, zerosBomb } from '../support/xlsx-bombs.js';
 
 const HEADER_LINE = '证照类型,证照编号,持证主体,联系电话,所属乡镇,发证日期,有效期至';
 const ROW_LINE = '食品经营许可证,JY13607320001234,兴国县某餐饮店,13900000001,潋江镇,2021-03-01,2026-02-28';
@@ -796,6 +797,196 @@ describe('Function: openSpreadsheet', () => {
 
       // Assess
       expect(again).toThrow('iterated only once');
+    });
+  });
+
+  describe('hostile files', () => {
+    /** The bomb as a stream, counting the bytes the reader pulled before it stopped. */
+    function counted(bytes: Buffer): { source: () => Readable; pulled: () => number } {
+      let pulled = 0;
+      return {
+        source: () =>
+          Readable.from(
+            (function* pieces() {
+              for (let at = 0; at < bytes.length; at += 64 * 1024) {
+                const piece = bytes.subarray(at, at + 64 * 1024);
+                pulled += piece.length;
+                yield piece;
+              }
+            })(),
+          ),
+        pulled: () => pulled,
+      };
+    }
+
+    it('refuses shared strings inflating to 2 GiB, with the default limits, within the first part of the file', async () => {
+      // Prepare: about 4 MB that inflate to 2 GiB of <si><t>ab</t></si>, sizes after the data as streaming writers put them.
+      const bomb = sharedStringsBomb(2 * GiB);
+      const stream = counted(bomb);
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ stream: stream.source }));
+
+      // Assess: the ratio bound trips at 64 MiB inflated, so only the first few percent of the file are read.
+      expect(bomb.length).toBeLessThan(8 * MiB);
+      expect(error.code).toBe('too_large_unpacked');
+      expect(error.message).toMatch(/^文件解压后过大.* \/ file too large when unpacked/);
+      expect(stream.pulled()).toBeLessThan(bomb.length / 10);
+    });
+
+    it('refuses an entry that states an inflated size over the part limit before inflating it', async () => {
+      // Prepare
+      const bomb = sharedStringsBomb(2 * GiB, 'header');
+      const stream = counted(bomb);
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ stream: stream.source }));
+
+      // Assess
+      expect(error.code).toBe('too_large_unpacked');
+      expect(error.message).toContain('xl/sharedStrings.xml');
+      expect(stream.pulled()).toBeLessThan(256 * 1024);
+    });
+
+    it('counts what an entry inflates to, not what its header claims', async () => {
+      // Prepare: a header that claims 1 KB for 64 MiB of shared strings.
+      const bomb = sharedStringsBomb(64 * MiB, 'lie');
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ stream: counted(bomb).source }, { limits: { maxPartBytes: 8 * MiB } }));
+
+      // Assess
+      expect(error.code).toBe('too_large_unpacked');
+      expect(error.message).toContain('over the limit of 8.0 MB');
+    });
+
+    it('bounds the bytes inflated from all entries together', async () => {
+      // Prepare: eight unwanted entries of 4 MiB each, every one under the part limit.
+      const filler = Array.from({ length: 8 }, (_, i) => ({ name: `docProps/filler${i}.xml`, sizes: 'descriptor' as const, content: { head: '', unit: 'x', repeatedBytes: 4 * MiB, tail: '' } }));
+      const bomb = bombZip([...filler, ...WORKBOOK_ENTRIES, { name: 'xl/worksheets/sheet1.xml', content: SMALL_SHEET }]);
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ stream: counted(bomb).source }, { limits: { maxInflatedBytes: 16 * MiB, maxInflationRatio: 10_000 } }));
+
+      // Assess
+      expect(error.code).toBe('too_large_unpacked');
+      expect(error.message).toContain('文件解压后过大（超过 16.0 MB 的上限）');
+    });
+
+    it('refuses a count of shared strings over the limit', async () => {
+      // Prepare: 1 MiB of <si><t>ab</t></si> is 58,254 strings.
+      const bomb = sharedStringsBomb(1 * MiB);
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ stream: counted(bomb).source }, { limits: { maxSharedStrings: 50_000, maxInflationRatio: 10_000 } }));
+
+      // Assess
+      expect(error.code).toBe('too_many_shared_strings');
+      expect(error.message).toMatch(/共享文本表过大（超过 50000 条）.* \/ the workbook's shared-strings table is too large \(over 50000 entries\)/);
+    });
+
+    it('refuses one cell inflating to 400 MB, with the default limits, as soon as it passes the cell length', async () => {
+      // Prepare
+      const bomb = oneCellBomb(400 * MiB);
+      const stream = counted(bomb);
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ stream: stream.source }));
+
+      // Assess
+      expect(error.code).toBe('cell_too_long');
+      expect(error.message).toMatch(/超过 32767 个字符的上限.* \/ .*longer than the limit of 32767 characters/);
+      expect(stream.pulled()).toBeLessThan(256 * 1024);
+    });
+
+    it('refuses a cell over the limit with its row number when the sheet hands the text on in pieces', async () => {
+      // Prepare: comments split the text, so no one run of it is long.
+      const text = `${'a'.repeat(60)}<!---->`.repeat(100);
+      const sheet = SMALL_SHEET.replace('</row>', `</row><row r="2"><c r="A2" t="inlineStr"><is><t>${text}</t></is></c></row>`);
+      const bomb = bombZip([...WORKBOOK_ENTRIES, { name: 'xl/worksheets/sheet1.xml', content: sheet }]);
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ stream: counted(bomb).source }, { limits: { maxCellChars: 1000 } }));
+
+      // Assess
+      expect(error.code).toBe('cell_too_long');
+      expect(error.message).toContain('第 2 行有一个单元格或文本超过 1000 个字符的上限');
+    });
+
+    it('stops a sheet of zeros being copied to the temporary directory at its inflated size', async () => {
+      // Prepare: 1 GiB of zeros stored before the workbook part, so the reader would copy it.
+      const bomb = zerosBomb(1 * GiB);
+      const stream = counted(bomb);
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ stream: stream.source }, { limits: { maxPartBytes: 16 * MiB } }));
+
+      // Assess
+      expect(error.code).toBe('too_large_unpacked');
+      expect(stream.pulled()).toBeLessThan(256 * 1024);
+      expect(await temporaryFiles()).toEqual([]);
+    });
+
+    it('refuses a DTD, so a billion laughs is never expanded', async () => {
+      // Prepare
+      const bomb = billionLaughs();
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ stream: counted(bomb).source }));
+
+      // Assess
+      expect(error.code).toBe('dtd_refused');
+      expect(error.message).toMatch(/含有 DTD.* \/ the xlsx part xl\/worksheets\/sheet1.xml holds a DTD/);
+    });
+
+    it('refuses a cell reference past the column limit instead of allocating a row that wide', async () => {
+      // Prepare: column ZZZZZZZZ would be a row of 217 billion slots.
+      const sheet = SMALL_SHEET.replace('</row>', '</row><row r="2"><c r="ZZZZZZZZ2"><v>1</v></c></row>');
+      const bomb = bombZip([...WORKBOOK_ENTRIES, { name: 'xl/worksheets/sheet1.xml', content: sheet }]);
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ stream: counted(bomb).source }));
+
+      // Assess
+      expect(error.code).toBe('too_many_columns');
+      expect(error.message).toContain('第 2 行超过 16384 列的上限');
+    });
+
+    it('refuses a CSV header of 200,000 columns naming the column limit', async () => {
+      // Prepare
+      const header = Array.from({ length: 200_000 }, (_, i) => `列${i}`).join(',');
+      const path = await fixture('wide.csv', `${header}\n${ROW_LINE}\n`);
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ path }));
+
+      // Assess
+      expect(error.code).toBe('too_many_columns');
+      expect(error.message).toMatch(/^第 1 行超过 16384 列的上限.* \/ row 1 has more than 16384 columns, the limit/);
+    });
+
+    it('refuses a CSV row of more columns than the limit even when the row is short', async () => {
+      // Prepare
+      const path = await fixture('wide-short.csv', `${HEADER_LINE}\n${','.repeat(20_000)}\n`);
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ path }));
+
+      // Assess
+      expect(error.code).toBe('too_many_columns');
+      expect(error.message).toContain('row 2 has more than 16384 columns');
+    });
+
+    it('refuses a CSV cell longer than the cell limit', async () => {
+      // Prepare
+      const path = await fixture('long-cell.csv', `${HEADER_LINE}\n${ROW_LINE.replace('兴国县某餐饮店', 'x'.repeat(40_000))}\n`);
+
+      // Act
+      const error = await failureOf(() => openSpreadsheet({ path }));
+
+      // Assess
+      expect(error.code).toBe('cell_too_long');
+      expect(error.message).toContain('第 2 行有一个单元格或文本超过 32767 个字符的上限');
     });
   });
 

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
+import type { SpreadsheetLimits } from '../../core/import-limits.js';
 import type { ImportFileStore } from '../../core/ports.js';
 import type { SpreadsheetOpener } from '../../app/imports/run-import.js';
 import { spreadsheetOpener } from '../import/import-opener.js';
@@ -11,6 +12,8 @@ export interface S3ImportFilesOptions {
   bucket: string;
   /** `settings.importMaxBytes`; the upload URL already bound the length, this is a second guard. */
   maxBytes?: number;
+  /** `settings.importLimits`: what a file may make the worker inflate and hold. */
+  limits?: SpreadsheetLimits;
 }
 
 /**
@@ -62,7 +65,11 @@ export class S3ImportFiles implements ImportFileStore {
 
   /** Opens an import's file as a spreadsheet; a file that cannot be read fails its import instead of being retried. */
   opener(): SpreadsheetOpener {
-    return spreadsheetOpener((blobKey) => ({ stream: () => this.open(blobKey) }), this.options.maxBytes);
+    const { maxBytes, limits } = this.options;
+    return spreadsheetOpener((blobKey) => ({ stream: () => this.open(blobKey) }), {
+      ...(maxBytes !== undefined ? { maxBytes } : {}),
+      ...(limits !== undefined ? { limits } : {}),
+    });
   }
 
   private async *body(blobKey: string): AsyncGenerator<Buffer> {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { SpreadsheetLimits } from '../../core/import-limits.js';
 import { ImportFailure, type OpenedSpreadsheet, type SpreadsheetOpener } from '../../app/imports/run-import.js';
 import { openSpreadsheet, SpreadsheetError } from './spreadsheet-reader.js';
 
@@ -7,7 +8,11 @@ import { openSpreadsheet, SpreadsheetError } from './spreadsheet-reader.js';
  * spreadsheet, no header, unknown sheet, a broken quote…) are final: the import fails with the reader's
  * message. Errors of the byte source (disk, S3, the network) pass on unchanged and stay retryable.
  */
-export function spreadsheetOpener(source: (blobKey: string) => { path: string } | { stream: () => Readable }, maxBytes?: number): SpreadsheetOpener {
+export function spreadsheetOpener(
+  source: (blobKey: string) => { path: string } | { stream: () => Readable },
+  bounds: { maxBytes?: number; limits?: SpreadsheetLimits } = {},
+): SpreadsheetOpener {
+  const { maxBytes, limits } = bounds;
   return async (blobKey, options) => {
     try {
       const sheet = await openSpreadsheet(source(blobKey), {
@@ -15,6 +20,7 @@ export function spreadsheetOpener(source: (blobKey: string) => { path: string } 
         ...(options.encoding !== undefined ? { encoding: options.encoding as 'utf-8' | 'gb18030' | 'gbk' } : {}),
         ...(options.sheet !== undefined ? { sheet: options.sheet } : {}),
         ...(maxBytes !== undefined ? { maxBytes } : {}),
+        ...(limits !== undefined ? { limits } : {}),
       });
       const opened: OpenedSpreadsheet = {
         format: sheet.format,

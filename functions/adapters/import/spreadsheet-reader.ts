@@ -18,10 +18,15 @@
  * Blank rows are passed on, so the caller can count them as skipped.
  *
  * xlsx limits (the reading itself is in xlsx-workbook.ts):
- *   - The shared-strings table (every distinct text in the workbook) is held in memory.
+ *   - The shared-strings table (every distinct text in the workbook) is held in memory, up to
+ *     `limits.maxSharedStrings` entries and `limits.maxSharedStringChars` characters.
+ *   - Every other bound on what a file may make the reader inflate, hold or write is in
+ *     `SpreadsheetLimits` (core/import-limits.ts); past one, reading fails with a `SpreadsheetError`
+ *     saying which, in Chinese and English. CSV rows are held to the same column and cell bounds.
  *   - Excel writes sheets before that table and the styles, and exceljs writes the workbook part
  *     last, so the wanted sheet is then first copied, decompressed, to a temporary file: /tmp needs
- *     room for the uncompressed sheet. A sheet stored after those parts is read straight from the ZIP.
+ *     room for the uncompressed sheet (at most `limits.maxPartBytes`). A sheet stored after those
+ *     parts is read straight from the ZIP.
  *   - The temporary files are deleted when the sheet has been read, on an error, and when reading
  *     stops early (`break`, `close()`).
  *   - A sheet written in one pass (its sizes after its data, as streaming writers do) is, rarely,
@@ -36,10 +41,13 @@ import { isUtf8 } from 'node:buffer';
 import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
 import * as z from 'zod';
+import { DEFAULT_SPREADSHEET_LIMITS, type SpreadsheetLimits } from '../../core/import-limits.js';
 import { cellText, isBlankRow } from '../../core/spreadsheet-rows.js';
+import { cellTooLong, fail, sizeText, SpreadsheetError, tooManyColumns } from './spreadsheet-errors.js';
 import { UnknownSheetError, workbookRows } from './xlsx-workbook.js';
 
 export { XLSX_TEMPORARY_PREFIX } from './xlsx-workbook.js';
+export { SpreadsheetError, type SpreadsheetErrorCode } from './spreadsheet-errors.js';
 
 export type SpreadsheetFormat = 'csv' | 'xlsx';
 
@@ -52,6 +60,20 @@ export const spreadsheetOptionsSchema = z.object({
   sheet: z.string().trim().min(1).optional(),
   /** Refuse a file larger than this many bytes (as stored: the compressed size of an xlsx). */
   maxBytes: z.number().int().positive().optional(),
+  /** What the content may make the reader inflate, hold or write; each bound defaults to `DEFAULT_SPREADSHEET_LIMITS`. */
+  limits: z
+    .object({
+      maxInflatedBytes: z.number().int().positive(),
+      maxPartBytes: z.number().int().positive(),
+      maxInflationRatio: z.number().positive(),
+      ratioFloorBytes: z.number().int().nonnegative(),
+      maxCellChars: z.number().int().positive(),
+      maxColumns: z.number().int().positive(),
+      maxSharedStrings: z.number().int().positive(),
+      maxSharedStringChars: z.number().int().positive(),
+    })
+    .partial()
+    .optional(),
 });
 export type SpreadsheetOptions = z.input<typeof spreadsheetOptionsSchema>;
 
@@ -84,40 +106,6 @@ export interface OpenSpreadsheet {
   close(): Promise<void>;
 }
 
-export type SpreadsheetErrorCode =
-  | 'invalid_options'
-  | 'empty_file'
-  | 'no_header'
-  | 'too_large'
-  | 'not_a_spreadsheet'
-  | 'legacy_xls'
-  | 'unsupported_encoding'
-  | 'invalid_encoding'
-  | 'malformed_csv'
-  | 'corrupt_xlsx'
-  | 'unknown_sheet';
-
-/**
- * The file cannot be read as a spreadsheet. Reading it again gives the same answer, so this is
- * never retryable. Failures of the byte source itself (a dropped S3 connection) are rethrown as
- * they are, for the caller's retry policy to judge.
- */
-export class SpreadsheetError extends Error {
-  override readonly name = 'SpreadsheetError';
-  readonly retryable = false;
-  constructor(
-    readonly code: SpreadsheetErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-function fail(code: SpreadsheetErrorCode, zh: string, en: string, cause?: unknown): SpreadsheetError {
-  return new SpreadsheetError(code, `${zh} / ${en}`, cause === undefined ? undefined : { cause });
-}
-
 /** How much of a CSV decides its encoding. */
 const SNIFF_BYTES = 64 * 1024;
 /** A record this long can only come from a quote that never closes; stop before it fills memory. */
@@ -129,14 +117,15 @@ export async function openSpreadsheet(input: SpreadsheetInput, options: Spreadsh
     throw fail('invalid_options', `读取选项有误：${z.prettifyError(parsed.error)}`, `invalid read options: ${z.prettifyError(parsed.error)}`, parsed.error);
   }
   const settings = parsed.data;
+  const limits: SpreadsheetLimits = { ...DEFAULT_SPREADSHEET_LIMITS, ...settings.limits };
 
   const source = await openSource(input, settings.maxBytes);
   const bytes = await peek(source, settings.maxBytes);
   try {
     if (bytes.head.length === 0) throw fail('empty_file', '文件是空的（0 字节）', 'the file is empty (0 bytes)');
     const format = settings.format ?? sniffFormat(bytes.head);
-    if (format === 'xlsx') return await openXlsx(bytes, settings.sheet);
-    return await openCsv(bytes, settings.encoding ?? 'auto');
+    if (format === 'xlsx') return await openXlsx(bytes, settings.sheet, limits);
+    return await openCsv(bytes, settings.encoding ?? 'auto', limits);
   } catch (error) {
     bytes.close();
     throw error;
@@ -158,7 +147,7 @@ async function openSource(input: SpreadsheetInput, maxBytes: number | undefined)
 }
 
 function tooLarge(maxBytes: number): SpreadsheetError {
-  const size = maxBytes >= 1024 * 1024 ? `${(maxBytes / 1024 / 1024).toFixed(1)} MB` : `${maxBytes} bytes`;
+  const size = sizeText(maxBytes);
   return fail('too_large', `文件超过了大小上限（${size}）；请拆分成几个文件后分别上传`, `the file is larger than the limit (${size}); split it into several files and upload each`);
 }
 
@@ -312,7 +301,7 @@ function once<T>(iterator: AsyncGenerator<T>): AsyncIterable<T> {
 // ---------------------------------------------------------------------------------------------
 // CSV
 
-async function openCsv(bytes: PeekedBytes, requested: 'auto' | 'utf-8' | 'gb18030' | 'gbk'): Promise<OpenSpreadsheet> {
+async function openCsv(bytes: PeekedBytes, requested: 'auto' | 'utf-8' | 'gb18030' | 'gbk', limits: SpreadsheetLimits): Promise<OpenSpreadsheet> {
   refuseNonText(bytes.head);
   const encoding = requested === 'auto' ? detectEncoding(bytes) : requested === 'utf-8' ? 'utf-8' : 'gb18030';
   const decoder: Transform = encoding === 'utf-8' ? new Utf8Check() : new Gb18030Decoder();
@@ -327,30 +316,39 @@ async function openCsv(bytes: PeekedBytes, requested: 'auto' | 'utf-8' | 'gb1803
   // pipeline, not pipe: an error anywhere (size limit, bad bytes, a dropped connection) must reach the reader of the rows.
   pipeline(bytes.body, decoder, parser, () => undefined);
 
-  const header = await splitHeader(csvRows(parser, bytes), () =>
+  const header = await splitHeader(csvRows(parser, bytes, limits), () =>
     fail('no_header', '文件中没有表头行：所有行都是空的', 'the file has no header row: every row is blank'),
   );
   return { format: 'csv', encoding, ...header };
 }
 
-async function* csvRows(parser: AsyncIterable<unknown>, bytes: PeekedBytes): AsyncGenerator<SpreadsheetRow> {
+async function* csvRows(parser: AsyncIterable<unknown>, bytes: PeekedBytes, limits: SpreadsheetLimits): AsyncGenerator<SpreadsheetRow> {
   // Every record is a row, blank ones included (skip_empty_lines is off): counting them is csv-parse's
   // `info.records`, without the cost of an info object per record.
   let row = 0;
   try {
-    for await (const record of parser) yield { row: ++row, values: record as string[] };
+    for await (const record of parser) {
+      const values = record as string[];
+      row += 1;
+      // The same bounds as an xlsx, so a file is refused alike whichever way it was saved.
+      if (values.length > limits.maxColumns) throw tooManyColumns(limits.maxColumns, row);
+      for (const value of values) if (value.length > limits.maxCellChars) throw cellTooLong(limits.maxCellChars, row);
+      yield { row, values };
+    }
   } catch (error) {
-    throw explainCsvError(error, bytes);
+    throw explainCsvError(error, bytes, limits);
   } finally {
     bytes.close();
   }
 }
 
-function explainCsvError(error: unknown, bytes: PeekedBytes): unknown {
+function explainCsvError(error: unknown, bytes: PeekedBytes, limits: SpreadsheetLimits): unknown {
   if (error instanceof SpreadsheetError || bytes.isSourceError(error)) return error;
   // csv-parse counts the records it completed; the one that failed is the next, numbered as Excel numbers rows.
-  const { code, records } = error as { code?: unknown; records?: unknown };
+  const { code, records, column } = error as { code?: unknown; records?: unknown; column?: unknown };
   const row = typeof records === 'number' ? records + 1 : undefined;
+  // A record stopped for its length after more cells than a row may have is a very wide row, not a broken quote.
+  if (code === 'CSV_MAX_RECORD_SIZE' && typeof column === 'number' && column > limits.maxColumns) return tooManyColumns(limits.maxColumns, row);
   const where = row === undefined ? { zh: '', en: '' } : { zh: `第 ${row} 行`, en: ` in row ${row}` };
   if (code === 'CSV_QUOTE_NOT_CLOSED' || code === 'CSV_MAX_RECORD_SIZE') {
     return fail(
@@ -460,10 +458,10 @@ function firstInvalidUtf8(bytes: Buffer): number {
 // ---------------------------------------------------------------------------------------------
 // xlsx
 
-async function openXlsx(bytes: PeekedBytes, sheet: string | undefined): Promise<OpenSpreadsheet> {
+async function openXlsx(bytes: PeekedBytes, sheet: string | undefined, limits: SpreadsheetLimits): Promise<OpenSpreadsheet> {
   if (!startsWith(bytes.head, ZIP_MAGIC)) throw corrupt();
   const state: { sheet?: string } = {};
-  const header = await splitHeader(xlsxRows(bytes, sheet, state), () =>
+  const header = await splitHeader(xlsxRows(bytes, sheet, state, limits), () =>
     fail(
       'no_header',
       `工作表「${state.sheet ?? ''}」中没有表头行：所有行都是空的`,
@@ -483,11 +481,16 @@ function corrupt(cause?: unknown): SpreadsheetError {
 }
 
 /** The sheet's rows, with the workbook reader's failures told as the reader's errors. */
-async function* xlsxRows(bytes: PeekedBytes, wanted: string | undefined, state: { sheet?: string }): AsyncGenerator<SpreadsheetRow> {
+async function* xlsxRows(bytes: PeekedBytes, wanted: string | undefined, state: { sheet?: string }, limits: SpreadsheetLimits): AsyncGenerator<SpreadsheetRow> {
   try {
-    yield* workbookRows(bytes.body, wanted, (name) => {
-      state.sheet = name;
-    });
+    yield* workbookRows(
+      bytes.body,
+      wanted,
+      (name) => {
+        state.sheet = name;
+      },
+      limits,
+    );
   } catch (error) {
     if (error instanceof UnknownSheetError) {
       throw fail(

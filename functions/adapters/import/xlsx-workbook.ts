@@ -25,13 +25,23 @@
  * while the workbook part is unknown every sheet is copied. A ZIP can only be read front to back from a
  * stream (its directory is at the end), and holding a sheet in memory instead would make memory grow
  * with the sheet. The copies are deleted however reading ends.
+ *
+ * Nothing a file holds is trusted to be small (`SpreadsheetLimits`): the bytes inflated from each
+ * entry and from all of them are counted as they come, and so is the ratio of inflated to compressed
+ * bytes, so a ZIP bomb is stopped within one piece of passing a bound, before it is inflated further
+ * or copied to disk. saxes gathers a text, a name or a comment whole before it hands it on, so its
+ * buffers are checked between slices of text; a DTD is refused outright, so no entity is ever
+ * declared, let alone expanded.
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
 import { SaxesParser } from 'saxes';
+import type { SpreadsheetLimits } from '../../core/import-limits.js';
+import { cellTooLong, dtdRefused, partTooLarge, ratioTooHigh, tooManyColumns, tooManySharedStrings, unpackedTooLarge } from './spreadsheet-errors.js';
 import type { SpreadsheetRow } from './spreadsheet-reader.js';
 
 /** Part names are compared in lower case: some writers spell them differently (`SharedStrings.xml`). */
@@ -43,6 +53,18 @@ const DEFAULT_STYLES_PART = 'xl/styles.xml';
 const WORKSHEET_PART = /^xl\/worksheets\/[^/]+\.xml$/;
 /** The most compressed bytes pushed at once: bounds the text, and so the rows, one push can inflate to. */
 const PIECE = 16 * 1024;
+/** A piece that inflates more than this many times its size makes the next ones `SMALL_PIECE`: deflate reaches ~1,000 to 1. */
+const HIGH_RATIO = 64;
+const SMALL_PIECE = 1024;
+/** The longest the reader keeps the thread before it lets other work (health checks, requests) run. */
+const TURN_MS = 20;
+/** Text is given to saxes this many characters at a time, so its buffers are checked before they grow far. */
+const XML_SLICE = 64 * 1024;
+/** Deeper nesting or more attributes than any OOXML part has (a sheet nests 7 deep; a tag has a dozen attributes). */
+const MAX_XML_DEPTH = 256;
+const MAX_XML_ATTRIBUTES = 1024;
+/** The workbook part, its relationships and the styles are held whole while read; real ones are kilobytes. */
+const MAX_SMALL_PART_BYTES = 32 * 1024 * 1024;
 const STORED = 0;
 const DEFLATED = 8;
 /** The temporary copies live in a directory named for the process, so a test finds those it caused. */
@@ -60,13 +82,31 @@ export class UnknownSheetError extends Error {
  * visible one; `onSheet` learns its name before its first row. Throws `UnknownSheetError`, errors of
  * `zip` as they are, and for a damaged or incomplete workbook any other error.
  */
-export async function* workbookRows(zip: AsyncIterable<Buffer>, wanted: string | undefined, onSheet: (name: string) => void): AsyncGenerator<SpreadsheetRow> {
-  const archive = new WorkbookArchive(wanted, onSheet);
+export async function* workbookRows(
+  zip: AsyncIterable<Buffer>,
+  wanted: string | undefined,
+  onSheet: (name: string) => void,
+  limits: SpreadsheetLimits,
+): AsyncGenerator<SpreadsheetRow> {
+  const archive = new WorkbookArchive(wanted, onSheet, limits);
+  let piece = PIECE;
+  let turnTaken = performance.now();
   try {
     for await (const chunk of zip) {
-      for (let at = 0; at < chunk.length; at += PIECE) {
-        archive.push(chunk.subarray(at, at + PIECE), false);
+      for (let at = 0; at < chunk.length; ) {
+        const inflatedBefore = archive.inflated;
+        const bytes = chunk.subarray(at, at + piece);
+        at += bytes.length;
+        archive.push(bytes, false);
+        // Pieces that inflate more than 64-fold (a bomb, or a very repetitive part) are pushed 1 KiB at a time,
+        // so no one push inflates and parses more than about a megabyte.
+        piece = archive.inflated - inflatedBefore > bytes.length * HIGH_RATIO ? SMALL_PIECE : PIECE;
         await archive.parked.flush();
+        // Reading runs in the service's only thread: let it answer requests between pieces.
+        if (performance.now() - turnTaken > TURN_MS) {
+          await nextTurn();
+          turnTaken = performance.now();
+        }
         const sheet = archive.sheet;
         if (sheet === undefined) continue;
         yield* sheet.rows.splice(0);
@@ -83,8 +123,8 @@ export async function* workbookRows(zip: AsyncIterable<Buffer>, wanted: string |
     const file = chosen && archive.parked.file(chosen.part);
     if (chosen === undefined || file === undefined) throw new Error('the workbook part, its relationships or the sheet part is missing');
     onSheet(chosen.name);
-    const reader = new SheetReader(archive.book);
-    const xml = new XmlPart(reader);
+    const reader = new SheetReader(archive.book, limits);
+    const xml = new XmlPart(reader, chosen.part, limits);
     for await (const bytes of createReadStream(file)) {
       xml.write(bytes as Buffer);
       yield* reader.rows.splice(0);
@@ -106,23 +146,33 @@ type Consumer = (data: Uint8Array, final: boolean) => void;
  * when `push` returns.
  */
 class WorkbookArchive {
-  readonly book = new WorkbookParts();
+  readonly book: WorkbookParts;
   readonly parked = new ParkedSheets();
   /** The wanted sheet, once it is being read straight from the ZIP: its rows not yet handed on. */
   sheet: { rows: SpreadsheetRow[]; read: boolean } | undefined;
   readonly #unzip: Unzip;
   #chosen: ChosenSheet | undefined;
   #failure: { error: unknown } | undefined;
+  /** Compressed bytes pushed, and bytes inflated from every entry, for the bounds. */
+  #compressed = 0;
+  #inflated = 0;
+
+  get inflated(): number {
+    return this.#inflated;
+  }
 
   constructor(
     private readonly wanted: string | undefined,
     private readonly onSheet: (name: string) => void,
+    private readonly limits: SpreadsheetLimits,
   ) {
+    this.book = new WorkbookParts(limits);
     this.#unzip = new Unzip((file) => this.#entry(file));
     this.#unzip.register(UnzipInflate);
   }
 
   push(bytes: Uint8Array, final: boolean): void {
+    this.#compressed += bytes.length;
     this.#unzip.push(bytes, final);
     if (this.#failure !== undefined) throw this.#failure.error;
   }
@@ -130,20 +180,30 @@ class WorkbookArchive {
   #entry(file: UnzipFile): void {
     if (this.#failure !== undefined) return;
     try {
-      const consume = this.#consumer(file.name.replaceAll('\\', '/').replace(/^\//, '').toLowerCase());
+      const part = file.name.replaceAll('\\', '/').replace(/^\//, '').toLowerCase();
+      const consume = this.#consumer(part);
       const supported = file.compression === STORED || file.compression === DEFLATED;
       if (consume !== undefined && !supported) throw new Error(`${file.name}: compression method ${file.compression}`);
       // fflate keeps the compressed bytes of an entry never started, in case it is started later, so an
       // unwanted entry is inflated and dropped instead. Only one in a method fflate cannot inflate (rare,
       // and never an xlsx part) is left unstarted.
       if (!supported) return;
+      const partLimit = this.#partLimit(part);
+      // A size the entry declares is only a claim (a bomb can put anything there), but a claim over the bound is refused before inflating.
+      if (file.originalSize !== undefined && file.originalSize > partLimit) throw partTooLarge(file.name, partLimit);
+      let inflated = 0;
       file.ondata = (error, data, final) => {
-        if (consume === undefined || this.#failure !== undefined) return;
+        if (this.#failure !== undefined) return;
         try {
           if (error) throw error;
-          consume(data, final);
+          inflated += data.length;
+          this.#inflated += data.length;
+          this.#checkBounds(file.name, inflated, partLimit);
+          consume?.(data, final);
         } catch (failure) {
           this.#failure = { error: failure };
+          // Stop inflating this entry: nothing more of it will be read.
+          file.terminate();
         }
       };
       file.start();
@@ -152,23 +212,36 @@ class WorkbookArchive {
     }
   }
 
+  #partLimit(part: string): number {
+    const small = part === WORKBOOK_PART || part === WORKBOOK_RELATIONS_PART || part === this.book.stylesPart();
+    return small ? Math.min(MAX_SMALL_PART_BYTES, this.limits.maxPartBytes) : this.limits.maxPartBytes;
+  }
+
+  #checkBounds(name: string, partBytes: number, partLimit: number): void {
+    const { maxInflatedBytes, maxInflationRatio, ratioFloorBytes } = this.limits;
+    if (partBytes > partLimit) throw partTooLarge(name, partLimit);
+    if (this.#inflated > maxInflatedBytes) throw unpackedTooLarge(maxInflatedBytes);
+    if (this.#inflated > ratioFloorBytes && this.#inflated > this.#compressed * maxInflationRatio) throw ratioTooHigh(maxInflationRatio);
+  }
+
   /** What to do with the content of `part` (lower case); undefined to drop it. */
   #consumer(part: string): Consumer | undefined {
     const book = this.book;
-    if (part === WORKBOOK_PART) return xmlConsumer(book.workbookReader());
-    if (part === WORKBOOK_RELATIONS_PART) return xmlConsumer(book.relationsReader());
-    if (part === book.sharedStringsPart()) return xmlConsumer(book.sharedStringsReader());
-    if (part === book.stylesPart()) return xmlConsumer(book.stylesReader());
+    const limits = this.limits;
+    if (part === WORKBOOK_PART) return xmlConsumer(book.workbookReader(), part, limits);
+    if (part === WORKBOOK_RELATIONS_PART) return xmlConsumer(book.relationsReader(), part, limits);
+    if (part === book.sharedStringsPart()) return xmlConsumer(book.sharedStringsReader(), part, limits);
+    if (part === book.stylesPart()) return xmlConsumer(book.stylesReader(), part, limits);
     if (!book.isWorksheet(part)) return undefined;
     this.#chosen ??= book.choose(this.wanted);
     const chosen = this.#chosen;
     if (chosen !== undefined && chosen.part !== part) return undefined; // another sheet: skipped
     if (chosen === undefined || !book.complete()) return this.parked.writer(part);
     this.onSheet(chosen.name);
-    const reader = new SheetReader(book);
+    const reader = new SheetReader(book, limits);
     const sheet = { rows: reader.rows, read: false };
     this.sheet = sheet;
-    const consume = xmlConsumer(reader);
+    const consume = xmlConsumer(reader, part, limits);
     return (data, final) => {
       consume(data, final);
       if (final) sheet.read = true;
@@ -176,8 +249,8 @@ class WorkbookArchive {
   }
 }
 
-function xmlConsumer(handler: XmlHandler): Consumer {
-  const xml = new XmlPart(handler);
+function xmlConsumer(handler: XmlHandler, part: string, limits: SpreadsheetLimits): Consumer {
+  const xml = new XmlPart(handler, part, limits);
   return (data, final) => {
     xml.write(data);
     if (final) xml.end();
@@ -197,13 +270,39 @@ interface XmlHandler {
   end?(): void;
 }
 
-/** One XML part, parsed by saxes as its UTF-8 bytes arrive. Malformed XML throws. */
+/**
+ * What saxes holds while it reads: private fields of saxes 6, read to bound them. A text, name,
+ * comment or DTD is gathered whole before any handler sees it, and open tags and attributes pile up
+ * until their tag ends. If a saxes release renames them, the one-cell bomb test in
+ * spreadsheet-reader.test.ts fails (it checks that reading stops within the first 256 KiB).
+ */
+interface SaxesBuffers {
+  text?: string;
+  name?: string;
+  entity?: string;
+  piTarget?: string;
+  tags?: unknown[];
+  attribList?: unknown[];
+}
+
+/** One XML part, parsed by saxes as its UTF-8 bytes arrive. Malformed XML throws, and so does a DTD. */
 class XmlPart {
   // No line and column tracking: a damaged part is refused whatever its position, and reading is ~10% faster.
   readonly #parser = new SaxesParser({ xmlns: false, position: false });
   readonly #decoder = new TextDecoder('utf-8');
+  /** Room for a cell's text written with character references, and for markup around it. */
+  readonly #maxBuffer: number;
 
-  constructor(private readonly handler: XmlHandler) {
+  constructor(
+    private readonly handler: XmlHandler,
+    private readonly part: string,
+    private readonly limits: SpreadsheetLimits,
+  ) {
+    this.#maxBuffer = limits.maxCellChars * 2 + 4096;
+    // Office parts never have one: refusing it keeps entity declarations (billion laughs) out for good.
+    this.#parser.on('doctype', () => {
+      throw dtdRefused(part);
+    });
     this.#parser.on('opentag', (tag) => handler.open(localName(tag.name), tag.attributes));
     this.#parser.on('closetag', (tag) => handler.close?.(localName(tag.name)));
     if (handler.text !== undefined) {
@@ -214,13 +313,27 @@ class XmlPart {
   }
 
   write(bytes: Uint8Array): void {
-    this.#parser.write(this.#decoder.decode(bytes, { stream: true }));
+    const text = this.#decoder.decode(bytes, { stream: true });
+    for (let at = 0; at < text.length; at += XML_SLICE) {
+      this.#parser.write(text.length <= XML_SLICE ? text : text.slice(at, at + XML_SLICE));
+      this.#checkBuffers();
+    }
   }
 
   end(): void {
     this.#parser.write(this.#decoder.decode());
+    this.#checkBuffers();
     this.#parser.close();
     this.handler.end?.();
+  }
+
+  #checkBuffers(): void {
+    const buffers = this.#parser as unknown as SaxesBuffers;
+    const longest = Math.max(buffers.text?.length ?? 0, buffers.name?.length ?? 0, buffers.entity?.length ?? 0, buffers.piTarget?.length ?? 0);
+    if (longest > this.#maxBuffer) throw cellTooLong(this.limits.maxCellChars);
+    if ((buffers.tags?.length ?? 0) > MAX_XML_DEPTH || (buffers.attribList?.length ?? 0) > MAX_XML_ATTRIBUTES) {
+      throw new Error(`${this.part}: XML nested deeper than ${MAX_XML_DEPTH} or with more than ${MAX_XML_ATTRIBUTES} attributes on a tag`);
+    }
   }
 }
 
@@ -261,6 +374,8 @@ class WorkbookParts {
   #relations: Map<string, { type: string; part: string }> | undefined;
   #sharedStrings: string[] | undefined;
   #dateStyles: boolean[] | undefined;
+
+  constructor(private readonly limits: SpreadsheetLimits) {}
 
   sharedStringsPart(): string {
     return this.#relatedPart('/sharedStrings') ?? DEFAULT_SHARED_STRINGS_PART;
@@ -365,26 +480,39 @@ class WorkbookParts {
 
   /** Each `<si>` is one string: its text, or its rich-text runs joined; phonetic guides (`<rPh>`) left out. */
   sharedStringsReader(): XmlHandler {
+    // The table is held in memory until the sheet is read: its size is what a file could make it hold.
+    const { maxCellChars, maxSharedStrings, maxSharedStringChars } = this.limits;
     const strings: string[] = [];
+    let chars = 0;
     let runs: string[] | undefined;
+    let runChars = 0;
     let text: string | undefined;
     let phonetic = false;
     return {
       open: (name) => {
-        if (name === 'si') runs = [];
-        else if (name === 'rPh') phonetic = true;
+        if (name === 'si') {
+          runs = [];
+          runChars = 0;
+        } else if (name === 'rPh') phonetic = true;
         else if (name === 't' && runs !== undefined && !phonetic) text = '';
       },
       text: (content) => {
-        if (text !== undefined) text += content;
+        if (text === undefined) return;
+        if (runChars + text.length + content.length > maxCellChars) throw cellTooLong(maxCellChars);
+        text += content;
       },
       close: (name) => {
         if (name === 't' && text !== undefined) {
-          runs?.push(unescapeOoxml(text));
+          const run = unescapeOoxml(text);
+          runChars += run.length;
+          runs?.push(run);
           text = undefined;
         } else if (name === 'rPh') {
           phonetic = false;
         } else if (name === 'si' && runs !== undefined) {
+          if (strings.length >= maxSharedStrings) throw tooManySharedStrings({ count: maxSharedStrings });
+          chars += runChars;
+          if (chars > maxSharedStringChars) throw tooManySharedStrings({ chars: maxSharedStringChars });
           strings.push(runs.join(''));
           runs = undefined;
         }
@@ -487,7 +615,10 @@ class SheetReader implements XmlHandler {
   #inInline = false;
   #phonetic = false;
 
-  constructor(private readonly book: WorkbookParts) {}
+  constructor(
+    private readonly book: WorkbookParts,
+    private readonly limits: SpreadsheetLimits,
+  ) {}
 
   open(name: string, attributes: XmlAttributes): void {
     switch (name) {
@@ -506,6 +637,8 @@ class SheetReader implements XmlHandler {
         if (this.#row === undefined) break;
         const column = attributes.r === undefined ? 0 : columnOf(attributes.r);
         this.#column = column > 0 ? column : this.#column + 1;
+        // The row is an array indexed by column: `r="ZZZZZZ1"` would otherwise allocate hundreds of millions of slots.
+        if (this.#column > this.limits.maxColumns) throw tooManyColumns(this.limits.maxColumns, this.#rowNumber);
         this.#cell = { column: this.#column, type: attributes.t ?? 'n', style: attributes.s === undefined ? 0 : Number(attributes.s) };
         break;
       }
@@ -531,7 +664,10 @@ class SheetReader implements XmlHandler {
   }
 
   text(content: string): void {
-    if (this.#text !== undefined) this.#text += content;
+    if (this.#text === undefined) return;
+    const held = this.#text.length + (this.#cell?.inline?.length ?? 0);
+    if (held + content.length > this.limits.maxCellChars) throw cellTooLong(this.limits.maxCellChars, this.#rowNumber);
+    this.#text += content;
   }
 
   close(name: string): void {

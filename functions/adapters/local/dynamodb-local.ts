@@ -21,6 +21,27 @@ export interface DynamoDbLocalOptions {
   dbPath?: string;
   /** Receives every line DynamoDB Local writes to stdout or stderr. */
   log?: (line: string) => void;
+  /**
+   * Called if DynamoDB Local exits after it was ready without being told to stop (killed, out of
+   * memory), with an error saying so and its last lines of output.
+   */
+  onUnexpectedExit?: (error: DynamoDbLocalExitedError) => void;
+}
+
+/** DynamoDB Local died under a running service: nothing that stores or reads data can work until it is back. */
+export class DynamoDbLocalExitedError extends Error {
+  override readonly name = 'DynamoDbLocalExitedError';
+  constructor(
+    readonly pid: number | undefined,
+    readonly code: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly lastOutput: string[],
+  ) {
+    super(
+      `DynamoDB Local (java, pid ${pid ?? '?'}) exited unexpectedly (${signal ?? `code ${String(code)}`}); the service cannot store or read anything without it` +
+        (lastOutput.length > 0 ? `. Its last output:\n${lastOutput.join('\n')}` : ''),
+    );
+  }
 }
 
 export interface DynamoDbLocal {
@@ -87,15 +108,27 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
   });
   track(child);
-  // Once started, a failed kill or a closed pipe must not become an uncaught 'error' event.
+  // Once started, a failed kill or a closed pipe (EPIPE when the JVM dies) must not become an uncaught 'error' event.
   child.on('error', (error) => log(`DynamoDB Local process error: ${error.message}`));
-  child.stdin?.on('error', () => undefined);
+  for (const pipe of [child.stdin, child.stdout, child.stderr]) pipe?.on('error', (error) => log(`DynamoDB Local pipe error: ${error.message}`));
 
-  const stop = once(() => stopProcess(child));
+  let stopping = false;
+  const stop = once(() => {
+    stopping = true;
+    return stopProcess(child);
+  });
   try {
-    const port = await waitUntilListening(child, log);
+    const recent: string[] = [];
+    const port = await waitUntilListening(child, (line) => {
+      log(line);
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+    });
     const endpoint = `http://${HOST}:${port}`;
     await waitUntilAnswering(endpoint, child);
+    child.once('exit', (code, signal) => {
+      if (!stopping && !exiting) options.onUnexpectedExit?.(new DynamoDbLocalExitedError(child.pid, code, signal, recent.slice(-10)));
+    });
     return { endpoint, port, stop };
   } catch (error) {
     await stop();
@@ -239,8 +272,11 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 // Every emulator this process started, killed when the process exits or is told to stop.
 const running = new Set<ChildProcess>();
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** This process is exiting or was told to stop: the emulators' exits that follow are expected. */
+let exiting = false;
 
 function killAll(): void {
+  exiting = true;
   for (const child of running) child.kill('SIGTERM');
 }
 

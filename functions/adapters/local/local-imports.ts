@@ -4,14 +4,19 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../../core/access.js';
-import { createImport, runImport, type ImportDeps, type SpreadsheetOpener } from '../../app/imports/run-import.js';
+import type { SpreadsheetLimits } from '../../core/import-limits.js';
+import { createImport, runImport, startResume, type ImportDeps, type SpreadsheetOpener } from '../../app/imports/run-import.js';
 import type { ImportSubmitter } from '../../app/http/routes/imports.js';
 import { HttpError } from '../../app/http/http.js';
 import { spreadsheetOpener } from '../import/import-opener.js';
 
 /** Uploaded files wait in `<data dir>/imports/` until their import finishes, so a restart can resume them. */
 export class LocalImportFiles {
-  constructor(readonly dir: string) {
+  /** `limits`: `settings.importLimits`, what a file may make the service inflate and hold (defaults if unset). */
+  constructor(
+    readonly dir: string,
+    private readonly limits?: SpreadsheetLimits,
+  ) {
     mkdirSync(dir, { recursive: true });
   }
 
@@ -47,7 +52,7 @@ export class LocalImportFiles {
   }
 
   opener(): SpreadsheetOpener {
-    return spreadsheetOpener((blobKey) => ({ path: blobKey }));
+    return spreadsheetOpener((blobKey) => ({ path: blobKey }), this.limits !== undefined ? { limits: this.limits } : {});
   }
 
   async remove(blobKey: string): Promise<void> {
@@ -64,20 +69,24 @@ export class LocalImportFiles {
  * picks up every import a previous run left unfinished.
  */
 export class LocalImportWorker {
-  private readonly queue: string[] = [];
+  private readonly queue: Array<{ id: string; resumed: boolean }> = [];
   private running: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly deps: ImportDeps) {}
 
+  /**
+   * Queues every import a previous run left unfinished. Each resume is counted when it starts
+   * running (see `startResume`), not here: an import still waiting its turn has not been tried.
+   */
   async resumeUnfinished(): Promise<string[]> {
     const open = await this.deps.imports.openImports();
-    for (const id of open) this.enqueue(id);
+    for (const id of open) this.enqueue(id, true);
     return open;
   }
 
-  enqueue(id: string): void {
-    if (!this.queue.includes(id)) this.queue.push(id);
+  enqueue(id: string, resumed = false): void {
+    if (!this.queue.some((queued) => queued.id === id)) this.queue.push({ id, resumed });
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
     });
@@ -104,9 +113,11 @@ export class LocalImportWorker {
 
   private async drain(): Promise<void> {
     while (!this.stopped) {
-      const id = this.queue.shift();
-      if (id === undefined) return;
+      const next = this.queue.shift();
+      if (next === undefined) return;
+      const { id, resumed } = next;
       try {
+        if (resumed && !(await startResume(this.deps, id))) continue;
         await runImport(this.deps, id);
       } catch (error) {
         this.deps.logger.error({ importId: id, err: (error as Error).message }, 'import interrupted; it resumes on the next start');

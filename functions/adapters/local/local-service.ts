@@ -46,6 +46,11 @@ export interface LocalServiceOptions {
   tableName?: string;
   /** The first operator's token (CERTALARM_ADMIN_TOKEN); generated and kept in the data dir if unset. */
   adminToken?: string;
+  /**
+   * Something the service cannot run without died (DynamoDB Local). It has been logged and the
+   * service stopped; `npm start` exits with the message. Default: only that.
+   */
+  onFatal?: (error: Error) => void;
 }
 
 export interface LocalService {
@@ -71,12 +76,23 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   mkdirSync(dataDir, { recursive: true });
   const log = options.logger;
   const reference = loadReferenceData();
+  const stopParts: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const part of stopParts.splice(0)) await part();
+  };
   const dynamo = await startDynamoDbLocal({
     ...(options.inMemory === true ? {} : { dbPath: join(dataDir, 'dynamodb') }),
     log: (line) => log.debug({ dynamodbLocal: line }, 'dynamodb-local'),
+    // Every request would fail from now on: say plainly what died rather than answer 500s.
+    onUnexpectedExit: (error) => {
+      log.error({ pid: error.pid, code: error.code, signal: error.signal, lastOutput: error.lastOutput }, 'DynamoDB Local exited unexpectedly; the service stops');
+      void stopAll()
+        .catch((stopError: unknown) => log.error({ err: (stopError as Error).message }, 'stopping the service after DynamoDB Local died failed'))
+        .finally(() => options.onFatal?.(error));
+    },
   });
   const client = new DynamoDBClient(localDynamoClientConfig(dynamo.endpoint));
-  const stopParts: Array<() => Promise<void> | void> = [() => client.destroy(), () => dynamo.stop()];
+  stopParts.push(() => client.destroy(), () => dynamo.stop());
   try {
     const tableName = options.tableName ?? 'certalarm';
     const created = await ensureTable(client, tableName);
@@ -88,7 +104,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const tokens = new DynamoDbTokenStore(client, tableName);
     const adminToken = await setUpAdminToken(tokens, dataDir, options, clock.now().toISO() ?? '');
     const imports = new DynamoDbImportStore(client, tableName);
-    const files = new LocalImportFiles(join(dataDir, 'imports'));
+    const files = new LocalImportFiles(join(dataDir, 'imports'), options.settings.importLimits);
     const calendars = new DynamoDbCalendarStore(client, tableName);
     const audit = new DynamoDbAuditLog(client, tableName);
     // The first read seeds the store with the bundled years it lacks; operators' loads are kept.
@@ -171,12 +187,10 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       adminToken,
       importsIdle: () => worker.idle(),
       scan,
-      async stop() {
-        for (const part of stopParts) await part();
-      },
+      stop: stopAll,
     };
   } catch (error) {
-    for (const part of stopParts) await part();
+    await stopAll();
     throw error;
   }
 }

@@ -193,6 +193,51 @@ export async function runImport(deps: ImportDeps, id: string, options: { stopAtM
   }
 }
 
+/**
+ * Starts in a row that may resume an import from the same point. A file that crashes the process
+ * (or fails it some other way the import cannot record) would otherwise be run into the same crash
+ * on every start, with no request at all: after the first run and this many resumes, all stopped at
+ * the same point, the import is failed instead.
+ */
+export const MAX_RESUMES_WITHOUT_PROGRESS = 1;
+
+/** Where an import stands: equal marks on two starts mean nothing was done in between. */
+function progressMark(record: ImportRecord): string {
+  return `${record.state}:${record.checkpointRow}:${record.progressRows}`;
+}
+
+/**
+ * Called on start for each unfinished import, before running it: counts the resume (saved first, so
+ * a crash during it counts too) and says whether to run it. An import that stopped at the same point
+ * on two starts is marked `failed` with the reason, and is never resumed again.
+ */
+export async function startResume(deps: Pick<ImportDeps, 'imports' | 'clock' | 'removeFile' | 'logger'>, id: string): Promise<boolean> {
+  const record = await deps.imports.getImport(id);
+  if (record === undefined || record.state === 'done' || record.state === 'failed') {
+    if (record !== undefined) await deps.imports.closeImport(id);
+    return false;
+  }
+  const mark = progressMark(record);
+  const attempts = record.resumes?.mark === mark ? record.resumes.attempts + 1 : 1;
+  const now = deps.clock.now().toISO() ?? '';
+  const next: ImportRecord = { ...record, revision: record.revision + 1, updatedAt: now, resumes: { attempts, mark } };
+  if (attempts <= MAX_RESUMES_WITHOUT_PROGRESS) {
+    if (!(await deps.imports.saveImport(next))) return false;
+    return true;
+  }
+  const row = Math.max(record.checkpointRow, record.state === 'checking' ? record.progressRows + 1 : 0);
+  const failure = {
+    code: 'interrupted_repeatedly',
+    message: `导入在连续两次启动中都在同一处（${record.state === 'storing' ? '存储' : '检查'}阶段，约第 ${row} 行之后）中断，不再自动继续；文件可能过大或已损坏，请检查后重新上传 / the import stopped at the same point (${record.state === 'storing' ? 'storing' : 'checking'}, after about row ${row}) on two starts in a row and is not resumed again; the file may be too large or damaged, so check it and upload it again`,
+  };
+  if (!(await deps.imports.saveImport({ ...next, state: 'failed', failure, finishedAt: now }))) return false;
+  await deps.imports.putImportErrors(id, [{ row: 0, column: '', value: '', reason: failure.message }]);
+  await deps.imports.closeImport(id);
+  await deps.removeFile(record.blobKey).catch(() => undefined);
+  deps.logger.warn({ importId: id, failure }, 'import failed: it stopped at the same point on two starts');
+  return false;
+}
+
 async function finish(deps: ImportDeps, record: ImportRecord): Promise<void> {
   await deps.imports.closeImport(record.id);
   if (record.state === 'done') await deps.imports.rememberImportHash(record.sha256, importScope(principalOf(record)), record.id);

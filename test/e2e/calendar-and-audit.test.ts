@@ -183,6 +183,24 @@ describe('Local service: the audit log', () => {
     expect([...firstPage.body.items, ...secondPage.body.items]).toEqual(all.body.items.slice(0, 4));
   });
 
+  it('refuses a hand-made start key and a cursor replayed on another query with 400', async () => {
+    // Prepare: a start key written by hand, and a genuine cursor of the unfiltered trail.
+    const handMade = Buffer.from(JSON.stringify({ sk: '9999' })).toString('base64url');
+    const firstPage = await operator.get<AuditPage>('/v1/audit?limit=1');
+    const cursor = encodeURIComponent(firstPage.body.nextCursor ?? '');
+
+    // Act
+    const forged = await operator.get<ApiError>(`/v1/audit?cursor=${handMade}`);
+    const otherQuery = await operator.get<ApiError>(`/v1/audit?limit=1&action=token&cursor=${cursor}`);
+    const sameQuery = await operator.get<AuditPage>(`/v1/audit?limit=1&cursor=${cursor}`);
+
+    // Assess
+    expect(firstPage.body.nextCursor).toBeDefined();
+    expect(forged.status).toBe(400);
+    expect(otherQuery.status).toBe(400);
+    expect(sameQuery.status).toBe(200);
+  });
+
   it('is for operators only, and has no route to edit or delete an entry', async () => {
     // Act
     const byBureau = await bureau.get<ApiError>('/v1/audit');

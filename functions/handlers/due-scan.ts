@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { DateTime } from 'luxon';
 import { ZONE } from '../core/model.js';
 import { emitMetrics } from '../adapters/aws/emf-metrics.js';
-import { dueScanPayloadSchema } from '../app/schedule-payloads.js';
+import { dueScanPayloadSchema } from '../core/schedule-payloads.js';
 import { runScheduledScan, type ScheduledScanResult } from '../app/scheduled-scan.js';
 import { continueCalendarReplans } from '../app/calendar/load-calendar.js';
 import { logCalendarWarnings } from '../app/calendar/stored-calendar.js';

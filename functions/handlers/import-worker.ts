@@ -1,6 +1,6 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { advanceImport, type AdvanceOutcome } from '../app/imports/advance-import.js';
-import { parseImportMessage } from '../app/import-messages.js';
+import { parseImportMessage } from '../core/import-messages.js';
 import { importWorkerDeps } from './import-worker-runtime.js';
 
 /** Stop starting new chunks this long before the invocation's end: the last chunk and the hand-off must fit. */

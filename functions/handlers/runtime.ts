@@ -16,13 +16,14 @@ import { S3ImportSubmitter } from '../adapters/aws/s3-import-submitter.js';
 import { SnsSmsSender } from '../adapters/aws/sns-sms-sender.js';
 import { CursorSeal } from '../app/cursors.js';
 import type { HttpAppDeps } from '../app/http/app.js';
-import type { Logger } from '../app/log-masking.js';
+import type { Logger } from '../core/ports.js';
 import { lambdaLogger } from '../adapters/aws/lambda-logger.js';
 import { RateLimitedSmsSender } from '../app/rate-limited-sender.js';
 import { loadReferenceData, type ReferenceData } from '../app/reference-data.js';
 import type { ScanDeps } from '../app/send-due-reminders.js';
 import { settingsFromEnvironment, type ServiceSettings } from '../app/settings.js';
 import { principalFromClaims } from '../app/claims.js';
+import { createImport } from '../app/imports/run-import.js';
 
 /**
  * The Lambda composition roots: clients and adapters are built once per cold start and shared by
@@ -128,6 +129,8 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
             signing: shared.dynamo.config,
             bucket,
             imports,
+            // Nothing is uploaded yet, so a resumed import has no stray file of this request to remove.
+            recordImport: (principal, upload) => createImport({ imports, clock: shared.clock, removeFile: async () => undefined }, principal, upload),
             clock: shared.clock,
             maxBytes: shared.settings.importMaxBytes,
           }).submitter(),

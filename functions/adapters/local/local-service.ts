@@ -21,7 +21,8 @@ import { DynamoDbImportStore } from '../aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbTokenStore } from '../aws/dynamodb/dynamodb-token-store.js';
 import { authenticateToken, bearerToken, generateToken, installAdminToken } from '../../app/tokens.js';
 import { localCursorKey } from './cursor-key.js';
-import { LocalImportFiles, LocalImportWorker } from './local-imports.js';
+import { LocalImportWorker } from './local-import-worker.js';
+import { LocalImportFiles } from './local-imports.js';
 import { ensureTable } from '../aws/dynamodb/table.js';
 import { localDynamoClientConfig, startDynamoDbLocal } from './dynamodb-local.js';
 import { startHttpServer } from './http-server.js';
@@ -68,6 +69,7 @@ export interface LocalService {
 }
 
 /**
+ * The local composition root (the counterpart of handlers/runtime.ts), so it may import from app/.
  * The whole service on one machine: DynamoDB Local (127.0.0.1 only, data in the data dir), the table,
  * reference data, demo certificates on first start, the HTTP API, the scheduled due scan and the SMS outbox.
  */

@@ -1,30 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { DateTime } from 'luxon';
 import { mayTouchType, type Principal } from '../../core/access.js';
 import { validateCertificates } from '../../core/certificate.js';
 import type { Certificate } from '../../core/model.js';
-import type { AuditLog, ImportCounts, ImportError, ImportRecord, ImportStore, PendingChunk } from '../../core/ports.js';
+import { ImportFailure } from '../../core/import-failure.js';
+import type { AuditLog, Clock, ImportCounts, ImportError, ImportRecord, ImportStore, Logger, NewImport, OpenedSpreadsheet, PendingChunk, SpreadsheetOpener } from '../../core/ports.js';
 import { RowKeySet } from '../../core/row-key-set.js';
 import { cellText, isFieldReported, mapHeaders, rowToRecord, type Column } from '../../core/spreadsheet-rows.js';
 import { auditImportFinished } from '../audit.js';
-import type { Logger } from '../logger.js';
 import { addCounts, currentCalendar, lookupsFrom, planAll, PlanningError, prepareUpload, type UploadDeps } from '../upload-certificates.js';
-
-/** What the pipeline needs from a spreadsheet reader (CSV or XLSX, streamed). */
-export interface OpenedSpreadsheet {
-  format: string;
-  encoding?: string;
-  sheet?: string;
-  headers: string[];
-  rows: AsyncIterable<{ row: number; values: unknown[] }>;
-  /** Releases what the reader holds (temporary sheet copies) when the rows are not read to the end. */
-  close?: () => Promise<void> | void;
-}
-
-export type SpreadsheetOpener = (
-  blobKey: string,
-  options: { encoding?: string; sheet?: string; contentType: string; fileName: string },
-) => Promise<OpenedSpreadsheet>;
 
 export interface ImportLimits {
   maxBytes: number;
@@ -37,7 +20,7 @@ export interface ImportDeps extends UploadDeps {
   removeFile: (blobKey: string) => Promise<void>;
   limits: ImportLimits;
   logger: Logger;
-  clock: { now(): DateTime };
+  clock: Clock;
   /** Where the end of each import is recorded for the person who uploaded it. */
   audit?: AuditLog;
 }
@@ -49,29 +32,10 @@ export function emptyImportCounts(): ImportCounts {
   return { rows: 0, accepted: 0, created: 0, updated: 0, renewed: 0, unchanged: 0, rejected: 0, blank: 0 };
 }
 
-/** A failure of a whole import, phrased for the bureau. */
-export class ImportFailure extends Error {
-  override readonly name = 'ImportFailure';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Which caller's imports count as "the same file again": a bureau's, or one token's. */
 export function importScope(principal: Principal): string {
   return principal.role === 'bureau' ? `authority:${principal.authority ?? ''}` : principal.subject;
-}
-
-export interface NewImport {
-  fileName: string;
-  contentType: string;
-  bytes: number;
-  sha256: string;
-  blobKey: string;
-  options: ImportRecord['options'];
 }
 
 /**

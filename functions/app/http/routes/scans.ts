@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import type { DueScanPayload } from '../../schedule-payloads.js';
 import { nextSendableInstant } from '../../../core/planning.js';
 import { previewDueReminders, sendDueReminders } from '../../send-due-reminders.js';
 import type { Route } from '../app.js';
@@ -18,14 +17,6 @@ export interface OutboxView {
   body: string;
   segments: number;
   sentAt: string;
-}
-
-/**
- * Starts a due scan elsewhere instead of running it in the request (AWS: an asynchronous invocation of
- * the scan function, which alone may send SMS). Without one, the scan runs inline (local mode).
- */
-export interface ScanTrigger {
-  trigger(payload: DueScanPayload): Promise<void>;
 }
 
 const scanBody = z

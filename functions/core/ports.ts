@@ -135,7 +135,8 @@ export type ClaimOutcome =
 export interface DeliveryLedger {
   claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
   recordSent(id: DeliveryId, token: string, sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number }): Promise<void>;
-  recordFailed(id: DeliveryId, token: string, reason: string): Promise<void>;
+  /** `failedAt`: the scan's instant; the record is kept for a retention counted from it. */
+  recordFailed(id: DeliveryId, token: string, reason: string, failedAt: IsoInstant): Promise<void>;
   /** Give a claim back so the next scan retries at once (a retryable failure before anything was sent). */
   release(id: DeliveryId, token: string): Promise<void>;
   get(id: DeliveryId): Promise<DeliveryRecord | undefined>;
@@ -266,7 +267,8 @@ export interface ImportStore {
   getImport(id: string): Promise<ImportRecord | undefined>;
   /** Replace the record if it is still at `record.revision - 1`; false when another worker saved first. */
   saveImport(record: ImportRecord): Promise<boolean>;
-  putImportErrors(id: string, errors: ImportError[]): Promise<void>;
+  /** The rows of an import's report; they are kept exactly as long as the import (from its `createdAt`). */
+  putImportErrors(owner: Pick<ImportRecord, 'id' | 'createdAt'>, errors: ImportError[]): Promise<void>;
   importErrors(id: string): AsyncIterable<ImportError>;
   openImports(): Promise<string[]>;
   closeImport(id: string): Promise<void>;

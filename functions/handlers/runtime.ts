@@ -48,6 +48,10 @@ export interface BaseDeps {
   audit: AuditLog;
 }
 
+/** The host's time: the one place a Lambda reads it. Tests put a fixed clock in its place (resetLambdaDeps). */
+const systemClock: Clock = { now: () => DateTime.now().setZone(ZONE) };
+
+let clock: Clock = systemClock;
 let base: BaseDeps | undefined;
 let scan: ScanDeps | undefined;
 let http: HttpAppDeps | undefined;
@@ -66,7 +70,6 @@ export function baseDeps(env: Environment = process.env): BaseDeps {
   // The stack copies data/ next to the bundle and points here; unbundled (tests) the repository's data/ is used.
   const reference = loadReferenceData(env.CERTALARM_REFERENCE_DIR !== undefined ? { dataDir: env.CERTALARM_REFERENCE_DIR } : {});
   const logger = lambdaLogger({ ...(env.LOG_LEVEL !== undefined ? { level: env.LOG_LEVEL } : {}), ...(env.POWERTOOLS_SERVICE_NAME !== undefined ? { service: env.POWERTOOLS_SERVICE_NAME } : {}) });
-  const clock: Clock = { now: () => DateTime.now().setZone(ZONE) };
   const calendars = new DynamoDbCalendarStore(dynamo, tableName);
   base = {
     env,
@@ -88,7 +91,7 @@ export function baseDeps(env: Environment = process.env): BaseDeps {
 /** The due-scan function: the store, the delivery ledger and the SMS sender. */
 export function lambdaDeps(env: Environment = process.env): ScanDeps {
   if (scan !== undefined) return scan;
-  const { store, reference, settings, logger } = baseDeps(env);
+  const { store, reference, settings, logger, clock } = baseDeps(env);
   const sms = new RateLimitedSmsSender(
     new SnsSmsSender({
       client: new SNSClient({}),
@@ -97,7 +100,8 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
     }),
     settings.smsRate,
   );
-  scan = { store, ledger: store, sms, reference, settings, logger };
+  // Leases and time budgets on the composition's clock too: a Lambda has one clock, and its deadlines are instants on it.
+  scan = { store, ledger: store, sms, reference, settings, logger, wallClock: () => clock.now().toMillis() };
   return scan;
 }
 
@@ -156,11 +160,12 @@ function cursorKeySource(env: Environment, shared: BaseDeps): () => Promise<Uint
 /** What continuing a calendar re-plan needs; the scan function finishes re-plans a load left running. */
 export function calendarDeps(env: Environment = process.env): CalendarDeps {
   const shared = baseDeps(env);
-  return { ...shared, replanSource: shared.store };
+  return { ...shared, replanSource: shared.store, wallClock: () => shared.clock.now().toMillis() };
 }
 
-/** Tests build a fresh composition per environment. */
-export function resetLambdaDeps(): void {
+/** Tests build a fresh composition per environment, optionally on a clock of their own. */
+export function resetLambdaDeps(options: { clock?: Clock } = {}): void {
+  clock = options.clock ?? systemClock;
   base = undefined;
   scan = undefined;
   http = undefined;

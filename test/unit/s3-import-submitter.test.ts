@@ -32,7 +32,7 @@ class ImportStoreDouble implements ImportStore {
     this.records.set(record.id, record);
     return true;
   }
-  async putImportErrors(_id: string, _errors: ImportError[]) {}
+  async putImportErrors(_owner: Pick<ImportRecord, 'id' | 'createdAt'>, _errors: ImportError[]) {}
   async *importErrors(): AsyncIterable<ImportError> {}
   async openImports() {
     return [...this.open];

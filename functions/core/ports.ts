@@ -156,6 +156,7 @@ export interface ScheduleOnceRequest {
 }
 
 /** One-off schedules: EventBridge Scheduler on AWS, an in-process timer locally. */
+// No caller yet, kept on purpose: the farm-machinery campaigns (the next feature) schedule their sends through it.
 export interface ScheduleGateway {
   /** Idempotent: a schedule that already exists under this name is left as it is. */
   scheduleOnce(request: ScheduleOnceRequest): Promise<void>;

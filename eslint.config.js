@@ -42,6 +42,36 @@ export default tseslint.config(
     },
   },
   {
+    // Adapters implement ports from core/ports.ts and never import the application. The exceptions are
+    // the composition roots and entry points that drive it: the Lambda handlers (functions/handlers/),
+    // the local composition root, the local HTTP server and import worker, and the CLI.
+    files: ['functions/adapters/**/*.ts'],
+    ignores: [
+      'functions/adapters/local/local-service.ts',
+      'functions/adapters/local/local-import-worker.ts',
+      'functions/adapters/local/http-server.ts',
+      'functions/adapters/local/cli/**',
+    ],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/app/**', '**/handlers/**'], message: 'An adapter implements a port (core/ports.ts) and never imports the application; move what it needs to core/ or contracts/.' },
+        ],
+      }],
+    },
+  },
+  {
+    // Shared between the application and the adapters: depends on nothing but the core.
+    files: ['functions/contracts/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/adapters/**', '**/app/**', '**/handlers/**'], message: 'Contracts are shared by app and adapters: they import only the core.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     plugins: { vitest },
     rules: {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../core/access.js';
 import type { AuditLog, Clock, ImportRecord } from '../core/ports.js';
-import type { Logger } from './log-masking.js';
+import type { Logger } from '../core/ports.js';
 
 export interface AuditDeps {
   /** Absent where nothing is audited (benchmarks, unit tests of other use cases). */

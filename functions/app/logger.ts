@@ -1,7 +1,9 @@
 import { pino } from 'pino';
-import { maskPhones, type Logger } from './log-masking.js';
+import { maskPhones } from '../core/log-masking.js';
+import type { Logger } from '../core/ports.js';
 
-export { maskPhonesInText, silentLogger, type Logger } from './log-masking.js';
+export { maskPhonesInText, silentLogger } from '../core/log-masking.js';
+export type { Logger } from '../core/ports.js';
 
 /** Phone numbers never reach a log unmasked: `phone`, `to` and `sentTo` fields are redacted by pattern. */
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {

@@ -156,7 +156,7 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
       return 'retryLater';
     }
     if (error instanceof PermanentSendError) {
-      await deps.ledger.recordFailed(id, token, error.message);
+      await deps.ledger.recordFailed(id, token, error.message, now.toISO() ?? '');
       await settle(deps, stored, target, superseded, now, { status: 'skipped' });
       deps.logger.error({ ...log, err: error.message }, 'SMS refused permanently');
       return 'failed';

@@ -1,10 +1,25 @@
 import type { DateTime } from 'luxon';
+import type { Principal } from './access.js';
 import type { CalendarYear, WorkingDayCalendar } from './calendar.js';
+import type { ImportContinueMessage } from './import-messages.js';
 import type { Certificate, IsoDate, IsoInstant, Plan, StageName } from './model.js';
+import type { DueScanPayload } from './schedule-payloads.js';
 
-/** Business time. Use cases take `now` from here; the core takes it as an argument. */
+/**
+ * Business time, the one clock of a process: use cases, handlers and adapters take `now` from here
+ * (the core takes it as an argument), and time budgets are instants on it, so a test that fixes it
+ * fixes every instant the service records.
+ */
 export interface Clock {
   now(): DateTime;
+}
+
+/** The slice of a structured logger the use cases need; pino, Lambda's console and test doubles all fit. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
 }
 
 /** What a reminder SMS is about; adapters may record it (the local outbox does). */
@@ -120,7 +135,8 @@ export type ClaimOutcome =
 export interface DeliveryLedger {
   claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
   recordSent(id: DeliveryId, token: string, sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number }): Promise<void>;
-  recordFailed(id: DeliveryId, token: string, reason: string): Promise<void>;
+  /** `failedAt`: the scan's instant; the record is kept for a retention counted from it. */
+  recordFailed(id: DeliveryId, token: string, reason: string, failedAt: IsoInstant): Promise<void>;
   /** Give a claim back so the next scan retries at once (a retryable failure before anything was sent). */
   release(id: DeliveryId, token: string): Promise<void>;
   get(id: DeliveryId): Promise<DeliveryRecord | undefined>;
@@ -140,11 +156,20 @@ export interface ScheduleOnceRequest {
 }
 
 /** One-off schedules: EventBridge Scheduler on AWS, an in-process timer locally. */
+// No caller yet, kept on purpose: the farm-machinery campaigns (the next feature) schedule their sends through it.
 export interface ScheduleGateway {
   /** Idempotent: a schedule that already exists under this name is left as it is. */
   scheduleOnce(request: ScheduleOnceRequest): Promise<void>;
   /** Idempotent: cancelling a schedule that ran or never existed is not an error. */
   cancel(name: string, group: string): Promise<void>;
+}
+
+/**
+ * Starts a due scan elsewhere instead of running it in the request (AWS: an asynchronous invocation of
+ * the scan function, which alone may send SMS). Without one, the scan runs inline (local mode).
+ */
+export interface ScanTrigger {
+  trigger(payload: DueScanPayload): Promise<void>;
 }
 
 /** An API token as stored: only its hash, never the token itself. */
@@ -243,7 +268,8 @@ export interface ImportStore {
   getImport(id: string): Promise<ImportRecord | undefined>;
   /** Replace the record if it is still at `record.revision - 1`; false when another worker saved first. */
   saveImport(record: ImportRecord): Promise<boolean>;
-  putImportErrors(id: string, errors: ImportError[]): Promise<void>;
+  /** The rows of an import's report; they are kept exactly as long as the import (from its `createdAt`). */
+  putImportErrors(owner: Pick<ImportRecord, 'id' | 'createdAt'>, errors: ImportError[]): Promise<void>;
   importErrors(id: string): AsyncIterable<ImportError>;
   openImports(): Promise<string[]>;
   closeImport(id: string): Promise<void>;
@@ -258,6 +284,72 @@ export interface ImportFileStore {
   open(blobKey: string): NodeJS.ReadableStream;
   remove(blobKey: string): Promise<void>;
 }
+
+/** What the import pipeline needs from a spreadsheet reader (CSV or XLSX, streamed). */
+export interface OpenedSpreadsheet {
+  format: string;
+  encoding?: string;
+  sheet?: string;
+  headers: string[];
+  rows: AsyncIterable<{ row: number; values: unknown[] }>;
+  /** Releases what the reader holds (temporary sheet copies) when the rows are not read to the end. */
+  close?: () => Promise<void> | void;
+}
+
+/** Opens a stored import file for reading; throws `ImportFailure` for a file that cannot be read. */
+export type SpreadsheetOpener = (
+  blobKey: string,
+  options: { encoding?: string; sheet?: string; contentType: string; fileName: string },
+) => Promise<OpenedSpreadsheet>;
+
+/** Where the import worker queues the rest of an import (SQS on AWS). */
+export interface ImportContinuationQueue {
+  continueLater(message: ImportContinueMessage): Promise<void>;
+}
+
+/** A file to record as an import. */
+export interface NewImport {
+  fileName: string;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+  blobKey: string;
+  options: ImportRecord['options'];
+}
+
+/**
+ * Records a file as an import, or returns the caller's unfinished import of the same file
+ * (`createImport`, bound to its stores by the composition root).
+ */
+export type ImportRecorder = (principal: Principal, upload: NewImport) => Promise<{ record: ImportRecord; resumed: boolean }>;
+
+export interface ImportSubmission {
+  fileName: string;
+  contentType: string;
+  options: ImportRecord['options'];
+  /** The file as the client declares it, when it is uploaded afterwards (AWS) rather than sent as the body (local). */
+  file?: { bytes: number; sha256: string };
+  /** The raw request body the transport already wrote to storage (local imports). */
+  upload?: { blobKey: string; bytes: number; sha256: string };
+}
+
+/** Where and how to upload the file (AWS: a presigned S3 PUT). */
+export interface ImportUpload {
+  url: string;
+  method: 'PUT';
+  /** Send exactly these headers with the upload: they are part of its signature. */
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+/**
+ * Accepts a file for import and returns the import's id (and, on AWS, where to upload the file).
+ * Refusals are `HttpError`s (functions/contracts/http-error.ts) with the status to answer.
+ */
+export type ImportSubmitter = (
+  principal: Principal,
+  submission: ImportSubmission,
+) => Promise<{ id: string; resumed: boolean; sameFileAs?: string; upload?: ImportUpload }>;
 
 // ---- Holiday calendar -------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { advanceImport, type AdvanceOutcome } from '../app/imports/advance-import.js';
-import { parseImportMessage } from '../app/import-messages.js';
+import { parseImportMessage } from '../core/import-messages.js';
 import { importWorkerDeps } from './import-worker-runtime.js';
 
 /** Stop starting new chunks this long before the invocation's end: the last chunk and the hand-off must fit. */
@@ -13,6 +13,8 @@ const SAFETY_MARGIN_MS = 60_000;
  */
 export async function handler(event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<Record<string, AdvanceOutcome>> {
   const deps = importWorkerDeps();
+  // The invocation's remaining time, as an instant on the composition's clock.
+  const stopAtMs = deps.clock.now().toMillis() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
   const outcomes: Record<string, AdvanceOutcome> = {};
   for (const record of event.Records) {
     const message = parseImportMessage(record.body);
@@ -21,7 +23,7 @@ export async function handler(event: SQSEvent, context: Pick<Context, 'getRemain
       continue;
     }
     for (const importId of message.importIds) {
-      outcomes[importId] = await advanceImport(deps, importId, { stopAtMs: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS });
+      outcomes[importId] = await advanceImport(deps, importId, { stopAtMs });
     }
   }
   return outcomes;

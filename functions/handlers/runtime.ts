@@ -16,13 +16,14 @@ import { S3ImportSubmitter } from '../adapters/aws/s3-import-submitter.js';
 import { SnsSmsSender } from '../adapters/aws/sns-sms-sender.js';
 import { CursorSeal } from '../app/cursors.js';
 import type { HttpAppDeps } from '../app/http/app.js';
-import type { Logger } from '../app/log-masking.js';
+import type { Logger } from '../core/ports.js';
 import { lambdaLogger } from '../adapters/aws/lambda-logger.js';
 import { RateLimitedSmsSender } from '../app/rate-limited-sender.js';
 import { loadReferenceData, type ReferenceData } from '../app/reference-data.js';
 import type { ScanDeps } from '../app/send-due-reminders.js';
 import { settingsFromEnvironment, type ServiceSettings } from '../app/settings.js';
 import { principalFromClaims } from '../app/claims.js';
+import { createImport } from '../app/imports/run-import.js';
 
 /**
  * The Lambda composition roots: clients and adapters are built once per cold start and shared by
@@ -47,6 +48,10 @@ export interface BaseDeps {
   audit: AuditLog;
 }
 
+/** The host's time: the one place a Lambda reads it. Tests put a fixed clock in its place (resetLambdaDeps). */
+const systemClock: Clock = { now: () => DateTime.now().setZone(ZONE) };
+
+let clock: Clock = systemClock;
 let base: BaseDeps | undefined;
 let scan: ScanDeps | undefined;
 let http: HttpAppDeps | undefined;
@@ -65,7 +70,6 @@ export function baseDeps(env: Environment = process.env): BaseDeps {
   // The stack copies data/ next to the bundle and points here; unbundled (tests) the repository's data/ is used.
   const reference = loadReferenceData(env.CERTALARM_REFERENCE_DIR !== undefined ? { dataDir: env.CERTALARM_REFERENCE_DIR } : {});
   const logger = lambdaLogger({ ...(env.LOG_LEVEL !== undefined ? { level: env.LOG_LEVEL } : {}), ...(env.POWERTOOLS_SERVICE_NAME !== undefined ? { service: env.POWERTOOLS_SERVICE_NAME } : {}) });
-  const clock: Clock = { now: () => DateTime.now().setZone(ZONE) };
   const calendars = new DynamoDbCalendarStore(dynamo, tableName);
   base = {
     env,
@@ -87,7 +91,7 @@ export function baseDeps(env: Environment = process.env): BaseDeps {
 /** The due-scan function: the store, the delivery ledger and the SMS sender. */
 export function lambdaDeps(env: Environment = process.env): ScanDeps {
   if (scan !== undefined) return scan;
-  const { store, reference, settings, logger } = baseDeps(env);
+  const { store, reference, settings, logger, clock } = baseDeps(env);
   const sms = new RateLimitedSmsSender(
     new SnsSmsSender({
       client: new SNSClient({}),
@@ -96,7 +100,8 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
     }),
     settings.smsRate,
   );
-  scan = { store, ledger: store, sms, reference, settings, logger };
+  // Leases and time budgets on the composition's clock too: a Lambda has one clock, and its deadlines are instants on it.
+  scan = { store, ledger: store, sms, reference, settings, logger, wallClock: () => clock.now().toMillis() };
   return scan;
 }
 
@@ -128,6 +133,8 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
             signing: shared.dynamo.config,
             bucket,
             imports,
+            // Nothing is uploaded yet, so a resumed import has no stray file of this request to remove.
+            recordImport: (principal, upload) => createImport({ imports, clock: shared.clock, removeFile: async () => undefined }, principal, upload),
             clock: shared.clock,
             maxBytes: shared.settings.importMaxBytes,
           }).submitter(),
@@ -153,11 +160,12 @@ function cursorKeySource(env: Environment, shared: BaseDeps): () => Promise<Uint
 /** What continuing a calendar re-plan needs; the scan function finishes re-plans a load left running. */
 export function calendarDeps(env: Environment = process.env): CalendarDeps {
   const shared = baseDeps(env);
-  return { ...shared, replanSource: shared.store };
+  return { ...shared, replanSource: shared.store, wallClock: () => shared.clock.now().toMillis() };
 }
 
-/** Tests build a fresh composition per environment. */
-export function resetLambdaDeps(): void {
+/** Tests build a fresh composition per environment, optionally on a clock of their own. */
+export function resetLambdaDeps(options: { clock?: Clock } = {}): void {
+  clock = options.clock ?? systemClock;
   base = undefined;
   scan = undefined;
   http = undefined;

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { IMPORT_BLOB_PREFIX } from '../../functions/app/import-messages.js';
+import { IMPORT_BLOB_PREFIX } from '../../functions/core/import-messages.js';
 import type { DeploymentConfig } from '../config.js';
 
 export interface ImportStorageProps {

@@ -5,7 +5,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { RECURRING_DUE_SCAN_PAYLOAD } from '../../functions/app/schedule-payloads.js';
+import { RECURRING_DUE_SCAN_PAYLOAD } from '../../functions/core/schedule-payloads.js';
 
 export interface CertalarmSchedulesProps {
   dueScan: lambda.IFunction;
@@ -69,7 +69,7 @@ export class CertalarmSchedules extends Construct {
       scheduleGroup: this.group,
       schedule: scheduler.ScheduleExpression.cron({ ...DUE_SCAN_CRON, timeZone: TimeZone.ASIA_SHANGHAI }),
       timeWindow: scheduler.TimeWindow.off(),
-      // The payload is typed by the schema the scan handler parses it with (functions/app/schedule-payloads.ts).
+      // The payload is typed by the schema the scan handler parses it with (functions/core/schedule-payloads.ts).
       target: new LambdaInvoke(props.dueScan, {
         role: this.role,
         input: scheduler.ScheduleTargetInput.fromObject(RECURRING_DUE_SCAN_PAYLOAD),

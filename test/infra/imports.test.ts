@@ -2,7 +2,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { IMPORT_BLOB_PREFIX } from '../../functions/app/import-messages.js';
+import { IMPORT_BLOB_PREFIX } from '../../functions/core/import-messages.js';
 import type { CertalarmStack } from '../../lib/certalarm-stack.js';
 import { loadDeploymentConfig, parseDeploymentConfig } from '../../lib/config.js';
 import { synthStack } from './synth.js';

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '../../functions/adapters/aws/dynamodb/keys.js';
-import { dueScanPayloadSchema } from '../../functions/app/schedule-payloads.js';
+import { dueScanPayloadSchema } from '../../functions/core/schedule-payloads.js';
 import type { CertalarmStack } from '../../lib/certalarm-stack.js';
 import { loadDeploymentConfig } from '../../lib/config.js';
 import { synthStack } from './synth.js';

@@ -12,6 +12,7 @@ import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-st
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { continueCalendarReplans, loadCalendarYear, type CalendarDeps } from '../../functions/app/calendar/load-calendar.js';
 import { logCalendarWarnings, seedCalendar, StoredCalendarSource } from '../../functions/app/calendar/stored-calendar.js';
+import { createHttpApp, type HttpAppDeps } from '../../functions/app/http/app.js';
 import { silentLogger } from '../../functions/app/logger.js';
 import { loadReferenceData } from '../../functions/app/reference-data.js';
 import { sendDueReminders } from '../../functions/app/send-due-reminders.js';
@@ -337,5 +338,25 @@ describe('Class: DynamoDbAuditLog', () => {
     expect(since.items.map((e) => e.id)).toEqual(['a4', 'a3']);
     await expect(rewrite).rejects.toThrow();
     expect((await w.audit.list({ limit: 10 })).items.find((e) => e.id === 'a1')?.summary).toBe('s1');
+  });
+});
+
+describe('Route: POST /v1/scans run in the request (local mode)', () => {
+  it('finishes a calendar re-plan left running before it sends, as the scheduled scan does, and answers the scan’s result', async () => {
+    // Prepare: a load whose re-plan stopped at once, leaving a plan on the provisional 2027 calendar
+    const w = await world('calendar-scan-route');
+    await w.upload([record(9, { type: FOOD, number: 'FOOD-9', expiresOn: '2027-03-15' })]);
+    await loadCalendarYear({ ...w.deps, wallClock: () => 1 }, OPERATOR, 2027, LOAD_2027, { stopAtMs: 0 });
+    const deps: Partial<HttpAppDeps> = { ...w.deps, ledger: w.store, sms: new RecordingSender(), authenticate: async () => OPERATOR };
+    const app = createHttpApp(deps as HttpAppDeps);
+
+    // Act
+    const response = await app({ method: 'POST', path: '/v1/scans', query: {}, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ now: START }) });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(Object.keys(JSON.parse(response.body) as object)).toEqual(['now', 'insideSendWindow', 'sent', 'superseded', 'alreadySent', 'inFlightElsewhere', 'retryLater', 'failed', 'errors', 'incomplete']);
+    expect((await w.calendars.getCalendarYear(2027))?.replan).toMatchObject({ state: 'done', replanned: 1 });
+    expect((await w.store.getCertificate(key('FOOD-9')))?.plan.calendarProvisional).toBe(false);
   });
 });

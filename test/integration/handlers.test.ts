@@ -4,13 +4,18 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { DateTime } from 'luxon';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Clock } from '../../functions/core/ports.js';
+import { documentClient } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
+import { TTL_ATTRIBUTE } from '../../functions/adapters/aws/dynamodb/keys.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { handler as dueScan } from '../../functions/handlers/due-scan.js';
 import { handler as httpApi } from '../../functions/handlers/http-api.js';
 import { resetLambdaDeps } from '../../functions/handlers/runtime.js';
 import { dynamoTestClient, uniqueTableName } from '../support/dynamo.js';
-import { record } from '../support/fixtures.js';
+import { at, record } from '../support/fixtures.js';
 import { useLambdaEnvironment } from '../support/lambda-environment.js';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as T;
@@ -31,6 +36,23 @@ function httpEvent(method: string, path: string, body?: unknown, claims?: Record
 }
 
 const lambdaContext = { getRemainingTimeInMillis: () => 300_000 };
+/** Finished deliveries are kept two years after their send (or failure), then DynamoDB's TTL removes them. */
+const DELIVERY_RETENTION_SECONDS = 2 * 365 * 24 * 3600;
+let table: string;
+
+/** A clock that stands still until the test moves it. */
+function settableClock(start: DateTime): Clock & { set(to: DateTime): void } {
+  let current = start;
+  return { now: () => current, set: (to) => (current = to) };
+}
+
+/** The delivery records of one certificate, as stored. */
+async function deliveriesOf(number: string): Promise<Array<Record<string, unknown>>> {
+  const { Items } = await documentClient(dynamoTestClient()).send(
+    new ScanCommand({ TableName: table, FilterExpression: 'entity = :delivery AND contains(pk, :number)', ExpressionAttributeValues: { ':delivery': 'delivery', ':number': number } }),
+  );
+  return Items ?? [];
+}
 const sns = mockClient(SNSClient);
 let restoreEnvironment: () => void = () => undefined;
 
@@ -43,7 +65,7 @@ describe('Lambda handlers against DynamoDB Local', () => {
     // Uploads take "now" from the Lambda's clock: freeze only Date, so SDK timers still run.
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2026-08-01T02:00:00Z'));
-    const table = uniqueTableName('handlers');
+    table = uniqueTableName('handlers');
     await ensureTable(dynamoTestClient(), table);
     kms = createServer((req, res) => {
       let body = '';
@@ -191,6 +213,52 @@ describe('Lambda handlers against DynamoDB Local', () => {
       // Assess
       expect(result.retryLater).toBeGreaterThanOrEqual(1);
       expect(result.unsentAtWindowClose).toBeGreaterThanOrEqual(1);
+    });
+
+    it('scans as of the composition clock when the payload names no instant, and records its instants', async () => {
+      // Prepare: a certificate uploaded on 1 August, scanned on 21 August at 09:00 by a clock that stands still
+      // (the Date the other tests freeze is elsewhere, so only the injected clock can give these instants).
+      const clock = settableClock(at('2026-08-01T10:00:00+08:00'));
+      resetLambdaDeps({ clock });
+      try {
+        await httpApi(httpEvent('POST', '/v1/certificates', [record(5)]));
+        const scanAt = at('2026-08-21T09:00:00+08:00');
+        clock.set(scanAt);
+
+        // Act
+        const result = await dueScan(fixture<object>('scheduler-due-scan.json'), lambdaContext);
+
+        // Assess
+        expect(result).toMatchObject({ now: scanAt.toISO(), insideSendWindow: true, sent: 1 });
+        const deliveries = await deliveriesOf(String(record(5).number));
+        expect(deliveries).toHaveLength(1);
+        expect(deliveries[0]).toMatchObject({ status: 'sent', sentAt: scanAt.toISO(), [TTL_ATTRIBUTE]: scanAt.toSeconds() + DELIVERY_RETENTION_SECONDS });
+      } finally {
+        resetLambdaDeps();
+      }
+    });
+
+    it('keeps a permanent failure for the retention counted from the scan’s instant, not the host’s', async () => {
+      // Prepare: SNS refuses the number for good (opted out).
+      sns.on(PublishCommand).rejects(Object.assign(new Error('Phone number is opted out'), { name: 'InvalidParameterException', $metadata: { httpStatusCode: 400 } }));
+      const clock = settableClock(at('2026-08-01T10:00:00+08:00'));
+      resetLambdaDeps({ clock });
+      try {
+        await httpApi(httpEvent('POST', '/v1/certificates', [record(6)]));
+        const scanAt = at('2026-08-21T09:00:00+08:00');
+        clock.set(scanAt);
+
+        // Act
+        const result = await dueScan(fixture<object>('scheduler-due-scan.json'), lambdaContext);
+
+        // Assess
+        expect(result).toMatchObject({ now: scanAt.toISO(), failed: 1 });
+        const deliveries = await deliveriesOf(String(record(6).number));
+        expect(deliveries).toHaveLength(1);
+        expect(deliveries[0]).toMatchObject({ status: 'failed', [TTL_ATTRIBUTE]: scanAt.toSeconds() + DELIVERY_RETENTION_SECONDS });
+      } finally {
+        resetLambdaDeps();
+      }
     });
 
     it('rejects a payload that is not a due-scan request', async () => {

@@ -6,14 +6,16 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lamb
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient, DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
+import { importErrorKey, importKey, TTL_ATTRIBUTE } from '../../functions/adapters/aws/dynamodb/keys.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { handler as httpApi } from '../../functions/handlers/http-api.js';
 import { handler as importWorker } from '../../functions/handlers/import-worker.js';
 import { resetImportWorkerDeps } from '../../functions/handlers/import-worker-runtime.js';
 import { resetLambdaDeps } from '../../functions/handlers/runtime.js';
 import { dynamoTestClient, uniqueTableName } from '../support/dynamo.js';
-import { validUscc } from '../support/fixtures.js';
+import { fixedClock, validUscc } from '../support/fixtures.js';
 import { useLambdaEnvironment } from '../support/lambda-environment.js';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as T;
@@ -176,6 +178,40 @@ describe('Import worker on AWS, against DynamoDB Local', () => {
     const store = new DynamoDbStore(dynamoTestClient(), table);
     const stored = await store.getCertificates([1, 1000, 1001, 2500].map((i) => ({ type: 'pesticide_business_license', number: `AWS-${String(i).padStart(5, '0')}` })));
     expect(stored.size).toBe(4);
+  });
+
+  it('records an import’s instants from the composition clock, and keeps its report as long as the import', async () => {
+    // Prepare: a clock that stands still at an instant other than the frozen Date; one row has a bad phone.
+    const clock = fixedClock('2026-08-03T15:30:00+08:00');
+    const instant = clock.now().toISO();
+    resetLambdaDeps({ clock });
+    resetImportWorkerDeps();
+    try {
+      const file = Buffer.concat([csv(3), Buffer.from(`农药经营许可证,AWS-99999,兴国县测试农资店,${validUscc(9)},12345,潋江镇,2021/12/21,2026年12月20日\r\n`)]);
+      const submitted = await httpApi(
+        httpEvent('POST', '/v1/imports', { fileName: 'clock.csv', contentType: 'text/csv', bytes: file.length, sha256: createHash('sha256').update(file).digest('hex') }),
+      );
+      const { id } = JSON.parse(submitted.body ?? '') as { id: string };
+      objects.set(`imports/${id}`, file);
+
+      // Act: plenty of invocation time left, on a clock that never moves: one invocation finishes it.
+      const outcomes = await importWorker(uploadedEvent(`imports/${id}`), { getRemainingTimeInMillis: () => 300_000 });
+
+      // Assess
+      expect(outcomes).toEqual({ [id]: 'done' });
+      const doc = documentClient(dynamoTestClient());
+      const { Items: items = [] } = await doc.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': importKey(id).pk } }));
+      const recordItem = items.find((item) => item.sk === importKey(id).sk);
+      const errorItems = items.filter((item) => item.sk !== importKey(id).sk);
+      expect(recordItem?.record).toMatchObject({ state: 'done', createdAt: instant, updatedAt: instant, finishedAt: instant, counts: { rows: 4, accepted: 3, rejected: 1 } });
+      const keptUntil = recordItem?.[TTL_ATTRIBUTE] as number;
+      expect(keptUntil).toBe(clock.now().toSeconds() + 400 * 24 * 3600);
+      expect(errorItems.map((item) => item.sk)).toEqual([importErrorKey(id, 5, 0).sk]);
+      expect(errorItems[0]?.[TTL_ATTRIBUTE]).toBe(keptUntil);
+    } finally {
+      resetLambdaDeps();
+      resetImportWorkerDeps();
+    }
   });
 
   it('runs nothing for the test event S3 sends when the notification is set up', async () => {

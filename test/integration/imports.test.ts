@@ -114,6 +114,23 @@ describe('Use case: runImport', () => {
     expect(await storedNumbers(h.store, ['NY-00001', 'NY-00002', 'NY-00005'])).toEqual(['NY-00001', 'NY-00005']);
   });
 
+  it('measures its time budget and its passes on the injected clock, not the host’s', async () => {
+    // Prepare: a clock that stands still, a deadline one millisecond after it, and a log that keeps what it is told.
+    const h = await harness('import-clock');
+    const logged: Array<{ msg: string | undefined; fields: Record<string, unknown> }> = [];
+    const keep = (fields: object, msg?: string) => logged.push({ msg, fields: fields as Record<string, unknown> });
+    const deps: ImportDeps = { ...h.deps, logger: { debug: keep, info: keep, warn: keep, error: keep } };
+    const rows = Array.from({ length: 2500 }, (_, i) => csvRow(i + 1));
+    const id = await h.submit('大文件.csv', `${[HEADER, ...rows].join('\r\n')}\r\n`);
+
+    // Act
+    const state = await runImport(deps, id, { stopAtMs: h.deps.clock.now().toMillis() + 1 });
+
+    // Assess: the deadline is never reached on a clock that stands still, and no time passes on it.
+    expect(state).toBe('done');
+    expect(logged.filter((entry) => entry.msg === 'import check pass done' || entry.msg === 'import store pass ended').map((entry) => entry.fields.ms)).toEqual([0, 0]);
+  });
+
   it('detects a GBK (GB18030) CSV, as Excel on a Chinese Windows PC writes it', async () => {
     // Prepare
     const h = await harness('import-gbk');

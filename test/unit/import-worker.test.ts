@@ -9,8 +9,8 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { S3ImportFiles } from '../../functions/adapters/aws/s3-import-files.js';
 import { SqsImportQueue } from '../../functions/adapters/aws/sqs-import-queue.js';
-import { importBlobKey, importIdOfBlobKey, InvalidImportMessageError, parseImportMessage } from '../../functions/app/import-messages.js';
-import { ImportFailure } from '../../functions/app/imports/run-import.js';
+import { importBlobKey, importIdOfBlobKey, InvalidImportMessageError, parseImportMessage } from '../../functions/core/import-messages.js';
+import { ImportFailure } from '../../functions/core/import-failure.js';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as T;
 const bodyOf = (name: string): string => fixture<SQSEvent>(name).Records[0]!.body;

@@ -5,9 +5,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Principal } from '../../functions/core/access.js';
 import { LambdaScanTrigger, ScanTriggerError } from '../../functions/adapters/aws/lambda-scan-trigger.js';
 import { createHttpApp, type HttpAppDeps } from '../../functions/app/http/app.js';
-import type { ScanTrigger } from '../../functions/app/http/routes/scans.js';
+import type { ScanTrigger } from '../../functions/core/ports.js';
 import { silentLogger } from '../../functions/app/logger.js';
-import type { DueScanPayload } from '../../functions/app/schedule-payloads.js';
+import type { DueScanPayload } from '../../functions/core/schedule-payloads.js';
 import { fixedClock, testSettings } from '../support/fixtures.js';
 
 const lambda = mockClient(LambdaClient);

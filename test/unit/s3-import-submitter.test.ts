@@ -3,11 +3,11 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Principal } from '../../functions/core/access.js';
-import type { ImportError, ImportRecord, ImportStore } from '../../functions/core/ports.js';
+import type { ImportError, ImportRecord, ImportStore, ImportSubmission } from '../../functions/core/ports.js';
 import { S3ImportSubmitter } from '../../functions/adapters/aws/s3-import-submitter.js';
 import { createHttpApp, type HttpAppDeps } from '../../functions/app/http/app.js';
-import type { ImportSubmission } from '../../functions/app/http/routes/imports.js';
-import { importBlobKey } from '../../functions/app/import-messages.js';
+import { createImport } from '../../functions/app/imports/run-import.js';
+import { importBlobKey } from '../../functions/core/import-messages.js';
 import { silentLogger } from '../../functions/app/logger.js';
 import { fixedClock, testSettings } from '../support/fixtures.js';
 
@@ -32,7 +32,7 @@ class ImportStoreDouble implements ImportStore {
     this.records.set(record.id, record);
     return true;
   }
-  async putImportErrors(_id: string, _errors: ImportError[]) {}
+  async putImportErrors(_owner: Pick<ImportRecord, 'id' | 'createdAt'>, _errors: ImportError[]) {}
   async *importErrors(): AsyncIterable<ImportError> {}
   async openImports() {
     return [...this.open];
@@ -64,11 +64,13 @@ describe('Class: S3ImportSubmitter', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2026-08-01T02:00:00Z'));
     imports = new ImportStoreDouble();
+    const clock = fixedClock('2026-08-01T10:00:00+08:00');
     submitter = new S3ImportSubmitter({
       signing: client.config,
       bucket: BUCKET,
       imports,
-      clock: fixedClock('2026-08-01T10:00:00+08:00'),
+      recordImport: (principal, upload) => createImport({ imports, clock, removeFile: async () => undefined }, principal, upload),
+      clock,
       maxBytes: 1024 * 1024,
     });
   });
@@ -197,7 +199,7 @@ describe('Route: POST /v1/imports with a JSON declaration', () => {
   it('passes the declared file, its options and the lower-cased hash to the submitter and answers 202', async () => {
     // Prepare
     const submitted: ImportSubmission[] = [];
-    const app = appWith(async (_principal, _req, s) => {
+    const app = appWith(async (_principal, s) => {
       submitted.push(s);
       return { id: 'imp_0123456789abcdef0123', resumed: false, upload: { url: 'https://example.invalid/put', method: 'PUT', headers: {}, expiresAt: 'x' } };
     });

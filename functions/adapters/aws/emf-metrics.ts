@@ -12,6 +12,8 @@ export function emitMetrics(
   write(
     JSON.stringify({
       _aws: {
+        // When CloudWatch receives the figures, not the scan's business instant: it refuses timestamps
+        // more than two weeks old, and a replayed scan's metrics belong to the run, not to its "as of".
         Timestamp: Date.now(),
         CloudWatchMetrics: [
           {

@@ -1,4 +1,5 @@
-import { maskPhones, type Logger } from '../../app/log-masking.js';
+import { maskPhones } from '../../core/log-masking.js';
+import type { Logger } from '../../core/ports.js';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };

@@ -1,6 +1,6 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { ScanTrigger } from '../../app/http/routes/scans.js';
-import { dueScanPayloadSchema, type DueScanPayload } from '../../app/schedule-payloads.js';
+import type { ScanTrigger } from '../../core/ports.js';
+import { dueScanPayloadSchema, type DueScanPayload } from '../../core/schedule-payloads.js';
 
 export class ScanTriggerError extends Error {
   override readonly name = 'ScanTriggerError';

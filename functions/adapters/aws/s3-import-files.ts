@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import type { SpreadsheetLimits } from '../../core/import-limits.js';
 import type { ImportFileStore } from '../../core/ports.js';
-import type { SpreadsheetOpener } from '../../app/imports/run-import.js';
+import type { SpreadsheetOpener } from '../../core/ports.js';
 import { spreadsheetOpener } from '../import/import-opener.js';
 import { S3UrlSigner, type S3ObjectRequest, type S3SigningConfig } from './s3-signing.js';
 

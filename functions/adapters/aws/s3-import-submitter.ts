@@ -1,15 +1,15 @@
 import type { Principal } from '../../core/access.js';
-import type { Clock, ImportRecord, ImportStore } from '../../core/ports.js';
-import { HttpError } from '../../app/http/http.js';
-import type { ImportSubmission, ImportSubmitter, ImportUpload } from '../../app/http/routes/imports.js';
-import { importBlobKey } from '../../app/import-messages.js';
-import { createImport } from '../../app/imports/run-import.js';
+import { importBlobKey } from '../../core/import-messages.js';
+import type { Clock, ImportRecord, ImportRecorder, ImportStore, ImportSubmission, ImportSubmitter, ImportUpload } from '../../core/ports.js';
+import { HttpError } from '../../contracts/http-error.js';
 import { S3UrlSigner, type S3SigningConfig } from './s3-signing.js';
 
 export interface S3ImportSubmitterOptions {
   signing: S3SigningConfig;
   bucket: string;
   imports: ImportStore;
+  /** Records the declared file as an import (`createImport`; nothing is uploaded yet, so there is no file to remove). */
+  recordImport: ImportRecorder;
   clock: Clock;
   /** `settings.importMaxBytes`: a larger file is refused before an upload URL is issued. */
   maxBytes: number;
@@ -17,7 +17,7 @@ export interface S3ImportSubmitterOptions {
   expiresInSeconds?: number;
 }
 
-/** Where a new record's file will be, until `imports/<id>` is known (createImport picks the id). */
+/** Where a new record's file will be, until `imports/<id>` is known (`recordImport` picks the id). */
 const AWAITING_UPLOAD = '(awaiting upload)';
 
 /**
@@ -38,7 +38,7 @@ export class S3ImportSubmitter {
   }
 
   submitter(): ImportSubmitter {
-    return async (principal, _req, submission) => this.submit(principal, submission);
+    return async (principal, submission) => this.submit(principal, submission);
   }
 
   async submit(principal: Principal, submission: ImportSubmission): Promise<Awaited<ReturnType<ImportSubmitter>>> {
@@ -53,9 +53,7 @@ export class S3ImportSubmitter {
     if (file.bytes > this.options.maxBytes) {
       throw new HttpError(413, 'file_too_large', `文件超过 ${this.options.maxBytes} 字节的上限 / the file exceeds the import limit of ${this.options.maxBytes} bytes; split it into smaller files`);
     }
-    // Nothing is uploaded yet, so a resumed import has no stray file of this request to remove.
-    const deps = { imports: this.options.imports, clock: this.options.clock, removeFile: async () => undefined };
-    const { record, resumed } = await createImport(deps, principal, {
+    const { record, resumed } = await this.options.recordImport(principal, {
       fileName: submission.fileName,
       contentType: submission.contentType,
       bytes: file.bytes,

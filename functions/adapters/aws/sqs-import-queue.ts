@@ -1,5 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { importContinueMessageSchema, type ImportContinuationQueue, type ImportContinueMessage } from '../../app/import-messages.js';
+import { importContinueMessageSchema, type ImportContinueMessage } from '../../core/import-messages.js';
+import type { ImportContinuationQueue } from '../../core/ports.js';
 
 /** Continuations go to the import queue itself; the same worker receives them. */
 export class SqsImportQueue implements ImportContinuationQueue {

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { SpreadsheetLimits } from '../../core/import-limits.js';
-import { ImportFailure, type OpenedSpreadsheet, type SpreadsheetOpener } from '../../app/imports/run-import.js';
+import { ImportFailure } from '../../core/import-failure.js';
+import type { OpenedSpreadsheet, SpreadsheetOpener } from '../../core/ports.js';
 import { openSpreadsheet, SpreadsheetError } from './spreadsheet-reader.js';
 
 /**

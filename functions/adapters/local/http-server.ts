@@ -4,6 +4,11 @@ import type { HttpApp } from '../../app/http/app.js';
 import type { HttpRequest, HttpResponse } from '../../app/http/http.js';
 import { errorResponse, HttpError } from '../../app/http/http.js';
 
+/*
+ * An entry point, not an adapter: the local counterpart of handlers/http-api.ts, it drives the HTTP
+ * app, so it may import from app/ (see eslint.config.js).
+ */
+
 /** Serves the transport-neutral HTTP app on node:http, bound to loopback only. */
 export async function startHttpServer(options: {
   app: Pick<HttpApp, 'admit'>;

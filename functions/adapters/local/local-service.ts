@@ -9,7 +9,7 @@ import { createHttpApp } from '../../app/http/app.js';
 import type { Logger } from '../../app/logger.js';
 import { RateLimitedSmsSender } from '../../app/rate-limited-sender.js';
 import { loadReferenceData } from '../../app/reference-data.js';
-import { sendDueReminders, type ScanResult } from '../../app/send-due-reminders.js';
+import { runScheduledScan, type ScheduledScanResult } from '../../app/scheduled-scan.js';
 import type { ServiceSettings } from '../../app/settings.js';
 import { uploadCertificates } from '../../app/upload-certificates.js';
 import { continueCalendarReplans } from '../../app/calendar/load-calendar.js';
@@ -21,7 +21,8 @@ import { DynamoDbImportStore } from '../aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbTokenStore } from '../aws/dynamodb/dynamodb-token-store.js';
 import { authenticateToken, bearerToken, generateToken, installAdminToken } from '../../app/tokens.js';
 import { localCursorKey } from './cursor-key.js';
-import { LocalImportFiles, LocalImportWorker } from './local-imports.js';
+import { LocalImportWorker } from './local-import-worker.js';
+import { LocalImportFiles } from './local-imports.js';
 import { ensureTable } from '../aws/dynamodb/table.js';
 import { localDynamoClientConfig, startDynamoDbLocal } from './dynamodb-local.js';
 import { startHttpServer } from './http-server.js';
@@ -63,11 +64,12 @@ export interface LocalService {
   adminToken: { token: string; generatedNow: boolean; file?: string };
   /** Resolves when every queued import has finished. */
   importsIdle(): Promise<void>;
-  scan(now?: DateTime): Promise<ScanResult>;
+  scan(now?: DateTime): Promise<ScheduledScanResult>;
   stop(): Promise<void>;
 }
 
 /**
+ * The local composition root (the counterpart of handlers/runtime.ts), so it may import from app/.
  * The whole service on one machine: DynamoDB Local (127.0.0.1 only, data in the data dir), the table,
  * reference data, demo certificates on first start, the HTTP API, the scheduled due scan and the SMS outbox.
  */
@@ -161,17 +163,16 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const resumed = await worker.resumeUnfinished();
     if (resumed.length > 0) log.info({ imports: resumed }, 'resuming unfinished imports');
 
-    const scan = (now?: DateTime) => sendDueReminders(deps, now ?? clock.now());
+    // The scan use case the Lambda scan function runs: the rest of a calendar re-plan first, then the scan.
+    const scan = (now?: DateTime) => runScheduledScan(deps, now === undefined ? {} : { now });
     if (options.scanEveryMinutes > 0) {
       const scheduler = startLocalScheduler({
         clock,
         everyMinutes: options.scanEveryMinutes,
         runAtStart: true,
         job: async () => {
-          await continueCalendarReplans(deps);
-          await logCalendarWarnings(calendarSource, clock, log);
           const result = await scan();
-          if (result.insideSendWindow) log.info({ sent: result.sent }, 'scheduled scan done');
+          if (result.insideSendWindow) log.info({ sent: result.sent, unsentAtWindowClose: result.unsentAtWindowClose }, 'scheduled scan done');
         },
         onError: (error) => log.error({ err: (error as Error).message }, 'scheduled scan failed; the next run retries'),
       });

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { maskPhonesInText } from '../../app/log-masking.js';
+import { maskPhonesInText } from '../../core/log-masking.js';
 import { ZONE } from '../../core/model.js';
 import { maskPhone } from '../../core/phone.js';
 import type { OutboxEntry } from './outbox-sms-sender.js';

@@ -7,7 +7,7 @@ import { WorkingDayCalendar, type CalendarYear } from '../../core/calendar.js';
 import { calendarCoverage, type CalendarCoverage } from '../../core/calendar-load.js';
 import { todayIn } from '../../core/planning.js';
 import type { CalendarSource, CalendarStore, Clock } from '../../core/ports.js';
-import type { Logger } from '../log-masking.js';
+import type { Logger } from '../../core/ports.js';
 
 /** How long a process plans with the calendar it read before reading the store again. */
 export const CALENDAR_CACHE_MS = 60_000;

@@ -1,14 +1,14 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
-import type { AuditLog, CalendarSource, CalendarStore, Clock, ImportStore, ReplanSource, TokenStore } from '../../core/ports.js';
+import type { AuditLog, CalendarSource, CalendarStore, Clock, ImportStore, ImportSubmitter, ReplanSource, ScanTrigger, TokenStore } from '../../core/ports.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
 import { auditRoutes } from './routes/audit.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { certificateRoutes } from './routes/certificates.js';
-import { importRoutes, type ImportSubmitter } from './routes/imports.js';
+import { importRoutes } from './routes/imports.js';
 import { referenceRoutes } from './routes/reference.js';
-import { scanRoutes, type OutboxView, type ScanTrigger } from './routes/scans.js';
+import { scanRoutes, type OutboxView } from './routes/scans.js';
 import { tokenRoutes } from './routes/tokens.js';
 
 export type { OutboxView };

@@ -1,3 +1,5 @@
+import { HttpError } from '../../contracts/http-error.js';
+
 /** A transport-neutral HTTP exchange: node:http and API Gateway both map to and from these. */
 export interface HttpRequest {
   method: string;
@@ -17,18 +19,7 @@ export interface HttpResponse {
   body: string;
 }
 
-/** An error with its HTTP status; the body is always `{"error": {"code", "message", "details"}}`. */
-export class HttpError extends Error {
-  override readonly name = 'HttpError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
+export { HttpError };
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };

@@ -1,5 +1,6 @@
-import type { ImportContinuationQueue } from '../import-messages.js';
-import { ImportFailure, runImport, type ImportDeps } from './run-import.js';
+import { ImportFailure } from '../../core/import-failure.js';
+import type { ImportContinuationQueue } from '../../core/ports.js';
+import { runImport, type ImportDeps } from './run-import.js';
 
 export interface AdvanceImportDeps extends ImportDeps {
   continuations: ImportContinuationQueue;

@@ -1,30 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { DateTime } from 'luxon';
 import { mayTouchType, type Principal } from '../../core/access.js';
 import { validateCertificates } from '../../core/certificate.js';
 import type { Certificate } from '../../core/model.js';
-import type { AuditLog, ImportCounts, ImportError, ImportRecord, ImportStore, PendingChunk } from '../../core/ports.js';
+import { ImportFailure } from '../../core/import-failure.js';
+import type { AuditLog, Clock, ImportCounts, ImportError, ImportRecord, ImportStore, Logger, NewImport, OpenedSpreadsheet, PendingChunk, SpreadsheetOpener } from '../../core/ports.js';
 import { RowKeySet } from '../../core/row-key-set.js';
 import { cellText, isFieldReported, mapHeaders, rowToRecord, type Column } from '../../core/spreadsheet-rows.js';
 import { auditImportFinished } from '../audit.js';
-import type { Logger } from '../logger.js';
 import { addCounts, currentCalendar, lookupsFrom, planAll, PlanningError, prepareUpload, type UploadDeps } from '../upload-certificates.js';
-
-/** What the pipeline needs from a spreadsheet reader (CSV or XLSX, streamed). */
-export interface OpenedSpreadsheet {
-  format: string;
-  encoding?: string;
-  sheet?: string;
-  headers: string[];
-  rows: AsyncIterable<{ row: number; values: unknown[] }>;
-  /** Releases what the reader holds (temporary sheet copies) when the rows are not read to the end. */
-  close?: () => Promise<void> | void;
-}
-
-export type SpreadsheetOpener = (
-  blobKey: string,
-  options: { encoding?: string; sheet?: string; contentType: string; fileName: string },
-) => Promise<OpenedSpreadsheet>;
 
 export interface ImportLimits {
   maxBytes: number;
@@ -37,7 +20,7 @@ export interface ImportDeps extends UploadDeps {
   removeFile: (blobKey: string) => Promise<void>;
   limits: ImportLimits;
   logger: Logger;
-  clock: { now(): DateTime };
+  clock: Clock;
   /** Where the end of each import is recorded for the person who uploaded it. */
   audit?: AuditLog;
 }
@@ -49,29 +32,10 @@ export function emptyImportCounts(): ImportCounts {
   return { rows: 0, accepted: 0, created: 0, updated: 0, renewed: 0, unchanged: 0, rejected: 0, blank: 0 };
 }
 
-/** A failure of a whole import, phrased for the bureau. */
-export class ImportFailure extends Error {
-  override readonly name = 'ImportFailure';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Which caller's imports count as "the same file again": a bureau's, or one token's. */
 export function importScope(principal: Principal): string {
   return principal.role === 'bureau' ? `authority:${principal.authority ?? ''}` : principal.subject;
-}
-
-export interface NewImport {
-  fileName: string;
-  contentType: string;
-  bytes: number;
-  sha256: string;
-  blobKey: string;
-  options: ImportRecord['options'];
 }
 
 /**
@@ -136,7 +100,7 @@ interface CheckedChunk {
 }
 
 /**
- * Runs (or resumes) an import to its end, or until `stopAtMs`. Two passes over the streamed file:
+ * Runs (or resumes) an import to its end, or until `stopAtMs` (an instant on `deps.clock`). Two passes over the streamed file:
  * a check (row count and limits; with all-or-nothing, every row), then the store pass in chunks.
  * Each chunk records its intended counts before writing and its checkpoint after, so a crash at any
  * point resumes without losing a row or counting one twice; writes themselves are idempotent.
@@ -163,15 +127,15 @@ export async function runImport(deps: ImportDeps, id: string, options: { stopAtM
     const principal = principalOf(record);
     if (record.state === 'queued' || record.state === 'checking') {
       record = await save({ state: 'checking', progressRows: 0 });
-      const checkStarted = Date.now();
+      const checkStarted = deps.clock.now().toMillis();
       const checked = await checkPass(deps, record, principal, save);
-      deps.logger.info({ importId: id, rows: checked === 'failed' ? undefined : checked.rows, ms: Date.now() - checkStarted }, 'import check pass done');
+      deps.logger.info({ importId: id, rows: checked === 'failed' ? undefined : checked.rows, ms: deps.clock.now().toMillis() - checkStarted }, 'import check pass done');
       if (checked === 'failed') return 'failed';
       record = await save({ state: 'storing', totalRows: checked.rows, progressRows: record.checkpointRow - 1 });
     }
-    const storeStarted = Date.now();
+    const storeStarted = deps.clock.now().toMillis();
     const outcome = await storePass(deps, record, principal, save, options.stopAtMs);
-    deps.logger.info({ importId: id, outcome, ms: Date.now() - storeStarted }, 'import store pass ended');
+    deps.logger.info({ importId: id, outcome, ms: deps.clock.now().toMillis() - storeStarted }, 'import store pass ended');
     if (outcome === 'paused') return 'paused';
     await save({ state: 'done', finishedAt: deps.clock.now().toISO() ?? '', progressRows: record.totalRows ?? record.progressRows });
     await finish(deps, record as ImportRecord);
@@ -185,7 +149,7 @@ export async function runImport(deps: ImportDeps, id: string, options: { stopAtM
     }
     if (error.code === 'concurrent_worker') throw error;
     const failure = { code: error.code, message: error.message };
-    await deps.imports.putImportErrors(id, [{ row: failure.code === 'missing_columns' || failure.code === 'duplicate_columns' ? 1 : 0, column: '', value: '', reason: failure.message }]);
+    await deps.imports.putImportErrors(record, [{ row: failure.code === 'missing_columns' || failure.code === 'duplicate_columns' ? 1 : 0, column: '', value: '', reason: failure.message }]);
     await save({ state: 'failed', failure, finishedAt: deps.clock.now().toISO() ?? '' });
     await finish(deps, record as ImportRecord);
     deps.logger.warn({ importId: id, failure }, 'import failed');
@@ -231,7 +195,7 @@ export async function startResume(deps: Pick<ImportDeps, 'imports' | 'clock' | '
     message: `导入在连续两次启动中都在同一处（${record.state === 'storing' ? '存储' : '检查'}阶段，约第 ${row} 行之后）中断，不再自动继续；文件可能过大或已损坏，请检查后重新上传 / the import stopped at the same point (${record.state === 'storing' ? 'storing' : 'checking'}, after about row ${row}) on two starts in a row and is not resumed again; the file may be too large or damaged, so check it and upload it again`,
   };
   if (!(await deps.imports.saveImport({ ...next, state: 'failed', failure, finishedAt: now }))) return false;
-  await deps.imports.putImportErrors(id, [{ row: 0, column: '', value: '', reason: failure.message }]);
+  await deps.imports.putImportErrors(record, [{ row: 0, column: '', value: '', reason: failure.message }]);
   await deps.imports.closeImport(id);
   await deps.removeFile(record.blobKey).catch(() => undefined);
   deps.logger.warn({ importId: id, failure }, 'import failed: it stopped at the same point on two starts');
@@ -322,7 +286,7 @@ async function checkPass(deps: ImportDeps, record: ImportRecord, principal: Prin
   }
   await flush();
   if (record.options.allOrNothing && rejected > 0) {
-    await deps.imports.putImportErrors(record.id, errors);
+    await deps.imports.putImportErrors(record, errors);
     await save({ counts: { ...emptyImportCounts(), rows, rejected } });
     throw new ImportFailure('rejected_rows', `${rejected} 行有误，按"全部或全不"方式整个文件未导入；请按 errors.csv 修改后重新上传 / ${rejected} rows are bad and all-or-nothing was asked, so nothing was imported; fix them (see errors.csv) and upload again`);
   }
@@ -340,7 +304,7 @@ async function storePass(deps: ImportDeps, start: ImportRecord, principal: Princ
     const checked = checkChunk(deps, columns, rows, principal, seen);
     const prepared = await prepareUpload(deps, await plannedChunk(deps, checked), deps.clock.now());
     await commit;
-    commit = commitChunk(deps, start.id, checked, prepared, pending, save);
+    commit = commitChunk(deps, start, checked, prepared, pending, save);
     // Marked handled now; the failure still surfaces at the next await of `commit`.
     commit.catch(() => undefined);
     pending = undefined;
@@ -356,7 +320,7 @@ async function storePass(deps: ImportDeps, start: ImportRecord, principal: Princ
       if (buffer.length >= CHUNK_ROWS) {
         await process(buffer);
         buffer = [];
-        if (stopAtMs !== undefined && Date.now() >= stopAtMs) {
+        if (stopAtMs !== undefined && deps.clock.now().toMillis() >= stopAtMs) {
           await commit;
           return 'paused';
         }
@@ -395,7 +359,7 @@ async function plannedChunk(deps: ImportDeps, checked: CheckedChunk) {
 
 async function commitChunk(
   deps: ImportDeps,
-  id: string,
+  owner: Pick<ImportRecord, 'id' | 'createdAt'>,
   checked: CheckedChunk,
   prepared: Awaited<ReturnType<typeof prepareUpload>>,
   resumedPending: PendingChunk | undefined,
@@ -412,7 +376,7 @@ async function commitChunk(
   // A chunk interrupted after its writes began re-reads as "unchanged"; its first attempt's counts are the true ones.
   const chunkCounts = resumedPending !== undefined && resumedPending.fromRow === checked.fromRow ? resumedPending.counts : counts;
   await save({ pending: { fromRow: checked.fromRow, toRow: checked.toRow, counts: chunkCounts } });
-  await deps.imports.putImportErrors(id, [...checked.errors, ...stale]);
+  await deps.imports.putImportErrors(owner, [...checked.errors, ...stale]);
   await deps.store.putCertificates(prepared.writes);
   await save((current) => {
     const total = { ...current.counts };

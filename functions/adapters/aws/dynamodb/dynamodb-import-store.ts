@@ -58,9 +58,10 @@ export class DynamoDbImportStore implements ImportStore {
     }
   }
 
-  async putImportErrors(id: string, errors: ImportError[]): Promise<void> {
+  async putImportErrors(owner: Pick<ImportRecord, 'id' | 'createdAt'>, errors: ImportError[]): Promise<void> {
+    const { id } = owner;
     const seqByRow = new Map<number, number>();
-    const ttl = Math.floor(Date.now() / 1000) + IMPORT_RETENTION_SECONDS;
+    const ttl = ttlFrom(owner.createdAt);
     const items = errors.map((error) => {
       const seq = seqByRow.get(error.row) ?? 0;
       seqByRow.set(error.row, seq + 1);

@@ -452,11 +452,11 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
     }, { '#body': 'body', '#segments': 'segments' });
   }
 
-  async recordFailed(id: DeliveryId, token: string, reason: string): Promise<void> {
+  async recordFailed(id: DeliveryId, token: string, reason: string, failedAt: string): Promise<void> {
     await this.finish(id, token, 'SET #status = :failed, reason = :reason, #ttl = :ttl REMOVE leaseUntil', {
       ':failed': 'failed',
       ':reason': reason,
-      ':ttl': Math.floor(Date.now() / 1000) + DELIVERY_RETENTION_SECONDS,
+      ':ttl': Math.floor(Date.parse(failedAt) / 1000) + DELIVERY_RETENTION_SECONDS,
     });
   }
 

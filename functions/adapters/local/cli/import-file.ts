@@ -7,6 +7,9 @@ import type { Rejection } from '../../../core/model.js';
 import type { UploadResult } from '../../../app/upload-certificates.js';
 import type { ApiClient } from './api-client.js';
 
+// The CLI (bin/certalarm.ts and this folder) is entry code, a client of the HTTP API: it reads the
+// application's response types, so it may import from app/ (see eslint.config.js).
+
 export interface ImportOptions {
   file: string;
   api: ApiClient;

@@ -1,35 +1,11 @@
 import * as z from 'zod';
 import type { Principal } from '../../../core/access.js';
+import { IMPORT_ID } from '../../../core/import-messages.js';
 import type { ImportRecord, ImportStore } from '../../../core/ports.js';
-import { IMPORT_ID } from '../../import-messages.js';
 import { auditPrincipal, recordAudit } from '../../audit.js';
 import type { HttpAppDeps, Route } from '../app.js';
 import { HttpError, json, type HttpRequest } from '../http.js';
 import { parseJsonBody, parseWith } from '../parse.js';
-
-export interface ImportSubmission {
-  fileName: string;
-  contentType: string;
-  options: ImportRecord['options'];
-  /** The file as the client declares it, when it is uploaded afterwards (AWS) rather than sent as the body (local). */
-  file?: { bytes: number; sha256: string };
-}
-
-/** Where and how to upload the file (AWS: a presigned S3 PUT). */
-export interface ImportUpload {
-  url: string;
-  method: 'PUT';
-  /** Send exactly these headers with the upload: they are part of its signature. */
-  headers: Record<string, string>;
-  expiresAt: string;
-}
-
-/** Accepts a file for import and returns the import's id (and, on AWS, where to upload the file). */
-export type ImportSubmitter = (
-  principal: Principal,
-  req: HttpRequest,
-  submission: ImportSubmission,
-) => Promise<{ id: string; resumed: boolean; sameFileAs?: string; upload?: ImportUpload }>;
 
 const encodingOption = z.enum(['auto', 'utf-8', 'utf8', 'gbk', 'gb18030']);
 
@@ -131,7 +107,7 @@ export const importRoutes: Route[] = [
       const requested = query.encoding ?? declared?.encoding;
       const encoding = requested === 'utf8' ? 'utf-8' : requested;
       const sheet = query.sheet ?? declared?.sheet;
-      const submitted = await deps.submitImport(principal, req, {
+      const submitted = await deps.submitImport(principal, {
         fileName: declared?.fileName ?? query.fileName ?? 'upload',
         contentType: declared?.contentType ?? mediaType(req),
         options: {
@@ -140,6 +116,7 @@ export const importRoutes: Route[] = [
           ...(sheet !== undefined ? { sheet } : {}),
         },
         ...(declared !== undefined ? { file: { bytes: declared.bytes, sha256: declared.sha256 } } : {}),
+        ...(req.upload !== undefined ? { upload: req.upload } : {}),
       });
       const fileName = declared?.fileName ?? query.fileName ?? 'upload';
       await recordAudit(deps, auditPrincipal(principal), {

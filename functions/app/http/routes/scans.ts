@@ -1,8 +1,9 @@
 import * as z from 'zod';
-import type { DueScanPayload } from '../../schedule-payloads.js';
 import { nextSendableInstant } from '../../../core/planning.js';
-import { previewDueReminders, sendDueReminders } from '../../send-due-reminders.js';
+import { runScheduledScan } from '../../scheduled-scan.js';
+import { previewDueReminders } from '../../send-due-reminders.js';
 import type { Route } from '../app.js';
+import { calendarDeps } from './calendar.js';
 import { HttpError, json } from '../http.js';
 import { isoInstant, parseJsonBody, parseWith } from '../parse.js';
 import { instantInShanghai } from '../../../core/time.js';
@@ -18,14 +19,6 @@ export interface OutboxView {
   body: string;
   segments: number;
   sentAt: string;
-}
-
-/**
- * Starts a due scan elsewhere instead of running it in the request (AWS: an asynchronous invocation of
- * the scan function, which alone may send SMS). Without one, the scan runs inline (local mode).
- */
-export interface ScanTrigger {
-  trigger(payload: DueScanPayload): Promise<void>;
 }
 
 const scanBody = z
@@ -56,7 +49,9 @@ export const scanRoutes: Route[] = [
         await deps.triggerScan.trigger({ kind: 'dueScan', ...chosen });
         return json(202, { queued: true, now: asOf.toISO() });
       }
-      return json(200, await sendDueReminders(deps, asOf));
+      // The same run as the scheduled scan's (the rest of a calendar re-plan first); the answer stays the scan's result.
+      const { unsentAtWindowClose: _unsent, ...result } = await runScheduledScan({ ...deps, ...calendarDeps(deps) }, { now: asOf });
+      return json(200, result);
     },
   },
   {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { instantInShanghai } from '../core/time.js';
+import { instantInShanghai } from './time.js';
 
 /**
  * What EventBridge Scheduler sends to the due-scan function. The stack writes it and the handler

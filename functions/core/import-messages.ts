@@ -95,8 +95,3 @@ export function parseImportMessage(body: string): ImportMessage {
   if (importIds.length === 0) return { kind: 'ignore', reason: `no import file among ${keys.join(', ')}` };
   return { kind: 'run', importIds: [...new Set(importIds)] };
 }
-
-/** Where the worker queues the rest of an import (SQS on AWS). */
-export interface ImportContinuationQueue {
-  continueLater(message: ImportContinueMessage): Promise<void>;
-}

@@ -1,10 +1,4 @@
-/** The slice of a structured logger the use cases need; pino, Lambda's console and test doubles all fit. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+import type { Logger } from './ports.js';
 
 const PHONE = /(\+?86)?(1[3-9]\d)(\d{4})(\d{4})/g;
 

@@ -318,10 +318,11 @@ program
   .addOption(urlOption())
   .addOption(tokenOption())
   .addOption(jsonOption())
-  .option('--last <n>', 'only the last n messages', positiveInt)
+  .option('--last <n>', 'only the last n messages (default: the latest 1000; up to 100000, read back from the outbox file)', positiveInt)
   .action(async (opts: { url: string; token?: string; json?: boolean; last?: number }) => {
-    const all = await api(opts).get<Array<{ to: string; body: string; sentAt: string; segments: number; type: string; number: string; stage: string; expiresOn: string; renewalDeadline: string; messageId: string }>>('/v1/outbox');
-    const entries = opts.last === undefined ? all : all.slice(-opts.last);
+    const entries = await api(opts).get<Array<{ to: string; body: string; sentAt: string; segments: number; type: string; number: string; stage: string; expiresOn: string; renewalDeadline: string; messageId: string }>>(
+      opts.last === undefined ? '/v1/outbox' : `/v1/outbox?last=${String(opts.last)}`,
+    );
     print(opts.json === true, entries, () => (entries.length === 0 ? 'the outbox is empty' : entries.map((e) => formatOutboxLine({ ...e, idempotencyKey: '' })).join('\n')));
   });
 

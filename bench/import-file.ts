@@ -55,6 +55,9 @@ const reference = loadReferenceData();
 const settings = settingsFromEnvironment({});
 const factory = certificateFactory(reference);
 const today = todayIn(NOW);
+// Only types that take an expiry: a row of a type without one (tractor registrations …) that gives a date is rejected.
+const expiring = factory.types.flatMap((type, index) => (type.reminders ? [index] : []));
+const typeOf = (i: number): number => expiring[i % expiring.length] ?? 0;
 const expiry = (i: number): IsoDate => addDays(today, -30 + ((i * 7919) % (3 * 365 + 30)));
 
 interface ChildResult {
@@ -107,7 +110,7 @@ async function writeCsv(path: string, rows: number): Promise<void> {
   const write = (line: string) => (out.write(line) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', () => resolve())));
   await write('\uFEFF证照类型,证照编号,持证主体,统一社会信用代码/身份证号,联系电话,所属乡镇,发证日期,有效期至\r\n');
   for (let i = 0; i < rows; i += 1) {
-    const r = factory.record(i, expiry(i)) as { type: string; number: string; holder: { name: string; id?: string }; phone: string; township: string; issuedOn: string; expiresOn: string };
+    const r = factory.record(i, expiry(i), typeOf(i)) as { type: string; number: string; holder: { name: string; id?: string }; phone: string; township: string; issuedOn: string; expiresOn: string };
     // Every other row the way Excel exports it: Chinese type name and 2026/3/1 dates, to exercise the repairs.
     const excel = i % 2 === 1;
     const type = excel ? (reference.catalogue.get(r.type)?.nameZh ?? r.type) : r.type;
@@ -122,7 +125,7 @@ async function rawPhase(doc: Parameters<typeof batchWriteStreams>[0], table: str
   let seconds = 0;
   for (let start = 0; start < rows; start += SLICE) {
     const items: Item[] = [];
-    for (let i = start; i < Math.min(rows, start + SLICE); i += 1) items.push(toItem(newStoredCertificate({ reference, settings }, factory.certificate(i, expiry(i)), NOW)));
+    for (let i = start; i < Math.min(rows, start + SLICE); i += 1) items.push(toItem(newStoredCertificate({ reference, settings }, factory.certificate(i, expiry(i), typeOf(i)), NOW)));
     let next = 0;
     const nextBatch = (): WriteRequest[] | undefined => {
       if (next >= items.length) return undefined;

@@ -109,10 +109,11 @@ program
   .addOption(new Option('--json', 'print the startup summary as one JSON line, and logs as JSON'))
   .action(async (opts: { port: number; dataDir: string; demo: boolean; now?: string; scanEvery: number; logJson?: boolean; json?: boolean }) => {
     const { createLogger } = await import('../functions/app/logger.js');
-    const { settingsFromEnvironment } = await import('../functions/app/settings.js');
+    const { dynamoDbHeapFromEnvironment, settingsFromEnvironment } = await import('../functions/app/settings.js');
     const { startLocalService } = await import('../functions/adapters/local/local-service.js');
     const logger = createLogger(opts.logJson === true || opts.json === true ? {} : { destination: prettyLogStream() });
     const settings = settingsFromEnvironment(process.env);
+    const dynamoDbHeapMb = dynamoDbHeapFromEnvironment(process.env);
     const service = await startLocalService({
       dataDir: opts.dataDir,
       port: opts.port,
@@ -120,6 +121,7 @@ program
       logger,
       demo: opts.demo,
       scanEveryMinutes: opts.scanEvery,
+      ...(dynamoDbHeapMb !== undefined ? { dynamoDbHeapMb } : {}),
       ...(opts.now !== undefined ? { startAt: instantInShanghai(opts.now) } : {}),
       printMessage: (entry) => process.stdout.write(`${formatOutboxLine(entry)}\n`),
       ...(process.env.CERTALARM_ADMIN_TOKEN !== undefined ? { adminToken: process.env.CERTALARM_ADMIN_TOKEN } : {}),

@@ -6,13 +6,16 @@
  *
  *   npx tsx bench/import-file.ts                 # 1,000,000 rows
  *   npx tsx bench/import-file.ts --rows 50000    # quick check
- *   npx tsx bench/import-file.ts --service 1 --rows 100000
+ *   npx tsx bench/import-file.ts --service 1 --rows 100000 --scan 1
  *
- * `--service 1` measures memory where it matters: the real local service (`certalarm serve`) runs
- * as a child process, the CSV is uploaded to it through `POST /v1/imports`, and its RSS is sampled
- * from /proc before, during and after the import (the service's own node process; DynamoDB Local's
- * JVM is apart). It prints the baseline, the peak (the kernel's high-water mark) and the RSS once the
- * import is done and the service idle.
+ * `--service 1` measures memory where a user sees it: the real local service (`certalarm serve`, its
+ * data on disk as `npm start` keeps it) runs as a child process, the CSV is uploaded to it through
+ * `POST /v1/imports`, and the RSS of its whole process tree — the node process and the DynamoDB
+ * Local JVM it starts — is read from /proc every 200 ms from start to end. It prints node, JVM and
+ * both together at rest before the upload, when the import is done, optionally after a due scan that
+ * sends the catch-up reminders the import made due (`--scan 1`), and `--settle` seconds later; and
+ * the peaks. The service's environment is passed on, so `CERTALARM_DYNAMODB_HEAP_MB=0` measures the
+ * JVM without its heap cap.
  *
  * Order: raw, import, raw (each into a fresh table); the ratio is the import rate over the mean of
  * the two raw rates. The import runs in a child process so that its peak RSS is its own. The raw

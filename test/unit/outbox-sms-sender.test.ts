@@ -64,9 +64,11 @@ describe('Adapter: OutboxSmsSender', () => {
 
       // Act
       const lastFive = outbox.list(5);
+      const lastThree = outbox.list(3);
 
       // Assess
       expect(lastFive.map((entry) => entry.number)).toEqual(['HX-PEST-000006', 'HX-PEST-000007', 'HX-PEST-000008', 'HX-PEST-000009', 'HX-PEST-000010']);
+      expect(lastThree.map((entry) => entry.number)).toEqual(['HX-PEST-000008', 'HX-PEST-000009', 'HX-PEST-000010']);
     });
 
     it('lists the messages of an earlier run after a restart, reading a file larger than one read', async () => {

@@ -101,12 +101,15 @@ export class OutboxSmsSender implements SmsSender {
     const wanted = Math.min(last ?? this.keep, OUTBOX_MAX_LISTED);
     if (wanted <= 0) return [];
     if (wanted <= this.recent.length || this.file === undefined || !existsSync(this.file)) return this.recent.slice(-wanted);
-    const tail: OutboxEntry[] = [];
+    // A ring of the last `wanted` lines: the file is read once, front to back, and never held whole.
+    const ring: OutboxEntry[] = [];
+    let seen = 0;
     readLines(this.file, 0, (entry) => {
-      tail.push(entry);
-      if (tail.length > wanted) tail.shift();
+      ring[seen % wanted] = entry;
+      seen += 1;
     });
-    return tail;
+    const oldest = seen > wanted ? seen % wanted : 0;
+    return [...ring.slice(oldest), ...ring.slice(0, oldest)];
   }
 
   private sentBefore(key: string): string | undefined {

@@ -109,10 +109,11 @@ program
   .addOption(new Option('--json', 'print the startup summary as one JSON line, and logs as JSON'))
   .action(async (opts: { port: number; dataDir: string; demo: boolean; now?: string; scanEvery: number; logJson?: boolean; json?: boolean }) => {
     const { createLogger } = await import('../functions/app/logger.js');
-    const { settingsFromEnvironment } = await import('../functions/app/settings.js');
+    const { dynamoDbHeapFromEnvironment, settingsFromEnvironment } = await import('../functions/app/settings.js');
     const { startLocalService } = await import('../functions/adapters/local/local-service.js');
     const logger = createLogger(opts.logJson === true || opts.json === true ? {} : { destination: prettyLogStream() });
     const settings = settingsFromEnvironment(process.env);
+    const dynamoDbHeapMb = dynamoDbHeapFromEnvironment(process.env);
     const service = await startLocalService({
       dataDir: opts.dataDir,
       port: opts.port,
@@ -120,6 +121,7 @@ program
       logger,
       demo: opts.demo,
       scanEveryMinutes: opts.scanEvery,
+      ...(dynamoDbHeapMb !== undefined ? { dynamoDbHeapMb } : {}),
       ...(opts.now !== undefined ? { startAt: instantInShanghai(opts.now) } : {}),
       printMessage: (entry) => process.stdout.write(`${formatOutboxLine(entry)}\n`),
       ...(process.env.CERTALARM_ADMIN_TOKEN !== undefined ? { adminToken: process.env.CERTALARM_ADMIN_TOKEN } : {}),
@@ -318,10 +320,11 @@ program
   .addOption(urlOption())
   .addOption(tokenOption())
   .addOption(jsonOption())
-  .option('--last <n>', 'only the last n messages', positiveInt)
+  .option('--last <n>', 'only the last n messages (default: the latest 1000; up to 100000, read back from the outbox file)', positiveInt)
   .action(async (opts: { url: string; token?: string; json?: boolean; last?: number }) => {
-    const all = await api(opts).get<Array<{ to: string; body: string; sentAt: string; segments: number; type: string; number: string; stage: string; expiresOn: string; renewalDeadline: string; messageId: string }>>('/v1/outbox');
-    const entries = opts.last === undefined ? all : all.slice(-opts.last);
+    const entries = await api(opts).get<Array<{ to: string; body: string; sentAt: string; segments: number; type: string; number: string; stage: string; expiresOn: string; renewalDeadline: string; messageId: string }>>(
+      opts.last === undefined ? '/v1/outbox' : `/v1/outbox?last=${String(opts.last)}`,
+    );
     print(opts.json === true, entries, () => (entries.length === 0 ? 'the outbox is empty' : entries.map((e) => formatOutboxLine({ ...e, idempotencyKey: '' })).join('\n')));
   });
 

@@ -86,6 +86,44 @@ export function javaChildPid(): number | undefined {
   return undefined;
 }
 
+/** One process's resident memory from /proc/<pid>/status: now (VmRSS) and its high-water mark (VmHWM). */
+export interface ProcessMemory {
+  pid: number;
+  comm: string;
+  rssMb: number;
+  peakMb: number;
+}
+
+export function processMemory(pid: number): ProcessMemory | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    return { pid, comm: /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?', rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  } catch {
+    // the process has exited
+    return undefined;
+  }
+}
+
+/**
+ * `root` and every process below it (children, grandchildren …), found through the ppid in
+ * /proc/<pid>/stat. What a user sees when they run `npm start` is this whole tree, DynamoDB Local's
+ * JVM included, not the node process alone.
+ */
+export function processTree(root: number): ProcessMemory[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const ppid = statFields(Number(entry))?.ppid;
+    if (ppid !== undefined) parents.set(Number(entry), ppid);
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parents.get(p), hops += 1) if (p === root) return true;
+    return false;
+  };
+  return [...parents.keys()].filter(inTree).flatMap((pid) => processMemory(pid) ?? []);
+}
+
 function statFields(pid: number): { comm: string; ppid: number; cpuS: number } | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');

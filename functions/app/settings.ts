@@ -126,3 +126,28 @@ export function settingsFromEnvironment(env: Record<string, string | undefined>)
     },
   };
 }
+
+/** What DynamoDB Local's JVM may hold in local mode, in MiB; see the README's configuration table. */
+export const DEFAULT_DYNAMODB_HEAP_MB = 128;
+
+const localEnvironmentSchema = z.object({
+  CERTALARM_DYNAMODB_HEAP_MB: z.coerce
+    .number()
+    .int()
+    .refine((mb) => mb === 0 || (mb >= 32 && mb <= 65_536), 'use a whole number of MiB from 32 to 65536, or 0 to leave the JVM its default (a quarter of the memory)')
+    .default(DEFAULT_DYNAMODB_HEAP_MB),
+});
+
+/**
+ * Local mode only: the Java heap limit for the DynamoDB Local the service starts, or undefined for
+ * the JVM's own default (`CERTALARM_DYNAMODB_HEAP_MB=0`).
+ */
+export function dynamoDbHeapFromEnvironment(env: Record<string, string | undefined>): number | undefined {
+  const parsed = localEnvironmentSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([k, v]) => k in localEnvironmentSchema.shape && v !== undefined && v !== '')));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new SettingsError(`invalid configuration: ${problems}`);
+  }
+  const mb = parsed.data.CERTALARM_DYNAMODB_HEAP_MB;
+  return mb === 0 ? undefined : mb;
+}

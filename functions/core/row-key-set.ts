@@ -73,7 +73,8 @@ export class RowKeySet {
   }
 }
 
-function fnv1a(text: string): number {
+/** Two independent 32-bit string hashes; together a 64-bit fingerprint (the outbox's index uses them too). */
+export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i += 1) {
     hash ^= text.charCodeAt(i);
@@ -82,7 +83,7 @@ function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-function djb2(text: string): number {
+export function djb2(text: string): number {
   let hash = 5381;
   for (let i = 0; i < text.length; i += 1) hash = (Math.imul(hash, 33) ^ text.charCodeAt(i)) >>> 0;
   return hash;

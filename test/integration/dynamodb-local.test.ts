@@ -104,6 +104,39 @@ describe('Adapter: DynamoDB Local launcher', () => {
     expect(await connectOutcome('127.0.0.1', instance.port)).toBe('ECONNREFUSED');
   });
 
+  it('caps the JVM heap and picks the small-footprint collector when given a heap limit', async () => {
+    // Prepare
+    const instance = await start({ heapMb: 64 });
+
+    // Act
+    const flags = await jvmArguments(instance.pid);
+
+    // Assess
+    expect(flags).toEqual(expect.arrayContaining(['-Xmx64m', '-Xms16m', '-XX:+UseSerialGC', '-XX:MaxHeapFreeRatio=30', '-XX:+ExitOnOutOfMemoryError']));
+    const client = new DynamoDBClient(localDynamoClientConfig(instance.endpoint));
+    await expect(client.send(new ListTablesCommand({}))).resolves.toHaveProperty('TableNames');
+    client.destroy();
+  });
+
+  it("leaves the JVM its own heap default without a limit (the tests' in-memory instance holds up to a million items)", async () => {
+    // Prepare
+    const instance = await start({});
+
+    // Act
+    const flags = await jvmArguments(instance.pid);
+
+    // Assess
+    expect(flags.filter((flag) => /^-Xm[xs]|^-XX:\+Use\w+GC$/.test(flag))).toEqual([]);
+  });
+
+  it('refuses a heap limit too small to run on, before starting anything', async () => {
+    // Act
+    const starting = start({ heapMb: 8 });
+
+    // Assess
+    await expect(starting).rejects.toThrow(/at least 32/);
+  });
+
   it('says Java is required when java is not on the PATH', async () => {
     // Prepare
     const emptyDir = await mkdtemp(join(tmpdir(), 'certalarm-no-java-'));
@@ -117,6 +150,12 @@ describe('Adapter: DynamoDB Local launcher', () => {
     await expect(starting).rejects.toThrow(/Java 17 is required/);
   });
 });
+
+/** The command line the JVM was started with, as the kernel has it. */
+async function jvmArguments(pid: number | undefined): Promise<string[]> {
+  if (pid === undefined) throw new Error('DynamoDB Local reported no pid');
+  return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+}
 
 function portOf(endpoint: string): number {
   return Number(new URL(endpoint).port);

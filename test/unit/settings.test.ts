@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settingsFromEnvironment, SettingsError } from '../../functions/app/settings.js';
+import { dynamoDbHeapFromEnvironment, settingsFromEnvironment, SettingsError } from '../../functions/app/settings.js';
 
 describe('Function: settingsFromEnvironment', () => {
   it('uses the bureau defaults when nothing is set', () => {
@@ -70,3 +70,33 @@ describe('Function: settingsFromEnvironment', () => {
   });
 });
 
+describe('Function: dynamoDbHeapFromEnvironment', () => {
+  it("caps DynamoDB Local's heap at 128 MiB when nothing is set", () => {
+    // Act
+    const heap = dynamoDbHeapFromEnvironment({});
+
+    // Assess
+    expect(heap).toBe(128);
+  });
+
+  it('reads the cap from CERTALARM_DYNAMODB_HEAP_MB, and 0 as no cap at all', () => {
+    // Act
+    const raised = dynamoDbHeapFromEnvironment({ CERTALARM_DYNAMODB_HEAP_MB: '512' });
+    const uncapped = dynamoDbHeapFromEnvironment({ CERTALARM_DYNAMODB_HEAP_MB: '0' });
+
+    // Assess
+    expect(raised).toBe(512);
+    expect(uncapped).toBeUndefined();
+  });
+
+  it('names the variable and the accepted range when the value cannot run DynamoDB Local', () => {
+    // Act
+    const tooSmall = () => dynamoDbHeapFromEnvironment({ CERTALARM_DYNAMODB_HEAP_MB: '16' });
+    const notANumber = () => dynamoDbHeapFromEnvironment({ CERTALARM_DYNAMODB_HEAP_MB: '1g' });
+
+    // Assess
+    expect(tooSmall).toThrow(SettingsError);
+    expect(tooSmall).toThrow(/CERTALARM_DYNAMODB_HEAP_MB: .*32 to 65536, or 0/);
+    expect(notANumber).toThrow(/CERTALARM_DYNAMODB_HEAP_MB/);
+  });
+});

@@ -42,6 +42,8 @@ export interface LocalServiceOptions {
   scanEveryMinutes: number;
   /** Where each outbox message is shown as it is "sent". */
   printMessage?: (entry: OutboxEntry) => void;
+  /** Most Java heap DynamoDB Local may use, in MiB (CERTALARM_DYNAMODB_HEAP_MB); undefined: the JVM's default. */
+  dynamoDbHeapMb?: number;
   /** In-memory DynamoDB Local instead of the data dir (tests). */
   inMemory?: boolean;
   tableName?: string;
@@ -84,6 +86,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   };
   const dynamo = await startDynamoDbLocal({
     ...(options.inMemory === true ? {} : { dbPath: join(dataDir, 'dynamodb') }),
+    ...(options.dynamoDbHeapMb !== undefined ? { heapMb: options.dynamoDbHeapMb } : {}),
     log: (line) => log.debug({ dynamodbLocal: line }, 'dynamodb-local'),
     // Every request would fail from now on: say plainly what died rather than answer 500s.
     onUnexpectedExit: (error) => {

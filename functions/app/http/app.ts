@@ -32,8 +32,8 @@ export interface HttpAppDeps extends ScanDeps {
   replanSource?: ReplanSource;
   /** The trail of writes by people. */
   audit?: AuditLog;
-  /** Local mode only: the outbox standing in for SNS. */
-  outbox?: { list(): OutboxView[] };
+  /** Local mode only: the outbox standing in for SNS; the latest messages, or the last `last` of them. */
+  outbox?: { list(last?: number): OutboxView[] };
 }
 
 export type RouteHandler = (req: HttpRequest, params: string[], deps: HttpAppDeps, principal: Principal) => Promise<HttpResponse>;

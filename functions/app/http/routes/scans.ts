@@ -31,6 +31,13 @@ const scanBody = z
   })
   .strict();
 
+const outboxQuery = z
+  .object({
+    /** Only the latest n messages; more than the outbox keeps in memory are read back from its file. */
+    last: z.coerce.number().int().min(1).max(100_000).optional(),
+  })
+  .strict();
+
 export const scanRoutes: Route[] = [
   {
     method: 'POST',
@@ -58,11 +65,12 @@ export const scanRoutes: Route[] = [
     method: 'GET',
     pattern: /^\/v1\/outbox$/,
     access: 'readOutbox',
-    handler: async (_req, _p, deps) => {
+    handler: async (req, _p, deps) => {
       if (deps.outbox === undefined) throw new HttpError(404, 'not_found', 'the outbox exists only in local mode');
+      const { last } = parseWith(outboxQuery, req.query, 'query');
       return json(
         200,
-        deps.outbox.list().map((e) => ({
+        deps.outbox.list(last).map((e) => ({
           to: e.to,
           type: e.type,
           number: e.number,

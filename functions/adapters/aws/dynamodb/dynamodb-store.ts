@@ -27,6 +27,7 @@ import type {
   Page,
   ReplanSource,
   StoredCertificate,
+  TypeCertificateSource,
 } from '../../../core/ports.js';
 import {
   accessPatterns,
@@ -187,7 +188,7 @@ export function isConditionalFailure(error: unknown): boolean {
  * The one store: certificates and their plans, and the delivery ledger, in one DynamoDB table.
  * Local mode and the tests run it against DynamoDB Local.
  */
-export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource {
+export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource, TypeCertificateSource {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -364,6 +365,33 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
     return { items: (result.Items ?? []).map(fromItem), ...(next !== undefined ? { nextCursor: next } : {}) };
   }
 
+  async certificatesOfTypeExpiringFrom(type: string, from: string, cursor?: string): Promise<Page<StoredCertificate>> {
+    const pattern = accessPatterns.certificatesOfTypeExpiringFrom(type, from);
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        ...pattern,
+        ExclusiveStartKey: decodeCursor(cursor, pattern.IndexName, pattern.ExpressionAttributeValues[':pk']),
+        Limit: 500,
+      }),
+    );
+    const next = encodeCursor(result.LastEvaluatedKey);
+    return { items: (result.Items ?? []).map(fromItem), ...(next !== undefined ? { nextCursor: next } : {}) };
+  }
+
+  async countCertificatesOfTypeExpiringFrom(type: string, from: string): Promise<number> {
+    let count = 0;
+    let ExclusiveStartKey: Item | undefined;
+    do {
+      const result = await this.doc.send(
+        new QueryCommand({ TableName: this.tableName, ...accessPatterns.certificatesOfTypeExpiringFrom(type, from), Select: 'COUNT', ExclusiveStartKey }),
+      );
+      count += result.Count ?? 0;
+      ExclusiveStartKey = result.LastEvaluatedKey;
+    } while (ExclusiveStartKey !== undefined);
+    return count;
+  }
+
   async updatePlan(key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: string): Promise<boolean> {
     const alarm = alarmAttributes(key, plan);
     // The whole plan: a calendar load moves the deadline and clears `calendarProvisional` as well as the stages.
@@ -438,9 +466,10 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
   async recordSent(
     id: DeliveryId,
     token: string,
-    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number },
+    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number; ruleVersion?: number },
   ): Promise<void> {
-    await this.finish(id, token, 'SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, #ttl = :ttl REMOVE leaseUntil', {
+    await this.finish(id, token, 'SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, ruleVersion = :ruleVersion, #ttl = :ttl REMOVE leaseUntil', {
+      ':ruleVersion': sent.ruleVersion ?? 0,
       ':sent': 'sent',
       ':messageId': sent.messageId,
       ':sentAt': sent.sentAt,
@@ -515,6 +544,8 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
       sentAt: Item.sentAt as string | undefined,
       attempts: (Item.attempts as number | undefined) ?? 0,
       reason: Item.reason as string | undefined,
+      body: Item.body as string | undefined,
+      ruleVersion: Item.ruleVersion as number | undefined,
     };
   }
 

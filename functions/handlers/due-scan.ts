@@ -6,7 +6,8 @@ import { dueScanPayloadSchema } from '../app/schedule-payloads.js';
 import { runScheduledScan, type ScheduledScanResult } from '../app/scheduled-scan.js';
 import { continueCalendarReplans } from '../app/calendar/load-calendar.js';
 import { logCalendarWarnings } from '../app/calendar/stored-calendar.js';
-import { calendarDeps, lambdaDeps } from './runtime.js';
+import { continueRuleReplans } from '../app/rules/change-rule.js';
+import { calendarDeps, lambdaDeps, ruleDeps } from './runtime.js';
 import { instantInShanghai } from '../core/time.js';
 
 /** Leave this much of the invocation for recording the last sends and returning. */
@@ -24,6 +25,12 @@ export async function handler(event: unknown, context: Pick<Context, 'getRemaini
     await logCalendarWarnings(calendar.calendarSource, calendar.clock, calendar.logger);
   } catch (error) {
     calendar.logger.error({ err: (error as Error).message }, 'calendar re-plan or check failed; the next run retries');
+  }
+  // Likewise a rule change's re-plan that outgrew its request: the new stages are planned before the scan sends.
+  try {
+    await continueRuleReplans(ruleDeps(), { stopAtMs: Date.now() + Math.min(REPLAN_BUDGET_MS, context.getRemainingTimeInMillis() / 4) });
+  } catch (error) {
+    calendar.logger.error({ err: (error as Error).message }, 'rule re-plan failed; the next run retries');
   }
   const now = payload.now === undefined ? DateTime.now().setZone(ZONE) : instantInShanghai(payload.now);
   const result = await runScheduledScan(lambdaDeps(), now, { stopAtMs: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS });

@@ -13,6 +13,9 @@ import { sendDueReminders, type ScanResult } from '../../app/send-due-reminders.
 import type { ServiceSettings } from '../../app/settings.js';
 import { uploadCertificates } from '../../app/upload-certificates.js';
 import { continueCalendarReplans } from '../../app/calendar/load-calendar.js';
+import { continueRuleReplans } from '../../app/rules/change-rule.js';
+import { StoredRuleSource } from '../../app/rules/stored-rules.js';
+import { DynamoDbRuleStore } from '../aws/dynamodb/dynamodb-rule-store.js';
 import { logCalendarWarnings, StoredCalendarSource } from '../../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../aws/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbCalendarStore } from '../aws/dynamodb/dynamodb-calendar-store.js';
@@ -94,7 +97,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     // The first read seeds the store with the bundled years it lacks; operators' loads are kept.
     const calendarSource = new StoredCalendarSource({ calendars, bundled: reference.calendarYears, clock, logger: log });
     await calendarSource.current();
-    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit };
+    const ruleStore = new DynamoDbRuleStore(client, tableName);
+    const rules = new StoredRuleSource({ rules: ruleStore, clock, policy: options.settings.stagePolicy });
+    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules };
     const cursorKey = localCursorKey(dataDir);
     const worker = new LocalImportWorker({
       ...base,
@@ -108,6 +113,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       ...base,
       calendars,
       replanSource: store,
+      ruleStore,
+      typeCertificates: store,
       outbox,
       tokens,
       imports,
@@ -140,6 +147,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
 
     // A re-plan a stopped service left running finishes before anything is sent on its old dates.
     await continueCalendarReplans(deps);
+    await continueRuleReplans(deps);
     await logCalendarWarnings(calendarSource, clock, log);
 
     const resumed = await worker.resumeUnfinished();
@@ -153,6 +161,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
         runAtStart: true,
         job: async () => {
           await continueCalendarReplans(deps);
+          await continueRuleReplans(deps);
           await logCalendarWarnings(calendarSource, clock, log);
           const result = await scan();
           if (result.insideSendWindow) log.info({ sent: result.sent }, 'scheduled scan done');

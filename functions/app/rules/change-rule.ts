@@ -38,8 +38,8 @@ const REPLAN_CONCURRENCY = 8;
 export const RULE_REACH_AFTER_EXPIRY_DAYS = 130;
 
 export interface RuleDeps extends AuditDeps {
-  rules: RuleStore;
-  ruleSource: RuleSource;
+  ruleStore: RuleStore;
+  rules: RuleSource;
   store: CertificateStore;
   typeCertificates: TypeCertificateSource;
   calendarSource?: CalendarSource;
@@ -80,8 +80,8 @@ export function ruleType(reference: ReferenceData, code: string): CertificateTyp
 }
 
 /** The type's current rule: the stored one, or the default (version 0). */
-export async function currentRule(deps: Pick<RuleDeps, 'rules' | 'settings'>, type: string): Promise<ReminderRule> {
-  return (await deps.rules.getRule(type)) ?? defaultRule(type, deps.settings.stagePolicy);
+export async function currentRule(deps: Pick<RuleDeps, 'ruleStore' | 'settings'>, type: string): Promise<ReminderRule> {
+  return (await deps.ruleStore.getRule(type)) ?? defaultRule(type, deps.settings.stagePolicy);
 }
 
 export interface RuleSummary {
@@ -94,8 +94,8 @@ export interface RuleSummary {
 }
 
 /** Every type that sends reminders, with its rule's version and state. */
-export async function listRuleSummaries(deps: Pick<RuleDeps, 'rules' | 'settings' | 'reference'>): Promise<RuleSummary[]> {
-  const stored = new Map((await deps.rules.listRules()).map((r) => [r.type, r]));
+export async function listRuleSummaries(deps: Pick<RuleDeps, 'ruleStore' | 'settings' | 'reference'>): Promise<RuleSummary[]> {
+  const stored = new Map((await deps.ruleStore.listRules()).map((r) => [r.type, r]));
   return deps.reference.catalogue
     .all()
     .filter((t) => t.reminders && t.renewalAction !== null)
@@ -146,7 +146,7 @@ export async function restoreRule(deps: RuleDeps, principal: Principal, code: st
   const old =
     parsed.data.version === 0
       ? defaultRule(type.code, deps.settings.stagePolicy)
-      : (await deps.rules.ruleHistory(type.code)).find((v) => v.version === parsed.data.version);
+      : (await deps.ruleStore.ruleHistory(type.code)).find((v) => v.version === parsed.data.version);
   if (old === undefined || parsed.data.version > current.version) {
     throw new RuleChangeRejected([{ field: 'version', reason: `${type.code} 没有第 ${parsed.data.version} 版规则 / ${type.code} has no rule version ${parsed.data.version}; see its history` }]);
   }
@@ -191,8 +191,8 @@ async function storeVersion(
   const from = addDays(todayIn(deps.clock.now()), -RULE_REACH_AFTER_EXPIRY_DAYS);
   const total = await deps.typeCertificates.countCertificatesOfTypeExpiringFrom(type, from);
   const replan: RuleReplanProgress = { version: version.version, state: 'running', done: 0, total, replanned: 0, startedAt: nowIso };
-  if (!(await deps.rules.putRule(version, replan))) throw conflict();
-  deps.ruleSource.invalidate();
+  if (!(await deps.ruleStore.putRule(version, replan))) throw conflict();
+  deps.rules.invalidate();
   deps.logger.info({ type, version: version.version, by: principal.subject }, 'reminder rule changed');
   await recordAudit(deps, auditPrincipal(principal), {
     action,
@@ -216,7 +216,7 @@ async function storeVersion(
  * `running` and the next run (the scheduled scan) continues. A newer change supersedes the run.
  */
 export async function replanRule(deps: RuleDeps, type: string, options: { stopAtMs?: number } = {}): Promise<RuleReplanProgress | undefined> {
-  const stored = await deps.rules.getRule(type);
+  const stored = await deps.ruleStore.getRule(type);
   if (stored?.replan === undefined || stored.replan.state === 'done') return stored?.replan;
   const catalogueType = deps.reference.catalogue.get(type);
   if (catalogueType === undefined) return stored.replan;
@@ -227,7 +227,7 @@ export async function replanRule(deps: RuleDeps, type: string, options: { stopAt
   const save = async (changes: Partial<RuleReplanProgress>): Promise<boolean> => {
     const next: RuleReplanProgress = { ...progress, ...changes };
     if (next.cursor === undefined) delete next.cursor;
-    if (!(await deps.rules.saveRuleReplan(type, next))) return false;
+    if (!(await deps.ruleStore.saveRuleReplan(type, next))) return false;
     progress = next;
     return true;
   };
@@ -260,7 +260,7 @@ export async function replanRule(deps: RuleDeps, type: string, options: { stopAt
 /** Finishes every rule re-plan a crash or a time budget left running (at start, and before scheduled scans). */
 export async function continueRuleReplans(deps: RuleDeps, options: { stopAtMs?: number } = {}): Promise<string[]> {
   const worked: string[] = [];
-  for (const rule of await deps.rules.listRules()) {
+  for (const rule of await deps.ruleStore.listRules()) {
     if (rule.replan === undefined || rule.replan.state === 'done') continue;
     deps.logger.info({ type: rule.type, version: rule.version }, 'continuing a rule re-plan');
     worked.push(rule.type);

@@ -393,14 +393,20 @@ export function planReminders(input: PlanInput): Plan {
   const candidates: Candidate[] = [];
   if (input.enabled !== false) {
     const anchors = { windowOpens: opens, deadline, expiry };
-    let previous = -Infinity;
+    const dated: Array<{ name: StageName; day: number }> = [];
     for (const stage of timingsOf(input)) {
       const day = stageDay(stage, anchors, questions);
-      // A stage on or before the one before it would only repeat it (a final reminder the window pushed onto the first).
-      if (day === undefined || day <= previous) continue;
+      if (day !== undefined) dated.push({ name: stage.name, day });
+    }
+    // In date order (stable: a rule's order breaks ties). Two stages on one day would only repeat each
+    // other (a final reminder the window pushed onto the first), so the one listed first goes alone.
+    dated.sort((a, b) => a.day - b.day);
+    let previous = -Infinity;
+    for (const { name, day } of dated) {
+      if (day === previous) continue;
       previous = day;
       const date = isoOf(day);
-      candidates.push({ stage: stage.name, date, ...windowStartOn(day, date, start, sendWindow.start) });
+      candidates.push({ stage: name, date, ...windowStartOn(day, date, start, sendWindow.start) });
     }
   }
 

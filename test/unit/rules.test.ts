@@ -133,6 +133,21 @@ describe('Rule: stage dates', () => {
     expect(s?.sendAt).toMatch(/T09:00:00\.000\+08:00$/);
   });
 
+  it('plans stages in date order whatever order the rule lists them, and one stage per day', () => {
+    // Act
+    const stages = plan(
+      [
+        { name: 'late', from: 'deadline', days: -7 },
+        { name: 'early', from: 'deadline', days: -30 },
+        { name: 'same_day', from: 'deadline', days: -7 },
+      ],
+      '2026-12-31',
+    );
+
+    // Assess
+    expect(stages.map((s) => s.stage)).toEqual(['early', 'late']);
+  });
+
   it('plans nothing while the rule is disabled, but still states the deadline', () => {
     // Act
     const result = planReminders({ expiresOn: '2026-12-31', renewalWindow: null, calendar, stages: defaultStages(), enabled: false, sendWindow: DEFAULT_SEND_WINDOW, now: LONG_AGO });

@@ -195,30 +195,38 @@ export function checkStages(rawStages: readonly unknown[], enabled: boolean, con
   rawStages.forEach((raw, index) => {
     const at = (field: string) => `stages[${index}]${field === '' ? '' : `.${field}`}`;
     const parsed = stageSchema.safeParse(raw);
-    if (!parsed.success) {
-      errors.push(...zodErrors(parsed.error, ['stages', index]));
-      return;
-    }
-    const s = parsed.data;
-    if ((s.days === undefined) === (s.workingDays === undefined)) {
+    if (!parsed.success) errors.push(...zodErrors(parsed.error, ['stages', index]));
+    // What zod could not accept is named above; the checks below still look at every field they can read.
+    const s = parsed.success ? parsed.data : looseStage(raw);
+    if (parsed.success && (s.days === undefined) === (s.workingDays === undefined)) {
       errors.push({ field: at('days'), reason: '请给出 days 或 workingDays 其中之一 / give exactly one of days and workingDays' });
     }
-    const earlier = names.get(s.name);
-    if (earlier !== undefined) {
-      errors.push({ field: at('name'), reason: `阶段名称 ${s.name} 与 stages[${earlier}] 重复 / stage name ${s.name} repeats stages[${earlier}]` });
-    } else {
-      names.set(s.name, index);
+    if (s.name !== undefined) {
+      const earlier = names.get(s.name);
+      if (earlier !== undefined) {
+        errors.push({ field: at('name'), reason: `阶段名称 ${s.name} 与 stages[${earlier}] 重复 / stage name ${s.name} repeats stages[${earlier}]` });
+      } else {
+        names.set(s.name, index);
+      }
     }
     for (const field of ['template', 'lateTemplate'] as const) {
       const template = s[field];
-      if (template === undefined) continue;
+      if (template === undefined || template === '') continue;
       const problem = templateProblem(template, context.signature, values);
       if (problem !== undefined) errors.push({ field: at(field), reason: problem });
     }
+    if (!parsed.success || s.name === undefined || s.from === undefined || s.template === undefined) return;
     const timing = s.workingDays !== undefined ? { workingDays: s.workingDays } : { days: s.days ?? 0 };
     stages.push({ name: s.name, from: s.from, ...timing, template: s.template, ...(s.lateTemplate !== undefined ? { lateTemplate: s.lateTemplate } : {}) });
   });
   return { stages, errors };
+}
+
+/** The fields of a stage zod refused that are still of the right kind, for the remaining checks. */
+function looseStage(raw: unknown): Partial<z.infer<typeof stageSchema>> {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return { name: text(r.name), template: text(r.template), lateTemplate: text(r.lateTemplate) };
 }
 
 function templateProblem(template: string, signature: string, values: TemplateValues): string | undefined {

@@ -86,6 +86,8 @@ export interface CertificateStore {
    * Returns false when another writer got there first (renewal, re-upload).
    */
   updatePlan(key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: IsoInstant): Promise<boolean>;
+  /** `updatePlan` for several certificates at once (at most 25); one answer per update, in order. */
+  updatePlans(updates: ReadonlyArray<{ key: CertificateKey; expectedVersion: number; plan: Plan }>, updatedAt: IsoInstant): Promise<boolean[]>;
 }
 
 /** Finds the certificates a calendar load may re-plan, through an index: never a table scan. */

@@ -232,3 +232,27 @@ describe('Use case: previewing a rule over real stored data (DynamoDB Local)', (
     expect(w.sms.sent).toEqual([]);
   });
 });
+
+describe('Method: DynamoDbStore.updatePlans (DynamoDB Local)', () => {
+  it('writes each plan only over the version it read, and a stale one fails alone', async () => {
+    // Prepare
+    const w = await world('rules-update-plans');
+    await w.upload([record(21, { expiresOn: '2027-06-20' }), record(22, { expiresOn: '2027-06-20' })]);
+    const [a, b] = await Promise.all([w.store.getCertificate({ type: TYPE, number: 'TEST-000021' }), w.store.getCertificate({ type: TYPE, number: 'TEST-000022' })]);
+    const emptied = (plan: NonNullable<typeof a>['plan']) => ({ ...plan, stages: [] });
+
+    // Act: b's version is stale
+    const written = await w.store.updatePlans(
+      [
+        { key: a!.certificate, expectedVersion: a!.version, plan: emptied(a!.plan) },
+        { key: b!.certificate, expectedVersion: b!.version - 1, plan: emptied(b!.plan) },
+      ],
+      '2026-12-01T10:00:00.000+08:00',
+    );
+
+    // Assess
+    expect(written).toEqual([true, false]);
+    expect((await w.store.getCertificate(a!.certificate))?.plan.stages).toEqual([]);
+    expect((await w.store.getCertificate(b!.certificate))?.plan.stages).toHaveLength(3);
+  });
+});

@@ -28,8 +28,9 @@ import { auditPrincipal, recordAudit, type AuditDeps } from '../audit.js';
 import type { ReferenceData } from '../reference-data.js';
 import type { ServiceSettings } from '../settings.js';
 
-/** Certificates re-planned at once: each is a read-modify-write of its own item. */
-const REPLAN_CONCURRENCY = 8;
+/** Plans written per conditional batch (one TransactWriteItems call), and batches in flight. */
+const REPLAN_BATCH = 25;
+const REPLAN_CONCURRENCY = 4;
 
 /**
  * A stage is at most 90 days after the expiry, plus a month of days off: a certificate that expired
@@ -234,13 +235,7 @@ export async function replanRule(deps: RuleDeps, type: string, options: { stopAt
   let cursor = progress.cursor;
   do {
     const page = await deps.typeCertificates.certificatesOfTypeExpiringFrom(type, from, cursor);
-    let replanned = 0;
-    for (let i = 0; i < page.items.length; i += REPLAN_CONCURRENCY) {
-      const changed = await Promise.all(
-        page.items.slice(i, i + REPLAN_CONCURRENCY).map((c) => replanOnRule(deps, c, catalogueType, stored, calendar)),
-      );
-      replanned += changed.filter(Boolean).length;
-    }
+    const replanned = await replanPage(deps, page.items, catalogueType, stored, calendar);
     cursor = page.nextCursor;
     const done = progress.done + page.items.length;
     if (!(await save({ done, total: Math.max(progress.total, done), replanned: progress.replanned + replanned, cursor }))) {
@@ -305,11 +300,39 @@ export function mergeRuleReplan(stored: Plan, fresh: Plan, nowMs: number): Plan 
 }
 
 /**
- * Re-plans one certificate on the rule, conditional on its version; a concurrent writer (a scan
- * marking a stage sent, a renewal) makes it read again and retry on the fresh record.
+ * Re-plans a page of certificates on the rule: the changed plans are written in conditional batches
+ * (each plan only if its certificate is still at the version read); a certificate a concurrent writer
+ * changed meanwhile (a scan marking a stage sent, a renewal) is read again and re-planned on its own.
  */
-async function replanOnRule(deps: RuleDeps, stored: StoredCertificate, type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<boolean> {
-  let current: StoredCertificate | undefined = stored;
+async function replanPage(deps: RuleDeps, page: readonly StoredCertificate[], type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<number> {
+  const now = deps.clock.now();
+  const updates: Array<{ key: StoredCertificate['certificate']; expectedVersion: number; plan: Plan }> = [];
+  for (const stored of page) {
+    const next = mergeRuleReplan(stored.plan, ruleStages(stored.certificate.expiresOn, type, rule, calendar, deps.settings), now.toMillis());
+    if (planChanged(stored.plan, next)) updates.push({ key: stored.certificate, expectedVersion: stored.version, plan: next });
+  }
+  const batches: Array<typeof updates> = [];
+  for (let i = 0; i < updates.length; i += REPLAN_BATCH) batches.push(updates.slice(i, i + REPLAN_BATCH));
+  let replanned = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const batch = batches[next++] ?? [];
+      const written = await deps.store.updatePlans(batch, now.toISO() ?? '');
+      for (const [i, ok] of written.entries()) {
+        const update = batch[i];
+        if (ok) replanned += 1;
+        else if (update !== undefined && (await replanOnRule(deps, update.key, type, rule, calendar))) replanned += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REPLAN_CONCURRENCY, batches.length) }, worker));
+  return replanned;
+}
+
+/** Re-plans one certificate on the rule from a fresh read, conditional on its version, retrying a few times. */
+async function replanOnRule(deps: RuleDeps, key: StoredCertificate['certificate'], type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<boolean> {
+  let current: StoredCertificate | undefined = await deps.store.getCertificate(key);
   for (let attempt = 0; attempt < 5 && current !== undefined; attempt += 1) {
     const now = deps.clock.now();
     const fresh = ruleStages(current.certificate.expiresOn, type, rule, calendar, deps.settings);

@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchExecuteStatementCommand,
   ExecuteStatementCommand,
   type ExecuteStatementCommandOutput,
   BatchWriteCommand,
@@ -142,6 +143,64 @@ export function fromItem(item: Item): StoredCertificate {
     version: item.version as number,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
+  };
+}
+
+/** The UpdateItem that replaces a certificate's plan if it is still at `expectedVersion`. */
+function planUpdate(tableName: string, key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: string) {
+  const alarm = alarmAttributes(key, plan);
+  // The whole plan: a calendar load moves the deadline and clears `calendarProvisional` as well as the stages.
+  const set = ['stages = :stages', 'renewalDeadline = :deadline', 'calendarProvisional = :provisional', 'version = :next', 'updatedAt = :updatedAt'];
+  const values: Record<string, NativeAttributeValue> = {
+    ':stages': plan.stages,
+    ':deadline': plan.renewalDeadline,
+    ':provisional': plan.calendarProvisional,
+    ':next': expectedVersion + 1,
+    ':expected': expectedVersion,
+    ':updatedAt': updatedAt,
+  };
+  const removed: string[] = [];
+  if (plan.windowOpens === null) removed.push('windowOpens');
+  else {
+    set.push('windowOpens = :opens');
+    values[':opens'] = plan.windowOpens;
+  }
+  if (alarm === undefined) {
+    removed.push('dueShard', 'nextAlarmAt', 'nextStage');
+  } else {
+    set.push('dueShard = :shard', 'nextAlarmAt = :at', 'nextStage = :stage');
+    Object.assign(values, { ':shard': alarm.dueShard, ':at': alarm.nextAlarmAt, ':stage': alarm.nextStage });
+  }
+  return {
+    TableName: tableName,
+    Key: certificateKey(key),
+    UpdateExpression: `SET ${set.join(', ')}${removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''}`,
+    ConditionExpression: 'version = :expected',
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** `planUpdate` as one PartiQL UPDATE, for BatchExecuteStatement (every attribute name quoted: several are reserved words). */
+function planStatement(tableName: string, key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: string) {
+  const alarm = alarmAttributes(key, plan);
+  const sets: Array<[string, NativeAttributeValue]> = [
+    ['stages', plan.stages],
+    ['renewalDeadline', plan.renewalDeadline],
+    ['calendarProvisional', plan.calendarProvisional],
+    ['version', expectedVersion + 1],
+    ['updatedAt', updatedAt],
+  ];
+  const removed: string[] = [];
+  if (plan.windowOpens === null) removed.push('windowOpens');
+  else sets.push(['windowOpens', plan.windowOpens]);
+  if (alarm === undefined) removed.push('dueShard', 'nextAlarmAt', 'nextStage');
+  else sets.push(['dueShard', alarm.dueShard], ['nextAlarmAt', alarm.nextAlarmAt], ['nextStage', alarm.nextStage]);
+  const { pk, sk } = certificateKey(key);
+  return {
+    Statement:
+      `UPDATE "${tableName}" ${sets.map(([name]) => `SET "${name}" = ?`).join(' ')} ${removed.map((name) => `REMOVE "${name}"`).join(' ')} ` +
+      'WHERE "pk" = ? AND "sk" = ? AND "version" = ?',
+    Parameters: [...sets.map(([, value]) => value), pk, sk, expectedVersion],
   };
 }
 
@@ -393,44 +452,40 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
   }
 
   async updatePlan(key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: string): Promise<boolean> {
-    const alarm = alarmAttributes(key, plan);
-    // The whole plan: a calendar load moves the deadline and clears `calendarProvisional` as well as the stages.
-    const set = ['stages = :stages', 'renewalDeadline = :deadline', 'calendarProvisional = :provisional', 'version = :next', 'updatedAt = :updatedAt'];
-    const values: Record<string, NativeAttributeValue> = {
-      ':stages': plan.stages,
-      ':deadline': plan.renewalDeadline,
-      ':provisional': plan.calendarProvisional,
-      ':next': expectedVersion + 1,
-      ':expected': expectedVersion,
-      ':updatedAt': updatedAt,
-    };
-    const removed: string[] = [];
-    if (plan.windowOpens === null) removed.push('windowOpens');
-    else {
-      set.push('windowOpens = :opens');
-      values[':opens'] = plan.windowOpens;
-    }
-    if (alarm === undefined) {
-      removed.push('dueShard', 'nextAlarmAt', 'nextStage');
-    } else {
-      set.push('dueShard = :shard', 'nextAlarmAt = :at', 'nextStage = :stage');
-      Object.assign(values, { ':shard': alarm.dueShard, ':at': alarm.nextAlarmAt, ':stage': alarm.nextStage });
-    }
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: certificateKey(key),
-          UpdateExpression: `SET ${set.join(', ')}${removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''}`,
-          ConditionExpression: 'version = :expected',
-          ExpressionAttributeValues: values,
-        }),
-      );
+      await this.doc.send(new UpdateCommand(planUpdate(this.tableName, key, expectedVersion, plan, updatedAt)));
       return true;
     } catch (error) {
       if (isConditionalFailure(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Several plans in one BatchExecuteStatement call: one PartiQL UPDATE per certificate, each with its
+   * own condition on the certificate's version, so a re-plan of a whole type pays one round trip per
+   * 25 certificates instead of one per certificate, and a certificate that a scan or a renewal changed
+   * meanwhile fails alone (false) without holding back the others.
+   */
+  async updatePlans(updates: ReadonlyArray<{ key: CertificateKey; expectedVersion: number; plan: Plan }>, updatedAt: string): Promise<boolean[]> {
+    const outcome: boolean[] = updates.map(() => false);
+    let pending = updates.map((_, i) => i);
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('DynamoDB kept refusing plan updates; try again later');
+      if (attempt > 0) await sleep(backoff(attempt));
+      const result = await this.doc.send(
+        new BatchExecuteStatementCommand({ Statements: pending.map((i) => planStatement(this.tableName, updates[i]!.key, updates[i]!.expectedVersion, updates[i]!.plan, updatedAt)) }),
+      );
+      const retry: number[] = [];
+      pending.forEach((i, n) => {
+        const error = result.Responses?.[n]?.Error;
+        if (error === undefined) outcome[i] = true;
+        // Another writer changed the certificate: the caller reads it again. Anything else (throttling, a transaction conflict) is retried here.
+        else if (error.Code !== 'ConditionalCheckFailed') retry.push(i);
+      });
+      pending = retry;
+    }
+    return outcome;
   }
 
   // ---- Delivery ledger -------------------------------------------------------------------

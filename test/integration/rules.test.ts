@@ -131,6 +131,27 @@ describe('Use case: changing a reminder rule (DynamoDB Local)', () => {
     expect((await w.scan()).sent).toBe(0);
   });
 
+  it('never sends a due stage of a disabled type that another process planned before the change, and says why', async () => {
+    // Prepare: the first reminder (2026-11-20) is due; the rule is switched off without its re-plan having run yet.
+    const w = await world('rules-disabled-scan');
+    await w.upload([record(4, { expiresOn: '2027-03-20' })]);
+    const at = w.clock.now().toISO() ?? '';
+    await w.ruleStore.putRule(
+      { type: TYPE, version: 1, enabled: false, stages: defaultStages(), changedBy: 'token:ops-2', changedAt: at, comment: '暂停', diff: [] },
+      { version: 1, state: 'running', done: 0, total: 1, replanned: 0, startedAt: at },
+    );
+
+    // Act: once this process's cached rules (a minute) have run out
+    w.clock.set('2026-12-01T10:02:00+08:00');
+    const result = await w.scan();
+
+    // Assess
+    expect(result).toMatchObject({ sent: 0, disabled: 1 });
+    expect(w.sms.sent).toEqual([]);
+    const stored = await w.store.getCertificate({ type: TYPE, number: 'TEST-000004' });
+    expect(stored?.plan.stages[0]).toMatchObject({ stage: 'first', status: 'skipped', note: 'reminders disabled for the type' });
+  });
+
   it('plans a new upload with the stored rule', async () => {
     // Prepare
     const w = await world('rules-upload');

@@ -1,7 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchExecuteStatementCommand,
   ExecuteStatementCommand,
   type ExecuteStatementCommandOutput,
   BatchWriteCommand,
@@ -11,6 +10,7 @@ import {
   PutCommand,
   QueryCommand,
   ScanCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
@@ -180,29 +180,6 @@ function planUpdate(tableName: string, key: CertificateKey, expectedVersion: num
   };
 }
 
-/** `planUpdate` as one PartiQL UPDATE, for BatchExecuteStatement (every attribute name quoted: several are reserved words). */
-function planStatement(tableName: string, key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: string) {
-  const alarm = alarmAttributes(key, plan);
-  const sets: Array<[string, NativeAttributeValue]> = [
-    ['stages', plan.stages],
-    ['renewalDeadline', plan.renewalDeadline],
-    ['calendarProvisional', plan.calendarProvisional],
-    ['version', expectedVersion + 1],
-    ['updatedAt', updatedAt],
-  ];
-  const removed: string[] = [];
-  if (plan.windowOpens === null) removed.push('windowOpens');
-  else sets.push(['windowOpens', plan.windowOpens]);
-  if (alarm === undefined) removed.push('dueShard', 'nextAlarmAt', 'nextStage');
-  else sets.push(['dueShard', alarm.dueShard], ['nextAlarmAt', alarm.nextAlarmAt], ['nextStage', alarm.nextStage]);
-  const { pk, sk } = certificateKey(key);
-  return {
-    Statement:
-      `UPDATE "${tableName}" ${sets.map(([name]) => `SET "${name}" = ?`).join(' ')} ${removed.map((name) => `REMOVE "${name}"`).join(' ')} ` +
-      'WHERE "pk" = ? AND "sk" = ? AND "version" = ?',
-    Parameters: [...sets.map(([, value]) => value), pk, sk, expectedVersion],
-  };
-}
 
 function encodeCursor(lastKey: Item | undefined): string | undefined {
   return lastKey === undefined ? undefined : Buffer.from(JSON.stringify(lastKey)).toString('base64url');
@@ -462,30 +439,26 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
   }
 
   /**
-   * Several plans in one BatchExecuteStatement call: one PartiQL UPDATE per certificate, each with its
-   * own condition on the certificate's version, so a re-plan of a whole type pays one round trip per
-   * 25 certificates instead of one per certificate, and a certificate that a scan or a renewal changed
-   * meanwhile fails alone (false) without holding back the others.
+   * Several plans in one TransactWriteItems call, each still conditional on its certificate's version:
+   * a re-plan of a whole type pays one round trip per 25 certificates instead of one per certificate.
+   * When any condition fails, nothing of the call was written and each plan is tried on its own, so a
+   * certificate that a scan or a renewal changed meanwhile does not hold back the others. (PartiQL's
+   * BatchExecuteStatement would report conditions one by one, but DynamoDB Local's UPDATE slows down
+   * with the table's size: 42 plans/s at 40,000 of 200,000 certificates against 500/s at 5,000.)
    */
   async updatePlans(updates: ReadonlyArray<{ key: CertificateKey; expectedVersion: number; plan: Plan }>, updatedAt: string): Promise<boolean[]> {
-    const outcome: boolean[] = updates.map(() => false);
-    let pending = updates.map((_, i) => i);
-    for (let attempt = 0; pending.length > 0; attempt += 1) {
-      if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('DynamoDB kept refusing plan updates; try again later');
-      if (attempt > 0) await sleep(backoff(attempt));
-      const result = await this.doc.send(
-        new BatchExecuteStatementCommand({ Statements: pending.map((i) => planStatement(this.tableName, updates[i]!.key, updates[i]!.expectedVersion, updates[i]!.plan, updatedAt)) }),
+    if (updates.length <= 1) return Promise.all(updates.map((u) => this.updatePlan(u.key, u.expectedVersion, u.plan, updatedAt)));
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({ TransactItems: updates.map((u) => ({ Update: planUpdate(this.tableName, u.key, u.expectedVersion, u.plan, updatedAt) })) }),
       );
-      const retry: number[] = [];
-      pending.forEach((i, n) => {
-        const error = result.Responses?.[n]?.Error;
-        if (error === undefined) outcome[i] = true;
-        // Another writer changed the certificate: the caller reads it again. Anything else (throttling, a transaction conflict) is retried here.
-        else if (error.Code !== 'ConditionalCheckFailed') retry.push(i);
-      });
-      pending = retry;
+      return updates.map(() => true);
+    } catch (error) {
+      // A failed condition, or a conflict with another writer's transaction on one of the items: each on its own.
+      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      if (!reasons.some((reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict')) throw error;
+      return Promise.all(updates.map((u) => this.updatePlan(u.key, u.expectedVersion, u.plan, updatedAt)));
     }
-    return outcome;
   }
 
   // ---- Delivery ledger -------------------------------------------------------------------

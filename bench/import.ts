@@ -129,6 +129,7 @@ class TimedStore implements CertificateStore {
   listCertificates = (query: Parameters<CertificateStore['listCertificates']>[0]) => this.inner.listCertificates(query);
   dueCertificates = (until: DateTime) => this.inner.dueCertificates(until);
   updatePlan = (...args: Parameters<CertificateStore['updatePlan']>) => this.inner.updatePlan(...args);
+  updatePlans = (...args: Parameters<CertificateStore['updatePlans']>) => this.inner.updatePlans(...args);
   async getCertificates(keys: Parameters<CertificateStore['getCertificates']>[0]) {
     const start = performance.now();
     try {

@@ -10,6 +10,7 @@ import { formatOutboxLine } from '../functions/adapters/local/outbox-format.js';
 import { instantInShanghai } from '../functions/core/time.js';
 import { SettingsError } from '../functions/app/settings.js';
 import { PortInUseError } from '../functions/adapters/local/http-server.js';
+import type { RuleHistoryView, RulePreviewView, RuleSummaryView, RuleView } from '../functions/adapters/local/cli/rules-format.js';
 
 // Heavy modules (the AWS SDK, DynamoDB Local, spreadsheet readers) load only in the commands that need them,
 // so `--help` and the HTTP-client commands start quickly.
@@ -419,6 +420,137 @@ calendar
         `re-plan ${result.replan.state}: ${result.replan.examined} certificates read, ${result.replan.replanned} re-planned${result.replan.state === 'done' ? '' : ' — it continues in the next scheduled scans'}`,
       ].join('\n'),
     );
+  });
+
+const rules = program.command('rules').description("reminder rules per certificate type: list, show, change, preview, history, restore (changes: operators)");
+
+/** A rule file: `{"enabled": true, "stages": [...]}`, or just the list of stages. */
+function readRuleFile(file: string): { enabled?: boolean; stages: unknown[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error;
+    throw new InvalidArgumentError(`${file} is not a JSON file: ${(error as Error).message}`);
+  }
+  if (Array.isArray(parsed)) return { stages: parsed as unknown[] };
+  if (parsed === null || typeof parsed !== 'object' || !Array.isArray((parsed as { stages?: unknown }).stages)) {
+    throw new InvalidArgumentError(`${file} must hold {"enabled": true, "stages": [...]} or a list of stages (see the README, "Reminder rules")`);
+  }
+  const { enabled, stages } = parsed as { enabled?: unknown; stages: unknown[] };
+  return { ...(typeof enabled === 'boolean' ? { enabled } : {}), stages };
+}
+
+/** A refused rule names each field; print them one a line. */
+function ruleErrors(error: unknown): never {
+  const errors = error instanceof ApiError ? (error.body as { errors?: Array<{ field: string; reason: string }> } | undefined)?.errors : undefined;
+  if (errors !== undefined) throw new ApiError(`rule refused:\n${errors.map((e) => `  ${e.field}: ${e.reason}`).join('\n')}`, 400, error instanceof ApiError ? error.body : undefined);
+  throw error;
+}
+
+rules
+  .command('list')
+  .description("every type's rule: version, on/off, stage count, last change")
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (opts: { url: string; token?: string; json?: boolean }) => {
+    const { ruleListText } = await import('../functions/adapters/local/cli/rules-format.js');
+    const answer = await api(opts).get<{ rules: RuleSummaryView[] }>('/v1/rules');
+    print(opts.json === true, answer, () => ruleListText(answer.rules));
+  });
+
+rules
+  .command('get')
+  .description("one type's rule: its stages and texts (version 0 is the default)")
+  .argument('<type>', 'a type code, e.g. food_business_license')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (type: string, opts: { url: string; token?: string; json?: boolean }) => {
+    const { ruleText } = await import('../functions/adapters/local/cli/rules-format.js');
+    const answer = await api(opts).get<RuleView>(`/v1/rules/${encodeURIComponent(type)}`);
+    print(opts.json === true, answer, () => ruleText(answer));
+  });
+
+rules
+  .command('set')
+  .description("change a type's rule from a file (operators); re-plans the type's certificates")
+  .argument('<type>', 'a type code')
+  .argument('<file>', 'a JSON file: {"enabled": true, "stages": [...]} (see the README, "Reminder rules")')
+  .option('--comment <text>', 'why: kept in the history and the audit log (required)')
+  .option('--expected-version <n>', 'the version the change is based on (default: the current one, read just before)', positiveInt)
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (type: string, file: string, opts: { url: string; token?: string; json?: boolean; comment?: string; expectedVersion?: number }) => {
+    if (opts.comment === undefined || opts.comment.trim() === '') throw new InvalidArgumentError('rules set needs --comment "<why>"');
+    const body = readRuleFile(file);
+    const client = api(opts);
+    const current = await client.get<{ version: number; enabled: boolean }>(`/v1/rules/${encodeURIComponent(type)}`);
+    const result = await client
+      .put<{ version: number; enabled: boolean; diff: string[]; replan: { state: string; done: number; total: number } }>(`/v1/rules/${encodeURIComponent(type)}`, {
+        comment: opts.comment,
+        enabled: body.enabled ?? current.enabled,
+        stages: body.stages,
+        expectedVersion: opts.expectedVersion ?? current.version,
+      })
+      .catch(ruleErrors);
+    print(opts.json === true, result, () =>
+      [
+        `${type} rule saved as version ${result.version} (${result.enabled ? 'enabled' : 'disabled'})`,
+        ...result.diff.map((d) => `  ${d}`),
+        `re-plan ${result.replan.state}: ${result.replan.done}/${result.replan.total} certificates${result.replan.state === 'done' ? '' : ' — it continues in the next scheduled scans'}`,
+      ].join('\n'),
+    );
+  });
+
+rules
+  .command('preview')
+  .description('what a rule file would send per day, side by side with today, with sample texts from stored certificates (operators); changes nothing')
+  .argument('<type>', 'a type code')
+  .argument('<file>', 'a JSON file: {"enabled": true, "stages": [...]}')
+  .option('--days <n>', 'how many days ahead, 1–366', positiveInt, 90)
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (type: string, file: string, opts: { url: string; token?: string; json?: boolean; days: number }) => {
+    const { previewText } = await import('../functions/adapters/local/cli/rules-format.js');
+    const body = readRuleFile(file);
+    const answer = await api(opts)
+      .post<RulePreviewView>(`/v1/rules/${encodeURIComponent(type)}/preview`, { enabled: body.enabled ?? true, stages: body.stages, days: opts.days })
+      .catch(ruleErrors);
+    print(opts.json === true, answer, () => previewText(answer));
+  });
+
+rules
+  .command('history')
+  .description("every version of a type's rule, newest first, with what each changed")
+  .argument('<type>', 'a type code')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (type: string, opts: { url: string; token?: string; json?: boolean }) => {
+    const { historyText } = await import('../functions/adapters/local/cli/rules-format.js');
+    const answer = await api(opts).get<RuleHistoryView>(`/v1/rules/${encodeURIComponent(type)}/history`);
+    print(opts.json === true, answer, () => historyText(answer));
+  });
+
+rules
+  .command('restore')
+  .description('make a new version equal to an earlier one (operators); 0 is the default rule')
+  .argument('<type>', 'a type code')
+  .argument('<version>', 'the version to bring back', positiveInt)
+  .option('--comment <text>', 'why: kept in the history and the audit log (required)')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (type: string, version: number, opts: { url: string; token?: string; json?: boolean; comment?: string }) => {
+    if (opts.comment === undefined || opts.comment.trim() === '') throw new InvalidArgumentError('rules restore needs --comment "<why>"');
+    const result = await api(opts)
+      .post<{ version: number; replan: { state: string; done: number; total: number } }>(`/v1/rules/${encodeURIComponent(type)}/restore`, { version, comment: opts.comment })
+      .catch(ruleErrors);
+    print(opts.json === true, result, () => `${type} rule version ${version} restored as version ${result.version}; re-plan ${result.replan.state}: ${result.replan.done}/${result.replan.total}`);
   });
 
 program

@@ -2,9 +2,11 @@ import type { DateTime } from 'luxon';
 import { nextSendableInstant } from '../core/planning.js';
 import { continueCalendarReplans, type CalendarDeps } from './calendar/load-calendar.js';
 import { logCalendarWarnings } from './calendar/stored-calendar.js';
+import { continueRuleReplans, type RuleDeps } from './rules/change-rule.js';
 import { sendDueReminders, type ScanDeps, type ScanResult } from './send-due-reminders.js';
 
-export type ScheduledScanDeps = ScanDeps & CalendarDeps;
+/** With the rule store, a rule change's re-plan that outgrew its request is finished here too. */
+export type ScheduledScanDeps = ScanDeps & CalendarDeps & Partial<Pick<RuleDeps, 'ruleStore' | 'typeCertificates'>>;
 
 export interface ScheduledScanOptions {
   /** Scan as of this instant (a replay, a demo at night); by default the clock's, once the re-plan is done. */
@@ -27,8 +29,8 @@ const REPLAN_BUDGET_MS = 60_000;
 
 /**
  * One due scan, as every entry point runs it (the Lambda scan function, the local scheduler and
- * `POST /v1/scans` run in the request): first the rest of any calendar re-plan, so plans are on the
- * loaded calendar before their reminders go out, and the calendar's warnings; then the scan; then a
+ * `POST /v1/scans` run in the request): first the rest of any calendar or rule re-plan, so plans are on the
+ * loaded calendar and the current rules before their reminders go out, and the calendar's warnings; then the scan; then a
  * count of what is left when no later run today can send it.
  */
 export async function runScheduledScan(deps: ScheduledScanDeps, options: ScheduledScanOptions = {}): Promise<ScheduledScanResult> {
@@ -42,6 +44,15 @@ export async function runScheduledScan(deps: ScheduledScanDeps, options: Schedul
     await logCalendarWarnings(deps.calendarSource, deps.clock, deps.logger);
   } catch (error) {
     deps.logger.error({ err: (error as Error).message }, 'calendar re-plan or check failed; the next run retries');
+  }
+  // Likewise a rule change's re-plan: the new stages are planned before the scan sends.
+  const { ruleStore, rules, typeCertificates } = onClock;
+  if (ruleStore !== undefined && rules !== undefined && typeCertificates !== undefined) {
+    try {
+      await continueRuleReplans({ ...onClock, ruleStore, rules, typeCertificates }, { stopAtMs: deps.clock.now().toMillis() + Math.min(REPLAN_BUDGET_MS, remainingMs / 4) });
+    } catch (error) {
+      deps.logger.error({ err: (error as Error).message }, 'rule re-plan failed; the next run retries');
+    }
   }
   const now = options.now ?? deps.clock.now();
   const result = await sendDueReminders(onClock, now, options.deadlineMs === undefined ? {} : { stopAtMs: options.deadlineMs - SAFETY_MARGIN_MS });

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import { PermanentSendError, RetryableSendError } from '../core/errors.js';
 import type { IsoDate, Plan, PlannedStage, StageName } from '../core/model.js';
+import { RULE_DISABLED_NOTE } from '../core/model.js';
 import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
-import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, SmsSender, StoredCertificate } from '../core/ports.js';
+import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, RuleSource, SmsSender, StoredCertificate } from '../core/ports.js';
+import { afterExpiryStage, defaultRule, stageTemplates, type ReminderRule } from '../core/rules.js';
 import { maskPhone } from '../core/phone.js';
 import { renderReminder } from '../core/sms.js';
 import { renewalPlaceName } from '../core/catalogue.js';
@@ -20,6 +22,8 @@ export interface ScanDeps {
   logger: Logger;
   /** Real elapsed time for claim leases, independent of the business clock a scan runs "as of". */
   wallClock?: () => number;
+  /** The reminder rules as stored (texts, and whether a type is switched off); without it, the default rule. */
+  rules?: RuleSource;
 }
 
 export interface ScanOptions {
@@ -45,11 +49,13 @@ export interface ScanResult {
   failed: number;
   /** Certificates whose processing hit an unexpected error (store unavailable…): left due for the next scan. */
   errors: number;
+  /** Due stages of types whose reminders an operator switched off: skipped, not sent. */
+  disabled: number;
   /** True when the scan stopped at its time budget with due reminders left. */
   incomplete: boolean;
 }
 
-type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors';
+type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors' | 'disabled';
 
 /**
  * Send every reminder whose time has come and that has not been sent, as of `now`.
@@ -66,6 +72,7 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
     retryLater: 0,
     failed: 0,
     errors: 0,
+    disabled: 0,
     incomplete: false,
   };
   if (!result.insideSendWindow) {
@@ -113,6 +120,12 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
   const selected = dueStage(stored, now);
   if (selected === undefined) return 'notDue';
   const { target, superseded } = selected;
+  const rule = await ruleOf(deps, stored.certificate.type);
+  if (!rule.enabled) {
+    // Switched off after the plan was made (another process's cached rule, or a re-plan still running): never sent.
+    await settle(deps, stored, target, superseded, now, { status: 'skipped', note: RULE_DISABLED_NOTE });
+    return 'disabled';
+  }
   const id: DeliveryId = { key, expiresOn: dates.expiresOn, stage: target.stage };
   const token = randomUUID();
   const claim = await deps.ledger.claim(id, token, wall() + deps.settings.claimLeaseMs, wall());
@@ -132,7 +145,7 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
   let messageId: string;
   let rendered: { body: string; segments: number };
   try {
-    rendered = renderFor(deps, stored, dates, target, now);
+    rendered = renderFor(deps, stored, target, now, rule);
     const receipt = await deps.sms.send({
       to: stored.certificate.phone,
       body: rendered.body,
@@ -166,7 +179,7 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
     return 'retryLater';
   }
   const sentAt = now.toISO() ?? '';
-  await deps.ledger.recordSent(id, token, { messageId, sentAt, to: stored.certificate.phone, body: rendered.body, segments: rendered.segments });
+  await deps.ledger.recordSent(id, token, { messageId, sentAt, to: stored.certificate.phone, body: rendered.body, segments: rendered.segments, ruleVersion: rule.version });
   await settle(deps, stored, target, superseded, now, { status: 'sent', messageId, sentAt });
   result.superseded += superseded.length;
   deps.logger.info({ ...log, messageId, segments: rendered.segments }, 'reminder sent');
@@ -200,14 +213,24 @@ function datesOf(stored: StoredCertificate): ReminderDates | undefined {
   return expiresOn === null || renewalDeadline === null ? undefined : { expiresOn, renewalDeadline };
 }
 
-/** The one place a scan turns a due stage into SMS text, so a dry run shows exactly what would be sent. */
-function renderFor(
+/** The type's current rule, or the default where no rules are kept. */
+export async function ruleOf(deps: Pick<ScanDeps, 'rules' | 'settings'>, type: string): Promise<ReminderRule> {
+  return deps.rules === undefined ? defaultRule(type, deps.settings.stagePolicy) : await deps.rules.ruleFor(type);
+}
+
+/**
+ * The one place a stage becomes SMS text, with the rule's texts: a scan, its dry run and a rule
+ * preview show exactly what would be sent.
+ */
+export function renderFor(
   deps: Pick<ScanDeps, 'reference' | 'settings'>,
   stored: StoredCertificate,
-  dates: ReminderDates,
-  target: PlannedStage,
+  target: Pick<PlannedStage, 'stage'>,
   now: DateTime,
+  rule: Pick<ReminderRule, 'stages'>,
 ): { body: string; segments: number } {
+  const dates = datesOf(stored);
+  if (dates === undefined) throw new PermanentSendError(`${stored.certificate.type} ${stored.certificate.number} has no expiry to remind of`);
   const type = deps.reference.catalogue.get(stored.certificate.type);
   if (type === undefined || !type.reminders || type.renewalAction === null) {
     // A plan stored before its type lost its reminders (or its entry) has nothing true to say.
@@ -228,6 +251,8 @@ function renderFor(
     county: deps.settings.county,
     helpPhone: deps.settings.helpPhone,
     sendOn: todayIn(now),
+    templates: stageTemplates(rule.stages),
+    afterExpiryStage: afterExpiryStage(rule.stages),
   });
 }
 
@@ -258,7 +283,7 @@ export interface PreviewResult {
  * that an earlier scan sent but did not yet mark in the plan still shows here; the real scan would
  * only finish its bookkeeping.
  */
-export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'reference' | 'settings'>, now: DateTime): Promise<PreviewResult> {
+export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'reference' | 'settings' | 'rules'>, now: DateTime): Promise<PreviewResult> {
   const result: PreviewResult = { now: now.toISO() ?? '', insideSendWindow: isInsideSendWindow(now, deps.settings.sendWindow), dryRun: true, messages: [] };
   // Outside the window the real scan sends nothing, so neither does its preview.
   if (!result.insideSendWindow) return result;
@@ -271,7 +296,9 @@ export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'refere
     if (selected === undefined) continue;
     const message = { type: key.type, number: key.number, stage: selected.target.stage, to: maskPhone(stored.certificate.phone), supersedes: selected.superseded };
     try {
-      const rendered = renderFor(deps, stored, dates, selected.target, now);
+      const rule = await ruleOf(deps, key.type);
+      if (!rule.enabled) continue;
+      const rendered = renderFor(deps, stored, selected.target, now, rule);
       result.messages.push({ ...message, body: rendered.body, segments: rendered.segments });
     } catch (error) {
       // The real scan records such a stage as failed; the preview says so instead of stopping.
@@ -289,7 +316,7 @@ async function settle(
   target: PlannedStage,
   superseded: readonly string[],
   now: DateTime,
-  outcome: { status: 'sent' | 'skipped'; messageId?: string | undefined; sentAt?: string | undefined },
+  outcome: { status: 'sent' | 'skipped'; messageId?: string | undefined; sentAt?: string | undefined; note?: PlannedStage['note'] },
 ): Promise<void> {
   let current: StoredCertificate | undefined = stored;
   for (let attempt = 0; attempt < 5 && current !== undefined; attempt += 1) {
@@ -303,6 +330,7 @@ async function settle(
             status: outcome.status,
             ...(outcome.messageId !== undefined ? { messageId: outcome.messageId } : {}),
             ...(outcome.sentAt !== undefined ? { sentAt: outcome.sentAt } : {}),
+            ...(outcome.note !== undefined ? { note: outcome.note } : {}),
           };
         }
         if (superseded.includes(s.stage) && s.status === 'pending') return { ...s, status: 'skipped', note: 'superseded' };

@@ -5,7 +5,8 @@ import { closestType } from '../core/closest-type.js';
 import type { Certificate, IsoDate, Plan, Rejection } from '../core/model.js';
 import { planReminders } from '../core/planning.js';
 import type { WorkingDays } from '../core/planning.js';
-import type { CalendarSource, CertificateStore, StoredCertificate } from '../core/ports.js';
+import type { CalendarSource, CertificateStore, RuleSource, StoredCertificate } from '../core/ports.js';
+import type { ReminderRule } from '../core/rules.js';
 import type { ReferenceData } from './reference-data.js';
 import type { ServiceSettings } from './settings.js';
 
@@ -15,6 +16,8 @@ export interface UploadDeps {
   settings: ServiceSettings;
   /** The calendar as stored (operators' loads included); without it, the bundled calendar. */
   calendarSource?: CalendarSource;
+  /** Operators' reminder rules; without them, every type plans with the default rule. */
+  rules?: RuleSource;
 }
 
 export interface UploadCounts {
@@ -148,7 +151,7 @@ export function planAll(
   deps: Pick<UploadDeps, 'reference' | 'settings'>,
   entries: ReadonlyArray<ValidEntry>,
   now: DateTime,
-  calendar: WorkingDays,
+  calendar: PlanningBasis,
 ): ValidEntry[] {
   return entries.map((entry) => {
     try {
@@ -211,19 +214,32 @@ export async function prepareUpload(deps: UploadDeps, page: ReadonlyArray<ValidE
   return { counts, writes, rejected };
 }
 
-/** The calendar plans are made with: the stored one (operators' loads) where the deps have it. */
-export async function currentCalendar(deps: Pick<UploadDeps, 'reference' | 'calendarSource'>): Promise<WorkingDays> {
-  return deps.calendarSource === undefined ? deps.reference.calendar : await deps.calendarSource.current();
+/**
+ * What plans are made with: the working-day calendar, and the operators' rules as this process
+ * currently holds them. One value, so that every caller that plans a batch with "the calendar"
+ * plans it with the current rules too.
+ */
+export interface PlanningBasis extends WorkingDays {
+  rules?: ReadonlyMap<string, ReminderRule>;
 }
 
-export function planFor(deps: Pick<UploadDeps, 'reference' | 'settings'>, certificate: Certificate, now: DateTime, calendar: WorkingDays = deps.reference.calendar) {
+/** The calendar plans are made with: the stored one (operators' loads) where the deps have it, with the stored rules. */
+export async function currentCalendar(deps: Pick<UploadDeps, 'reference' | 'calendarSource' | 'rules'>): Promise<PlanningBasis> {
+  const calendar = deps.calendarSource === undefined ? deps.reference.calendar : await deps.calendarSource.current();
+  if (deps.rules === undefined) return calendar;
+  return { isWorkingDay: (date) => calendar.isWorkingDay(date), rules: await deps.rules.storedRules() };
+}
+
+export function planFor(deps: Pick<UploadDeps, 'reference' | 'settings'>, certificate: Certificate, now: DateTime, calendar: PlanningBasis = deps.reference.calendar) {
   const type = deps.reference.catalogue.get(certificate.type);
   if (type === undefined) throw new Error(`type ${certificate.type} vanished from the catalogue`);
+  const rule = calendar.rules?.get(certificate.type);
   return planReminders({
     expiresOn: certificate.expiresOn,
     renewalWindow: type.renewalWindow,
     calendar,
     policy: deps.settings.stagePolicy,
+    ...(rule !== undefined ? { stages: rule.stages, enabled: rule.enabled } : {}),
     sendWindow: deps.settings.sendWindow,
     now,
     reminders: type.reminders,

@@ -134,8 +134,8 @@ export function mergeReplan(stored: Plan, replanned: Plan): Plan {
   for (const stage of stored.stages) if (stage.status !== 'pending') done.set(stage.stage, stage);
   const stages = replanned.stages.map((stage) => done.get(stage.stage) ?? stage);
   for (const [name, stage] of done) if (!stages.some((s) => s.stage === name)) stages.push(stage);
-  const order = ['first', 'final', 'expired'];
-  stages.sort((a, b) => order.indexOf(a.stage) - order.indexOf(b.stage));
+  // Stages are named by rules, so their order is their dates' order.
+  stages.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   return { ...replanned, stages };
 }
 

@@ -83,8 +83,29 @@ export interface Certificate {
   expiresOn: IsoDate | null;
 }
 
-export type StageName = 'first' | 'final' | 'expired';
+/**
+ * A stage's name, as an operator's rule names it: lowercase letters, digits and `_`, at most 20
+ * characters. The default rule's stages are `first`, `final` and `expired`.
+ */
+export type StageName = string;
 export const STAGE_ORDER: readonly StageName[] = ['first', 'final', 'expired'];
+
+/** The date a stage counts from. */
+export const STAGE_ANCHORS = ['windowOpens', 'deadline', 'expiry'] as const;
+export type StageAnchor = (typeof STAGE_ANCHORS)[number];
+
+/**
+ * When a stage goes out: an offset from its anchor in calendar days or working days (exactly one;
+ * negative is before the anchor).
+ */
+export type StageTiming = { name: StageName; from: StageAnchor } & ({ days: number; workingDays?: undefined } | { workingDays: number; days?: undefined });
+
+/** One stage of a reminder rule: its timing and its texts (see templates.ts). */
+export type StageRule = StageTiming & {
+  template: string;
+  /** The text of a catch-up that goes out after the renewal deadline passed. */
+  lateTemplate?: string | undefined;
+};
 
 export type StageStatus = 'pending' | 'sent' | 'skipped';
 
@@ -96,7 +117,7 @@ export interface PlannedStage {
   sendAt: IsoInstant;
   status: StageStatus;
   /** Why a stage is skipped, or `catchUp` for the single late-upload message. */
-  note?: 'catchUp' | 'superseded' | 'passedBeforeUpload' | 'renewed';
+  note?: 'catchUp' | 'superseded' | 'passedBeforeUpload' | 'renewed' | typeof RULE_CHANGED_NOTE | typeof RULE_DISABLED_NOTE;
   messageId?: string;
   sentAt?: IsoInstant;
 }
@@ -127,6 +148,11 @@ export const DEFAULT_STAGE_POLICY: StagePolicy = {
   finalDaysBeforeDeadline: 7,
   expiredDaysAfterExpiry: 1,
 };
+
+/** A stage a rule change added or moved to a time already past when the rule was saved: never sent late. */
+export const RULE_CHANGED_NOTE = 'rule changed after its date';
+/** A stage that fell due while its type's reminders were switched off. */
+export const RULE_DISABLED_NOTE = 'reminders disabled for the type';
 
 /** One rejected record of a batch. `index` is 0-based in the submitted array. */
 export interface Rejection {

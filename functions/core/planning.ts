@@ -17,8 +17,9 @@ import type {
   Span,
   StageName,
   StagePolicy,
+  StageTiming,
 } from './model.js';
-import { ZONE } from './model.js';
+import { DEFAULT_STAGE_POLICY, ZONE } from './model.js';
 import { civilFromDay, dayFromCivil } from './civil-days.js';
 
 /** The one question planning asks the official calendar. `WorkingDayCalendar` satisfies it. */
@@ -38,11 +39,39 @@ export interface PlanInput {
   expiresOn: IsoDate | null;
   renewalWindow: RenewalWindow | null;
   calendar: WorkingDays;
-  policy: StagePolicy;
+  /** The type's reminder stages, from its rule; without them, the default stages of `policy`. */
+  stages?: readonly StageTiming[];
+  /** The default rule's offsets, used when no `stages` are given (default `DEFAULT_STAGE_POLICY`). */
+  policy?: StagePolicy;
   sendWindow: SendWindow;
   now: DateTime;
   /** `false` for a type without an expiry (the catalogue's `reminders`): nothing is planned. */
   reminders?: boolean;
+  /** `false` when an operator switched the type's reminders off: the dates are known, no stage is planned. */
+  enabled?: boolean;
+}
+
+/**
+ * Today's three stages as data: the first reminder 30 days before the deadline, the final one 7
+ * days before it, the expiry notice the day after expiry.
+ */
+export function defaultStageTimings(policy: StagePolicy = DEFAULT_STAGE_POLICY): StageTiming[] {
+  return [
+    { name: 'first', from: 'deadline', days: -policy.firstDaysBeforeDeadline },
+    { name: 'final', from: 'deadline', days: -policy.finalDaysBeforeDeadline },
+    { name: 'expired', from: 'expiry', days: policy.expiredDaysAfterExpiry },
+  ];
+}
+
+/** Built once per policy object: a bulk import plans with the same one for every certificate. */
+const DEFAULT_TIMINGS = new WeakMap<StagePolicy, StageTiming[]>();
+
+function timingsOf(input: PlanInput): readonly StageTiming[] {
+  if (input.stages !== undefined) return input.stages;
+  const policy = input.policy ?? DEFAULT_STAGE_POLICY;
+  let timings = DEFAULT_TIMINGS.get(policy);
+  if (timings === undefined) DEFAULT_TIMINGS.set(policy, (timings = defaultStageTimings(policy)));
+  return timings;
 }
 
 const DAY_MS = 86_400_000;
@@ -179,6 +208,23 @@ class CalendarQuestions {
     }
     return day;
   }
+
+  /** Steps forward from the day after `dayNumber`; the day on which the count reaches `n` working days. */
+  workingDaysAfter(dayNumber: number, n: number): number {
+    let day = dayNumber;
+    let counted = 0;
+    let idle = 0;
+    while (counted < n) {
+      day += 1;
+      if (this.working(day)) {
+        counted += 1;
+        idle = 0;
+      } else if (++idle > MAX_DAYS_WITHOUT_WORK) {
+        throw brokenCalendar(day);
+      }
+    }
+    return day;
+  }
 }
 
 function brokenCalendar(dayNumber: number): RangeError {
@@ -285,7 +331,7 @@ function windowStartOn(dayNumber: number, date: IsoDate, startMinutes: number, s
 // Stages
 
 /**
- * A first or final reminder on a day off goes to the working day before it, so the holder hears
+ * A stage on a day off before its anchor goes to the working day before it, so the holder hears
  * of it early rather than late; unless that is before the window opens, when an application
  * would be refused, so it goes to the next working day instead.
  */
@@ -293,6 +339,33 @@ function reminderWorkingDay(dayNumber: number, opens: number | null, questions: 
   const back = questions.nearestWorking(dayNumber, -1);
   if (opens !== null && back < opens) return questions.nearestWorking(dayNumber + 1, 1);
   return back;
+}
+
+/**
+ * The day one stage falls on, or undefined when its anchor does not exist for the type (a stage
+ * counted from `windowOpens` of a type without a window). No stage is dated before the window opens.
+ */
+function stageDay(
+  stage: StageTiming,
+  anchors: { windowOpens: number | null; deadline: number; expiry: number },
+  questions: CalendarQuestions,
+): number | undefined {
+  const anchor = anchors[stage.from];
+  if (anchor === null) return undefined;
+  const opens = anchors.windowOpens;
+  let day: number;
+  let after: boolean;
+  if (stage.workingDays !== undefined) {
+    const n = stage.workingDays;
+    day = n < 0 ? questions.workingDaysBefore(anchor, -n) : n > 0 ? questions.workingDaysAfter(anchor, n) : anchor;
+    after = n > 0;
+  } else {
+    day = anchor + stage.days;
+    after = stage.days > 0;
+  }
+  if (opens !== null && day < opens) day = opens;
+  // After its anchor there is nothing to be early for: a stage on a day off goes on the next working day.
+  return after ? questions.nearestWorking(day, 1) : reminderWorkingDay(day, opens, questions);
 }
 
 interface Candidate {
@@ -303,34 +376,39 @@ interface Candidate {
 }
 
 /**
- * The reminder stages for one certificate. Stages whose time has already passed at `now` (a late
- * upload, or an expired certificate) do not all fire: only the latest becomes one catch-up message.
+ * The reminder stages for one certificate, from its type's rule (the default rule without one).
+ * Stages whose time has already passed at `now` (a late upload, or an expired certificate) do not
+ * all fire: only the latest becomes one catch-up message.
  */
 export function planReminders(input: PlanInput): Plan {
   if (input.reminders === false || input.expiresOn === null) {
     return { renewalDeadline: input.expiresOn, windowOpens: null, calendarProvisional: false, stages: [] };
   }
-  const { calendar, policy, sendWindow, now } = input;
+  const { calendar, sendWindow, now } = input;
   const questions = new CalendarQuestions(calendar);
   const expiry = dayOf(input.expiresOn);
   const { deadline, opens } = deadlineDays(expiry, input.renewalWindow, questions);
   const { start } = windowMinutes(sendWindow);
 
-  const firstDue = deadline - policy.firstDaysBeforeDeadline;
-  const first = reminderWorkingDay(opens !== null && firstDue < opens ? opens : firstDue, opens, questions);
-  const final = reminderWorkingDay(deadline - policy.finalDaysBeforeDeadline, opens, questions);
-  // After expiry there is nothing to be early for: the notice goes on the next working day.
-  const expired = questions.nearestWorking(expiry + policy.expiredDaysAfterExpiry, 1);
-
-  const dated: Array<[StageName, number]> = [['first', first]];
-  // A final reminder on or before the first one would only repeat it.
-  if (final > first) dated.push(['final', final]);
-  dated.push(['expired', expired]);
-
-  const candidates = dated.map(([stage, day]): Candidate => {
-    const date = isoOf(day);
-    return { stage, date, ...windowStartOn(day, date, start, sendWindow.start) };
-  });
+  const candidates: Candidate[] = [];
+  if (input.enabled !== false) {
+    const anchors = { windowOpens: opens, deadline, expiry };
+    const dated: Array<{ name: StageName; day: number }> = [];
+    for (const stage of timingsOf(input)) {
+      const day = stageDay(stage, anchors, questions);
+      if (day !== undefined) dated.push({ name: stage.name, day });
+    }
+    // In date order (stable: a rule's order breaks ties). Two stages on one day would only repeat each
+    // other (a final reminder the window pushed onto the first), so the one listed first goes alone.
+    dated.sort((a, b) => a.day - b.day);
+    let previous = -Infinity;
+    for (const { name, day } of dated) {
+      if (day === previous) continue;
+      previous = day;
+      const date = isoOf(day);
+      candidates.push({ stage: name, date, ...windowStartOn(day, date, start, sendWindow.start) });
+    }
+  }
 
   return {
     renewalDeadline: isoOf(deadline),

@@ -4,6 +4,7 @@ import type { CalendarYear, WorkingDayCalendar } from './calendar.js';
 import type { ImportContinueMessage } from './import-messages.js';
 import type { Certificate, IsoDate, IsoInstant, Plan, StageName } from './model.js';
 import type { DueScanPayload } from './schedule-payloads.js';
+import type { ReminderRule, RuleReplanProgress, RuleVersion } from './rules.js';
 
 /**
  * Business time, the one clock of a process: use cases, handlers and adapters take `now` from here
@@ -100,12 +101,22 @@ export interface CertificateStore {
    * Returns false when another writer got there first (renewal, re-upload).
    */
   updatePlan(key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: IsoInstant): Promise<boolean>;
+  /** `updatePlan` for several certificates at once (at most 25); one answer per update, in order. */
+  updatePlans(updates: ReadonlyArray<{ key: CertificateKey; expectedVersion: number; plan: Plan }>, updatedAt: IsoInstant): Promise<boolean[]>;
 }
 
 /** Finds the certificates a calendar load may re-plan, through an index: never a table scan. */
 export interface ReplanSource {
   /** Certificates of `type` with a pending stage whose expiry lies in [from, to], a page at a time. */
   pendingCertificatesExpiring(type: string, from: IsoDate, to: IsoDate, cursor?: string): Promise<Page<StoredCertificate>>;
+}
+
+/** Finds the certificates a rule change may re-plan or a preview counts, through the byType index: never a table scan. */
+export interface TypeCertificateSource {
+  /** Certificates of `type` expiring on or after `from`, a page at a time. */
+  certificatesOfTypeExpiringFrom(type: string, from: IsoDate, cursor?: string): Promise<Page<StoredCertificate>>;
+  /** How many certificates of `type` expire on or after `from` (a count, not the items). */
+  countCertificatesOfTypeExpiringFrom(type: string, from: IsoDate): Promise<number>;
 }
 
 export interface DeliveryId {
@@ -122,6 +133,8 @@ export interface DeliveryRecord {
   sentAt?: IsoInstant;
   attempts: number;
   reason?: string;
+  body?: string;
+  ruleVersion?: number;
 }
 
 export type ClaimOutcome =
@@ -134,7 +147,8 @@ export type ClaimOutcome =
  */
 export interface DeliveryLedger {
   claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
-  recordSent(id: DeliveryId, token: string, sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number }): Promise<void>;
+  /** Keeps the rendered text and the version of the rule it was rendered with. */
+  recordSent(id: DeliveryId, token: string, sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number; ruleVersion?: number }): Promise<void>;
   /** `failedAt`: the scan's instant; the record is kept for a retention counted from it. */
   recordFailed(id: DeliveryId, token: string, reason: string, failedAt: IsoInstant): Promise<void>;
   /** Give a claim back so the next scan retries at once (a retryable failure before anything was sent). */
@@ -443,4 +457,32 @@ export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
   /** Newest first. */
   list(query: AuditQuery): Promise<Page<AuditEntry>>;
+}
+
+// ---- Reminder rules -----------------------------------------------------------------------------
+
+/** Operators' reminder rules: the current one per type, every version, and a change's re-plan progress. */
+export interface RuleStore {
+  /** Every type whose rule was ever changed (types absent here run the default, version 0). */
+  listRules(): Promise<ReminderRule[]>;
+  getRule(type: string): Promise<ReminderRule | undefined>;
+  /** Every stored version of a type's rule, newest first. */
+  ruleHistory(type: string): Promise<RuleVersion[]>;
+  /**
+   * Store `version` as the type's current rule and add it to the history, if the stored rule is still at
+   * `version.version - 1` (0: none stored). False when another change got there first.
+   */
+  putRule(version: RuleVersion, replan: RuleReplanProgress): Promise<boolean>;
+  /** Save re-plan progress if the rule is still at `progress.version`; false when a newer change replaced it. */
+  saveRuleReplan(type: string, progress: RuleReplanProgress): Promise<boolean>;
+}
+
+/** The rules as currently stored, shared by every plan and send a process makes for a short while. */
+export interface RuleSource {
+  /** The type's current rule: the stored one, or the default (version 0). */
+  ruleFor(type: string): Promise<ReminderRule>;
+  /** Every stored rule by type, as cached (a type absent from it runs the default). */
+  storedRules(): Promise<ReadonlyMap<string, ReminderRule>>;
+  /** Forget the cached rules (after a change in this process). */
+  invalidate(): void;
 }

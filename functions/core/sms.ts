@@ -75,6 +75,11 @@ export interface ReminderInput {
   sendOn?: IsoDate;
   /** Defaults to `DEFAULT_TEMPLATES`. */
   templates?: StageTemplates;
+  /**
+   * The stage whose text a catch-up takes when it goes out after the expiry day (default `expired`);
+   * `null` when the rule has none, and the stage keeps its own text.
+   */
+  afterExpiryStage?: StageName | null;
 }
 
 export interface RenderedSms {
@@ -152,9 +157,13 @@ function applyBy(input: ReminderInput): string {
  * the expired text.
  */
 function templateFor(input: ReminderInput): string {
-  const templates = input.templates ?? DEFAULT_TEMPLATES;
-  const expiredAlready = input.sendOn !== undefined && input.sendOn > input.expiresOn;
-  const stage = templates[expiredAlready ? 'expired' : input.stage];
+  const templates: StageTemplates = input.templates ?? DEFAULT_TEMPLATES;
+  const afterExpiry = input.afterExpiryStage === undefined ? 'expired' : input.afterExpiryStage;
+  const expiredAlready = input.sendOn !== undefined && input.sendOn > input.expiresOn && afterExpiry !== null && templates[afterExpiry] !== undefined;
+  const stage = templates[expiredAlready && afterExpiry !== null ? afterExpiry : input.stage];
+  if (stage === undefined) {
+    throw new PermanentSendError(`提醒规则中没有阶段 ${input.stage} / the reminder rule has no stage ${JSON.stringify(input.stage)}; its plan predates a rule change`);
+  }
   return (input.deadlinePassed || expiredAlready) && stage.lateTemplate !== null ? stage.lateTemplate : stage.template;
 }
 

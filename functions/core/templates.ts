@@ -31,6 +31,7 @@ export interface StageTemplate {
   lateTemplate: string | null;
 }
 
+/** The texts of a rule's stages, by stage name. */
 export type StageTemplates = Readonly<Record<StageName, StageTemplate>>;
 
 /**
@@ -38,7 +39,7 @@ export type StageTemplates = Readonly<Record<StageName, StageTemplate>>;
  * 在2026年9月20日至2026年11月20日期间, and says 到期日 instead of repeating the expiry date.
  * `{helpPhone}` is empty, or 咨询电话… where it costs no extra segment.
  */
-export const DEFAULT_TEMPLATES: StageTemplates = {
+export const DEFAULT_TEMPLATES = {
   first: {
     template: '您的{typeName}（编号{number}）将于{expiresOn}到期，请{applyBy}办理{action}，办理地点：{place}。{helpPhone}',
     lateTemplate: '您的{typeName}（编号{number}）将于{expiresOn}到期，办理{action}的期限{deadline}已过，请尽快联系{place}。{helpPhone}',
@@ -51,7 +52,7 @@ export const DEFAULT_TEMPLATES: StageTemplates = {
     template: '您的{typeName}（编号{number}）已于{expiresOn}到期，请尽快到{place}办理{action}。{helpPhone}',
     lateTemplate: null,
   },
-};
+} as const satisfies StageTemplates;
 
 const PLACEHOLDER = /\{([^{}]*)\}/gu;
 const KNOWN = new Set<string>(PLACEHOLDERS);

@@ -27,6 +27,7 @@ export function importWorkerDeps(env: Environment = process.env): AdvanceImportD
     logger: shared.logger,
     clock: shared.clock,
     calendarSource: shared.calendarSource,
+    rules: shared.rules,
     audit: shared.audit,
     imports: new DynamoDbImportStore(shared.dynamo, shared.tableName),
     openSpreadsheet: files.opener(),

@@ -3,12 +3,15 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DateTime } from 'luxon';
 import { ZONE } from '../core/model.js';
-import type { AuditLog, CalendarSource, CalendarStore, Clock } from '../core/ports.js';
+import type { AuditLog, CalendarSource, CalendarStore, Clock, RuleSource, RuleStore } from '../core/ports.js';
 import type { CalendarDeps } from '../app/calendar/load-calendar.js';
 import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbCalendarStore } from '../adapters/aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
+import { DynamoDbRuleStore } from '../adapters/aws/dynamodb/dynamodb-rule-store.js';
+import type { RuleDeps } from '../app/rules/change-rule.js';
+import { StoredRuleSource } from '../app/rules/stored-rules.js';
 import { DynamoDbStore } from '../adapters/aws/dynamodb/dynamodb-store.js';
 import { kmsCursorKey } from '../adapters/aws/kms-cursor-key.js';
 import { LambdaScanTrigger } from '../adapters/aws/lambda-scan-trigger.js';
@@ -46,6 +49,9 @@ export interface BaseDeps {
   calendars: CalendarStore;
   calendarSource: CalendarSource;
   audit: AuditLog;
+  /** Operators' reminder rules: every function plans and sends with them, read with a short cache. */
+  ruleStore: RuleStore;
+  rules: RuleSource;
 }
 
 /** The host's time: the one place a Lambda reads it. Tests put a fixed clock in its place (resetLambdaDeps). */
@@ -71,19 +77,24 @@ export function baseDeps(env: Environment = process.env): BaseDeps {
   const reference = loadReferenceData(env.CERTALARM_REFERENCE_DIR !== undefined ? { dataDir: env.CERTALARM_REFERENCE_DIR } : {});
   const logger = lambdaLogger({ ...(env.LOG_LEVEL !== undefined ? { level: env.LOG_LEVEL } : {}), ...(env.POWERTOOLS_SERVICE_NAME !== undefined ? { service: env.POWERTOOLS_SERVICE_NAME } : {}) });
   const calendars = new DynamoDbCalendarStore(dynamo, tableName);
+  const ruleStore = new DynamoDbRuleStore(dynamo, tableName);
+  const settings = settingsFromEnvironment(env);
   base = {
     env,
     tableName,
     dynamo,
     store: new DynamoDbStore(dynamo, tableName),
     reference,
-    settings: settingsFromEnvironment(env),
+    settings,
     logger,
     clock,
     calendars,
     // Bundled years seed the store on a function's first read; an operator's load reaches every function within the cache's minute.
     calendarSource: new StoredCalendarSource({ calendars, bundled: reference.calendarYears, clock, logger }),
     audit: new DynamoDbAuditLog(dynamo, tableName),
+    ruleStore,
+    // A rule change reaches every function within the cache's minute, like a calendar load.
+    rules: new StoredRuleSource({ rules: ruleStore, clock, policy: settings.stagePolicy }),
   };
   return base;
 }
@@ -91,7 +102,7 @@ export function baseDeps(env: Environment = process.env): BaseDeps {
 /** The due-scan function: the store, the delivery ledger and the SMS sender. */
 export function lambdaDeps(env: Environment = process.env): ScanDeps {
   if (scan !== undefined) return scan;
-  const { store, reference, settings, logger, clock } = baseDeps(env);
+  const { store, reference, settings, logger, clock, rules } = baseDeps(env);
   const sms = new RateLimitedSmsSender(
     new SnsSmsSender({
       client: new SNSClient({}),
@@ -101,7 +112,7 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
     settings.smsRate,
   );
   // Leases and time budgets on the composition's clock too: a Lambda has one clock, and its deadlines are instants on it.
-  scan = { store, ledger: store, sms, reference, settings, logger, wallClock: () => clock.now().toMillis() };
+  scan = { store, ledger: store, sms, reference, settings, logger, rules, wallClock: () => clock.now().toMillis() };
   return scan;
 }
 
@@ -124,6 +135,8 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     calendarSource: shared.calendarSource,
     replanSource: shared.store,
     audit: shared.audit,
+    ruleStore: shared.ruleStore,
+    typeCertificates: shared.store,
     imports,
     authenticate: async (req) => principalFromClaims(req.claims),
     cursors: new CursorSeal(cursorKeySource(env, shared), shared.settings.cursorTtlSeconds),
@@ -161,6 +174,12 @@ function cursorKeySource(env: Environment, shared: BaseDeps): () => Promise<Uint
 export function calendarDeps(env: Environment = process.env): CalendarDeps {
   const shared = baseDeps(env);
   return { ...shared, replanSource: shared.store, wallClock: () => shared.clock.now().toMillis() };
+}
+
+/** What continuing a rule change's re-plan needs; the scan function finishes re-plans a change left running. */
+export function ruleDeps(env: Environment = process.env): RuleDeps {
+  const shared = baseDeps(env);
+  return { ...shared, typeCertificates: shared.store, wallClock: () => shared.clock.now().toMillis() };
 }
 
 /** Tests build a fresh composition per environment, optionally on a clock of their own. */

@@ -125,6 +125,8 @@ export class CertalarmFunctions extends Construct {
     // The HTTP API reads and writes certificates and deliveries (uploads read pages with a PartiQL point
     // SELECT on the partition key, which is never a scan, and write with BatchWriteItem), lists by
     // township or type (indexes), and lets an operator browse everything (a paged Scan of the table only).
+    // Reminder rules are items of the same table (a Query of the rules partition, a transactional Put of
+    // a change, Updates of its re-plan progress); a change finds the type's certificates on `byType`.
     table.grantItemAccess(
       this.httpApiRole,
       [
@@ -141,7 +143,8 @@ export class CertalarmFunctions extends Construct {
     );
     // The scan finds due certificates on the `due` index, re-reads each, claims/records the delivery.
     // It also finishes a calendar load's re-plan that outgrew its API request: the certificates of each
-    // type expiring near the loaded year come from the `byType` index, and their plans are updated.
+    // type expiring near the loaded year come from the `byType` index, and their plans are updated; a rule
+    // change's re-plan continues the same way (the rule's progress is an Update of its item).
     table.grantItemAccess(
       this.dueScanRole,
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
@@ -150,6 +153,7 @@ export class CertalarmFunctions extends Construct {
     // The worker reads and saves the import record, writes certificates and error rows in batches,
     // reads the stored certificates a chunk may replace, and closes the import (deletes its open marker).
     // It plans with the stored holiday calendar (a Query of its partition, seeded by a Put if empty)
+    // and the stored reminder rules (a Query of their partition)
     // and records each finished import in the audit trail (a Put).
     table.grantItemAccess(
       this.importWorkerRole,

@@ -13,6 +13,9 @@ import { runScheduledScan, type ScheduledScanResult } from '../../app/scheduled-
 import type { ServiceSettings } from '../../app/settings.js';
 import { uploadCertificates } from '../../app/upload-certificates.js';
 import { continueCalendarReplans } from '../../app/calendar/load-calendar.js';
+import { continueRuleReplans } from '../../app/rules/change-rule.js';
+import { StoredRuleSource } from '../../app/rules/stored-rules.js';
+import { DynamoDbRuleStore } from '../aws/dynamodb/dynamodb-rule-store.js';
 import { logCalendarWarnings, StoredCalendarSource } from '../../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../aws/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbCalendarStore } from '../aws/dynamodb/dynamodb-calendar-store.js';
@@ -115,7 +118,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     // The first read seeds the store with the bundled years it lacks; operators' loads are kept.
     const calendarSource = new StoredCalendarSource({ calendars, bundled: reference.calendarYears, clock, logger: log });
     await calendarSource.current();
-    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit };
+    const ruleStore = new DynamoDbRuleStore(client, tableName);
+    const rules = new StoredRuleSource({ rules: ruleStore, clock, policy: options.settings.stagePolicy });
+    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules };
     const cursorKey = localCursorKey(dataDir);
     const worker = new LocalImportWorker({
       ...base,
@@ -129,6 +134,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       ...base,
       calendars,
       replanSource: store,
+      ruleStore,
+      typeCertificates: store,
       outbox,
       tokens,
       imports,
@@ -161,6 +168,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
 
     // A re-plan a stopped service left running finishes before anything is sent on its old dates.
     await continueCalendarReplans(deps);
+    await continueRuleReplans(deps);
     await logCalendarWarnings(calendarSource, clock, log);
 
     const resumed = await worker.resumeUnfinished();

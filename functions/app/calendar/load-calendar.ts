@@ -8,7 +8,7 @@ import type { Principal } from '../../core/access.js';
 import type { WorkingDays } from '../../core/planning.js';
 import { planReminders } from '../../core/planning.js';
 import { calendarLoadSchema, expiriesDependingOnYear, mergeReplan, planChanged, type CalendarLoad } from '../../core/calendar-load.js';
-import type { CalendarSource, CalendarStore, CertificateStore, ReplanProgress, ReplanSource, StoredCalendarYear, StoredCertificate } from '../../core/ports.js';
+import type { CalendarSource, CalendarStore, CertificateStore, ReplanProgress, ReplanSource, RuleSource, StoredCalendarYear, StoredCertificate } from '../../core/ports.js';
 import { auditPrincipal, recordAudit, type AuditDeps } from '../audit.js';
 import type { ReferenceData } from '../reference-data.js';
 import { CALENDAR_CACHE_MS } from './stored-calendar.js';
@@ -26,6 +26,8 @@ export interface CalendarDeps extends AuditDeps {
   settings: ServiceSettings;
   /** Real elapsed time for the re-plan's budget, independent of the business clock. */
   wallClock?: () => number;
+  /** Operators' reminder rules; without them, the default rule. */
+  rules?: RuleSource;
 }
 
 /** The load was refused before anything was stored; each issue names the field and the reason. */
@@ -196,11 +198,13 @@ async function replanOne(deps: CalendarDeps, stored: StoredCertificate, calendar
   for (let attempt = 0; attempt < 5 && current !== undefined; attempt += 1) {
     const type = deps.reference.catalogue.get(current.certificate.type);
     if (type === undefined) return false;
+    const rule = deps.rules === undefined ? undefined : await deps.rules.ruleFor(type.code);
     const fresh = planReminders({
       expiresOn: current.certificate.expiresOn,
       renewalWindow: type.renewalWindow,
       calendar,
       policy: deps.settings.stagePolicy,
+      ...(rule !== undefined ? { stages: rule.stages, enabled: rule.enabled } : {}),
       sendWindow: deps.settings.sendWindow,
       now,
     });

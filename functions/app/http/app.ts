@@ -1,5 +1,5 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
-import type { AuditLog, CalendarSource, CalendarStore, Clock, ImportStore, ImportSubmitter, ReplanSource, ScanTrigger, TokenStore } from '../../core/ports.js';
+import type { AuditLog, CalendarSource, CalendarStore, Clock, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
@@ -8,6 +8,7 @@ import { calendarRoutes } from './routes/calendar.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { importRoutes } from './routes/imports.js';
 import { referenceRoutes } from './routes/reference.js';
+import { ruleRoutes } from './routes/rules.js';
 import { scanRoutes, type OutboxView } from './routes/scans.js';
 import { tokenRoutes } from './routes/tokens.js';
 
@@ -32,6 +33,9 @@ export interface HttpAppDeps extends ScanDeps {
   replanSource?: ReplanSource;
   /** The trail of writes by people. */
   audit?: AuditLog;
+  /** Operators' reminder rules, and where a change finds the certificates it re-plans (the byType index). */
+  ruleStore?: RuleStore;
+  typeCertificates?: TypeCertificateSource;
   /** Local mode only: the outbox standing in for SNS; the latest messages, or the last `last` of them. */
   outbox?: { list(last?: number): OutboxView[] };
 }
@@ -48,7 +52,7 @@ export interface Route {
 
 const ANONYMOUS: Principal = { role: 'viewer', subject: 'anonymous' };
 
-const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes, ...calendarRoutes, ...auditRoutes];
+const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes, ...calendarRoutes, ...auditRoutes, ...ruleRoutes];
 
 /** What admitting a request from its head decided: a refusal, or how to finish it once its body is read. */
 export type Admission = { refused: HttpResponse } | { handle(req: HttpRequest): Promise<HttpResponse> };

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   ExecuteStatementCommand,
   type ExecuteStatementCommandOutput,
@@ -10,6 +10,7 @@ import {
   PutCommand,
   QueryCommand,
   ScanCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
@@ -27,6 +28,7 @@ import type {
   Page,
   ReplanSource,
   StoredCertificate,
+  TypeCertificateSource,
 } from '../../../core/ports.js';
 import {
   accessPatterns,
@@ -145,6 +147,41 @@ export function fromItem(item: Item): StoredCertificate {
   };
 }
 
+/** The UpdateItem that replaces a certificate's plan if it is still at `expectedVersion`. */
+function planUpdate(tableName: string, key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: string) {
+  const alarm = alarmAttributes(key, plan);
+  // The whole plan: a calendar load moves the deadline and clears `calendarProvisional` as well as the stages.
+  const set = ['stages = :stages', 'renewalDeadline = :deadline', 'calendarProvisional = :provisional', 'version = :next', 'updatedAt = :updatedAt'];
+  const values: Record<string, NativeAttributeValue> = {
+    ':stages': plan.stages,
+    ':deadline': plan.renewalDeadline,
+    ':provisional': plan.calendarProvisional,
+    ':next': expectedVersion + 1,
+    ':expected': expectedVersion,
+    ':updatedAt': updatedAt,
+  };
+  const removed: string[] = [];
+  if (plan.windowOpens === null) removed.push('windowOpens');
+  else {
+    set.push('windowOpens = :opens');
+    values[':opens'] = plan.windowOpens;
+  }
+  if (alarm === undefined) {
+    removed.push('dueShard', 'nextAlarmAt', 'nextStage');
+  } else {
+    set.push('dueShard = :shard', 'nextAlarmAt = :at', 'nextStage = :stage');
+    Object.assign(values, { ':shard': alarm.dueShard, ':at': alarm.nextAlarmAt, ':stage': alarm.nextStage });
+  }
+  return {
+    TableName: tableName,
+    Key: certificateKey(key),
+    UpdateExpression: `SET ${set.join(', ')}${removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''}`,
+    ConditionExpression: 'version = :expected',
+    ExpressionAttributeValues: values,
+  };
+}
+
+
 function encodeCursor(lastKey: Item | undefined): string | undefined {
   return lastKey === undefined ? undefined : Buffer.from(JSON.stringify(lastKey)).toString('base64url');
 }
@@ -188,7 +225,7 @@ export function isConditionalFailure(error: unknown): boolean {
  * The one store: certificates and their plans, and the delivery ledger, in one DynamoDB table.
  * Local mode and the tests run it against DynamoDB Local.
  */
-export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource {
+export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource, TypeCertificateSource {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -365,44 +402,63 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
     return { items: (result.Items ?? []).map(fromItem), ...(next !== undefined ? { nextCursor: next } : {}) };
   }
 
-  async updatePlan(key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: string): Promise<boolean> {
-    const alarm = alarmAttributes(key, plan);
-    // The whole plan: a calendar load moves the deadline and clears `calendarProvisional` as well as the stages.
-    const set = ['stages = :stages', 'renewalDeadline = :deadline', 'calendarProvisional = :provisional', 'version = :next', 'updatedAt = :updatedAt'];
-    const values: Record<string, NativeAttributeValue> = {
-      ':stages': plan.stages,
-      ':deadline': plan.renewalDeadline,
-      ':provisional': plan.calendarProvisional,
-      ':next': expectedVersion + 1,
-      ':expected': expectedVersion,
-      ':updatedAt': updatedAt,
-    };
-    const removed: string[] = [];
-    if (plan.windowOpens === null) removed.push('windowOpens');
-    else {
-      set.push('windowOpens = :opens');
-      values[':opens'] = plan.windowOpens;
-    }
-    if (alarm === undefined) {
-      removed.push('dueShard', 'nextAlarmAt', 'nextStage');
-    } else {
-      set.push('dueShard = :shard', 'nextAlarmAt = :at', 'nextStage = :stage');
-      Object.assign(values, { ':shard': alarm.dueShard, ':at': alarm.nextAlarmAt, ':stage': alarm.nextStage });
-    }
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: certificateKey(key),
-          UpdateExpression: `SET ${set.join(', ')}${removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''}`,
-          ConditionExpression: 'version = :expected',
-          ExpressionAttributeValues: values,
-        }),
+  async certificatesOfTypeExpiringFrom(type: string, from: string, cursor?: string): Promise<Page<StoredCertificate>> {
+    const pattern = accessPatterns.certificatesOfTypeExpiringFrom(type, from);
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        ...pattern,
+        ExclusiveStartKey: decodeCursor(cursor, pattern.IndexName, pattern.ExpressionAttributeValues[':pk']),
+        Limit: 500,
+      }),
+    );
+    const next = encodeCursor(result.LastEvaluatedKey);
+    return { items: (result.Items ?? []).map(fromItem), ...(next !== undefined ? { nextCursor: next } : {}) };
+  }
+
+  async countCertificatesOfTypeExpiringFrom(type: string, from: string): Promise<number> {
+    let count = 0;
+    let ExclusiveStartKey: Item | undefined;
+    do {
+      const result = await this.doc.send(
+        new QueryCommand({ TableName: this.tableName, ...accessPatterns.certificatesOfTypeExpiringFrom(type, from), Select: 'COUNT', ExclusiveStartKey }),
       );
+      count += result.Count ?? 0;
+      ExclusiveStartKey = result.LastEvaluatedKey;
+    } while (ExclusiveStartKey !== undefined);
+    return count;
+  }
+
+  async updatePlan(key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: string): Promise<boolean> {
+    try {
+      await this.doc.send(new UpdateCommand(planUpdate(this.tableName, key, expectedVersion, plan, updatedAt)));
       return true;
     } catch (error) {
       if (isConditionalFailure(error)) return false;
       throw error;
+    }
+  }
+
+  /**
+   * Several plans in one TransactWriteItems call, each still conditional on its certificate's version:
+   * a re-plan of a whole type pays one round trip per 25 certificates instead of one per certificate.
+   * When any condition fails, nothing of the call was written and each plan is tried on its own, so a
+   * certificate that a scan or a renewal changed meanwhile does not hold back the others. (PartiQL's
+   * BatchExecuteStatement would report conditions one by one; on DynamoDB Local it was no faster, and a
+   * 200,000-certificate run with it fell to 42 plans/s.)
+   */
+  async updatePlans(updates: ReadonlyArray<{ key: CertificateKey; expectedVersion: number; plan: Plan }>, updatedAt: string): Promise<boolean[]> {
+    if (updates.length <= 1) return Promise.all(updates.map((u) => this.updatePlan(u.key, u.expectedVersion, u.plan, updatedAt)));
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({ TransactItems: updates.map((u) => ({ Update: planUpdate(this.tableName, u.key, u.expectedVersion, u.plan, updatedAt) })) }),
+      );
+      return updates.map(() => true);
+    } catch (error) {
+      // A failed condition, or a conflict with another writer's transaction on one of the items: each on its own.
+      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      if (!reasons.some((reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict')) throw error;
+      return Promise.all(updates.map((u) => this.updatePlan(u.key, u.expectedVersion, u.plan, updatedAt)));
     }
   }
 
@@ -439,9 +495,10 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
   async recordSent(
     id: DeliveryId,
     token: string,
-    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number },
+    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number; ruleVersion?: number },
   ): Promise<void> {
-    await this.finish(id, token, 'SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, #ttl = :ttl REMOVE leaseUntil', {
+    await this.finish(id, token, 'SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, ruleVersion = :ruleVersion, #ttl = :ttl REMOVE leaseUntil', {
+      ':ruleVersion': sent.ruleVersion ?? 0,
       ':sent': 'sent',
       ':messageId': sent.messageId,
       ':sentAt': sent.sentAt,
@@ -516,6 +573,8 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
       sentAt: Item.sentAt as string | undefined,
       attempts: (Item.attempts as number | undefined) ?? 0,
       reason: Item.reason as string | undefined,
+      body: Item.body as string | undefined,
+      ruleVersion: Item.ruleVersion as number | undefined,
     };
   }
 

@@ -25,6 +25,8 @@
  *   calendar year pk=CALENDAR               sk=YEAR#<yyyy>                     a year's current holiday arrangement, its re-plan progress
  *   calendar ver. pk=CALENDAR#<yyyy>        sk=V#<version, 6 digits>           every arrangement ever stored for the year (history)
  *   audit entry   pk=AUDIT                  sk=<at, UTC ISO>#<id>              one write by a person; put once, never updated
+ *   rule          pk=RULES                  sk=TYPE#<type>                     a type's current reminder rule, its re-plan progress
+ *   rule version  pk=RULE#<type>            sk=V#<version, 6 digits>           every version of a type's rule (history)
  */
 
 export const DUE_SHARDS = 16;
@@ -101,6 +103,15 @@ export function calendarYearKey(year: number): ItemKey {
 /** Versions sort numerically: zero-padded so string order is version order. */
 export function calendarVersionKey(year: number, version: number): ItemKey {
   return { pk: `CALENDAR#${year}`, sk: `V#${String(version).padStart(6, '0')}` };
+}
+
+export function ruleKey(type: string): ItemKey {
+  return { pk: 'RULES', sk: `TYPE#${type}` };
+}
+
+/** Versions sort numerically: zero-padded so string order is version order. */
+export function ruleVersionKey(type: string, version: number): ItemKey {
+  return { pk: `RULE#${type}`, sk: `V#${String(version).padStart(6, '0')}` };
 }
 
 /**
@@ -236,6 +247,26 @@ export const accessPatterns = {
       // gsi2sk is `<expiresOn>#<number>`: every number of the last day sorts below `#\uffff`.
       FilterExpression: 'attribute_exists(nextAlarmAt)',
       ExpressionAttributeValues: { ':pk': `TYPE#${type}`, ':from': from, ':to': `${to}#\uffff` },
+    };
+  },
+  /** Which certificates of this type expire on or after a date (a rule change re-plans them)? */
+  certificatesOfTypeExpiringFrom(type: string, from: string) {
+    return {
+      IndexName: INDEX.byType,
+      KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk >= :from',
+      ExpressionAttributeValues: { ':pk': `TYPE#${type}`, ':from': from },
+    };
+  },
+  /** Which types' reminder rules were changed by operators? */
+  rules() {
+    return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': 'RULES', ':prefix': 'TYPE#' } };
+  },
+  /** Which versions of this type's rule were stored, newest first? */
+  ruleVersions(type: string) {
+    return {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': `RULE#${type}`, ':prefix': 'V#' },
+      ScanIndexForward: false,
     };
   },
   /** Which holiday years are stored? */

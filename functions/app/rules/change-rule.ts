@@ -1,0 +1,345 @@
+/**
+ * Operators change a type's reminder rule: the change is checked, stored as the rule's next version
+ * (every version stays in the history), audited, and every certificate of the type is re-planned on it.
+ * A restore is a change back to an earlier version's stages.
+ */
+import { DateTime } from 'luxon';
+import type { Principal } from '../../core/access.js';
+import { renewalPlaceName } from '../../core/catalogue.js';
+import { planChanged } from '../../core/calendar-load.js';
+import type { CertificateType, Plan, PlannedStage, StageRule } from '../../core/model.js';
+import { RULE_CHANGED_NOTE } from '../../core/model.js';
+import { addDays, planReminders, todayIn, type WorkingDays } from '../../core/planning.js';
+import type { CalendarSource, CertificateStore, RuleSource, RuleStore, StoredCertificate, TypeCertificateSource } from '../../core/ports.js';
+import {
+  checkStages,
+  defaultRule,
+  lengthContextFor,
+  ruleChangeSchema,
+  ruleDiff,
+  ruleRestoreSchema,
+  zodErrors,
+  type FieldError,
+  type ReminderRule,
+  type RuleReplanProgress,
+  type RuleVersion,
+} from '../../core/rules.js';
+import { auditPrincipal, recordAudit, type AuditDeps } from '../audit.js';
+import type { ReferenceData } from '../reference-data.js';
+import type { ServiceSettings } from '../settings.js';
+
+/** Plans written per conditional batch (one TransactWriteItems call), and batches in flight. */
+const REPLAN_BATCH = 25;
+const REPLAN_CONCURRENCY = 4;
+
+/**
+ * A stage is at most 90 days after the expiry, plus a month of days off: a certificate that expired
+ * longer ago than this has no stage left ahead, so a rule change has nothing to re-plan for it.
+ */
+export const RULE_REACH_AFTER_EXPIRY_DAYS = 130;
+
+export interface RuleDeps extends AuditDeps {
+  ruleStore: RuleStore;
+  rules: RuleSource;
+  store: CertificateStore;
+  typeCertificates: TypeCertificateSource;
+  calendarSource?: CalendarSource;
+  reference: ReferenceData;
+  settings: ServiceSettings;
+  /** Real elapsed time for the re-plan's budget, independent of the business clock. */
+  wallClock?: () => number;
+}
+
+/** The change was refused before anything was stored; each error names the field path. */
+export class RuleChangeRejected extends Error {
+  override readonly name = 'RuleChangeRejected';
+  constructor(readonly errors: FieldError[]) {
+    super(`规则未保存 / rule not saved: ${errors.map((e) => `${e.field || '(body)'}: ${e.reason}`).join('; ')}`);
+  }
+}
+
+/** The rule was changed by someone else since the caller read it. */
+export class RuleConflict extends Error {
+  override readonly name = 'RuleConflict';
+}
+
+export class UnknownRuleType extends Error {
+  override readonly name = 'UnknownRuleType';
+}
+
+/** A catalogue type that sends reminders; anything else has no rule. */
+export function ruleType(reference: ReferenceData, code: string): CertificateType {
+  const type = reference.catalogue.get(code);
+  if (type === undefined || !type.reminders || type.renewalAction === null) {
+    throw new UnknownRuleType(
+      type === undefined
+        ? `没有证照类型 ${code} / no certificate type ${code}: see GET /v1/types`
+        : `证照类型 ${code} 没有有效期，不发提醒，也就没有提醒规则 / ${code} has no expiry and sends no reminders, so it has no rule`,
+    );
+  }
+  return type;
+}
+
+/** The type's current rule: the stored one, or the default (version 0). */
+export async function currentRule(deps: Pick<RuleDeps, 'ruleStore' | 'settings'>, type: string): Promise<ReminderRule> {
+  return (await deps.ruleStore.getRule(type)) ?? defaultRule(type, deps.settings.stagePolicy);
+}
+
+export interface RuleSummary {
+  type: string;
+  version: number;
+  enabled: boolean;
+  stages: number;
+  changedAt: string | null;
+  changedBy: string | null;
+}
+
+/** Every type that sends reminders, with its rule's version and state. */
+export async function listRuleSummaries(deps: Pick<RuleDeps, 'ruleStore' | 'settings' | 'reference'>): Promise<RuleSummary[]> {
+  const stored = new Map((await deps.ruleStore.listRules()).map((r) => [r.type, r]));
+  return deps.reference.catalogue
+    .all()
+    .filter((t) => t.reminders && t.renewalAction !== null)
+    .map((t) => {
+      const rule = stored.get(t.code) ?? defaultRule(t.code, deps.settings.stagePolicy);
+      return { type: t.code, version: rule.version, enabled: rule.enabled, stages: rule.stages.length, changedAt: rule.changedAt, changedBy: rule.changedBy };
+    });
+}
+
+/** Checks a rule body's stages against the type, with the errors' field paths. */
+export function checkRuleStages(deps: Pick<RuleDeps, 'settings'>, type: CertificateType, stages: readonly unknown[], enabled: boolean) {
+  const place = renewalPlaceName(type.renewalPlace, deps.settings.renewalPlace);
+  return checkStages(stages, enabled, lengthContextFor(type, deps.settings, place));
+}
+
+export interface RuleChangeResult {
+  type: string;
+  version: number;
+  enabled: boolean;
+  stages: StageRule[];
+  changedBy: string;
+  changedAt: string;
+  comment: string;
+  diff: string[];
+  replan: RuleReplanProgress;
+}
+
+/** PUT /v1/rules/{type}: `{comment, enabled, stages, expectedVersion}`. */
+export async function changeRule(deps: RuleDeps, principal: Principal, code: string, body: unknown, options: { stopAtMs?: number } = {}): Promise<RuleChangeResult> {
+  const type = ruleType(deps.reference, code);
+  const parsed = ruleChangeSchema.safeParse(body);
+  const errors: FieldError[] = parsed.success ? [] : zodErrors(parsed.error);
+  const raw = body as { stages?: unknown; enabled?: unknown } | null;
+  const rawStages = Array.isArray(raw?.stages) ? raw.stages : [];
+  const enabled = typeof raw?.enabled === 'boolean' ? raw.enabled : true;
+  const checked = checkRuleStages(deps, type, rawStages, enabled);
+  errors.push(...checked.errors);
+  if (!parsed.success || errors.length > 0) throw new RuleChangeRejected(errors);
+  return storeVersion(deps, principal, type.code, parsed.data.expectedVersion, { enabled, stages: checked.stages, comment: parsed.data.comment }, 'rules.change', options);
+}
+
+/** POST /v1/rules/{type}/restore: `{version, comment}` makes a new version equal to the old one. */
+export async function restoreRule(deps: RuleDeps, principal: Principal, code: string, body: unknown, options: { stopAtMs?: number } = {}): Promise<RuleChangeResult> {
+  const type = ruleType(deps.reference, code);
+  const parsed = ruleRestoreSchema.safeParse(body);
+  if (!parsed.success) throw new RuleChangeRejected(zodErrors(parsed.error));
+  const current = await currentRule(deps, type.code);
+  const old =
+    parsed.data.version === 0
+      ? defaultRule(type.code, deps.settings.stagePolicy)
+      : (await deps.ruleStore.ruleHistory(type.code)).find((v) => v.version === parsed.data.version);
+  if (old === undefined || parsed.data.version > current.version) {
+    throw new RuleChangeRejected([{ field: 'version', reason: `${type.code} 没有第 ${parsed.data.version} 版规则 / ${type.code} has no rule version ${parsed.data.version}; see its history` }]);
+  }
+  return storeVersion(
+    deps,
+    principal,
+    type.code,
+    current.version,
+    { enabled: old.enabled, stages: old.stages, comment: parsed.data.comment, restoredFrom: old.version },
+    'rules.restore',
+    options,
+  );
+}
+
+async function storeVersion(
+  deps: RuleDeps,
+  principal: Principal,
+  type: string,
+  expectedVersion: number,
+  change: { enabled: boolean; stages: StageRule[]; comment: string; restoredFrom?: number },
+  action: 'rules.change' | 'rules.restore',
+  options: { stopAtMs?: number },
+): Promise<RuleChangeResult> {
+  const current = await currentRule(deps, type);
+  const conflict = () =>
+    new RuleConflict(
+      `${type} 的规则已被改为第 ${current.version} 版（你读到的是第 ${expectedVersion} 版），请重新读取后再改 / ` +
+        `the ${type} rule is at version ${current.version}, not the ${expectedVersion} you read: read it again and reapply your change`,
+    );
+  if (current.version !== expectedVersion) throw conflict();
+  const nowIso = deps.clock.now().toISO() ?? '';
+  const version: RuleVersion = {
+    type,
+    version: current.version + 1,
+    enabled: change.enabled,
+    stages: change.stages,
+    changedBy: principal.subject,
+    changedAt: nowIso,
+    comment: change.comment,
+    diff: [...(change.restoredFrom !== undefined ? [`restored from version ${change.restoredFrom}`] : []), ...ruleDiff(current, change)],
+  };
+  const from = addDays(todayIn(deps.clock.now()), -RULE_REACH_AFTER_EXPIRY_DAYS);
+  const total = await deps.typeCertificates.countCertificatesOfTypeExpiringFrom(type, from);
+  const replan: RuleReplanProgress = { version: version.version, state: 'running', done: 0, total, replanned: 0, startedAt: nowIso };
+  if (!(await deps.ruleStore.putRule(version, replan))) throw conflict();
+  deps.rules.invalidate();
+  deps.logger.info({ type, version: version.version, by: principal.subject }, 'reminder rule changed');
+  await recordAudit(deps, auditPrincipal(principal), {
+    action,
+    target: `rules/${type}`,
+    summary:
+      action === 'rules.restore'
+        ? `恢复 ${type} 提醒规则到第 ${change.restoredFrom ?? 0} 版（新第 ${version.version} 版）：${change.comment} / restored the ${type} reminder rule to version ${change.restoredFrom ?? 0} as version ${version.version}: ${change.comment}`
+        : `修改 ${type} 提醒规则（第 ${version.version} 版，${change.enabled ? '启用' : '停用'}，${change.stages.length} 个阶段）：${change.comment} / ` +
+          `changed the ${type} reminder rule (version ${version.version}, ${change.enabled ? 'enabled' : 'disabled'}, ${change.stages.length} stages): ${change.comment}`,
+    details: { type, version: version.version, previousVersion: current.version, enabled: change.enabled, stages: change.stages.length, diff: version.diff, ...(change.restoredFrom !== undefined ? { restoredFrom: change.restoredFrom } : {}) },
+  });
+  const progress = (await replanRule(deps, type, options)) ?? replan;
+  const { diff, ...rule } = version;
+  return { ...rule, changedBy: principal.subject, changedAt: nowIso, diff, replan: progress };
+}
+
+/**
+ * Brings every certificate of `type` that may still have a stage ahead onto the type's current rule,
+ * from where the last run stopped. The certificates are found through the byType index (never a
+ * Scan); progress is saved on the rule after each page, so a crash or a spent time budget leaves it
+ * `running` and the next run (the scheduled scan) continues. A newer change supersedes the run.
+ */
+export async function replanRule(deps: RuleDeps, type: string, options: { stopAtMs?: number } = {}): Promise<RuleReplanProgress | undefined> {
+  const stored = await deps.ruleStore.getRule(type);
+  if (stored?.replan === undefined || stored.replan.state === 'done') return stored?.replan;
+  const catalogueType = deps.reference.catalogue.get(type);
+  if (catalogueType === undefined) return stored.replan;
+  let progress: RuleReplanProgress = { ...stored.replan };
+  const calendar: WorkingDays = deps.calendarSource === undefined ? deps.reference.calendar : await deps.calendarSource.current();
+  const from = addDays(todayIn(DateTime.fromISO(progress.startedAt)), -RULE_REACH_AFTER_EXPIRY_DAYS);
+  const wall = deps.wallClock ?? Date.now;
+  const save = async (changes: Partial<RuleReplanProgress>): Promise<boolean> => {
+    const next: RuleReplanProgress = { ...progress, ...changes };
+    if (next.cursor === undefined) delete next.cursor;
+    if (!(await deps.ruleStore.saveRuleReplan(type, next))) return false;
+    progress = next;
+    return true;
+  };
+  let cursor = progress.cursor;
+  do {
+    const page = await deps.typeCertificates.certificatesOfTypeExpiringFrom(type, from, cursor);
+    const replanned = await replanPage(deps, page.items, catalogueType, stored, calendar);
+    cursor = page.nextCursor;
+    const done = progress.done + page.items.length;
+    if (!(await save({ done, total: Math.max(progress.total, done), replanned: progress.replanned + replanned, cursor }))) {
+      deps.logger.info({ type, version: progress.version }, 'rule re-plan superseded by a newer change');
+      return progress;
+    }
+    if (cursor !== undefined && options.stopAtMs !== undefined && wall() >= options.stopAtMs) {
+      deps.logger.info({ type, version: progress.version, done: progress.done }, 'rule re-plan paused; it continues on the next run');
+      return progress;
+    }
+  } while (cursor !== undefined);
+  await save({ state: 'done', finishedAt: deps.clock.now().toISO() ?? '' });
+  deps.logger.info({ type, version: progress.version, done: progress.done, replanned: progress.replanned }, 'rule re-plan done');
+  return progress;
+}
+
+/** Finishes every rule re-plan a crash or a time budget left running (at start, and before scheduled scans). */
+export async function continueRuleReplans(deps: RuleDeps, options: { stopAtMs?: number } = {}): Promise<string[]> {
+  const worked: string[] = [];
+  for (const rule of await deps.ruleStore.listRules()) {
+    if (rule.replan === undefined || rule.replan.state === 'done') continue;
+    deps.logger.info({ type: rule.type, version: rule.version }, 'continuing a rule re-plan');
+    worked.push(rule.type);
+    const progress = await replanRule(deps, rule.type, options);
+    if (progress?.state !== 'done') break;
+  }
+  return worked;
+}
+
+/** The stages `rule` gives a certificate, every one at its own time (no catch-up decided yet). */
+export function ruleStages(expiresOn: string | null, type: CertificateType, rule: Pick<ReminderRule, 'enabled' | 'stages'>, calendar: WorkingDays, settings: ServiceSettings): Plan {
+  return planReminders({
+    expiresOn,
+    renewalWindow: type.renewalWindow,
+    calendar,
+    stages: rule.stages,
+    enabled: rule.enabled,
+    sendWindow: settings.sendWindow,
+    // Planned as of long ago, so every stage keeps its own time; what has passed is decided below.
+    now: DateTime.fromMillis(0),
+    reminders: type.reminders,
+  });
+}
+
+/**
+ * The plan a rule change leaves: what was sent or skipped stays as it was; a stage already due before
+ * the change stays due, as does an upload's catch-up; a stage the change added or moved to a time already past at `nowMs` is
+ * skipped (`rule changed after its date`), so a rule change never sends a burst; the rest is pending.
+ */
+export function mergeRuleReplan(stored: Plan, fresh: Plan, nowMs: number): Plan {
+  const before = new Map(stored.stages.map((s) => [s.stage, s]));
+  const stages: PlannedStage[] = fresh.stages.map((stage) => {
+    const was = before.get(stage.stage);
+    if (was !== undefined && (was.status !== 'pending' || was.note === 'catchUp')) return was;
+    if (Date.parse(stage.sendAt) > nowMs) return stage;
+    if (was !== undefined && Date.parse(was.sendAt) <= nowMs) return was;
+    return { ...stage, status: 'skipped', note: RULE_CHANGED_NOTE };
+  });
+  for (const s of stored.stages) if (s.status !== 'pending' && !stages.some((n) => n.stage === s.stage)) stages.push(s);
+  stages.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  return { ...fresh, stages };
+}
+
+/**
+ * Re-plans a page of certificates on the rule: the changed plans are written in conditional batches
+ * (each plan only if its certificate is still at the version read); a certificate a concurrent writer
+ * changed meanwhile (a scan marking a stage sent, a renewal) is read again and re-planned on its own.
+ */
+async function replanPage(deps: RuleDeps, page: readonly StoredCertificate[], type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<number> {
+  const now = deps.clock.now();
+  const updates: Array<{ key: StoredCertificate['certificate']; expectedVersion: number; plan: Plan }> = [];
+  for (const stored of page) {
+    const next = mergeRuleReplan(stored.plan, ruleStages(stored.certificate.expiresOn, type, rule, calendar, deps.settings), now.toMillis());
+    if (planChanged(stored.plan, next)) updates.push({ key: stored.certificate, expectedVersion: stored.version, plan: next });
+  }
+  const batches: Array<typeof updates> = [];
+  for (let i = 0; i < updates.length; i += REPLAN_BATCH) batches.push(updates.slice(i, i + REPLAN_BATCH));
+  let replanned = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const batch = batches[next++] ?? [];
+      const written = await deps.store.updatePlans(batch, now.toISO() ?? '');
+      for (const [i, ok] of written.entries()) {
+        const update = batch[i];
+        if (ok) replanned += 1;
+        else if (update !== undefined && (await replanOnRule(deps, update.key, type, rule, calendar))) replanned += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REPLAN_CONCURRENCY, batches.length) }, worker));
+  return replanned;
+}
+
+/** Re-plans one certificate on the rule from a fresh read, conditional on its version, retrying a few times. */
+async function replanOnRule(deps: RuleDeps, key: StoredCertificate['certificate'], type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<boolean> {
+  let current: StoredCertificate | undefined = await deps.store.getCertificate(key);
+  for (let attempt = 0; attempt < 5 && current !== undefined; attempt += 1) {
+    const now = deps.clock.now();
+    const fresh = ruleStages(current.certificate.expiresOn, type, rule, calendar, deps.settings);
+    const next = mergeRuleReplan(current.plan, fresh, now.toMillis());
+    if (!planChanged(current.plan, next)) return false;
+    if (await deps.store.updatePlan(current.certificate, current.version, next, now.toISO() ?? '')) return true;
+    current = await deps.store.getCertificate(current.certificate);
+  }
+  return false;
+}

@@ -221,11 +221,11 @@ async function serviceMain(rows: number, options: { settleMs: number; scan: bool
     CERTALARM_SMS_RATE: '1000',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
-  // The node flag `npm start` gives the service (package.json): V8's young generation capped at 3 × 4 MiB
-  // semi-spaces instead of 3 × 16 MiB, which start-up fills and then keeps resident. Measured at 20,000
-  // rows: node at rest 126 MB instead of 149 MB, 10 s after the import and scan 139 MB instead of 163 MB,
-  // at the same import rate. (1 MiB semi-spaces went lower at rest, 111 MB, but peaked higher, 196 MB,
-  // as short-lived objects were promoted.)
+  // The node flag `npm start` gives the service (package.json): V8's semi-spaces capped at 4 MiB instead
+  // of 16 MiB, which start-up fills and then keeps resident. Measured at 20,000 rows: node at rest
+  // 126 MB instead of 149 MB, 10 s after the import and scan 139 MB instead of 163 MB, at the same import
+  // rate; node's peak is not lower (189 MB against 187 MB). 1 MiB semi-spaces went lower at rest (111 MB)
+  // but peaked higher (196 MB), as short-lived objects were promoted.
   const service = spawn(process.execPath, [SERVICE_NODE_FLAG, bin, 'serve', '--port', String(port), '--no-demo', '--scan-every', '0', '--log-json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,

@@ -169,7 +169,7 @@ function jvmMemoryFlags(heapMb: number | undefined): string[] {
     // eden that size is touched and stays resident; DynamoDB Local's requests leave almost nothing
     // alive, so a 4 MiB young generation costs only more (cheap) minor collections. With it and the
     // flags below the JVM took 116 MB instead of 137 MB after 10,000 writes and a scan, and peaked at
-    // 137 MB instead of 158 MB through a 100,000-row import and scan through the service.
+    // 135–137 MB instead of 158 MB through a 100,000-row import and scan through the service.
     `-Xmn${YOUNG_GEN_MB}m`,
     // When a full collection finds the heap too large, hand all the excess back at once.
     '-XX:-ShrinkHeapInSteps',

@@ -118,6 +118,17 @@ describe('Adapter: DynamoDB Local launcher', () => {
     client.destroy();
   });
 
+  it('keeps the capped JVM small under load: a small young generation, native heap trimmed, a small code cache', async () => {
+    // Prepare
+    const instance = await start({ heapMb: 64 });
+
+    // Act
+    const flags = await jvmArguments(instance.pid);
+
+    // Assess
+    expect(flags).toEqual(expect.arrayContaining(['-Xmn4m', '-XX:-ShrinkHeapInSteps', '-XX:TrimNativeHeapInterval=5000', '-XX:ReservedCodeCacheSize=16m']));
+  });
+
   it("leaves the JVM its own heap default without a limit (the tests' in-memory instance holds up to a million items)", async () => {
     // Prepare
     const instance = await start({});

@@ -165,6 +165,18 @@ function jvmMemoryFlags(heapMb: number | undefined): string[] {
     '-XX:+UseSerialGC',
     '-XX:MinHeapFreeRatio=10',
     '-XX:MaxHeapFreeRatio=30',
+    // The serial collector's default young generation is a third of the heap, and every page of an
+    // eden that size is touched and stays resident; DynamoDB Local's requests leave almost nothing
+    // alive, so a 4 MiB young generation costs only more (cheap) minor collections. With it and the
+    // flags below the JVM took 116 MB instead of 137 MB after 10,000 writes and a scan, and peaked at
+    // 135–137 MB instead of 158 MB through a 100,000-row import and scan through the service.
+    `-Xmn${YOUNG_GEN_MB}m`,
+    // When a full collection finds the heap too large, hand all the excess back at once.
+    '-XX:-ShrinkHeapInSteps',
+    // SQLite's native allocations go through glibc malloc, which keeps freed memory; trim it back.
+    `-XX:TrimNativeHeapInterval=${TRIM_NATIVE_HEAP_MS}`,
+    // The JIT stops at C1 (above), whose code fits easily in far less than the 48 MiB reserved by default.
+    `-XX:ReservedCodeCacheSize=${CODE_CACHE_MB}m`,
     // A heap too small for the work should end the emulator with a clear reason (the service then
     // stops and says so) rather than leave it thrashing in garbage collection.
     '-XX:+ExitOnOutOfMemoryError',
@@ -173,6 +185,9 @@ function jvmMemoryFlags(heapMb: number | undefined): string[] {
 
 const MIN_HEAP_MB = 32;
 const INITIAL_HEAP_MB = 16;
+const YOUNG_GEN_MB = 4;
+const TRIM_NATIVE_HEAP_MS = 5_000;
+const CODE_CACHE_MB = 16;
 
 interface Distribution {
   jar: string;

@@ -274,7 +274,7 @@ program
       !plan.reminders || plan.renewalDeadline === null
         ? `no reminders: ${plan.note ?? 'this certificate has no expiry'}`
         : [
-            `renewal deadline: ${plan.renewalDeadline}${plan.windowOpens ? ` (window opens ${plan.windowOpens})` : ''}${plan.calendarProvisional ? ' — provisional: the holiday calendar for that year is not loaded, Mon–Fri assumed' : ''}`,
+            `renewal deadline: ${plan.renewalDeadline}${plan.windowOpens ? ` (window opens ${plan.windowOpens})` : ''}${plan.calendarProvisional ? ' — provisional: a year this plan reaches has no holiday calendar loaded, Mon–Fri assumed for it (certalarm calendar list)' : ''}`,
             ...plan.stages.map((s) => `  ${s.stage.padEnd(8)} ${s.sendAt}  ${s.status}${s.note ? ` (${s.note})` : ''}`),
           ].join('\n'),
     );

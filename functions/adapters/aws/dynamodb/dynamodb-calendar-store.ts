@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import type { CalendarStore, ReplanProgress, StoredCalendarYear } from '../../../core/ports.js';
-import { documentClient, isConditionalFailure } from './dynamodb-store.js';
+import { documentClient } from './dynamodb-store.js';
 import { accessPatterns, calendarVersionKey, calendarYearKey } from './keys.js';
+import { putNewVersion, queryAll, saveReplanProgress } from './versioned-items.js';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -33,66 +33,19 @@ export class DynamoDbCalendarStore implements CalendarStore {
 
   async putCalendarYear(record: StoredCalendarYear, expectedVersion: number | undefined): Promise<boolean> {
     const { replan: _replan, ...arrangement } = record;
-    try {
-      // One transaction, so the current year and its history never disagree.
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...calendarYearKey(record.year), entity: 'calendarYear', ...record },
-                ...(expectedVersion === undefined
-                  ? { ConditionExpression: 'attribute_not_exists(pk)' }
-                  : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...calendarVersionKey(record.year, record.version), entity: 'calendarVersion', ...arrangement },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      // Only a failed condition means "another load got there first"; a throttled or conflicting transaction is retried by the caller.
-      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
-      if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
-      throw error;
-    }
+    return putNewVersion(this.doc, this.tableName, {
+      current: { key: calendarYearKey(record.year), item: { entity: 'calendarYear', ...record } },
+      version: { key: calendarVersionKey(record.year, record.version), item: { entity: 'calendarVersion', ...arrangement } },
+      expectedVersion,
+    });
   }
 
   async saveReplanProgress(year: number, progress: ReplanProgress): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: calendarYearKey(year),
-          UpdateExpression: 'SET replan = :progress',
-          ConditionExpression: 'version = :version',
-          ExpressionAttributeValues: { ':progress': progress, ':version': progress.version },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalFailure(error)) return false;
-      throw error;
-    }
+    return saveReplanProgress(this.doc, this.tableName, calendarYearKey(year), progress);
   }
 
-  private async queryAll(pattern: { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, string> }): Promise<Item[]> {
-    const items: Item[] = [];
-    let ExclusiveStartKey: Item | undefined;
-    do {
-      const page = await this.doc.send(new QueryCommand({ TableName: this.tableName, ...pattern, ConsistentRead: true, ExclusiveStartKey }));
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey !== undefined);
-    return items;
+  private queryAll(pattern: Parameters<typeof queryAll>[2]): Promise<Item[]> {
+    return queryAll(this.doc, this.tableName, pattern);
   }
 }
 

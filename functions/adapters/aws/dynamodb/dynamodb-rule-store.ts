@@ -1,11 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import type { StageRule } from '../../../core/model.js';
 import type { RuleStore } from '../../../core/ports.js';
 import type { ReminderRule, RuleReplanProgress, RuleVersion } from '../../../core/rules.js';
-import { documentClient, isConditionalFailure } from './dynamodb-store.js';
+import { documentClient } from './dynamodb-store.js';
 import { accessPatterns, ruleKey, ruleVersionKey } from './keys.js';
+import { putNewVersion, queryAll, saveReplanProgress } from './versioned-items.js';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -35,66 +35,19 @@ export class DynamoDbRuleStore implements RuleStore {
 
   async putRule(version: RuleVersion, replan: RuleReplanProgress): Promise<boolean> {
     const { diff: _diff, ...rule } = version;
-    try {
-      // One transaction, so the current rule and its history never disagree.
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...ruleKey(version.type), entity: 'rule', ...rule, replan },
-                ...(version.version === 1
-                  ? { ConditionExpression: 'attribute_not_exists(pk)' }
-                  : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': version.version - 1 } }),
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...ruleVersionKey(version.type, version.version), entity: 'ruleVersion', ...version },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      // Only a failed condition means "another change got there first"; anything else is an error to retry.
-      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
-      if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
-      throw error;
-    }
+    return putNewVersion(this.doc, this.tableName, {
+      current: { key: ruleKey(version.type), item: { entity: 'rule', ...rule, replan } },
+      version: { key: ruleVersionKey(version.type, version.version), item: { entity: 'ruleVersion', ...version } },
+      expectedVersion: version.version === 1 ? undefined : version.version - 1,
+    });
   }
 
   async saveRuleReplan(type: string, progress: RuleReplanProgress): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: ruleKey(type),
-          UpdateExpression: 'SET replan = :progress',
-          ConditionExpression: 'version = :version',
-          ExpressionAttributeValues: { ':progress': progress, ':version': progress.version },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalFailure(error)) return false;
-      throw error;
-    }
+    return saveReplanProgress(this.doc, this.tableName, ruleKey(type), progress);
   }
 
-  private async queryAll(pattern: { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, string>; ScanIndexForward?: boolean }): Promise<Item[]> {
-    const items: Item[] = [];
-    let ExclusiveStartKey: Item | undefined;
-    do {
-      const page = await this.doc.send(new QueryCommand({ TableName: this.tableName, ...pattern, ConsistentRead: true, ExclusiveStartKey }));
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey !== undefined);
-    return items;
+  private queryAll(pattern: Parameters<typeof queryAll>[2]): Promise<Item[]> {
+    return queryAll(this.doc, this.tableName, pattern);
   }
 }
 

@@ -1,0 +1,83 @@
+/**
+ * Items kept with their history (a holiday year, a type's reminder rule): the current item plus one
+ * item per version, written together, and a re-plan's progress saved on the current item.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { isConditionalFailure } from './dynamodb-store.js';
+import type { ItemKey } from './keys.js';
+
+type Item = Record<string, NativeAttributeValue>;
+
+export interface NewVersion {
+  current: { key: ItemKey; item: Item };
+  version: { key: ItemKey; item: Item };
+  /** The version the current item must still have; undefined when there must be none yet. */
+  expectedVersion: number | undefined;
+}
+
+/**
+ * Writes the current item and its version item in one transaction, so the two never disagree.
+ * False when the condition failed: another writer got there first.
+ */
+export async function putNewVersion(doc: DynamoDBDocumentClient, tableName: string, write: NewVersion): Promise<boolean> {
+  try {
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName,
+              Item: { ...write.current.key, ...write.current.item },
+              ...(write.expectedVersion === undefined
+                ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': write.expectedVersion } }),
+            },
+          },
+          { Put: { TableName: tableName, Item: { ...write.version.key, ...write.version.item }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    // Only a failed condition means "another writer got there first"; a throttled or conflicting transaction is an error the caller retries.
+    const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+    if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
+    throw error;
+  }
+}
+
+/** Saves a re-plan's progress on the current item, only while it is still at the progress's version. */
+export async function saveReplanProgress(doc: DynamoDBDocumentClient, tableName: string, key: ItemKey, progress: { version: number }): Promise<boolean> {
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: 'SET replan = :progress',
+        ConditionExpression: 'version = :version',
+        ExpressionAttributeValues: { ':progress': progress, ':version': progress.version },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Every item a query finds, page after page, read consistently. */
+export async function queryAll(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  pattern: { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, string>; ScanIndexForward?: boolean },
+): Promise<Item[]> {
+  const items: Item[] = [];
+  let ExclusiveStartKey: Item | undefined;
+  do {
+    const page = await doc.send(new QueryCommand({ TableName: tableName, ...pattern, ConsistentRead: true, ExclusiveStartKey }));
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey !== undefined);
+  return items;
+}

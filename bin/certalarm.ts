@@ -398,13 +398,7 @@ calendar
   .addOption(tokenOption())
   .addOption(jsonOption())
   .action(async (year: number, file: string, opts: { url: string; token?: string; json?: boolean; source?: string }) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error;
-      throw new InvalidArgumentError(`${file} is not a JSON file: ${(error as Error).message}`);
-    }
+    const parsed = readJsonFile(file);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError(`${file} must hold one object with "holidays" and "workdays"`);
     const { year: fileYear, source: fileSource, ...days } = parsed as Record<string, unknown>;
     if (fileYear !== undefined && fileYear !== year) throw new InvalidArgumentError(`${file} is for ${String(fileYear)}, not ${year}`);
@@ -424,15 +418,19 @@ calendar
 
 const rules = program.command('rules').description("reminder rules per certificate type: list, show, change, preview, history, restore (changes: operators)");
 
-/** A rule file: `{"enabled": true, "stages": [...]}`, or just the list of stages. */
-function readRuleFile(file: string): { enabled?: boolean; stages: unknown[] } {
-  let parsed: unknown;
+/** A JSON file a person gave on the command line; a missing file keeps its own error, a broken one says so. */
+function readJsonFile(file: string): unknown {
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error;
     throw new InvalidArgumentError(`${file} is not a JSON file: ${(error as Error).message}`);
   }
+}
+
+/** A rule file: `{"enabled": true, "stages": [...]}`, or just the list of stages. */
+function readRuleFile(file: string): { enabled?: boolean; stages: unknown[] } {
+  const parsed = readJsonFile(file);
   if (Array.isArray(parsed)) return { stages: parsed as unknown[] };
   if (parsed === null || typeof parsed !== 'object' || !Array.isArray((parsed as { stages?: unknown }).stages)) {
     throw new InvalidArgumentError(`${file} must hold {"enabled": true, "stages": [...]} or a list of stages (see the README, "Reminder rules")`);

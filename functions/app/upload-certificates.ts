@@ -230,10 +230,16 @@ export async function currentCalendar(deps: Pick<UploadDeps, 'reference' | 'cale
   return { isWorkingDay: (date) => calendar.isWorkingDay(date), rules: await deps.rules.storedRules() };
 }
 
-export function planFor(deps: Pick<UploadDeps, 'reference' | 'settings'>, certificate: Certificate, now: DateTime, calendar: PlanningBasis = deps.reference.calendar) {
+/** A certificate's plan on `calendar`, with `rule` (by default the basis's rule for its type, else the default rule). */
+export function planFor(
+  deps: Pick<UploadDeps, 'reference' | 'settings'>,
+  certificate: Certificate,
+  now: DateTime,
+  calendar: PlanningBasis = deps.reference.calendar,
+  rule: Pick<ReminderRule, 'stages' | 'enabled'> | undefined = calendar.rules?.get(certificate.type),
+) {
   const type = deps.reference.catalogue.get(certificate.type);
   if (type === undefined) throw new Error(`type ${certificate.type} vanished from the catalogue`);
-  const rule = calendar.rules?.get(certificate.type);
   return planReminders({
     expiresOn: certificate.expiresOn,
     renewalWindow: type.renewalWindow,

@@ -6,11 +6,11 @@
 import { DateTime } from 'luxon';
 import type { Principal } from '../../core/access.js';
 import type { WorkingDays } from '../../core/planning.js';
-import { planReminders } from '../../core/planning.js';
 import { calendarLoadSchema, expiriesDependingOnYear, mergeReplan, planChanged, type CalendarLoad } from '../../core/calendar-load.js';
 import type { CalendarSource, CalendarStore, CertificateStore, ReplanProgress, ReplanSource, RuleSource, StoredCalendarYear, StoredCertificate } from '../../core/ports.js';
 import { auditPrincipal, recordAudit, type AuditDeps } from '../audit.js';
 import type { ReferenceData } from '../reference-data.js';
+import { planFor } from '../upload-certificates.js';
 import { CALENDAR_CACHE_MS } from './stored-calendar.js';
 import type { ServiceSettings } from '../settings.js';
 
@@ -199,15 +199,7 @@ async function replanOne(deps: CalendarDeps, stored: StoredCertificate, calendar
     const type = deps.reference.catalogue.get(current.certificate.type);
     if (type === undefined) return false;
     const rule = deps.rules === undefined ? undefined : await deps.rules.ruleFor(type.code);
-    const fresh = planReminders({
-      expiresOn: current.certificate.expiresOn,
-      renewalWindow: type.renewalWindow,
-      calendar,
-      policy: deps.settings.stagePolicy,
-      ...(rule !== undefined ? { stages: rule.stages, enabled: rule.enabled } : {}),
-      sendWindow: deps.settings.sendWindow,
-      now,
-    });
+    const fresh = planFor(deps, current.certificate, now, calendar, rule);
     const next = mergeReplan(current.plan, fresh);
     if (!planChanged(current.plan, next)) return false;
     if (await deps.store.updatePlan(current.certificate, current.version, next, now.toISO() ?? '')) return true;

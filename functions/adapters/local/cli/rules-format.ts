@@ -1,13 +1,9 @@
 /** Text views of the rules routes for the CLI; `--json` prints the answers as they are. */
 
-export interface RuleSummaryView {
-  type: string;
-  version: number;
-  enabled: boolean;
-  stages: number;
-  changedAt: string | null;
-  changedBy: string | null;
-}
+import type { RuleSummary } from '../../../app/rules/change-rule.js';
+
+/** The summary `GET /v1/rules` answers, as the use case builds it. */
+export type RuleSummaryView = RuleSummary;
 
 export interface StageView {
   name: string;

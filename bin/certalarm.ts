@@ -280,6 +280,36 @@ program
     );
   });
 
+const certificate = program.command('certificate').description('one certificate: revoke it before its expiry (its bureau or an operator)');
+
+certificate
+  .command('revoke')
+  .description('end a certificate before its expiry (注销, 吊销, 撤销 or 停业): its pending reminders stop at once; the record is kept, marked')
+  .argument('<type>', 'certificate type code or Chinese name')
+  .argument('<number>', 'certificate number')
+  .addOption(new Option('--reason <reason>', 'why it ended (required)').choices(['注销', '吊销', '撤销', '停业']))
+  .option('--comment <text>', 'what happened, e.g. the decision document (required); kept with the mark and in the audit log')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (type: string, number: string, opts: { url: string; token?: string; json?: boolean; reason?: string; comment?: string }) => {
+    if (opts.reason === undefined) throw new InvalidArgumentError('certificate revoke needs --reason 注销|吊销|撤销|停业');
+    if (opts.comment === undefined || opts.comment.trim() === '') throw new InvalidArgumentError('certificate revoke needs --comment "<what happened>"');
+    const path = `/v1/certificates/${encodeURIComponent(type)}/${encodeURIComponent(number)}`;
+    const result = await api(opts).delete<{ type: string; number: string; revoked: { reason: string; comment: string; at: string; by: string }; alreadyRevoked?: boolean; inFlight?: string[] }>(
+      path,
+      { reason: opts.reason, comment: opts.comment },
+    );
+    print(opts.json === true, result, () =>
+      [
+        result.alreadyRevoked === true
+          ? `${result.type} ${result.number} was already revoked (${result.revoked.reason}, ${result.revoked.at} by ${result.revoked.by}): nothing changed`
+          : `${result.type} ${result.number} revoked (${result.revoked.reason}): its pending reminders are stopped`,
+        ...(result.inFlight !== undefined ? [`  a scan was already sending stage ${result.inFlight.join(', ')}: that one message may still arrive`] : []),
+      ].join('\n'),
+    );
+  });
+
 program
   .command('scan')
   .description('run a due-reminder scan now on a running service, or show what it would send (--dry-run)')

@@ -51,11 +51,13 @@ export interface ScanResult {
   errors: number;
   /** Due stages of types whose reminders an operator switched off: skipped, not sent. */
   disabled: number;
+  /** Due stages of certificates revoked after this scan read them: the revocation's cancellation won the claim. */
+  revoked: number;
   /** True when the scan stopped at its time budget with due reminders left. */
   incomplete: boolean;
 }
 
-type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors' | 'disabled';
+type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors' | 'disabled' | 'revoked';
 
 /**
  * Send every reminder whose time has come and that has not been sent, as of `now`.
@@ -73,6 +75,7 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
     failed: 0,
     errors: 0,
     disabled: 0,
+    revoked: 0,
     incomplete: false,
   };
   if (!result.insideSendWindow) {
@@ -130,6 +133,8 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
   const token = randomUUID();
   const claim = await deps.ledger.claim(id, token, wall() + deps.settings.claimLeaseMs, wall());
   if (!claim.claimed) {
+    // Revoked after this scan read the certificate: the revocation wrote the plan without this stage already.
+    if (claim.existing?.status === 'cancelled') return 'revoked';
     if (claim.existing?.status === 'sent' || claim.existing?.status === 'failed') {
       // A scan sent it (or gave up on it) and died before updating the plan: finish its bookkeeping.
       await settle(deps, stored, target, superseded, now, {

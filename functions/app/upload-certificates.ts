@@ -171,6 +171,10 @@ function isOlderExpiry(uploaded: IsoDate | null, stored: IsoDate | null): boolea
   return uploaded !== null && stored !== null && uploaded < stored;
 }
 
+function isLaterExpiry(uploaded: IsoDate | null, stored: IsoDate | null): boolean {
+  return uploaded !== null && stored !== null && uploaded > stored;
+}
+
 /** Compare valid certificates with what is stored and decide, per certificate, what to write. */
 export async function prepareUpload(deps: UploadDeps, page: ReadonlyArray<ValidEntry>, now: DateTime): Promise<PreparedUpload> {
   const counts = emptyCounts();
@@ -187,6 +191,17 @@ export async function prepareUpload(deps: UploadDeps, page: ReadonlyArray<ValidE
         index,
         field: 'expiresOn',
         reason: `已登记的证照有效期至 ${before.certificate.expiresOn}，晚于本行的 ${certificate.expiresOn}；较旧的记录不能覆盖已续期的证照 / the stored certificate already runs to ${before.certificate.expiresOn}; an older record cannot replace a renewed one`,
+      });
+      continue;
+    }
+    if (before?.revoked !== undefined && !isLaterExpiry(certificate.expiresOn, before.certificate.expiresOn)) {
+      // A register exported before the revocation must not bring the reminders back; a re-issued
+      // certificate carries a new, later expiry, and that reactivates it (the renewal path below).
+      const { reason, at } = before.revoked;
+      rejected.push({
+        index,
+        field: 'expiresOn',
+        reason: `该证照已于 ${at.slice(0, 10)} ${reason}，同一有效期的记录不能恢复提醒；换发的新证请以新的有效期上传 / the certificate was revoked (${reason}) on ${at.slice(0, 10)}; a record with the same expiry does not bring its reminders back — upload a re-issued certificate with its new, later expiry`,
       });
       continue;
     }

@@ -117,7 +117,7 @@ export interface PlannedStage {
   sendAt: IsoInstant;
   status: StageStatus;
   /** Why a stage is skipped, or `catchUp` for the single late-upload message. */
-  note?: 'catchUp' | 'superseded' | 'passedBeforeUpload' | 'renewed' | typeof RULE_CHANGED_NOTE | typeof RULE_DISABLED_NOTE;
+  note?: 'catchUp' | 'superseded' | 'passedBeforeUpload' | 'renewed' | typeof RULE_CHANGED_NOTE | typeof RULE_DISABLED_NOTE | typeof REVOKED_NOTE;
   messageId?: string;
   sentAt?: IsoInstant;
 }
@@ -153,6 +153,8 @@ export const DEFAULT_STAGE_POLICY: StagePolicy = {
 export const RULE_CHANGED_NOTE = 'rule changed after its date';
 /** A stage that fell due while its type's reminders were switched off. */
 export const RULE_DISABLED_NOTE = 'reminders disabled for the type';
+/** A pending stage of a certificate its bureau ended before its expiry (see core/revocation.ts). */
+export const REVOKED_NOTE = 'certificate revoked';
 
 /** One rejected record of a batch. `index` is 0-based in the submitted array. */
 export interface Rejection {

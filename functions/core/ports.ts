@@ -4,6 +4,7 @@ import type { CalendarYear, WorkingDayCalendar } from './calendar.js';
 import type { ImportContinueMessage } from './import-messages.js';
 import type { Certificate, IsoDate, IsoInstant, Plan, StageName } from './model.js';
 import type { DueScanPayload } from './schedule-payloads.js';
+import type { Revocation } from './revocation.js';
 import type { ReminderRule, RuleReplanProgress, RuleVersion } from './rules.js';
 
 /**
@@ -68,6 +69,8 @@ export interface StoredCertificate {
   version: number;
   createdAt: IsoInstant;
   updatedAt: IsoInstant;
+  /** Set when its bureau ended the certificate before its expiry; a re-issue with a later expiry clears it. */
+  revoked?: Revocation;
 }
 
 export interface CertificateQuery {
@@ -126,7 +129,8 @@ export interface DeliveryId {
 }
 
 export interface DeliveryRecord {
-  status: 'claimed' | 'sent' | 'failed';
+  /** `cancelled`: written by a revocation for a stage not yet claimed, so no scan can claim it afterwards. */
+  status: 'claimed' | 'sent' | 'failed' | 'cancelled';
   claimToken?: string;
   leaseUntil?: number;
   messageId?: string;
@@ -154,6 +158,30 @@ export interface DeliveryLedger {
   /** Give a claim back so the next scan retries at once (a retryable failure before anything was sent). */
   release(id: DeliveryId, token: string): Promise<void>;
   get(id: DeliveryId): Promise<DeliveryRecord | undefined>;
+}
+
+// ---- Revocation ---------------------------------------------------------------------------------
+
+export type RevokeOutcome =
+  | { written: true }
+  /** Another writer changed the certificate since it was read: read it again. */
+  | { written: false; conflict: 'version' }
+  /** A scan claimed these stages first: their send may be under way; revoke again without them. */
+  | { written: false; conflict: 'claimed'; claimed: StageName[] };
+
+/** Marks a certificate revoked and stops its reminders, in one atomic write. */
+export interface CertificateRevoker {
+  /**
+   * If the certificate is still at `expectedVersion`: store `plan` (no pending stage) and the mark, and
+   * put a cancelled delivery record for each of `cancel.stages` that no scan has claimed, so a scan
+   * that read the certificate before this write cannot claim and send afterwards.
+   */
+  revokeCertificate(
+    key: CertificateKey,
+    expectedVersion: number,
+    change: { plan: Plan; revoked: Revocation; updatedAt: IsoInstant },
+    cancel: { expiresOn: IsoDate; stages: StageName[] } | undefined,
+  ): Promise<RevokeOutcome>;
 }
 
 /** One future invocation of a target with a JSON payload. */

@@ -134,6 +134,7 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     calendars: shared.calendars,
     calendarSource: shared.calendarSource,
     replanSource: shared.store,
+    revoker: shared.store,
     audit: shared.audit,
     ruleStore: shared.ruleStore,
     typeCertificates: shared.store,

@@ -134,6 +134,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       ...base,
       calendars,
       replanSource: store,
+      revoker: store,
       ruleStore,
       typeCertificates: store,
       outbox,

@@ -1,5 +1,5 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
-import type { AuditLog, CalendarSource, CalendarStore, Clock, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
+import type { AuditLog, CalendarSource, CertificateRevoker, CalendarStore, Clock, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
@@ -33,6 +33,8 @@ export interface HttpAppDeps extends ScanDeps {
   replanSource?: ReplanSource;
   /** The trail of writes by people. */
   audit?: AuditLog;
+  /** Marks certificates revoked and stops their reminders (the DynamoDB store). */
+  revoker?: CertificateRevoker;
   /** Operators' reminder rules, and where a change finds the certificates it re-plans (the byType index). */
   ruleStore?: RuleStore;
   typeCertificates?: TypeCertificateSource;

@@ -16,10 +16,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { DateTime } from 'luxon';
 import { InvalidCursorError } from '../../../core/errors.js';
-import type { Certificate, Plan, PlannedStage } from '../../../core/model.js';
+import type { Certificate, IsoDate, Plan, PlannedStage, StageName } from '../../../core/model.js';
+import type { Revocation } from '../../../core/revocation.js';
 import type {
   CertificateKey,
   CertificateQuery,
+  CertificateRevoker,
   CertificateStore,
   ClaimOutcome,
   DeliveryId,
@@ -27,6 +29,7 @@ import type {
   DeliveryRecord,
   Page,
   ReplanSource,
+  RevokeOutcome,
   StoredCertificate,
   TypeCertificateSource,
 } from '../../../core/ports.js';
@@ -119,6 +122,7 @@ export function toItem(stored: StoredCertificate): Item {
     version: stored.version,
     createdAt: stored.createdAt,
     updatedAt: stored.updatedAt,
+    revoked: stored.revoked,
   };
 }
 
@@ -144,6 +148,7 @@ export function fromItem(item: Item): StoredCertificate {
     version: item.version as number,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
+    ...(item.revoked !== undefined ? { revoked: item.revoked as Revocation } : {}),
   };
 }
 
@@ -225,7 +230,7 @@ export function isConditionalFailure(error: unknown): boolean {
  * The one store: certificates and their plans, and the delivery ledger, in one DynamoDB table.
  * Local mode and the tests run it against DynamoDB Local.
  */
-export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource, TypeCertificateSource {
+export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource, TypeCertificateSource, CertificateRevoker {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -459,6 +464,56 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
       const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
       if (!reasons.some((reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict')) throw error;
       return Promise.all(updates.map((u) => this.updatePlan(u.key, u.expectedVersion, u.plan, updatedAt)));
+    }
+  }
+
+  // ---- Revocation ------------------------------------------------------------------------
+
+  /**
+   * One TransactWriteItems call: the certificate's new plan and mark (conditional on its version) and a
+   * `cancelled` delivery record per pending stage (conditional on no record existing). The claim of a
+   * scan is a conditional write on the very same delivery item, so either the scan claimed first (its
+   * send may be under way; the caller revokes again without that stage) or the cancellation is there and
+   * the claim fails: no message goes out after the revocation is written.
+   */
+  async revokeCertificate(
+    key: CertificateKey,
+    expectedVersion: number,
+    change: { plan: Plan; revoked: Revocation; updatedAt: string },
+    cancel: { expiresOn: IsoDate; stages: StageName[] } | undefined,
+  ): Promise<RevokeOutcome> {
+    const update = planUpdate(this.tableName, key, expectedVersion, change.plan, change.updatedAt);
+    update.UpdateExpression = update.UpdateExpression.replace(/^SET /, 'SET revoked = :revoked, ');
+    update.ExpressionAttributeValues[':revoked'] = change.revoked;
+    const stages = cancel?.stages ?? [];
+    const ttl = Math.floor(Date.parse(change.revoked.at) / 1000) + DELIVERY_RETENTION_SECONDS;
+    const markers = stages.map((stage) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...deliveryKey(key, cancel?.expiresOn ?? '', stage),
+          entity: 'delivery',
+          status: 'cancelled',
+          reason: `revoked: ${change.revoked.reason}`,
+          cancelledAt: change.revoked.at,
+          attempts: 0,
+          [TTL_ATTRIBUTE]: ttl,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    }));
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...markers] }));
+      return { written: true };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return { written: false, conflict: 'version' };
+      const claimed = stages.filter((_, i) => reasons[i + 1]?.Code === 'ConditionalCheckFailed');
+      if (claimed.length > 0) return { written: false, conflict: 'claimed', claimed };
+      // A conflict with another writer's transaction on one of the items: read and try again.
+      if (reasons.some((r) => r.Code === 'TransactionConflict')) return { written: false, conflict: 'version' };
+      throw error;
     }
   }
 

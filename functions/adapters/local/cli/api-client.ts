@@ -29,8 +29,10 @@ export class ApiClient {
     return this.request<T>('PUT', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   }
 
-  delete<T>(path: string): Promise<T> {
-    return this.request<T>('DELETE', path);
+  delete<T>(path: string, body?: unknown): Promise<T> {
+    return body === undefined
+      ? this.request<T>('DELETE', path)
+      : this.request<T>('DELETE', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   }
 
   /** Streams a file as the raw request body. */

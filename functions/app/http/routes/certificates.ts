@@ -8,6 +8,8 @@ import type { StoredCertificate } from '../../../core/ports.js';
 import { MAX_CURSOR_LENGTH } from '../../cursors.js';
 import { auditPrincipal, recordAudit } from '../../audit.js';
 import { uploadCertificates } from '../../upload-certificates.js';
+import { MAX_REVOCATIONS_PER_REQUEST, revokeCertificates, type RevocationItemResult } from '../../revoke-certificates.js';
+import { revocationBodySchema } from '../../../core/revocation.js';
 import type { HttpAppDeps, Route } from '../app.js';
 import { HttpError, json } from '../http.js';
 import { isoDate, parseJsonBody, parseWith } from '../parse.js';
@@ -34,6 +36,7 @@ function certificateView(stored: StoredCertificate) {
     windowOpens: stored.plan.windowOpens,
     createdAt: stored.createdAt,
     updatedAt: stored.updatedAt,
+    ...(stored.revoked !== undefined ? { revoked: stored.revoked } : {}),
   };
 }
 
@@ -84,7 +87,54 @@ async function findCertificate(params: string[], deps: HttpAppDeps, principal: P
   return stored;
 }
 
+const bulkRevocationBody = z
+  .object({ items: z.array(z.unknown()).min(1, '至少一项 / at least one item').max(MAX_REVOCATIONS_PER_REQUEST, `每次最多 ${MAX_REVOCATIONS_PER_REQUEST} 项 / at most ${MAX_REVOCATIONS_PER_REQUEST} items per request`) })
+  .strict();
+
+function revoker(deps: HttpAppDeps) {
+  if (deps.revoker === undefined) throw new HttpError(404, 'not_found', 'revocation is not available in this deployment');
+  return deps.revoker;
+}
+
+/** The answer for one certificate: its mark, and the stages a scan had already claimed, if any. */
+function revocationView(result: RevocationItemResult) {
+  return {
+    type: result.type,
+    number: result.number,
+    revoked: result.revoked,
+    ...(result.outcome === 'alreadyRevoked' ? { alreadyRevoked: true } : {}),
+    ...(result.inFlight !== undefined ? { inFlight: result.inFlight } : {}),
+  };
+}
+
 export const certificateRoutes: Route[] = [
+  {
+    method: 'POST',
+    pattern: /^\/v1\/certificates\/revocations$/,
+    access: 'writeCertificates',
+    handler: async (req, _p, deps, principal) => {
+      const { items } = parseWith(bulkRevocationBody, parseJsonBody(req), 'body');
+      const report = await revokeCertificates({ ...deps, revoker: revoker(deps) }, principal, items, deps.clock.now());
+      return json(200, report);
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/v1\/certificates\/([^/]+)\/([^/]+)$/,
+    access: 'writeCertificates',
+    handler: async (req, params, deps, principal) => {
+      const body = parseWith(revocationBodySchema, parseJsonBody(req), 'body');
+      // 404 and 403 as a GET of the same certificate answers them.
+      const stored = await findCertificate(params, deps, principal);
+      const item = { type: stored.certificate.type, number: stored.certificate.number, ...body };
+      const { results } = await revokeCertificates({ ...deps, revoker: revoker(deps) }, principal, [item], deps.clock.now());
+      const [result] = results;
+      if (result === undefined || result.outcome === 'notFound') throw new HttpError(404, 'not_found', result?.reason ?? 'not found');
+      if (result.outcome === 'forbidden') throw new HttpError(403, 'forbidden', result.reason ?? 'forbidden');
+      if (result.outcome === 'invalid') throw new HttpError(400, 'invalid_request', result.reason ?? 'invalid', result.errors);
+      return json(200, revocationView(result));
+    },
+  },
   {
     method: 'POST',
     pattern: /^\/v1\/certificates$/,

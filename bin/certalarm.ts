@@ -582,6 +582,29 @@ rules
   });
 
 program
+  .command('purge')
+  .description('delete certificates expired more than CERTALARM_RETENTION_YEARS ago and their delivery records (operators); --dry-run only counts them')
+  .option('--dry-run', 'count what would be purged: nothing is deleted or recorded')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (opts: { url: string; token?: string; json?: boolean; dryRun?: boolean }) => {
+    const result = await api(opts).post<{ dryRun: boolean; retentionYears: number; cutoff: string; state: string; certificates: number; deliveries: number; keptRenewed: number; byType?: Record<string, number> }>(
+      '/v1/purges',
+      { dryRun: opts.dryRun === true },
+    );
+    print(opts.json === true, result, () =>
+      [
+        result.dryRun
+          ? `dry run: ${result.certificates} certificate(s) expired before ${result.cutoff} (kept ${result.retentionYears} years) and ${result.deliveries} delivery record(s) would be purged; nothing was deleted`
+          : `purged ${result.certificates} certificate(s) expired before ${result.cutoff} (kept ${result.retentionYears} years) and ${result.deliveries} delivery record(s)` +
+            (result.state === 'done' ? '' : ' so far — the purge stopped at its time budget; run it again, or the daily job continues it'),
+        ...Object.entries(result.byType ?? {}).map(([type, count]) => `  ${type.padEnd(40)} ${count}`),
+      ].join('\n'),
+    );
+  });
+
+program
   .command('audit')
   .description('the audit trail of writes by people, newest first (operators)')
   .option('--since <iso>', 'only entries at or after this instant (or day, YYYY-MM-DD)')

@@ -4,6 +4,7 @@ import { DEFAULT_SEND_WINDOW, DEFAULT_STAGE_POLICY } from '../core/model.js';
 import { checkSmsSafeText } from '../core/sms-safe-text.js';
 import { DEFAULT_RENEWAL_PLACE } from '../core/sms.js';
 import { DEFAULT_SPREADSHEET_LIMITS, type SpreadsheetLimits } from '../core/import-limits.js';
+import { DEFAULT_RETENTION_YEARS } from '../core/retention.js';
 
 /** What an operator can set for a deployment; the same in local mode and on AWS. */
 export interface ServiceSettings {
@@ -28,6 +29,8 @@ export interface ServiceSettings {
   cursorTtlSeconds: number;
   /** What one import file may make the service inflate, hold or write (see core/import-limits.ts). */
   importLimits: SpreadsheetLimits;
+  /** Certificates (and their deliveries) are purged this many whole years after their expiry. */
+  retentionYears: number;
 }
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:mm, e.g. 09:00');
@@ -88,6 +91,7 @@ const environmentSchema = z.object({
   CERTALARM_IMPORT_MAX_COLUMNS: z.coerce.number().int().min(8).default(DEFAULT_SPREADSHEET_LIMITS.maxColumns),
   CERTALARM_IMPORT_MAX_SHARED_STRINGS: z.coerce.number().int().min(1).default(DEFAULT_SPREADSHEET_LIMITS.maxSharedStrings),
   CERTALARM_IMPORT_MAX_SHARED_STRING_CHARS: z.coerce.number().int().min(1024).default(DEFAULT_SPREADSHEET_LIMITS.maxSharedStringChars),
+  CERTALARM_RETENTION_YEARS: z.coerce.number().int().min(1, 'keep certificates at least 1 year past their expiry').max(100).default(DEFAULT_RETENTION_YEARS),
 });
 
 export class SettingsError extends Error {
@@ -124,6 +128,7 @@ export function settingsFromEnvironment(env: Record<string, string | undefined>)
       maxSharedStrings: e.CERTALARM_IMPORT_MAX_SHARED_STRINGS,
       maxSharedStringChars: e.CERTALARM_IMPORT_MAX_SHARED_STRING_CHARS,
     },
+    retentionYears: e.CERTALARM_RETENTION_YEARS,
   };
 }
 

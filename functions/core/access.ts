@@ -22,7 +22,8 @@ export type Action =
   | 'changeRules'
   | 'readImports'
   | 'loadCalendar'
-  | 'readAudit';
+  | 'readAudit'
+  | 'runPurges';
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
@@ -46,6 +47,7 @@ export function mayPerform(principal: Principal, action: Action): Decision {
     case 'changeRules':
     case 'loadCalendar':
     case 'readAudit':
+    case 'runPurges':
       return principal.role === 'operator' ? ALLOW : deny(`只有运维人员（operator）可以执行此操作 / only an operator may ${action}`);
   }
 }

@@ -4,6 +4,7 @@ import type { CalendarYear, WorkingDayCalendar } from './calendar.js';
 import type { ImportContinueMessage } from './import-messages.js';
 import type { Certificate, IsoDate, IsoInstant, Plan, StageName } from './model.js';
 import type { DueScanPayload } from './schedule-payloads.js';
+import type { PurgeProgress } from './retention.js';
 import type { Revocation } from './revocation.js';
 import type { ReminderRule, RuleReplanProgress, RuleVersion } from './rules.js';
 
@@ -182,6 +183,23 @@ export interface CertificateRevoker {
     change: { plan: Plan; revoked: Revocation; updatedAt: IsoInstant },
     cancel: { expiresOn: IsoDate; stages: StageName[] } | undefined,
   ): Promise<RevokeOutcome>;
+}
+
+// ---- Retention --------------------------------------------------------------------------------
+
+/** What a purge deletes and where it keeps its progress; certificates are found through the byType index, never a scan. */
+export interface RetentionStore {
+  /** Certificates of `type` expiring before `cutoff`, a page at a time (only their keys are needed). */
+  certificatesExpiredBefore(type: string, cutoff: IsoDate, cursor?: string): Promise<Page<CertificateKey>>;
+  /** How many delivery records of a certificate belong to expiries before `cutoff`. */
+  countDeliveriesBefore(key: CertificateKey, cutoff: IsoDate): Promise<number>;
+  /**
+   * Deletes the certificate's deliveries of expiries before `cutoff`, then the certificate itself if it
+   * still expires before `cutoff` (`deleted: false` when it was renewed meanwhile).
+   */
+  purgeCertificate(key: CertificateKey, cutoff: IsoDate): Promise<{ deleted: boolean; deliveries: number }>;
+  getPurgeProgress(): Promise<PurgeProgress | undefined>;
+  savePurgeProgress(progress: PurgeProgress): Promise<void>;
 }
 
 /** One future invocation of a target with a JSON payload. */

@@ -19,3 +19,13 @@ export const dueScanPayloadSchema = z
 export type DueScanPayload = z.infer<typeof dueScanPayloadSchema>;
 
 export const RECURRING_DUE_SCAN_PAYLOAD = { kind: 'dueScan' } as const satisfies DueScanPayload;
+
+/** The daily retention purge, run by the same function as the scan (see app/purge-expired.ts). */
+export const retentionPurgePayloadSchema = z.object({ kind: z.literal('retentionPurge') }).strict();
+
+export type RetentionPurgePayload = z.infer<typeof retentionPurgePayloadSchema>;
+
+export const DAILY_RETENTION_PURGE_PAYLOAD = { kind: 'retentionPurge' } as const satisfies RetentionPurgePayload;
+
+/** Everything the scan function is invoked with, told apart by `kind`. */
+export const scanFunctionPayloadSchema = z.discriminatedUnion('kind', [dueScanPayloadSchema, retentionPurgePayloadSchema]);

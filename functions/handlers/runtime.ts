@@ -10,6 +10,7 @@ import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js
 import { DynamoDbCalendarStore } from '../adapters/aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbRuleStore } from '../adapters/aws/dynamodb/dynamodb-rule-store.js';
+import type { PurgeDeps } from '../app/purge-expired.js';
 import type { RuleDeps } from '../app/rules/change-rule.js';
 import { StoredRuleSource } from '../app/rules/stored-rules.js';
 import { DynamoDbStore } from '../adapters/aws/dynamodb/dynamodb-store.js';
@@ -135,6 +136,7 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     calendarSource: shared.calendarSource,
     replanSource: shared.store,
     revoker: shared.store,
+    retention: shared.store,
     audit: shared.audit,
     ruleStore: shared.ruleStore,
     typeCertificates: shared.store,
@@ -181,6 +183,12 @@ export function calendarDeps(env: Environment = process.env): CalendarDeps {
 export function ruleDeps(env: Environment = process.env): RuleDeps {
   const shared = baseDeps(env);
   return { ...shared, typeCertificates: shared.store, wallClock: () => shared.clock.now().toMillis() };
+}
+
+/** What the daily retention purge needs; it runs in the scan function. */
+export function purgeDeps(env: Environment = process.env): PurgeDeps {
+  const shared = baseDeps(env);
+  return { ...shared, retention: shared.store, wallClock: () => shared.clock.now().toMillis() };
 }
 
 /** Tests build a fresh composition per environment, optionally on a clock of their own. */

@@ -5,7 +5,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { RECURRING_DUE_SCAN_PAYLOAD } from '../../functions/core/schedule-payloads.js';
+import { DAILY_RETENTION_PURGE_PAYLOAD, RECURRING_DUE_SCAN_PAYLOAD } from '../../functions/core/schedule-payloads.js';
 
 export interface CertalarmSchedulesProps {
   dueScan: lambda.IFunction;
@@ -20,6 +20,9 @@ export interface CertalarmSchedulesProps {
  */
 export const DUE_SCAN_CRON = { minute: '0/15', hour: '9-19' } as const;
 
+/** The daily retention purge: 03:00 Beijing time, hours away from the send window's scans. */
+export const RETENTION_PURGE_CRON = { minute: '0', hour: '3' } as const;
+
 /**
  * EventBridge Scheduler: the `certalarm` group, the recurring due scan, and the dead-letter queue for
  * invocations Scheduler could not deliver.
@@ -27,6 +30,8 @@ export const DUE_SCAN_CRON = { minute: '0/15', hour: '9-19' } as const;
 export class CertalarmSchedules extends Construct {
   readonly group: scheduler.ScheduleGroup;
   readonly dueScan: scheduler.Schedule;
+  /** Invokes the scan function with `{"kind": "retentionPurge"}` once a day (see functions/app/purge-expired.ts). */
+  readonly retentionPurge: scheduler.Schedule;
   readonly deadLetterQueue: sqs.Queue;
   /** The role Scheduler assumes: it may invoke the scan function and write to the DLQ, nothing else. */
   readonly role: iam.Role;
@@ -76,6 +81,22 @@ export class CertalarmSchedules extends Construct {
         // A run that cannot be delivered within 10 minutes is overtaken by the next one 15 minutes on.
         retryAttempts: 3,
         maxEventAge: Duration.minutes(10),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+    // The same function, role and dead-letter queue: the purge is one more payload kind of the scan function,
+    // so no other function, role or grant exists for it. The scan function's one reserved instance is idle at 03:00.
+    this.retentionPurge = new scheduler.Schedule(this, 'RetentionPurge', {
+      description: 'certalarm: purge certificates expired more than CERTALARM_RETENTION_YEARS ago, and their deliveries (daily, 03:00 Asia/Shanghai)',
+      scheduleGroup: this.group,
+      schedule: scheduler.ScheduleExpression.cron({ ...RETENTION_PURGE_CRON, timeZone: TimeZone.ASIA_SHANGHAI }),
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new LambdaInvoke(props.dueScan, {
+        role: this.role,
+        input: scheduler.ScheduleTargetInput.fromObject(DAILY_RETENTION_PURGE_PAYLOAD),
+        // A purge that stopped or failed continues from its saved progress the next day.
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
         deadLetterQueue: this.deadLetterQueue,
       }),
     });

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_SCHEMA } from '../../functions/adapters/aws/dynamodb/keys.js';
-import { dueScanPayloadSchema } from '../../functions/core/schedule-payloads.js';
+import { dueScanPayloadSchema, scanFunctionPayloadSchema } from '../../functions/core/schedule-payloads.js';
 import type { CertalarmStack } from '../../lib/certalarm-stack.js';
 import { loadDeploymentConfig } from '../../lib/config.js';
 import { synthStack } from './synth.js';
@@ -365,12 +365,13 @@ describe('Construct: CertalarmSchedules', () => {
     const { stack, template } = prod;
 
     // Act
-    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).map(
+    const all = template.findResources('AWS::Scheduler::Schedule');
+    const schedules = [all[logicalId(stack, stack.schedules.dueScan)]].map(
       (s) => (s as { Properties: { Target: { Input: string } } & Record<string, unknown> }).Properties,
     );
 
     // Assess
-    expect(schedules).toHaveLength(1);
+    expect(Object.keys(all)).toHaveLength(2);
     expect(schedules[0]).toMatchObject({
       GroupName: 'certalarm',
       ScheduleExpression: 'cron(0/15 9-19 * * ? *)',
@@ -388,6 +389,30 @@ describe('Construct: CertalarmSchedules', () => {
     expect(dueScanPayloadSchema.safeParse(JSON.parse(schedules[0]!.Target.Input)).success).toBe(true);
     assertResourceProperties(template, 'AWS::Scheduler::ScheduleGroup', { Name: 'certalarm' });
     assertResourceProperties(dev.template, 'AWS::Scheduler::ScheduleGroup', { Name: 'certalarm-dev' });
+  });
+
+  it('runs the retention purge daily at 03:00 Beijing time on the scan function with a {"kind":"retentionPurge"} payload', () => {
+    // Prepare
+    const { stack, template } = prod;
+
+    // Act
+    const purge = (template.findResources('AWS::Scheduler::Schedule')[logicalId(stack, stack.schedules.retentionPurge)] as { Properties: { Target: { Input: string } } }).Properties;
+
+    // Assess
+    expect(purge).toMatchObject({
+      GroupName: 'certalarm',
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      ScheduleExpressionTimezone: 'Asia/Shanghai',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: getAtt(logicalId(stack, stack.functions.dueScan)),
+        RoleArn: getAtt(logicalId(stack, stack.schedules.role)),
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: getAtt(logicalId(stack, stack.schedules.deadLetterQueue)) },
+      },
+    });
+    expect(JSON.parse(purge.Target.Input)).toEqual({ kind: 'retentionPurge' });
+    expect(scanFunctionPayloadSchema.safeParse(JSON.parse(purge.Target.Input)).success).toBe(true);
   });
 
   it('lets the Scheduler role only invoke the scan function and write to its dead-letter queue', () => {

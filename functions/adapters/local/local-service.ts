@@ -9,6 +9,7 @@ import { createHttpApp } from '../../app/http/app.js';
 import type { Logger } from '../../app/logger.js';
 import { RateLimitedSmsSender } from '../../app/rate-limited-sender.js';
 import { loadReferenceData } from '../../app/reference-data.js';
+import { purgeExpired } from '../../app/purge-expired.js';
 import { runScheduledScan, type ScheduledScanResult } from '../../app/scheduled-scan.js';
 import type { ServiceSettings } from '../../app/settings.js';
 import { uploadCertificates } from '../../app/upload-certificates.js';
@@ -135,6 +136,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       calendars,
       replanSource: store,
       revoker: store,
+      retention: store,
       ruleStore,
       typeCertificates: store,
       outbox,
@@ -189,6 +191,17 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
         onError: (error) => log.error({ err: (error as Error).message }, 'scheduled scan failed; the next run retries'),
       });
       stopParts.unshift(() => scheduler.stop());
+      // The retention purge, daily (and once at start), on the same local scheduler as the scans.
+      const purges = startLocalScheduler({
+        clock,
+        everyMinutes: 24 * 60,
+        runAtStart: true,
+        job: async () => {
+          await purgeExpired(deps, clock.now());
+        },
+        onError: (error) => log.error({ err: (error as Error).message }, 'retention purge failed; the next run continues it'),
+      });
+      stopParts.unshift(() => purges.stop());
     }
 
     return {

@@ -1,5 +1,5 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
-import type { AuditLog, CalendarSource, CertificateRevoker, CalendarStore, Clock, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
+import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
@@ -8,6 +8,7 @@ import { calendarRoutes } from './routes/calendar.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { importRoutes } from './routes/imports.js';
 import { referenceRoutes } from './routes/reference.js';
+import { purgeRoutes } from './routes/purges.js';
 import { ruleRoutes } from './routes/rules.js';
 import { scanRoutes, type OutboxView } from './routes/scans.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -35,6 +36,8 @@ export interface HttpAppDeps extends ScanDeps {
   audit?: AuditLog;
   /** Marks certificates revoked and stops their reminders (the DynamoDB store). */
   revoker?: CertificateRevoker;
+  /** Where a retention purge finds and deletes expired certificates (the DynamoDB store). */
+  retention?: RetentionStore;
   /** Operators' reminder rules, and where a change finds the certificates it re-plans (the byType index). */
   ruleStore?: RuleStore;
   typeCertificates?: TypeCertificateSource;
@@ -54,7 +57,7 @@ export interface Route {
 
 const ANONYMOUS: Principal = { role: 'viewer', subject: 'anonymous' };
 
-const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes, ...calendarRoutes, ...auditRoutes, ...ruleRoutes];
+const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes, ...calendarRoutes, ...auditRoutes, ...ruleRoutes, ...purgeRoutes];
 
 /** What admitting a request from its head decided: a refusal, or how to finish it once its body is read. */
 export type Admission = { refused: HttpResponse } | { handle(req: HttpRequest): Promise<HttpResponse> };

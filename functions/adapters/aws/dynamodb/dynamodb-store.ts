@@ -17,6 +17,7 @@ import {
 import type { DateTime } from 'luxon';
 import { InvalidCursorError } from '../../../core/errors.js';
 import type { Certificate, IsoDate, Plan, PlannedStage, StageName } from '../../../core/model.js';
+import type { PurgeProgress } from '../../../core/retention.js';
 import type { Revocation } from '../../../core/revocation.js';
 import type {
   CertificateKey,
@@ -29,6 +30,7 @@ import type {
   DeliveryRecord,
   Page,
   ReplanSource,
+  RetentionStore,
   RevokeOutcome,
   StoredCertificate,
   TypeCertificateSource,
@@ -57,6 +59,8 @@ const MAX_BATCH_ATTEMPTS = 12;
 const BATCH_CONCURRENCY = 4;
 /** Finished delivery records stay two years for audit, then DynamoDB TTL removes them. */
 const DELIVERY_RETENTION_SECONDS = 2 * 365 * 24 * 3600;
+/** The meta item holding the retention purge's progress. */
+const PURGE_META = 'PURGE';
 
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, {
@@ -230,7 +234,7 @@ export function isConditionalFailure(error: unknown): boolean {
  * The one store: certificates and their plans, and the delivery ledger, in one DynamoDB table.
  * Local mode and the tests run it against DynamoDB Local.
  */
-export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource, TypeCertificateSource, CertificateRevoker {
+export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource, TypeCertificateSource, CertificateRevoker, RetentionStore {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -631,6 +635,75 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
       body: Item.body as string | undefined,
       ruleVersion: Item.ruleVersion as number | undefined,
     };
+  }
+
+  // ---- Retention -------------------------------------------------------------------------
+
+  async certificatesExpiredBefore(type: string, cutoff: IsoDate, cursor?: string): Promise<Page<CertificateKey>> {
+    const pattern = accessPatterns.certificatesOfType(type, cutoff);
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        ...pattern,
+        ProjectionExpression: 'pk, sk, gsi2pk, gsi2sk',
+        ExclusiveStartKey: decodeCursor(cursor, pattern.IndexName, pattern.ExpressionAttributeValues[':pk']),
+        Limit: 100,
+      }),
+    );
+    const next = encodeCursor(result.LastEvaluatedKey);
+    return { items: (result.Items ?? []).map((item) => parseCertificatePk(item.pk as string)), ...(next !== undefined ? { nextCursor: next } : {}) };
+  }
+
+  private async deliveryKeysBefore(key: CertificateKey, cutoff: IsoDate): Promise<Item[]> {
+    const keys: Item[] = [];
+    let ExclusiveStartKey: Item | undefined;
+    do {
+      const result = await this.doc.send(
+        new QueryCommand({ TableName: this.tableName, ...accessPatterns.deliveriesOfExpiriesBefore(key, cutoff), ProjectionExpression: 'pk, sk', ExclusiveStartKey }),
+      );
+      keys.push(...(result.Items ?? []));
+      ExclusiveStartKey = result.LastEvaluatedKey;
+    } while (ExclusiveStartKey !== undefined);
+    return keys;
+  }
+
+  async countDeliveriesBefore(key: CertificateKey, cutoff: IsoDate): Promise<number> {
+    return (await this.deliveryKeysBefore(key, cutoff)).length;
+  }
+
+  async purgeCertificate(key: CertificateKey, cutoff: IsoDate): Promise<{ deleted: boolean; deliveries: number }> {
+    // Deliveries first: a crash between the two leaves the certificate, which the next run finds again;
+    // the other order would leave deliveries no index leads to.
+    const deliveries = await this.deliveryKeysBefore(key, cutoff);
+    await inParallel(deliveries, BATCH_CONCURRENCY, async (Key) => {
+      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: Key.pk, sk: Key.sk } }));
+    });
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: certificateKey(key),
+          // Renewed since it was found: its expiry moved past the cutoff, so it stays.
+          ConditionExpression: 'expiresOn < :cutoff',
+          ExpressionAttributeValues: { ':cutoff': cutoff },
+        }),
+      );
+      return { deleted: true, deliveries: deliveries.length };
+    } catch (error) {
+      if (isConditionalFailure(error)) return { deleted: false, deliveries: deliveries.length };
+      throw error;
+    }
+  }
+
+  async getPurgeProgress(): Promise<PurgeProgress | undefined> {
+    const item = await this.getMeta(PURGE_META);
+    if (item === undefined) return undefined;
+    const { pk: _pk, sk: _sk, entity: _entity, ...progress } = item;
+    return progress as PurgeProgress;
+  }
+
+  async savePurgeProgress(progress: PurgeProgress): Promise<void> {
+    await this.putMeta(PURGE_META, { ...progress });
   }
 
   // ---- Meta ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@
  * Items:
  *   certificate   pk=CERT#<type>#<number>  sk=CERT
  *   delivery      pk=CERT#<type>#<number>  sk=DELIVERY#<expiresOn>#<stage>   claim + record of one SMS
- *   meta          pk=META                  sk=<name>                          e.g. the demo-seed marker
+ *   meta          pk=META                  sk=<name>                          e.g. the demo-seed marker, the retention purge's progress (PURGE)
  *   token         pk=TOKENS                sk=TOKEN#<id>                      an API token, stored hashed
  *   import        pk=IMPORT#<id>           sk=IMPORT                          one upload: who, when, hash, state, counts
  *   import error  pk=IMPORT#<id>           sk=ERR#<row>#<seq>                 one rejected cell or row
@@ -286,6 +286,14 @@ export const accessPatterns = {
           ExpressionAttributeValues: { ':pk': 'AUDIT', ':since': sinceUtc } as Record<string, string>,
           ScanIndexForward: false,
         };
+  },
+  /** What was sent for this certificate for expiries before a date (retention purges those)? */
+  deliveriesOfExpiriesBefore(cert: CertificateKey, before: string) {
+    // sk is `DELIVERY#<expiresOn>#<stage>`: every one of an expiry before `before` sorts below `DELIVERY#<before>`.
+    return {
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': certificateKey(cert).pk, ':from': deliveryPrefix(), ':to': `${deliveryPrefix()}${before}` },
+    };
   },
   /** What was sent for this certificate, across all its expiries? */
   deliveriesOf(cert: CertificateKey) {

@@ -54,11 +54,30 @@ export function lookupsFrom(reference: ReferenceData): CertificateLookups {
   };
 }
 
+/**
+ * Hash of a certificate's content without its holder ID: stored next to the sealed ID, an unkeyed hash
+ * over the ID would let anyone who reads the table find the ID by trying candidates (a resident ID has
+ * few unknown digits). The ID is compared in plain text instead (see `isUnchanged`).
+ */
 export function contentHash(certificate: Certificate): string {
+  const c = certificate;
+  return createHash('sha1')
+    .update(JSON.stringify(['v2', c.type, c.number, c.holder.name, c.phone, c.township, c.issuedOn, c.expiresOn]))
+    .digest('base64url');
+}
+
+/** The hash certificates stored before holder IDs were sealed carry: over the whole content, the ID included. */
+export function legacyContentHash(certificate: Certificate): string {
   const c = certificate;
   return createHash('sha1')
     .update(JSON.stringify([c.type, c.number, c.holder.name, c.holder.id ?? '', c.phone, c.township, c.issuedOn, c.expiresOn]))
     .digest('base64url');
+}
+
+/** 'same': nothing to write. 'legacy': the same content, stored before holder IDs were sealed: rewritten, sealed. */
+function comparedWithStored(before: StoredCertificate, certificate: Certificate, hash: string): 'same' | 'legacy' | 'different' {
+  if (before.contentHash === hash) return before.certificate.holder.id === certificate.holder.id ? 'same' : 'different';
+  return before.contentHash === legacyContentHash(certificate) ? 'legacy' : 'different';
 }
 
 export function emptyCounts(): UploadCounts {
@@ -206,8 +225,15 @@ export async function prepareUpload(deps: UploadDeps, page: ReadonlyArray<ValidE
       continue;
     }
     counts.accepted += 1;
-    if (before !== undefined && before.contentHash === hash) {
+    const compared = before === undefined ? 'different' : comparedWithStored(before, certificate, hash);
+    if (compared === 'same') {
       counts.unchanged += 1;
+      continue;
+    }
+    if (compared === 'legacy' && before !== undefined) {
+      // Unchanged for the uploader; written again so that its holder ID is sealed and its hash no longer covers the ID.
+      counts.unchanged += 1;
+      writes.push({ ...before, certificate, contentHash: hash, version: before.version + 1 });
       continue;
     }
     if (before !== undefined && before.certificate.expiresOn === certificate.expiresOn) {

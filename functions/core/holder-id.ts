@@ -177,3 +177,13 @@ export function daysInMonth(year: number, month: number): number {
 function fail(zh: string, en: string): { ok: false; reason: string } {
   return { ok: false, reason: `${zh} / ${en}` };
 }
+
+/**
+ * A holder ID as API answers show it: the first and last four characters, the rest starred
+ * (`3607**********123X`), so staff can tell two holders apart without the number being disclosed.
+ */
+export function maskHolderId(id: string): string {
+  const chars = Array.from(id);
+  if (chars.length <= 8) return '*'.repeat(chars.length);
+  return `${chars.slice(0, 4).join('')}${'*'.repeat(chars.length - 8)}${chars.slice(-4).join('')}`;
+}

@@ -161,6 +161,19 @@ export interface DeliveryLedger {
   get(id: DeliveryId): Promise<DeliveryRecord | undefined>;
 }
 
+// ---- Holder IDs ---------------------------------------------------------------------------------
+
+/**
+ * Seals holder IDs (身份证号, 统一社会信用代码) for storage with a key that is not in the table: a key file
+ * in the data dir locally, a KMS key on AWS. The sealed form starts with its scheme and key id, so a
+ * value stored before encryption (a bare ID) is told apart and read as it is.
+ */
+export interface HolderIdCipher {
+  seal(plain: string): Promise<string>;
+  /** The plain ID; a value without a scheme prefix (stored before encryption) is returned unchanged. */
+  open(stored: string): Promise<string>;
+}
+
 // ---- Revocation ---------------------------------------------------------------------------------
 
 export type RevokeOutcome =

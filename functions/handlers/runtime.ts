@@ -3,7 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DateTime } from 'luxon';
 import { ZONE } from '../core/model.js';
-import type { AuditLog, CalendarSource, CalendarStore, Clock, RuleSource, RuleStore } from '../core/ports.js';
+import type { AuditLog, CalendarSource, CalendarStore, Clock, HolderIdCipher, RuleSource, RuleStore } from '../core/ports.js';
 import type { CalendarDeps } from '../app/calendar/load-calendar.js';
 import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
@@ -15,6 +15,7 @@ import type { RuleDeps } from '../app/rules/change-rule.js';
 import { StoredRuleSource } from '../app/rules/stored-rules.js';
 import { DynamoDbStore } from '../adapters/aws/dynamodb/dynamodb-store.js';
 import { kmsCursorKey } from '../adapters/aws/kms-cursor-key.js';
+import { KmsHolderIdCipher } from '../adapters/aws/kms-holder-id-cipher.js';
 import { LambdaScanTrigger } from '../adapters/aws/lambda-scan-trigger.js';
 import { S3ImportSubmitter } from '../adapters/aws/s3-import-submitter.js';
 import { SnsSmsSender } from '../adapters/aws/sns-sms-sender.js';
@@ -84,7 +85,7 @@ export function baseDeps(env: Environment = process.env): BaseDeps {
     env,
     tableName,
     dynamo,
-    store: new DynamoDbStore(dynamo, tableName),
+    store: new DynamoDbStore(dynamo, tableName, holderIdOptions(env, dynamo, logger)),
     reference,
     settings,
     logger,
@@ -98,6 +99,20 @@ export function baseDeps(env: Environment = process.env): BaseDeps {
     rules: new StoredRuleSource({ rules: ruleStore, clock, policy: settings.stagePolicy }),
   };
   return base;
+}
+
+/**
+ * Holder IDs sealed under the stack's KMS key (envelope encryption, see kms-holder-id-cipher.ts). The stack
+ * sets CERTALARM_HOLDER_ID_KMS_KEY_ID on every function; without it (tests of other parts) IDs are stored as given.
+ */
+function holderIdOptions(env: Environment, dynamo: DynamoDBClient, logger: Logger): { holderIds?: HolderIdCipher } {
+  const keyId = env.CERTALARM_HOLDER_ID_KMS_KEY_ID;
+  if (keyId === undefined || keyId === '') {
+    logger.warn({}, 'CERTALARM_HOLDER_ID_KMS_KEY_ID is not set: holder IDs are stored unencrypted (the stack always sets it)');
+    return {};
+  }
+  const endpoint = env.AWS_ENDPOINT_URL_KMS;
+  return { holderIds: new KmsHolderIdCipher({ signing: dynamo.config, keyId, ...(endpoint !== undefined && endpoint !== '' ? { endpoint } : {}) }) };
 }
 
 /** The due-scan function: the store, the delivery ledger and the SMS sender. */

@@ -11,6 +11,7 @@ import type { DeploymentConfig } from '../config.js';
 import { runtimeEnvironment } from '../runtime-environment.js';
 import { IMPORT_WORKER_TIMEOUT, type ImportStorage } from './import-storage.js';
 import type { CertalarmTable } from './table.js';
+import { HOLDER_ID_ENCRYPTION_CONTEXT } from '../../functions/adapters/aws/kms-holder-id-cipher.js';
 
 /** At most this many imports run at once (queue pollers and reserved concurrency alike). */
 export const IMPORT_WORKER_CONCURRENCY = 2;
@@ -36,12 +37,22 @@ export class CertalarmFunctions extends Construct {
   readonly importWorkerRole: iam.Role;
   /** Signs the HTTP API's paging cursors (see functions/adapters/aws/kms-cursor-key.ts). */
   readonly cursorKey: kms.Key;
+  /** Seals holder IDs (envelope encryption, see functions/adapters/aws/kms-holder-id-cipher.ts). */
+  readonly holderIdKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: CertalarmFunctionsProps) {
     super(scope, id);
     const { config, table, importStorage } = props;
     const entries = { ...HANDLER_ENTRIES, ...props.entries };
-    const environment = runtimeEnvironment(config, table.table.tableName);
+    // The stored holder IDs can only be read with this key: it is kept when the stack goes in production,
+    // and its yearly rotation keeps the old material for the IDs already sealed.
+    this.holderIdKey = new kms.Key(this, 'HolderIdKey', {
+      description: 'certalarm: seals holder IDs (身份证号, 统一社会信用代码) stored in the table',
+      enableKeyRotation: true,
+      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(30),
+    });
+    const environment = { ...runtimeEnvironment(config, table.table.tableName), CERTALARM_HOLDER_ID_KMS_KEY_ID: this.holderIdKey.keyArn };
 
     const scan = this.lambda('DueScan', {
       entry: entries.dueScan,
@@ -120,6 +131,21 @@ export class CertalarmFunctions extends Construct {
       new SqsEventSource(importStorage.queue, { batchSize: 1, maxConcurrency: IMPORT_WORKER_CONCURRENCY }),
     );
     importStorage.grantReadAndDelete(this.importWorkerRole);
+
+    // Holder IDs: the functions that write certificates make data keys and read them back; the scan only reads.
+    // Each grant holds only for this key with the holder-ID encryption context, so it serves nothing else.
+    const holderIdGrant = (role: iam.Role, sid: string, actions: string[]) =>
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid,
+          actions,
+          resources: [this.holderIdKey.keyArn],
+          conditions: { StringEquals: { 'kms:EncryptionContext:purpose': HOLDER_ID_ENCRYPTION_CONTEXT.purpose } },
+        }),
+      );
+    holderIdGrant(this.httpApiRole, 'SealHolderIds', ['kms:GenerateDataKey', 'kms:Decrypt']);
+    holderIdGrant(this.importWorkerRole, 'SealHolderIds', ['kms:GenerateDataKey', 'kms:Decrypt']);
+    holderIdGrant(this.dueScanRole, 'OpenHolderIds', ['kms:Decrypt']);
     importStorage.grantContinuations(this.importWorkerRole);
 
     // The HTTP API reads and writes certificates and deliveries (uploads read pages with a PartiQL point

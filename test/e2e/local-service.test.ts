@@ -17,6 +17,7 @@ import {
   withBrokenCheck,
   type ApiError,
   type CertificatePage,
+  type CertificateRecord,
   type OutboxMessage,
   type TestService,
 } from '../support/e2e-service.js';
@@ -97,6 +98,11 @@ describe('Local service: GET /v1/townships', () => {
   });
 });
 
+/** A holder ID as API answers show it: the first and last four characters. */
+function maskedId(id: string): string {
+  return `${id.slice(0, 4)}${'*'.repeat(id.length - 8)}${id.slice(-4)}`;
+}
+
 describe('Local service: POST /v1/certificates', () => {
   it('stores a single record sent as an object, normalising the phone to E.164', async () => {
     // Prepare
@@ -110,7 +116,7 @@ describe('Local service: POST /v1/certificates', () => {
     expect(upload.status).toBe(200);
     expect(upload.body).toEqual({ accepted: 1, created: 1, updated: 0, renewed: 0, unchanged: 0, rejected: [] });
     expect(stored.status).toBe(200);
-    expect(stored.body).toMatchObject({ ...record, phone: '+8613900000001' });
+    expect(stored.body).toMatchObject({ ...record, holder: { name: record.holder.name, id: maskedId(record.holder.id ?? '') }, phone: '+8613900000001' });
   });
 
   it('stores the good records of a batch and reports every bad one with index, field and reason', async () => {
@@ -179,10 +185,13 @@ describe('Local service: POST /v1/certificates', () => {
     // Act
     const upload = await api.upload([organisation, person]);
     const storedPerson = await api.certificate(person.type, person.number);
+    const revealed = await api.get<CertificateRecord>(`/v1/certificates/${person.type}/${encodeURIComponent(person.number)}?reveal=holderId`);
 
     // Assess
     expect(upload.body).toMatchObject({ accepted: 2, rejected: [] });
-    expect(storedPerson.body.holder.id).toBe('36073219791130018X');
+    // Masked in every answer but an operator's request for the one record, where it is whole and upper-case.
+    expect(storedPerson.body.holder.id).toBe('3607**********018X');
+    expect(revealed.body.holder.id).toBe('36073219791130018X');
   });
 });
 

@@ -283,7 +283,9 @@ describe('Least privilege', () => {
     const keyId = logicalId(stack, stack.table.key);
 
     // Act
-    const kms = statementsOfRole(template, logicalId(stack, stack.functions.dueScanRole)).filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    const kms = statementsOfRole(template, logicalId(stack, stack.functions.dueScanRole)).filter(
+      (s) => actionsOf(s).some((a) => a.startsWith('kms:')) && JSON.stringify(s.Resource).includes(keyId),
+    );
 
     // Assess
     expect(kms).toEqual([
@@ -293,6 +295,28 @@ describe('Least privilege', () => {
       }),
     ]);
     expect(actionsOf(kms[0]!).every((a) => !a.includes('*'))).toBe(true);
+  });
+});
+
+describe('Holder ID key', () => {
+  it('seals holder IDs under a rotated KMS key named in every function, granted per function and only with the holder-ID context', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const keyId = logicalId(stack, stack.functions.holderIdKey);
+    const condition = { StringEquals: { 'kms:EncryptionContext:purpose': 'certalarm-holder-id' } };
+    const grantOf = (role: IConstruct) => statementsOfRole(template, logicalId(stack, role)).filter((s) => JSON.stringify(s.Resource).includes(keyId));
+
+    // Act
+    const variables = [stack.functions.httpApi, stack.functions.dueScan, stack.functions.importWorker].map(
+      (fn) => (template.toJSON().Resources[logicalId(stack, fn)] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables,
+    );
+
+    // Assess
+    assertResource(template, 'AWS::KMS::Key', { Properties: { EnableKeyRotation: true, Description: Match.stringLikeRegexp('holder IDs') }, DeletionPolicy: 'Retain' });
+    for (const v of variables) expect(v.CERTALARM_HOLDER_ID_KMS_KEY_ID).toEqual(getAtt(keyId));
+    expect(grantOf(stack.functions.httpApiRole)).toEqual([{ Sid: 'SealHolderIds', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: getAtt(keyId), Condition: condition }]);
+    expect(grantOf(stack.functions.importWorkerRole)).toEqual([{ Sid: 'SealHolderIds', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: getAtt(keyId), Condition: condition }]);
+    expect(grantOf(stack.functions.dueScanRole)).toEqual([{ Sid: 'OpenHolderIds', Effect: 'Allow', Action: 'kms:Decrypt', Resource: getAtt(keyId), Condition: condition }]);
   });
 });
 

@@ -25,6 +25,7 @@ import { DynamoDbImportStore } from '../aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbTokenStore } from '../aws/dynamodb/dynamodb-token-store.js';
 import { authenticateToken, bearerToken, generateToken, installAdminToken } from '../../app/tokens.js';
 import { localCursorKey } from './cursor-key.js';
+import { LocalHolderIdCipher, localHolderIdKey } from './local-holder-id-cipher.js';
 import { LocalImportWorker } from './local-import-worker.js';
 import { LocalImportFiles } from './local-imports.js';
 import { ensureTable } from '../aws/dynamodb/table.js';
@@ -106,7 +107,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const tableName = options.tableName ?? 'certalarm';
     const created = await ensureTable(client, tableName);
     log.info({ table: tableName, created: created === 'created' }, created === 'created' ? 'table created' : 'table found');
-    const store = new DynamoDbStore(client, tableName);
+    // Holder IDs are sealed with a key kept beside the data, never in the table (see README, "Holder IDs").
+    const store = new DynamoDbStore(client, tableName, { holderIds: new LocalHolderIdCipher(localHolderIdKey(dataDir)) });
     const clock = serviceClock(options.startAt);
     const outbox = new OutboxSmsSender(join(dataDir, 'outbox.jsonl'), clock, options.printMessage);
     const sms = new RateLimitedSmsSender(outbox, options.settings.smsRate);

@@ -28,6 +28,7 @@ import type {
   DeliveryId,
   DeliveryLedger,
   DeliveryRecord,
+  HolderIdCipher,
   Page,
   ReplanSource,
   RetentionStore,
@@ -88,7 +89,8 @@ function alarmAttributes(key: CertificateKey, plan: Plan): { dueShard: string; n
   return { dueShard: dueShardOf(key), nextAlarmAt: new Date(next.sendAt).toISOString(), nextStage: next.stage };
 }
 
-export function toItem(stored: StoredCertificate): Item {
+/** `sealedHolderId`: the holder ID as the cipher sealed it; without one, the ID is stored as given. */
+export function toItem(stored: StoredCertificate, sealedHolderId?: string): Item {
   const { certificate: c, plan } = stored;
   const key = { type: c.type, number: c.number };
   const { pk, sk } = certificateKey(key);
@@ -105,7 +107,7 @@ export function toItem(stored: StoredCertificate): Item {
     type: c.type,
     number: c.number,
     holderName: c.holder.name,
-    holderId: c.holder.id,
+    holderId: sealedHolderId ?? c.holder.id,
     phone: c.phone,
     township: c.township,
     issuedOn: c.issuedOn,
@@ -237,16 +239,34 @@ export function isConditionalFailure(error: unknown): boolean {
 export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource, TypeCertificateSource, CertificateRevoker, RetentionStore {
   private readonly doc: DynamoDBDocumentClient;
 
+  private readonly holderIds: HolderIdCipher | undefined;
+
+  /** `holderIds` seals holder IDs on every write and opens them on every read; without it they are stored as given. */
   constructor(
     client: DynamoDBClient,
     readonly tableName: string,
+    options: { holderIds?: HolderIdCipher } = {},
   ) {
     this.doc = documentClient(client);
+    this.holderIds = options.holderIds;
+  }
+
+  private async sealHolderId(stored: StoredCertificate): Promise<string | undefined> {
+    const id = stored.certificate.holder.id;
+    return id === undefined || this.holderIds === undefined ? undefined : this.holderIds.seal(id);
+  }
+
+  /** The stored certificate with its holder ID opened (a bare ID stored before encryption is read as it is). */
+  private async decode(item: Item): Promise<StoredCertificate> {
+    const stored = fromItem(item);
+    const id = stored.certificate.holder.id;
+    if (id === undefined || this.holderIds === undefined) return stored;
+    return { ...stored, certificate: { ...stored.certificate, holder: { ...stored.certificate.holder, id: await this.holderIds.open(id) } } };
   }
 
   async getCertificate(key: CertificateKey): Promise<StoredCertificate | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: certificateKey(key), ConsistentRead: true }));
-    return Item === undefined ? undefined : fromItem(Item);
+    return Item === undefined ? undefined : this.decode(Item);
   }
 
   async getCertificates(keys: CertificateKey[]): Promise<Map<string, StoredCertificate>> {
@@ -271,7 +291,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
     do {
       const result: ExecuteStatementCommandOutput = await this.doc.send(new ExecuteStatementCommand({ ...statement, ConsistentRead: true, NextToken }));
       for (const item of result.Items ?? []) {
-        const stored = fromItem(item);
+        const stored = await this.decode(item);
         found.set(certificateId(stored.certificate), stored);
       }
       NextToken = result.NextToken;
@@ -279,7 +299,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
   }
 
   async putCertificates(items: StoredCertificate[]): Promise<void> {
-    await this.batchWrite(items.map((stored) => toItem(stored)));
+    await this.batchWrite(await Promise.all(items.map(async (stored) => toItem(stored, await this.sealHolderId(stored)))));
   }
 
   /** BatchWriteItem in 25s, retrying unprocessed items with backoff; four batches in flight. */
@@ -362,7 +382,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
       }
       let truncated = false;
       for (const item of result.Items ?? []) {
-        if (items.length < limit) items.push(fromItem(item));
+        if (items.length < limit) items.push(await this.decode(item));
         else truncated = true;
       }
       lastKey = result.LastEvaluatedKey;
@@ -408,7 +428,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
       }),
     );
     const next = encodeCursor(result.LastEvaluatedKey);
-    return { items: (result.Items ?? []).map(fromItem), ...(next !== undefined ? { nextCursor: next } : {}) };
+    return { items: await Promise.all((result.Items ?? []).map((item) => this.decode(item))), ...(next !== undefined ? { nextCursor: next } : {}) };
   }
 
   async certificatesOfTypeExpiringFrom(type: string, from: string, cursor?: string): Promise<Page<StoredCertificate>> {
@@ -422,7 +442,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
       }),
     );
     const next = encodeCursor(result.LastEvaluatedKey);
-    return { items: (result.Items ?? []).map(fromItem), ...(next !== undefined ? { nextCursor: next } : {}) };
+    return { items: await Promise.all((result.Items ?? []).map((item) => this.decode(item))), ...(next !== undefined ? { nextCursor: next } : {}) };
   }
 
   async countCertificatesOfTypeExpiringFrom(type: string, from: string): Promise<number> {

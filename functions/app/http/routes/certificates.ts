@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import * as z from 'zod';
 import { mayTouchType, visibleTypes, type Principal } from '../../../core/access.js';
 import { MAX_NUMBER_LENGTH } from '../../../core/certificate.js';
+import { maskHolderId } from '../../../core/holder-id.js';
 import { InvalidCursorError } from '../../../core/errors.js';
 import { ZONE, type CertificateType, type Plan } from '../../../core/model.js';
 import type { StoredCertificate } from '../../../core/ports.js';
@@ -27,11 +28,20 @@ const listQuery = z
   })
   .strict();
 
+// Other query parameters are ignored here, as before `reveal` existed.
+const readQuery = z.object({ reveal: z.enum(['holderId'], { error: 'reveal=holderId is the only value / 只能是 holderId' }).optional() });
+
 const uploadQuery = z.object({ allOrNothing: z.enum(['true', 'false']).optional() }).strict();
 
-function certificateView(stored: StoredCertificate) {
+/**
+ * A certificate as the API shows it. The holder ID is masked (`3607**********123X`) unless `revealHolderId`:
+ * only an operator's audited request for one record sees it whole.
+ */
+function certificateView(stored: StoredCertificate, revealHolderId = false) {
+  const { holder } = stored.certificate;
   return {
     ...stored.certificate,
+    holder: holder.id === undefined || revealHolderId ? holder : { ...holder, id: maskHolderId(holder.id) },
     renewalDeadline: stored.plan.renewalDeadline,
     windowOpens: stored.plan.windowOpens,
     createdAt: stored.createdAt,
@@ -201,7 +211,7 @@ export const certificateRoutes: Route[] = [
           ...(cursor !== undefined ? { cursor } : {}),
         });
         const nextCursor = page.nextCursor === undefined ? undefined : await deps.cursors.seal(page.nextCursor, binding, now);
-        return json(200, { items: page.items.map(certificateView), ...(nextCursor !== undefined ? { nextCursor } : {}) });
+        return json(200, { items: page.items.map((item) => certificateView(item)), ...(nextCursor !== undefined ? { nextCursor } : {}) });
       } catch (error) {
         if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid_cursor', error.message);
         throw error;
@@ -212,7 +222,22 @@ export const certificateRoutes: Route[] = [
     method: 'GET',
     pattern: /^\/v1\/certificates\/([^/]+)\/([^/]+)$/,
     access: 'readCertificates',
-    handler: async (_req, params, deps, principal) => json(200, certificateView(await findCertificate(params, deps, principal))),
+    handler: async (req, params, deps, principal) => {
+      const query = parseWith(readQuery, req.query, 'query');
+      const stored = await findCertificate(params, deps, principal);
+      if (query.reveal !== 'holderId') return json(200, certificateView(stored));
+      if (principal.role !== 'operator') {
+        throw new HttpError(403, 'forbidden', '只有运维人员（operator）可以查看完整的证件号码 / only an operator may see a holder ID unmasked');
+      }
+      // Every look at a whole ID is on the trail, whether or not the record has one.
+      await recordAudit(deps, auditPrincipal(principal), {
+        action: 'certificate.reveal',
+        target: `certificate/${stored.certificate.type}/${stored.certificate.number}`,
+        summary: `查看完整证件号码 / revealed the holder ID of ${stored.certificate.type} ${stored.certificate.number}`,
+        details: { field: 'holder.id', present: stored.certificate.holder.id !== undefined },
+      });
+      return json(200, certificateView(stored, true));
+    },
   },
   {
     method: 'GET',

@@ -1,6 +1,11 @@
+import { rm } from 'node:fs/promises';
+import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/e2e-cli.js';
-import { Api, certificateRecord, startTestService, uniqueNumber, type TestService } from '../support/e2e-service.js';
+import { startLocalService } from '../../functions/adapters/local/local-service.js';
+import { silentLogger } from '../../functions/app/logger.js';
+import { settingsFromEnvironment } from '../../functions/app/settings.js';
+import { eventually, runCli } from '../support/e2e-cli.js';
+import { Api, certificateRecord, E2E_TOKEN, makeTempDir, SERVICE_START, startTestService, uniqueNumber, type TestService } from '../support/e2e-service.js';
 
 // One in-memory service for the file; its clock starts at 2026-06-01, so the purge's cutoff is 2021-06-01.
 let local: TestService;
@@ -72,5 +77,52 @@ describe('CLI: certalarm purge', () => {
     expect(real.code).toBe(0);
     expect(JSON.parse(real.stdout)).toMatchObject({ dryRun: false, cutoff: '2021-06-01', state: 'done', certificates: 1 });
     expect(gone.status).toBe(404);
+  });
+});
+
+describe('Local service: the daily retention purge', () => {
+  it('runs on the local scheduler when the service starts with scheduled jobs on', { timeout: 120_000 }, async () => {
+    // Prepare: an expired certificate stored by a service with its scheduler off.
+    const dataDir = await makeTempDir('certalarm-e2e-purge-');
+    const old = certificateRecord({ number: uniqueNumber('OLD'), issuedOn: '2015-01-01', expiresOn: '2020-12-31' });
+    const kept = certificateRecord({ number: uniqueNumber('NEW') });
+    const quiet = await startTestService({ dataDir });
+    try {
+      await new Api(quiet.url).uploadAll([old, kept]);
+    } finally {
+      await quiet.stop();
+    }
+
+    // Act: the same data dir, with the scheduler on.
+    const service = await startLocalService({
+      dataDir,
+      port: 0,
+      settings: settingsFromEnvironment({}),
+      logger: silentLogger,
+      demo: false,
+      scanEveryMinutes: 15,
+      startAt: DateTime.fromISO(SERVICE_START, { setZone: true }),
+      adminToken: E2E_TOKEN,
+    });
+    try {
+      const api = new Api(service.url);
+
+      // Assess
+      // The run is audited once it is done.
+      const trail = await eventually(
+        'the purge run at start',
+        async () => {
+          const page = await api.get<{ items: Array<{ action: string; actor: string; details: Record<string, unknown> }> }>('/v1/audit?action=retention');
+          return page.body.items.length > 0 ? page.body.items : undefined;
+        },
+        60_000,
+      );
+      expect(trail).toMatchObject([{ action: 'retention.purge', actor: 'system:retention', details: { cutoff: '2021-06-01', certificates: 1 } }]);
+      expect((await api.certificate(old.type, old.number)).status).toBe(404);
+      expect((await api.certificate(kept.type, kept.number)).status).toBe(200);
+    } finally {
+      await service.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -23,7 +23,8 @@ export type Action =
   | 'readImports'
   | 'loadCalendar'
   | 'readAudit'
-  | 'runPurges';
+  | 'runPurges'
+  | 'revealHolderIds';
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
@@ -48,6 +49,7 @@ export function mayPerform(principal: Principal, action: Action): Decision {
     case 'loadCalendar':
     case 'readAudit':
     case 'runPurges':
+    case 'revealHolderIds':
       return principal.role === 'operator' ? ALLOW : deny(`只有运维人员（operator）可以执行此操作 / only an operator may ${action}`);
   }
 }

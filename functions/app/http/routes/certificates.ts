@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import * as z from 'zod';
-import { mayTouchType, visibleTypes, type Principal } from '../../../core/access.js';
+import { mayPerform, mayTouchType, visibleTypes, type Principal } from '../../../core/access.js';
 import { MAX_NUMBER_LENGTH } from '../../../core/certificate.js';
 import { maskHolderId } from '../../../core/holder-id.js';
 import { InvalidCursorError } from '../../../core/errors.js';
@@ -226,9 +226,8 @@ export const certificateRoutes: Route[] = [
       const query = parseWith(readQuery, req.query, 'query');
       const stored = await findCertificate(params, deps, principal);
       if (query.reveal !== 'holderId') return json(200, certificateView(stored));
-      if (principal.role !== 'operator') {
-        throw new HttpError(403, 'forbidden', '只有运维人员（operator）可以查看完整的证件号码 / only an operator may see a holder ID unmasked');
-      }
+      const decision = mayPerform(principal, 'revealHolderIds');
+      if (!decision.allowed) throw new HttpError(403, 'forbidden', decision.reason);
       // Every look at a whole ID is on the trail, whether or not the record has one.
       await recordAudit(deps, auditPrincipal(principal), {
         action: 'certificate.reveal',

@@ -59,6 +59,10 @@ const XLSX_READER = /node_modules\/(fflate|saxes)\/|functions\/adapters\/import\
 
 describe('Lambda bundles', () => {
   describe('HTTP API', () => {
+    it('carries no Lambda client: POST /v1/scans invokes the scan function with one signed request', () => {
+      expect(from(bundled('httpApi'), LAMBDA_CLIENT)).toEqual([]);
+    });
+
     it('carries no spreadsheet reader and no SQS client', () => {
       expect(from(bundled('httpApi'), CSV_READER)).toEqual([]);
       expect(from(bundled('httpApi'), XLSX_READER)).toEqual([]);
@@ -72,6 +76,10 @@ describe('Lambda bundles', () => {
       expect(from(bundled('importWorker'), XLSX_READER)).not.toEqual([]);
       expect(from(evaluatedAtLoad('importWorker'), CSV_READER)).toEqual([]);
       expect(from(evaluatedAtLoad('importWorker'), XLSX_READER)).toEqual([]);
+    });
+
+    it('carries no SQS client: a continuation is one signed SendMessage', () => {
+      expect(from(bundled('importWorker'), SQS_CLIENT)).toEqual([]);
     });
 
     it('carries no Lambda or SNS client', () => {

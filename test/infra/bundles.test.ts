@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { esbuildOptions, HANDLER_ENTRIES, type HandlerName, PROJECT_ROOT } from '../../lib/bundling.js';
+import { esbuildOptions, HANDLER_ENTRIES, type HandlerName, lambdaBundlingOptions, PROJECT_ROOT } from '../../lib/bundling.js';
 
 /**
  * What each Lambda bundle evaluates when it loads. A module reached only through `import()` is still in
@@ -12,12 +12,15 @@ import { esbuildOptions, HANDLER_ENTRIES, type HandlerName, PROJECT_ROOT } from 
  * SDK client loaded with `import()` drags its share of the SDK's core along and costs more than it saves.
  */
 const metafiles = new Map<HandlerName, Metafile>();
+const sourceMaps = new Map<HandlerName, { sources: string[]; sourcesContent?: unknown }>();
 
 beforeAll(async () => {
   for (const [name, entry] of Object.entries(HANDLER_ENTRIES) as [HandlerName, string][]) {
     const outfile = join(PROJECT_ROOT, '.certalarm', 'infra-test-bundles', name, 'index.mjs');
     const result = await build({ ...esbuildOptions(entry, outfile), write: false, metafile: true });
     metafiles.set(name, result.metafile);
+    const map = result.outputFiles.find((file) => file.path.endsWith('.map'))!;
+    sourceMaps.set(name, JSON.parse(map.text) as { sources: string[]; sourcesContent?: unknown });
   }
 });
 
@@ -85,6 +88,18 @@ describe('Lambda bundles', () => {
     it('carries no Lambda or SNS client', () => {
       expect(from(bundled('importWorker'), LAMBDA_CLIENT)).toEqual([]);
       expect(from(bundled('importWorker'), SNS_CLIENT)).toEqual([]);
+    });
+  });
+
+  describe('source maps', () => {
+    it('map every bundle back to its TypeScript without carrying the sources’ text, in the stack as in the benchmark', () => {
+      for (const name of Object.keys(HANDLER_ENTRIES) as HandlerName[]) {
+        const map = sourceMaps.get(name)!;
+        expect(map.sources.some((source) => source.endsWith('functions/app/settings.ts'))).toBe(true);
+        // Node parses the whole map at load under --enable-source-maps: the text would triple it.
+        expect(map.sourcesContent).toBeUndefined();
+      }
+      expect(lambdaBundlingOptions()).toMatchObject({ sourceMap: true, sourcesContent: false });
     });
   });
 

@@ -30,9 +30,9 @@ import { createImport } from '../app/imports/run-import.js';
 /**
  * The Lambda composition roots: clients and adapters are built once per cold start and shared by
  * every invocation of the function that imports this module. Each function builds only what it uses
- * (the scan no S3 or Lambda client, the HTTP API no spreadsheet reader, and none an SDK client for a
- * service it calls once: S3, KMS and Lambda are signed requests), so each bundle stays lean;
- * the import worker's composition is in import-worker-runtime.ts for the same reason.
+ * (the scan no S3 or Lambda client, the HTTP API no spreadsheet reader), so each bundle stays lean;
+ * the import worker's composition is in import-worker-runtime.ts for the same reason. A service a
+ * function calls for one operation (S3, KMS, Lambda, SQS) gets a signed request, not an SDK client.
  */
 export type Environment = Record<string, string | undefined>;
 

@@ -2,6 +2,9 @@
  * Bundle benchmark: builds each Lambda handler exactly as the stack does (lib/bundling.ts), plus a
  * minimal handler that only imports one AWS SDK client, then reports bundle sizes and cold-init cost
  * (a fresh `node` process importing the bundle, median of several runs) as ratios to the minimal handler.
+ * The runs take the bundles in turn (minimal, handlers, minimal, …), so a burst of other work on the
+ * machine falls on all of them alike; besides the wall time of the import, the child reports the CPU
+ * time it spent importing, which other processes on a busy machine disturb far less.
  *
  *   npx tsx bench/bundles.ts             # 10 runs per bundle
  *   npx tsx bench/bundles.ts --runs 20
@@ -47,6 +50,8 @@ interface Measured {
   bytes: number;
   gzipBytes: number;
   initMs: number;
+  /** CPU time (user + system) the child spent importing the bundle, median of the runs. */
+  initCpuMs: number;
   processMs: number;
 }
 
@@ -68,25 +73,43 @@ function lambdaLikeEnvironment(): NodeJS.ProcessEnv {
   };
 }
 
-/** Import the bundle in a fresh process; the child reports how long the import (module init) took. */
-function coldInit(bundle: string, runs: number): { initMs: number; processMs: number } {
-  const script = `const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle).href)}); process.stdout.write(String(performance.now() - t0));`;
-  const env = lambdaLikeEnvironment();
-  const init: number[] = [];
-  const total: number[] = [];
-  for (let run = 0; run < runs + 1; run += 1) {
-    const started = performance.now();
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
-    const elapsed = performance.now() - started;
-    if (child.status !== 0) {
-      throw new Error(`importing ${bundle} failed (exit ${child.status}):\n${child.stderr}`);
-    }
-    // The first run warms the file cache and is not counted.
-    if (run === 0) continue;
-    init.push(Number(child.stdout));
-    total.push(elapsed);
+interface ColdInit {
+  initMs: number;
+  initCpuMs: number;
+  processMs: number;
+}
+
+/** Import the bundle in a fresh process; the child reports how long the import (module init) took, in wall and CPU time. */
+function coldInitOnce(bundle: string, env: NodeJS.ProcessEnv): ColdInit {
+  const script =
+    `const c0 = process.cpuUsage(); const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle).href)}); ` +
+    'const t = performance.now() - t0; const c = process.cpuUsage(c0); process.stdout.write(`${t} ${(c.user + c.system) / 1000}`);';
+  const started = performance.now();
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+  const elapsed = performance.now() - started;
+  if (child.status !== 0) {
+    throw new Error(`importing ${bundle} failed (exit ${child.status}):\n${child.stderr}`);
   }
-  return { initMs: median(init), processMs: median(total) };
+  const [initMs, initCpuMs] = child.stdout.split(' ').map(Number);
+  return { initMs: initMs!, initCpuMs: initCpuMs!, processMs: elapsed };
+}
+
+/** `runs` cold imports of each bundle, the bundles taken in turn; medians per bundle. */
+function coldInits(bundles: readonly string[], runs: number): ColdInit[] {
+  const env = lambdaLikeEnvironment();
+  const samples = bundles.map(() => [] as ColdInit[]);
+  for (let run = 0; run < runs + 1; run += 1) {
+    bundles.forEach((bundle, i) => {
+      const sample = coldInitOnce(bundle, env);
+      // The first run warms the file cache and is not counted.
+      if (run > 0) samples[i]!.push(sample);
+    });
+  }
+  return samples.map((taken) => ({
+    initMs: median(taken.map((s) => s.initMs)),
+    initCpuMs: median(taken.map((s) => s.initCpuMs)),
+    processMs: median(taken.map((s) => s.processMs)),
+  }));
 }
 
 async function bundle(name: string, entry: string | { contents: string }): Promise<string> {
@@ -103,10 +126,8 @@ async function bundle(name: string, entry: string | { contents: string }): Promi
   return outfile;
 }
 
-function measure(name: string, file: string, runs: number): Measured {
-  const bytes = statSync(file).size;
-  const gzipBytes = gzipSync(readFileSync(file)).length;
-  return { name, bytes, gzipBytes, ...coldInit(file, runs) };
+function sizes(file: string): { bytes: number; gzipBytes: number } {
+  return { bytes: statSync(file).size, gzipBytes: gzipSync(readFileSync(file)).length };
 }
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
@@ -122,12 +143,13 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  console.log(`Bundling as the stack does (esbuild, ESM, minified, node22), ${runs} cold imports each (+1 warm-up, not counted)\n`);
-  const minimal = measure('minimal (DynamoDB client only)', await bundle('minimal', { contents: MINIMAL_HANDLER }), runs);
-  const handlers: Measured[] = [];
-  for (const [name, entry] of Object.entries(HANDLER_ENTRIES) as [HandlerName, string][]) {
-    handlers.push(measure(name, await bundle(name, entry), runs));
-  }
+  console.log(`Bundling as the stack does (esbuild, ESM, minified, node22), ${runs} cold imports each, the bundles in turn (+1 warm-up round, not counted)\n`);
+  const names = ['minimal (DynamoDB client only)', ...Object.keys(HANDLER_ENTRIES)];
+  const files = [await bundle('minimal', { contents: MINIMAL_HANDLER })];
+  for (const [name, entry] of Object.entries(HANDLER_ENTRIES) as [HandlerName, string][]) files.push(await bundle(name, entry));
+  const inits = coldInits(files, runs);
+  const [minimal, ...handlers] = files.map((file, i): Measured => ({ name: names[i]!, ...sizes(file), ...inits[i]! }));
+  if (minimal === undefined) throw new Error('bench/bundles: the minimal handler was not measured');
 
   const rows = [minimal, ...handlers].map((m) => ({
     bundle: m.name,
@@ -136,6 +158,8 @@ async function main(): Promise<void> {
     'size ratio': ratio(m.bytes / minimal.bytes),
     'init (import)': ms(m.initMs),
     'init ratio': ratio(m.initMs / minimal.initMs),
+    'init CPU': ms(m.initCpuMs),
+    'CPU ratio': ratio(m.initCpuMs / minimal.initCpuMs),
     'process total': ms(m.processMs),
   }));
   console.table(rows);

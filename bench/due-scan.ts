@@ -56,6 +56,8 @@ const types = factory.types;
  */
 const dueExpiries: IsoDate[][] = types.map((type) => {
   const found: IsoDate[] = [];
+  // A type without an expiry is never due (and refuses a date).
+  if (!type.reminders) return found;
   for (let d = 0; d < 730; d += 1) {
     const expiresOn = addDays(today, d);
     const plan = planReminders({
@@ -79,9 +81,12 @@ const dueExpiries: IsoDate[][] = types.map((type) => {
  */
 const dueTypes = dueExpiries.flatMap((candidates, index) => (candidates.length > 0 ? [index] : []));
 
-/** Certificate i's type: the due set cycles through `dueTypes`, the background through the whole catalogue. */
+/** The types that take an expiry: a certificate of a type without one (tractor registrations …) has no plan and is refused a date. */
+const expiringTypes = types.flatMap((type, index) => (type.reminders ? [index] : []));
+
+/** Certificate i's type: the due set cycles through `dueTypes`, the background through every type that takes an expiry. */
 function typeOf(i: number): number {
-  return i < flags.due ? dueTypes[i % dueTypes.length]! : i % types.length;
+  return i < flags.due ? dueTypes[i % dueTypes.length]! : expiringTypes[i % expiringTypes.length]!;
 }
 
 /** Certificate i: the first `due` are due today; the rest expire 3–8 years ahead, with nothing due for years. */

@@ -50,13 +50,16 @@ const today = todayIn(NOW);
 /** Expiries from a month ago (late uploads, catch-ups) to three years ahead. */
 const EXPIRY_SPAN = 3 * 365 + 30;
 const expiry = (i: number): IsoDate => addDays(today, -30 + ((i * 7919) % EXPIRY_SPAN));
+// Only types that take an expiry: a record of a type without one (tractor registrations …) that gives a date is rejected.
+const expiring = factory.types.flatMap((type, index) => (type.reminders ? [index] : []));
+const typeOf = (i: number): number => expiring[i % expiring.length] ?? 0;
 
 /** Certificates [from, from + count) as the plain records a client uploads, in pages. */
 function recordPages(from: number, count: number): unknown[][] {
   const pages: unknown[][] = [];
   for (let i = 0; i < count; i += flags.page) {
     const size = Math.min(flags.page, count - i);
-    pages.push(Array.from({ length: size }, (_, k) => factory.record(from + i + k, expiry(from + i + k))));
+    pages.push(Array.from({ length: size }, (_, k) => factory.record(from + i + k, expiry(from + i + k), typeOf(from + i + k))));
   }
   return pages;
 }
@@ -67,7 +70,7 @@ function itemsFor(from: number, count: number): Item[] {
   const lookups = lookupsFrom(reference);
   for (let i = 0; i < count; i += flags.page) {
     // One page of records at a time, so only the items themselves stay in memory.
-    const page = Array.from({ length: Math.min(flags.page, count - i) }, (_, k) => factory.record(from + i + k, expiry(from + i + k)));
+    const page = Array.from({ length: Math.min(flags.page, count - i) }, (_, k) => factory.record(from + i + k, expiry(from + i + k), typeOf(from + i + k)));
     const { valid, rejected } = validateCertificates(page, lookups);
     if (rejected.length > 0) throw new Error(`generated records rejected: ${JSON.stringify(rejected.slice(0, 2))}`);
     for (const { certificate } of valid) items.push(toItem(newStoredCertificate({ reference, settings }, certificate, NOW)));
@@ -201,7 +204,7 @@ async function assertSameItems(dynamo: BenchDynamo, importTable: string, rawTabl
   let compared = 0;
   for (let k = 0; k < Math.min(sample, count); k += 1) {
     const i = from + Math.floor((k * count) / Math.min(sample, count));
-    const key = certificateKey(factory.certificate(i, expiry(i)));
+    const key = certificateKey(factory.certificate(i, expiry(i), typeOf(i)));
     const [a, b] = await Promise.all(
       [importTable, rawTable].map(async (TableName) => (await dynamo.doc.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }))).Item),
     );
@@ -223,7 +226,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${int(flags.count)} certificates, pages of ${flags.page}, ${STREAMS} BatchWrite streams, ${flags.rounds} round(s), now ${NOW.toISO() ?? ''}\n`,
   );
-  assertRecordsValid(factory, reference, Math.min(flags.count, 5_000), expiry);
+  assertRecordsValid(factory, reference, Math.min(flags.count, 5_000), expiry, typeOf);
 
   const memory = new MemoryPeaks();
   const dynamo = await startBenchDynamo();

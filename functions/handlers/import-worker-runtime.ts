@@ -1,4 +1,3 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
 import { S3ImportFiles } from '../adapters/aws/s3-import-files.js';
 import { SqsImportQueue } from '../adapters/aws/sqs-import-queue.js';
@@ -33,7 +32,7 @@ export function importWorkerDeps(env: Environment = process.env): AdvanceImportD
     openSpreadsheet: files.opener(),
     removeFile: (blobKey) => files.remove(blobKey),
     limits: { maxBytes: shared.settings.importMaxBytes, maxRows: shared.settings.importMaxRows },
-    continuations: new SqsImportQueue({ client: new SQSClient({}), queueUrl: requiredEnv(env, 'CERTALARM_IMPORT_QUEUE_URL') }),
+    continuations: new SqsImportQueue({ signing: shared.dynamo.config, queueUrl: requiredEnv(env, 'CERTALARM_IMPORT_QUEUE_URL') }),
   };
   return deps;
 }

@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DateTime } from 'luxon';
 import { ZONE } from '../core/model.js';
@@ -34,7 +33,8 @@ import { createImport } from '../app/imports/run-import.js';
  * The Lambda composition roots: clients and adapters are built once per cold start and shared by
  * every invocation of the function that imports this module. Each function builds only what it uses
  * (the scan no S3 or Lambda client, the HTTP API no spreadsheet reader), so each bundle stays lean;
- * the import worker's composition is in import-worker-runtime.ts for the same reason.
+ * the import worker's composition is in import-worker-runtime.ts for the same reason. A service a
+ * function calls for one operation (S3, KMS, Lambda, SQS) gets a signed request, not an SDK client.
  */
 export type Environment = Record<string, string | undefined>;
 
@@ -172,10 +172,16 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
         }
       : {}),
     ...(scanFunction !== undefined && scanFunction !== ''
-      ? { triggerScan: new LambdaScanTrigger({ client: new LambdaClient({}), functionName: scanFunction }) }
+      ? { triggerScan: lambdaScanTrigger(env, shared, scanFunction) }
       : {}),
   };
   return http;
+}
+
+/** Invokes the scan function (AWS_ENDPOINT_URL_LAMBDA, the SDK's own override, points tests at a stand-in). */
+function lambdaScanTrigger(env: Environment, shared: BaseDeps, functionName: string): LambdaScanTrigger {
+  const endpoint = env.AWS_ENDPOINT_URL_LAMBDA;
+  return new LambdaScanTrigger({ signing: shared.dynamo.config, functionName, ...(endpoint !== undefined && endpoint !== '' ? { endpoint } : {}) });
 }
 
 /**

@@ -1,11 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { S3ImportFiles } from '../../functions/adapters/aws/s3-import-files.js';
 import { SqsImportQueue } from '../../functions/adapters/aws/sqs-import-queue.js';
@@ -15,7 +13,6 @@ import { ImportFailure } from '../../functions/core/import-failure.js';
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as T;
 const bodyOf = (name: string): string => fixture<SQSEvent>(name).Records[0]!.body;
 
-const sqs = mockClient(SQSClient);
 const BUCKET = 'certalarm-imports-test-123456789012-ap-southeast-1';
 const QUEUE_URL = 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/Certalarm-test-ImportsQueue';
 const ID = 'imp_0123456789abcdef0123';
@@ -85,23 +82,80 @@ describe('Function: parseImportMessage', () => {
 });
 
 describe('Class: SqsImportQueue', () => {
-  beforeEach(() => {
-    sqs.reset();
-  });
+  // The worker signs with its DynamoDB client's resolved config, as the composition root wires it.
+  const signing = new DynamoDBClient({ region: 'ap-southeast-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' } }).config;
+  const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+
+  /** A fetch that records each request and answers as SQS's JSON protocol does. */
+  function fakeSqs(answer: (body: { QueueUrl: string; MessageBody: string }) => Response) {
+    const calls: Array<{ url: string; headers: Record<string, string>; body: { QueueUrl: string; MessageBody: string } }> = [];
+    const fetch = (async (url: URL, init: RequestInit) => {
+      const body = JSON.parse(String(init.body)) as { QueueUrl: string; MessageBody: string };
+      calls.push({ url: String(url), headers: init.headers as Record<string, string>, body });
+      return answer(body);
+    }) as unknown as typeof globalThis.fetch;
+    return { fetch, calls };
+  }
+
+  const accepted = (body: { MessageBody: string }) => Response.json({ MessageId: 'm-1', MD5OfMessageBody: md5(body.MessageBody) });
 
   describe('Method: continueLater', () => {
-    it('sends the continuation to the import queue as the JSON the worker parses', async () => {
+    it('sends the continuation to the import queue as the JSON the worker parses, in one signed SendMessage', async () => {
       // Prepare
-      sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
-      const queue = new SqsImportQueue({ client: new SQSClient({ region: 'ap-southeast-1' }), queueUrl: QUEUE_URL });
+      const sqs = fakeSqs(accepted);
+      const queue = new SqsImportQueue({ signing, queueUrl: QUEUE_URL, fetch: sqs.fetch });
 
       // Act
       await queue.continueLater({ kind: 'importContinue', importId: ID });
 
       // Assess
-      expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
-      expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: QUEUE_URL, MessageBody: `{"kind":"importContinue","importId":"${ID}"}` });
-      expect(parseImportMessage(sqs.commandCalls(SendMessageCommand)[0]!.args[0].input.MessageBody!)).toEqual({ kind: 'run', importIds: [ID] });
+      expect(sqs.calls).toHaveLength(1);
+      const [call] = sqs.calls;
+      expect(call?.url).toBe('https://sqs.ap-southeast-1.amazonaws.com/');
+      expect(call?.headers['x-amz-target']).toBe('AmazonSQS.SendMessage');
+      expect(call?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/ap-southeast-1\/sqs\/aws4_request/);
+      expect(call?.body).toEqual({ QueueUrl: QUEUE_URL, MessageBody: `{"kind":"importContinue","importId":"${ID}"}` });
+      expect(parseImportMessage(call!.body.MessageBody)).toEqual({ kind: 'run', importIds: [ID] });
+    });
+
+    it('throws when the body SQS stored is not the one sent (its MD5 differs), as the SDK does', async () => {
+      // Prepare
+      const sqs = fakeSqs(() => Response.json({ MessageId: 'm-1', MD5OfMessageBody: md5('something else') }));
+      const queue = new SqsImportQueue({ signing, queueUrl: QUEUE_URL, fetch: sqs.fetch });
+
+      // Act
+      const attempt = queue.continueLater({ kind: 'importContinue', importId: ID });
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/MD5 of the stored body/);
+    });
+
+    it('throws naming SQS’s error when the queue refuses the message', async () => {
+      // Prepare
+      const sqs = fakeSqs(() => Response.json({ __type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'The specified queue does not exist.' }, { status: 400 }));
+      const queue = new SqsImportQueue({ signing, queueUrl: QUEUE_URL, fetch: sqs.fetch });
+
+      // Act
+      const attempt = queue.continueLater({ kind: 'importContinue', importId: ID });
+
+      // Assess
+      await expect(attempt).rejects.toThrow('sqs answered HTTP 400 QueueDoesNotExist: The specified queue does not exist.');
+      expect(sqs.calls).toHaveLength(1);
+    });
+
+    it('tries a throttled SendMessage again and succeeds when SQS accepts it', async () => {
+      // Prepare
+      let answered = 0;
+      const sqs = fakeSqs((body) =>
+        ++answered === 1 ? Response.json({ __type: 'com.amazonaws.sqs#ThrottlingException', message: 'Rate exceeded' }, { status: 400 }) : accepted(body),
+      );
+      const queue = new SqsImportQueue({ signing, queueUrl: QUEUE_URL, fetch: sqs.fetch, sleep: async () => undefined });
+
+      // Act
+      await queue.continueLater({ kind: 'importContinue', importId: ID });
+
+      // Assess
+      expect(sqs.calls).toHaveLength(2);
     });
   });
 });

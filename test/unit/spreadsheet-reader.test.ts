@@ -13,10 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   openSpreadsheet,
   SpreadsheetError,
-  XLSX_TEMPORARY_PREFIX,
   type OpenSpreadsheet,
   type SpreadsheetRow,
 } from '../../functions/adapters/import/spreadsheet-reader.js';
+import { XLSX_TEMPORARY_PREFIX } from '../../functions/adapters/import/xlsx-workbook.js';
 import { mapHeaders, rowToRecord } from '../../functions/core/spreadsheet-rows.js';
 import { billionLaughs, bombZip, GiB, MiB, oneCellBomb, sharedStringsBomb, SMALL_SHEET, WORKBOOK_ENTRIES, zerosBomb } from '../support/xlsx-bombs.js';
 

@@ -39,14 +39,12 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
-import { parse } from 'csv-parse';
 import * as z from 'zod';
 import { DEFAULT_SPREADSHEET_LIMITS, type SpreadsheetLimits } from '../../core/import-limits.js';
 import { cellText, isBlankRow } from '../../core/spreadsheet-rows.js';
 import { cellTooLong, fail, sizeText, SpreadsheetError, tooManyColumns } from './spreadsheet-errors.js';
-import { UnknownSheetError, workbookRows } from './xlsx-workbook.js';
+import type * as XlsxWorkbook from './xlsx-workbook.js';
 
-export { XLSX_TEMPORARY_PREFIX } from './xlsx-workbook.js';
 export { SpreadsheetError, type SpreadsheetErrorCode } from './spreadsheet-errors.js';
 
 export type SpreadsheetFormat = 'csv' | 'xlsx';
@@ -305,6 +303,8 @@ async function openCsv(bytes: PeekedBytes, requested: 'auto' | 'utf-8' | 'gb1803
   refuseNonText(bytes.head);
   const encoding = requested === 'auto' ? detectEncoding(bytes) : requested === 'utf-8' ? 'utf-8' : 'gb18030';
   const decoder: Transform = encoding === 'utf-8' ? new Utf8Check() : new Gb18030Decoder();
+  // Loaded on the first CSV, not with the module: a process that only ever reads xlsx never evaluates it.
+  const { parse } = await import('csv-parse');
   const parser = parse({
     bom: true,
     relax_column_count: true,
@@ -461,7 +461,10 @@ function firstInvalidUtf8(bytes: Buffer): number {
 async function openXlsx(bytes: PeekedBytes, sheet: string | undefined, limits: SpreadsheetLimits): Promise<OpenSpreadsheet> {
   if (!startsWith(bytes.head, ZIP_MAGIC)) throw corrupt();
   const state: { sheet?: string } = {};
-  const header = await splitHeader(xlsxRows(bytes, sheet, state, limits), () =>
+  // Loaded on the first xlsx, not with the module: the unzip's inflate tables and the XML parser are
+  // built when evaluated, and a process that only ever reads CSV never needs them.
+  const workbook = await import('./xlsx-workbook.js');
+  const header = await splitHeader(xlsxRows(workbook, bytes, sheet, state, limits), () =>
     fail(
       'no_header',
       `工作表「${state.sheet ?? ''}」中没有表头行：所有行都是空的`,
@@ -481,7 +484,13 @@ function corrupt(cause?: unknown): SpreadsheetError {
 }
 
 /** The sheet's rows, with the workbook reader's failures told as the reader's errors. */
-async function* xlsxRows(bytes: PeekedBytes, wanted: string | undefined, state: { sheet?: string }, limits: SpreadsheetLimits): AsyncGenerator<SpreadsheetRow> {
+async function* xlsxRows(
+  { workbookRows, UnknownSheetError }: typeof XlsxWorkbook,
+  bytes: PeekedBytes,
+  wanted: string | undefined,
+  state: { sheet?: string },
+  limits: SpreadsheetLimits,
+): AsyncGenerator<SpreadsheetRow> {
   try {
     yield* workbookRows(
       bytes.body,

@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { esbuildOptions, HANDLER_ENTRIES, type HandlerName, lambdaBundlingOptions, PROJECT_ROOT } from '../../lib/bundling.js';
+
+/**
+ * What each Lambda bundle evaluates when it loads. A module reached only through `import()` is still in
+ * the (single-file) bundle, but esbuild wraps it so that it runs on first use: only the modules reached
+ * by static imports from the entry cost init time on every cold start (bench/bundles.ts measures it).
+ * That works for a part nothing else in the bundle imports (the spreadsheet readers): esbuild wraps the
+ * static imports of a lazily loaded module too, and a module it wraps is no longer tree-shaken, so an
+ * SDK client loaded with `import()` drags its share of the SDK's core along and costs more than it saves.
+ */
+const metafiles = new Map<HandlerName, Metafile>();
+const sourceMaps = new Map<HandlerName, { sources: string[]; sourcesContent?: unknown }>();
+
+beforeAll(async () => {
+  for (const [name, entry] of Object.entries(HANDLER_ENTRIES) as [HandlerName, string][]) {
+    const outfile = join(PROJECT_ROOT, '.certalarm', 'infra-test-bundles', name, 'index.mjs');
+    const result = await build({ ...esbuildOptions(entry, outfile), write: false, metafile: true });
+    metafiles.set(name, result.metafile);
+    const map = result.outputFiles.find((file) => file.path.endsWith('.map'))!;
+    sourceMaps.set(name, JSON.parse(map.text) as { sources: string[]; sourcesContent?: unknown });
+  }
+});
+
+function outputOf(name: HandlerName): Metafile['outputs'][string] {
+  return Object.values(metafiles.get(name)!.outputs).find((o) => o.entryPoint !== undefined)!;
+}
+
+/** The inputs bundled at all, evaluated at load or not (an input tree-shaken to nothing is not). */
+function bundled(name: HandlerName): string[] {
+  return Object.entries(outputOf(name).inputs)
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([path]) => path);
+}
+
+/** The bundled inputs evaluated at load: the entry and everything it imports statically, transitively. */
+function evaluatedAtLoad(name: HandlerName): string[] {
+  const metafile = metafiles.get(name)!;
+  const output = outputOf(name);
+  const seen = new Set<string>([output.entryPoint!]);
+  const queue = [output.entryPoint!];
+  for (let input = queue.pop(); input !== undefined; input = queue.pop()) {
+    for (const imported of metafile.inputs[input]?.imports ?? []) {
+      if (imported.kind === 'dynamic-import' || imported.external === true || seen.has(imported.path)) continue;
+      seen.add(imported.path);
+      queue.push(imported.path);
+    }
+  }
+  const inBundle = new Set(bundled(name));
+  return [...seen].filter((input) => inBundle.has(input));
+}
+
+const from = (inputs: string[], pattern: RegExp) => inputs.filter((input) => pattern.test(input));
+
+const LAMBDA_CLIENT = /node_modules\/@aws-sdk\/client-lambda\//;
+const SNS_CLIENT = /node_modules\/@aws-sdk\/client-sns\//;
+const SQS_CLIENT = /node_modules\/@aws-sdk\/client-sqs\//;
+const CSV_READER = /node_modules\/csv-parse\//;
+const XLSX_READER = /node_modules\/(fflate|saxes)\/|functions\/adapters\/import\/xlsx-workbook\.ts$/;
+
+describe('Lambda bundles', () => {
+  describe('HTTP API', () => {
+    it('carries no Lambda client: POST /v1/scans invokes the scan function with one signed request', () => {
+      expect(from(bundled('httpApi'), LAMBDA_CLIENT)).toEqual([]);
+    });
+
+    it('carries no spreadsheet reader and no SQS client', () => {
+      expect(from(bundled('httpApi'), CSV_READER)).toEqual([]);
+      expect(from(bundled('httpApi'), XLSX_READER)).toEqual([]);
+      expect(from(bundled('httpApi'), SQS_CLIENT)).toEqual([]);
+    });
+  });
+
+  describe('import worker', () => {
+    it('loads the CSV reader on its first CSV and the xlsx reader on its first xlsx', () => {
+      expect(from(bundled('importWorker'), CSV_READER)).not.toEqual([]);
+      expect(from(bundled('importWorker'), XLSX_READER)).not.toEqual([]);
+      expect(from(evaluatedAtLoad('importWorker'), CSV_READER)).toEqual([]);
+      expect(from(evaluatedAtLoad('importWorker'), XLSX_READER)).toEqual([]);
+    });
+
+    it('carries no SQS client: a continuation is one signed SendMessage', () => {
+      expect(from(bundled('importWorker'), SQS_CLIENT)).toEqual([]);
+    });
+
+    it('carries no Lambda or SNS client', () => {
+      expect(from(bundled('importWorker'), LAMBDA_CLIENT)).toEqual([]);
+      expect(from(bundled('importWorker'), SNS_CLIENT)).toEqual([]);
+    });
+  });
+
+  describe('source maps', () => {
+    it('map every bundle back to its TypeScript without carrying the sources’ text, in the stack as in the benchmark', () => {
+      for (const name of Object.keys(HANDLER_ENTRIES) as HandlerName[]) {
+        const map = sourceMaps.get(name)!;
+        expect(map.sources.some((source) => source.endsWith('functions/app/settings.ts'))).toBe(true);
+        // Node parses the whole map at load under --enable-source-maps: the text would triple it.
+        expect(map.sourcesContent).toBeUndefined();
+      }
+      expect(lambdaBundlingOptions()).toMatchObject({ sourceMap: true, sourcesContent: false });
+    });
+  });
+
+  describe('due scan', () => {
+    it('carries no spreadsheet reader, and no Lambda, SQS or S3 client', () => {
+      const inputs = bundled('dueScan');
+      expect(from(inputs, CSV_READER)).toEqual([]);
+      expect(from(inputs, XLSX_READER)).toEqual([]);
+      expect(from(inputs, LAMBDA_CLIENT)).toEqual([]);
+      expect(from(inputs, SQS_CLIENT)).toEqual([]);
+      expect(from(inputs, /node_modules\/@aws-sdk\/client-s3\//)).toEqual([]);
+    });
+  });
+});

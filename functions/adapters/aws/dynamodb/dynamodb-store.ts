@@ -22,6 +22,7 @@ import type {
   CertificateQuery,
   CertificateStore,
   ClaimOutcome,
+  DeliveryFacts,
   DeliveryId,
   DeliveryLedger,
   DeliveryRecord,
@@ -34,8 +35,10 @@ import {
   accessPatterns,
   allDueShards,
   certificateKey,
+  deliveryIndexKeys,
   deliveryKey,
   dueShardOf,
+  messagePointerKey,
   isCertificatePageStart,
   metaKey,
   parseCertificatePk,
@@ -54,6 +57,22 @@ const MAX_BATCH_ATTEMPTS = 12;
 const BATCH_CONCURRENCY = 4;
 /** Finished delivery records stay two years for audit, then DynamoDB TTL removes them. */
 const DELIVERY_RETENTION_SECONDS = 2 * 365 * 24 * 3600;
+/** Receipts arrive within 72 hours (SNS's own bound); the pointer from a message id is kept well past that. */
+const MESSAGE_POINTER_SECONDS = 30 * 24 * 3600;
+
+/**
+ * Point a provider's message id at the delivery item it was sent for, so that a receipt finds the item
+ * with one GetItem whatever its kind. Written before the item records the send: a receipt that outruns
+ * the record then finds it still `claimed`, and is retried (see recordDeliveryReceipt).
+ */
+export async function putMessagePointer(doc: DynamoDBDocumentClient, tableName: string, messageId: string, item: { pk: string; sk: string }, sentAt: string): Promise<void> {
+  await doc.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: { ...messagePointerKey(messageId), entity: 'messagePointer', deliveryPk: item.pk, deliverySk: item.sk, [TTL_ATTRIBUTE]: Math.floor(Date.parse(sentAt) / 1000) + MESSAGE_POINTER_SECONDS },
+    }),
+  );
+}
 
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, {
@@ -215,6 +234,26 @@ async function inParallel<T>(chunks: T[], limit: number, work: (chunk: T) => Pro
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, chunks.length) }, worker));
+}
+
+/** The attributes that put a reminder's delivery on the deliveries index, and what the listing shows and filters on. */
+function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed', at: string, facts: DeliveryFacts) {
+  const { dlvpk, dlvsk } = deliveryIndexKeys(status, at, deliveryKey(id.key, id.expiresOn, id.stage));
+  const set = ['dlvpk = :dlvpk', 'dlvsk = :dlvsk', 'dlvType = :dlvType', 'dlvNumber = :dlvNumber', 'dlvKind = :dlvKind', '#final = :final', 'statusAt = :statusAt'];
+  const values: Record<string, NativeAttributeValue> = {
+    ':dlvpk': dlvpk,
+    ':dlvsk': dlvsk,
+    ':dlvType': id.key.type,
+    ':dlvNumber': id.key.number,
+    ':dlvKind': id.stage,
+    ':final': facts.final,
+    ':statusAt': at,
+  };
+  if (facts.phoneHash !== undefined) {
+    set.push('phoneHash = :phoneHash');
+    values[':phoneHash'] = facts.phoneHash;
+  }
+  return { set: set.join(', '), values, names: { '#final': 'final' } };
 }
 
 export function isConditionalFailure(error: unknown): boolean {
@@ -495,26 +534,46 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
   async recordSent(
     id: DeliveryId,
     token: string,
-    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number; ruleVersion?: number },
+    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number; ruleVersion?: number; phoneHash?: string | undefined; final?: boolean },
   ): Promise<void> {
-    await this.finish(id, token, 'SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, ruleVersion = :ruleVersion, #ttl = :ttl REMOVE leaseUntil', {
-      ':ruleVersion': sent.ruleVersion ?? 0,
-      ':sent': 'sent',
-      ':messageId': sent.messageId,
-      ':sentAt': sent.sentAt,
-      ':to': sent.to,
-      ':body': sent.body,
-      ':segments': sent.segments,
-      ':ttl': Math.floor(Date.parse(sent.sentAt) / 1000) + DELIVERY_RETENTION_SECONDS,
-    }, { '#body': 'body', '#segments': 'segments' });
+    const item = deliveryKey(id.key, id.expiresOn, id.stage);
+    await putMessagePointer(this.doc, this.tableName, sent.messageId, item, sent.sentAt);
+    const facts = deliveryFacts(id, 'sent', sent.sentAt, { to: sent.to, phoneHash: sent.phoneHash, final: sent.final ?? false });
+    await this.finish(
+      id,
+      token,
+      `SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, ruleVersion = :ruleVersion, #ttl = :ttl, ${facts.set} REMOVE leaseUntil`,
+      {
+        ':ruleVersion': sent.ruleVersion ?? 0,
+        ':sent': 'sent',
+        ':messageId': sent.messageId,
+        ':sentAt': sent.sentAt,
+        ':to': sent.to,
+        ':body': sent.body,
+        ':segments': sent.segments,
+        ':ttl': Math.floor(Date.parse(sent.sentAt) / 1000) + DELIVERY_RETENTION_SECONDS,
+        ...facts.values,
+      },
+      { '#body': 'body', '#segments': 'segments', ...facts.names },
+    );
   }
 
-  async recordFailed(id: DeliveryId, token: string, reason: string, failedAt: string): Promise<void> {
-    await this.finish(id, token, 'SET #status = :failed, reason = :reason, #ttl = :ttl REMOVE leaseUntil', {
-      ':failed': 'failed',
-      ':reason': reason,
-      ':ttl': Math.floor(Date.parse(failedAt) / 1000) + DELIVERY_RETENTION_SECONDS,
-    });
+  async recordFailed(id: DeliveryId, token: string, reason: string, failedAt: string, facts?: DeliveryFacts & { body?: string | undefined }): Promise<void> {
+    // Refused at send: listed as failed at the instant of the attempt, with the phone it was meant for.
+    const listed = facts === undefined ? undefined : deliveryFacts(id, 'failed', failedAt, facts);
+    await this.finish(
+      id,
+      token,
+      `SET #status = :failed, reason = :reason, #ttl = :ttl${listed === undefined ? '' : `, sentAt = :failedAt, sentTo = :to, ${listed.set}`}${facts?.body !== undefined ? ', #body = :body' : ''} REMOVE leaseUntil`,
+      {
+        ':failed': 'failed',
+        ':reason': reason,
+        ':ttl': Math.floor(Date.parse(failedAt) / 1000) + DELIVERY_RETENTION_SECONDS,
+        ...(listed === undefined ? {} : { ':failedAt': failedAt, ':to': facts?.to, ...listed.values }),
+        ...(facts?.body !== undefined ? { ':body': facts.body } : {}),
+      },
+      { ...(listed?.names ?? {}), ...(facts?.body !== undefined ? { '#body': 'body' } : {}) },
+    );
   }
 
   private async finish(

@@ -4,7 +4,7 @@ import { PermanentSendError, RetryableSendError } from '../core/errors.js';
 import type { IsoDate, Plan, PlannedStage, StageName } from '../core/model.js';
 import { RULE_DISABLED_NOTE } from '../core/model.js';
 import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
-import { isFinished } from '../core/delivery-status.js';
+import { finalReminderStage, isFinished } from '../core/delivery-status.js';
 import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, PhoneHasher, RuleSource, SmsSender, StoredCertificate } from '../core/ports.js';
 import { afterExpiryStage, defaultRule, stageTemplates, type ReminderRule } from '../core/rules.js';
 import { maskPhone } from '../core/phone.js';
@@ -149,8 +149,8 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
   const facts = {
     to: stored.certificate.phone,
     phoneHash: await deps.phoneHasher?.hash(stored.certificate.phone),
-    // The plan's last stage: if it fails or goes unconfirmed, staff phone the holder (the attention list).
-    final: stored.plan.stages[stored.plan.stages.length - 1]?.stage === target.stage,
+    // If the final reminder fails or goes unconfirmed, staff phone the holder (the attention list).
+    final: finalReminderStage(stored.plan.stages, dates.expiresOn) === target.stage,
   };
   let messageId: string;
   let rendered: { body: string; segments: number } | undefined;

@@ -8,7 +8,7 @@
  * Pure: the ledger stores the status, receipts come from the provider; this module only decides
  * which transitions a receipt may make.
  */
-import type { IsoInstant } from './model.js';
+import type { IsoDate, IsoInstant, PlannedStage, StageName } from './model.js';
 
 /** The statuses a finished delivery record can have, as the API lists and filters them. */
 export const DELIVERY_STATUSES = ['sent', 'delivered', 'failed', 'suppressed', 'deferred'] as const;
@@ -48,3 +48,16 @@ export function isFinished(status: LedgerStatus): boolean {
 
 /** How long after its send an unconfirmed final reminder needs a person to phone the holder. */
 export const UNCONFIRMED_AFTER_HOURS = 24;
+
+/**
+ * The plan's final reminder: its last stage on or before the expiry day (the default rule's `final`,
+ * not the notice after expiry), or its last stage when every stage lies after expiry. A phone call
+ * still helps the holder renew in time after this one fails, which is why the attention list is about it.
+ */
+export function finalReminderStage(stages: ReadonlyArray<Pick<PlannedStage, 'stage' | 'date'>>, expiresOn: IsoDate): StageName | undefined {
+  let final: Pick<PlannedStage, 'stage' | 'date'> | undefined;
+  for (const stage of stages) {
+    if (stage.date <= expiresOn && (final === undefined || stage.date >= final.date)) final = stage;
+  }
+  return (final ?? stages[stages.length - 1])?.stage;
+}

@@ -148,7 +148,7 @@ export interface DeliveryFacts {
   to: string;
   /** The keyed hash of `to` (see PhoneHasher): how `phone=` finds it without the number in the query. */
   phoneHash?: string | undefined;
-  /** The plan's last stage: a failure or silence here puts the holder on the attention list. */
+  /** The plan's final reminder (finalReminderStage): a failure or silence here puts the holder on the attention list. */
   final: boolean;
 }
 

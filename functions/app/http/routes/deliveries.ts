@@ -58,7 +58,9 @@ function deliveriesOf(deps: HttpAppDeps) {
 /** The keyed hash `phone=` is matched by; the number itself goes no further than this function. */
 async function phoneHashOf(deps: HttpAppDeps, raw: string): Promise<string> {
   const phone = normaliseMainlandMobile(raw);
-  if (!phone.ok) throw new HttpError(400, 'invalid_request', `invalid query: phone: ${phone.reason}`, [{ field: 'phone', reason: phone.reason }]);
+  // The reason is not passed on: it quotes the number, and an error message may end up in a log.
+  const reason = '不是有效的中国大陆手机号 / not a valid mainland China mobile number';
+  if (!phone.ok) throw new HttpError(400, 'invalid_request', `invalid query: phone: ${reason}`, [{ field: 'phone', reason }]);
   if (deps.phoneHasher === undefined) throw new HttpError(400, 'invalid_request', '本部署未配置按手机号查询 / searching deliveries by phone is not configured in this deployment');
   return deps.phoneHasher.hash(phone.e164);
 }

@@ -8,11 +8,15 @@ export interface KmsCursorKeyOptions {
   keyId: string;
   /** Tests point this at a fake; otherwise the regional KMS endpoint. */
   endpoint?: string;
+  /** What the key is derived from; each purpose has its own (the phone-hash key uses PHONE_HASH_DERIVATION_MESSAGE). */
+  message?: string;
   fetch?: typeof fetch;
 }
 
 /** The fixed message whose MAC is the cursor key: the same on every instance, and only KMS can make it. */
 const DERIVATION_MESSAGE = 'certalarm paging cursor key v1';
+/** The phone search hash's key is derived the same way, under its own KMS key (CERTALARM_PHONE_HASH_KMS_KEY_ID). */
+export const PHONE_HASH_DERIVATION_MESSAGE = 'certalarm phone search key v1';
 
 /**
  * The key that signs paging cursors on AWS, derived once per cold start as KMS's HMAC-SHA256 of a
@@ -25,7 +29,7 @@ export async function kmsCursorKey(options: KmsCursorKeyOptions): Promise<Uint8A
   const { credentials, region, sha256 } = options.signing;
   const resolvedRegion = typeof region === 'function' ? await region() : region;
   const url = new URL(options.endpoint ?? `https://kms.${resolvedRegion}.amazonaws.com/`);
-  const body = JSON.stringify({ KeyId: options.keyId, Message: Buffer.from(DERIVATION_MESSAGE).toString('base64'), MacAlgorithm: 'HMAC_SHA_256' });
+  const body = JSON.stringify({ KeyId: options.keyId, Message: Buffer.from(options.message ?? DERIVATION_MESSAGE).toString('base64'), MacAlgorithm: 'HMAC_SHA_256' });
   const signer = new SignatureV4({ credentials, region: resolvedRegion, service: 'kms', sha256 });
   const signed = await signer.sign({
     method: 'POST',
@@ -41,7 +45,7 @@ export async function kmsCursorKey(options: KmsCursorKeyOptions): Promise<Uint8A
   const answer = (await response.json().catch(() => ({}))) as { Mac?: unknown; __type?: unknown; message?: unknown; Message?: unknown };
   if (!response.ok || typeof answer.Mac !== 'string') {
     const code = typeof answer.__type === 'string' ? answer.__type.split('#').pop() : `HTTP ${response.status}`;
-    throw new Error(`KMS GenerateMac on the cursor key ${options.keyId} failed: ${code} ${String(answer.message ?? answer.Message ?? '')}`.trim());
+    throw new Error(`KMS GenerateMac on the key ${options.keyId} failed: ${code} ${String(answer.message ?? answer.Message ?? '')}`.trim());
   }
   return Buffer.from(answer.Mac, 'base64');
 }

@@ -115,7 +115,9 @@ export class OutboxSmsSender implements SmsSender {
     if (this.sandbox === undefined) return;
     const outcome = sandboxOutcome(entry.to);
     if (outcome.status === 'unconfirmed') return;
-    const dueMs = Math.max(Date.parse(entry.sentAt), this.clock.now().toMillis()) + this.sandbox.delayMs;
+    // Due on the service clock (a person waits a few seconds), even for a scan run "as of" another day;
+    // the receipt itself is dated from the send.
+    const dueMs = this.clock.now().toMillis() + this.sandbox.delayMs;
     const receipt: DeliveryReceipt = {
       messageId: entry.messageId,
       status: outcome.status,

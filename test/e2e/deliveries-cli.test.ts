@@ -23,7 +23,7 @@ beforeAll(async () => {
   await api.upload(delivered);
   // As of the final reminder's day: each licence gets one catch-up message, its final reminder.
   const scan = await runCli(['scan', '--now', '2026-09-14T09:30:00+08:00', '--url', local.url, '--json']);
-  expect(scan.code).toBe(0);
+  if (scan.code !== 0) throw new Error(`the fixture scan failed: ${scan.stderr}`);
 });
 
 afterAll(async () => {

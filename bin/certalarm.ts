@@ -110,12 +110,14 @@ program
   .addOption(new Option('--json', 'print the startup summary as one JSON line, and logs as JSON'))
   .action(async (opts: { port: number; dataDir: string; demo: boolean; now?: string; scanEvery: number; logJson?: boolean; json?: boolean }) => {
     const { createLogger } = await import('../functions/app/logger.js');
-    const { dynamoDbHeapFromEnvironment, settingsFromEnvironment } = await import('../functions/app/settings.js');
+    const { dynamoDbHeapFromEnvironment, sandboxReceiptDelayFromEnvironment, settingsFromEnvironment } = await import('../functions/app/settings.js');
     const { startLocalService } = await import('../functions/adapters/local/local-service.js');
     const logger = createLogger(opts.logJson === true || opts.json === true ? {} : { destination: prettyLogStream() });
     const settings = settingsFromEnvironment(process.env);
     const dynamoDbHeapMb = dynamoDbHeapFromEnvironment(process.env);
+    const sandboxReceiptMs = sandboxReceiptDelayFromEnvironment(process.env);
     const service = await startLocalService({
+      sandboxReceiptMs,
       dataDir: opts.dataDir,
       port: opts.port,
       settings,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { OutboxSmsSender } from '../../functions/adapters/local/outbox-sms-sender.js';
 import { SANDBOX_FAILURE_REASONS, sandboxOutcome } from '../../functions/adapters/local/sandbox-numbers.js';
 import { recordDeliveryReceipt } from '../../functions/app/deliveries/record-receipt.js';
+import { sandboxReceiptDelayFromEnvironment } from '../../functions/app/settings.js';
 import { finalReminderStage, receiptTransition, type DeliveryReceipt, type LedgerStatus } from '../../functions/core/delivery-status.js';
 import { ZONE } from '../../functions/core/model.js';
 import type { Clock, DeliveryReceipts, DeliveryRef, Logger, ReceiptOutcome, SmsMessage } from '../../functions/core/ports.js';
@@ -265,5 +266,22 @@ describe('Use case: recordDeliveryReceipt', () => {
     expect(outcome).toBe('unknown');
     expect(logger.lines).toHaveLength(1);
     expect(logger.lines[0]?.obj).toEqual({ messageId: '1077257a-92f…', status: 'delivered' });
+  });
+});
+
+describe('Function: sandboxReceiptDelayFromEnvironment', () => {
+  it('defaults to 3000 ms and takes CERTALARM_SANDBOX_RECEIPT_MS, 0 included', () => {
+    // Act & Assess
+    expect(sandboxReceiptDelayFromEnvironment({})).toBe(3000);
+    expect(sandboxReceiptDelayFromEnvironment({ CERTALARM_SANDBOX_RECEIPT_MS: '0' })).toBe(0);
+    expect(sandboxReceiptDelayFromEnvironment({ CERTALARM_SANDBOX_RECEIPT_MS: '250' })).toBe(250);
+  });
+
+  it('refuses a value that is not whole milliseconds, naming the variable', () => {
+    // Act
+    const read = () => sandboxReceiptDelayFromEnvironment({ CERTALARM_SANDBOX_RECEIPT_MS: '2.5s' });
+
+    // Assess
+    expect(read).toThrow(/CERTALARM_SANDBOX_RECEIPT_MS/);
   });
 });

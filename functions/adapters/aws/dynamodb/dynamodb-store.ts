@@ -236,24 +236,46 @@ async function inParallel<T>(chunks: T[], limit: number, work: (chunk: T) => Pro
   await Promise.all(Array.from({ length: Math.min(limit, chunks.length) }, worker));
 }
 
-/** The attributes that put a reminder's delivery on the deliveries index, and what the listing shows and filters on. */
-function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed', at: string, facts: DeliveryFacts) {
-  const { dlvpk, dlvsk } = deliveryIndexKeys(status, at, deliveryKey(id.key, id.expiresOn, id.stage));
-  const set = ['dlvpk = :dlvpk', 'dlvsk = :dlvsk', 'dlvType = :dlvType', 'dlvNumber = :dlvNumber', 'dlvKind = :dlvKind', '#final = :final', 'statusAt = :statusAt'];
-  const values: Record<string, NativeAttributeValue> = {
-    ':dlvpk': dlvpk,
-    ':dlvsk': dlvsk,
-    ':dlvType': id.key.type,
-    ':dlvNumber': id.key.number,
-    ':dlvKind': id.stage,
-    ':final': facts.final,
-    ':statusAt': at,
-  };
-  if (facts.phoneHash !== undefined) {
-    set.push('phoneHash = :phoneHash');
-    values[':phoneHash'] = facts.phoneHash;
+/** What the deliveries listing shows of any delivery item, beyond its status, text and message id. */
+export interface DeliveryListingFacts {
+  /** The certificate type the message is about: a bureau sees the deliveries of its own types only. */
+  type?: string | undefined;
+  number?: string | undefined;
+  /** A reminder's stage, or a campaign message's kind. */
+  kind: string;
+  phoneHash?: string | undefined;
+  /** A reminder's final stage (see finalReminderStage); campaign messages leave it false. */
+  final: boolean;
+}
+
+/**
+ * The SET clauses that put a delivery item of any kind on the deliveries index with what its listing shows
+ * (`dlvpk`, `dlvsk`, `dlvType`, `dlvNumber`, `dlvKind`, `final`, `phoneHash`, `statusAt`). A campaign
+ * message's record uses it the same way as a reminder's, with its own item key; `status`, `sentTo`, `body`,
+ * `sentAt` and `messageId` are the record's own attributes, as on a reminder's delivery.
+ */
+export function deliveryListingUpdate(item: { pk: string; sk: string }, status: 'sent' | 'failed', at: string, facts: DeliveryListingFacts) {
+  const { dlvpk, dlvsk } = deliveryIndexKeys(status, at, item);
+  const set = ['dlvpk = :dlvpk', 'dlvsk = :dlvsk', 'dlvKind = :dlvKind', '#final = :final', 'statusAt = :statusAt'];
+  const values: Record<string, NativeAttributeValue> = { ':dlvpk': dlvpk, ':dlvsk': dlvsk, ':dlvKind': facts.kind, ':final': facts.final, ':statusAt': at };
+  const optional = { dlvType: facts.type, dlvNumber: facts.number, phoneHash: facts.phoneHash };
+  for (const [name, value] of Object.entries(optional)) {
+    if (value === undefined) continue;
+    set.push(`${name} = :${name}`);
+    values[`:${name}`] = value;
   }
   return { set: set.join(', '), values, names: { '#final': 'final' } };
+}
+
+/** A reminder's delivery on the deliveries index. */
+function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed', at: string, facts: DeliveryFacts) {
+  return deliveryListingUpdate(deliveryKey(id.key, id.expiresOn, id.stage), status, at, {
+    type: id.key.type,
+    number: id.key.number,
+    kind: id.stage,
+    phoneHash: facts.phoneHash,
+    final: facts.final,
+  });
 }
 
 export function isConditionalFailure(error: unknown): boolean {

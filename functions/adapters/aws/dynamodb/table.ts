@@ -60,6 +60,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
  * index keys, so they stay out of the new index, as they would on AWS.
  */
 async function addMissingIndexes(client: DynamoDBClient, tableName: string, present: Set<string | undefined>): Promise<void> {
+  let added = false;
   for (const index of TABLE_SCHEMA.indexes) {
     if (present.has(index.name)) continue;
     await client.send(
@@ -83,5 +84,13 @@ async function addMissingIndexes(client: DynamoDBClient, tableName: string, pres
         ],
       }),
     );
+    added = true;
+  }
+  // An index is queryable once it has been backfilled; the service answers no request before then.
+  for (let waited = 0; added; waited += 1) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if ((Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === undefined || index.IndexStatus === 'ACTIVE')) return;
+    if (waited >= 600) throw new Error(`the indexes of table ${tableName} did not become ACTIVE within a minute`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -130,6 +130,13 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
     return 'disabled';
   }
   const id: DeliveryId = { key, expiresOn: dates.expiresOn, stage: target.stage };
+  // Before the claim: a failure here (the hash key unavailable) leaves nothing held for a lease to release.
+  const facts = {
+    to: stored.certificate.phone,
+    phoneHash: await deps.phoneHasher?.hash(stored.certificate.phone),
+    // If the final reminder fails or goes unconfirmed, staff phone the holder (the attention list).
+    final: finalReminderStage(stored.plan.stages, dates.expiresOn) === target.stage,
+  };
   const token = randomUUID();
   const claim = await deps.ledger.claim(id, token, wall() + deps.settings.claimLeaseMs, wall());
   if (!claim.claimed) {
@@ -146,12 +153,6 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
     return 'inFlightElsewhere';
   }
   const log = { type: key.type, number: key.number, stage: target.stage, to: maskPhone(stored.certificate.phone) };
-  const facts = {
-    to: stored.certificate.phone,
-    phoneHash: await deps.phoneHasher?.hash(stored.certificate.phone),
-    // If the final reminder fails or goes unconfirmed, staff phone the holder (the attention list).
-    final: finalReminderStage(stored.plan.stages, dates.expiresOn) === target.stage,
-  };
   let messageId: string;
   let rendered: { body: string; segments: number } | undefined;
   try {

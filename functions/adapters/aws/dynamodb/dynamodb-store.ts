@@ -62,8 +62,8 @@ const MESSAGE_POINTER_SECONDS = 30 * 24 * 3600;
 
 /**
  * Point a provider's message id at the delivery item it was sent for, so that a receipt finds the item
- * with one GetItem whatever its kind. Written before the item records the send: a receipt that outruns
- * the record then finds it still `claimed`, and is retried (see recordDeliveryReceipt).
+ * with one GetItem whatever its kind. A receipt that outruns the pointer or the record is retried (see
+ * recordDeliveryReceipt).
  */
 export async function putMessagePointer(doc: DynamoDBDocumentClient, tableName: string, messageId: string, item: { pk: string; sk: string }, sentAt: string): Promise<void> {
   await doc.send(
@@ -559,9 +559,11 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
     sent: { messageId: string; sentAt: string; to: string; body: string; segments: number; ruleVersion?: number; phoneHash?: string | undefined; final?: boolean },
   ): Promise<void> {
     const item = deliveryKey(id.key, id.expiresOn, id.stage);
-    await putMessagePointer(this.doc, this.tableName, sent.messageId, item, sent.sentAt);
     const facts = deliveryFacts(id, 'sent', sent.sentAt, { to: sent.to, phoneHash: sent.phoneHash, final: sent.final ?? false });
-    await this.finish(
+    // Side by side, one round trip: a receipt that finds the pointer before the record reads the delivery
+    // as still `claimed` and is retried; one that finds a record of another message (a lost claim) is ignored.
+    const pointer = putMessagePointer(this.doc, this.tableName, sent.messageId, item, sent.sentAt);
+    const record = this.finish(
       id,
       token,
       `SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, ruleVersion = :ruleVersion, #ttl = :ttl, ${facts.set} REMOVE leaseUntil`,
@@ -578,6 +580,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
       },
       { '#body': 'body', '#segments': 'segments', ...facts.names },
     );
+    await Promise.all([pointer, record]);
   }
 
   async recordFailed(id: DeliveryId, token: string, reason: string, failedAt: string, facts?: DeliveryFacts & { body?: string | undefined }): Promise<void> {

@@ -9,7 +9,9 @@ import type { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamo
 import { OutboxSmsSender } from '../../functions/adapters/local/outbox-sms-sender.js';
 import { CursorSeal } from '../../functions/app/cursors.js';
 import { HmacPhoneHasher } from '../../functions/app/deliveries/phone-hash.js';
+import { deliveriesNeedingAttention } from '../../functions/app/deliveries/list-deliveries.js';
 import { recordDeliveryReceipt } from '../../functions/app/deliveries/record-receipt.js';
+import { PermanentSendError } from '../../functions/core/errors.js';
 import { createHttpApp, type HttpApp } from '../../functions/app/http/app.js';
 import { loadReferenceData } from '../../functions/app/reference-data.js';
 import { sendDueReminders } from '../../functions/app/send-due-reminders.js';
@@ -329,4 +331,28 @@ describe('Function: ensureTable (a data dir from before the deliveries index)', 
     expect(listing.items).toEqual([]);
     // DynamoDB Local backfills a new index in the background: on a busy shared instance that takes many seconds.
   }, 120_000);
+});
+
+describe('Use case: sendDueReminders (a message refused at send)', () => {
+  it('lists a final reminder the provider refused as failed with the refusal, and puts it on the attention list', async () => {
+    // Prepare
+    const own = await freshStore('deliveries-refused');
+    const ownDeliveries = new DynamoDbDeliveries(dynamoTestClient(), own.tableName);
+    await uploadCertificates({ store: own, reference: loadReferenceData(), settings: scanDeps(own, new RecordingSender()).settings }, [record(8)], UPLOADED);
+    const refusing = new RecordingSender({ fail: () => new PermanentSendError('号码无效 / the provider refused the number (InvalidParameter)') });
+    const phoneHasher = new HmacPhoneHasher(async () => Buffer.alloc(32, 3));
+
+    // Act
+    const result = await sendDueReminders(scanDeps(own, refusing, { phoneHasher }), FINAL_DUE);
+    const failed = await ownDeliveries.listDeliveries({ statuses: ['failed'], limit: 10, phoneHash: await phoneHasher.hash('+8613900000008') });
+    const attention = await deliveriesNeedingAttention({ deliveries: ownDeliveries, reference: loadReferenceData() }, CALLERS.operator!, FINAL_DUE.plus({ minutes: 5 }), { limit: 10 });
+
+    // Assess
+    expect(result.failed).toBe(1);
+    expect(failed.items).toEqual([
+      expect.objectContaining({ number: 'TEST-000008', kind: 'final', status: 'failed', reason: '号码无效 / the provider refused the number (InvalidParameter)', to: '+8613900000008', final: true }),
+    ]);
+    expect(failed.items[0]?.body).toContain('TEST-000008');
+    expect(attention.items.map((d) => [d.number, d.why])).toEqual([['TEST-000008', 'failed']]);
+  });
 });

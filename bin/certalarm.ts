@@ -110,12 +110,14 @@ program
   .addOption(new Option('--json', 'print the startup summary as one JSON line, and logs as JSON'))
   .action(async (opts: { port: number; dataDir: string; demo: boolean; now?: string; scanEvery: number; logJson?: boolean; json?: boolean }) => {
     const { createLogger } = await import('../functions/app/logger.js');
-    const { dynamoDbHeapFromEnvironment, settingsFromEnvironment } = await import('../functions/app/settings.js');
+    const { dynamoDbHeapFromEnvironment, sandboxReceiptDelayFromEnvironment, settingsFromEnvironment } = await import('../functions/app/settings.js');
     const { startLocalService } = await import('../functions/adapters/local/local-service.js');
     const logger = createLogger(opts.logJson === true || opts.json === true ? {} : { destination: prettyLogStream() });
     const settings = settingsFromEnvironment(process.env);
     const dynamoDbHeapMb = dynamoDbHeapFromEnvironment(process.env);
+    const sandboxReceiptMs = sandboxReceiptDelayFromEnvironment(process.env);
     const service = await startLocalService({
+      sandboxReceiptMs,
       dataDir: opts.dataDir,
       port: opts.port,
       settings,
@@ -635,6 +637,58 @@ program
       entries.length === 0 ? 'no audit entries match' : entries.map((e) => `${e.at}  ${e.actor} (${e.role})  ${e.action}  ${e.target}  ${e.summary}`).join('\n'),
     );
   });
+
+program
+  .command('deliveries')
+  .description('who was told what and when: each SMS with its delivery status, newest first (operators and bureaus)')
+  .addOption(new Option('--status <status>', 'only this status').choices(['sent', 'delivered', 'failed', 'suppressed', 'deferred']))
+  .option('--type <type>', 'only this certificate type (code or Chinese name)')
+  .option('--number <number>', 'only this certificate number')
+  .option('--phone <phone>', 'only messages to this mobile (matched through a keyed hash; shown masked)')
+  .option('--since <iso>', 'only messages sent at or after this instant (or day, YYYY-MM-DD)')
+  .option('--attention', 'only final reminders that failed, or were not confirmed within 24 hours: phone these holders')
+  .option('--limit <n>', 'messages per page', positiveInt, 100)
+  .option('--all', 'follow the pages to the end')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(
+    async (opts: { url: string; token?: string; json?: boolean; status?: string; type?: string; number?: string; phone?: string; since?: string; attention?: boolean; limit: number; all?: boolean }) => {
+      if (opts.attention === true && (opts.status ?? opts.type ?? opts.number ?? opts.phone) !== undefined) {
+        throw new InvalidArgumentError('--attention takes only --since and --limit: it lists the final reminders that need a phone call');
+      }
+      const client = api(opts);
+      const items: Array<{ type?: string; number?: string; kind: string; to: string | null; status: string; reason?: string; sentAt: string; messageId: string | null; why?: string }> = [];
+      let cursor: string | undefined;
+      do {
+        const query = new URLSearchParams({
+          limit: String(opts.limit),
+          ...(opts.status !== undefined ? { status: opts.status } : {}),
+          ...(opts.type !== undefined ? { type: opts.type } : {}),
+          ...(opts.number !== undefined ? { number: opts.number } : {}),
+          ...(opts.phone !== undefined ? { phone: opts.phone } : {}),
+          ...(opts.since !== undefined ? { since: opts.since } : {}),
+          ...(cursor !== undefined ? { cursor } : {}),
+        });
+        const page = await client.get<{ items: typeof items; nextCursor?: string }>(`/v1/deliveries${opts.attention === true ? '/attention' : ''}?${query.toString()}`);
+        items.push(...page.items);
+        cursor = page.nextCursor;
+      } while (opts.all === true && cursor !== undefined);
+      print(opts.json === true, items, () =>
+        items.length === 0
+          ? opts.attention === true
+            ? 'no final reminder needs a phone call'
+            : 'no deliveries match'
+          : items
+              .map((d) =>
+                [d.sentAt, d.type ?? '-', d.number ?? '-', d.kind, d.to ?? '-', d.why !== undefined ? `${d.status} (${d.why})` : d.status, d.reason ?? '', d.messageId ?? '']
+                  .filter((part) => part !== '')
+                  .join('  '),
+              )
+              .join('\n'),
+      );
+    },
+  );
 
 program
   .command('catalogue')

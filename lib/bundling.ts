@@ -15,6 +15,7 @@ export const HANDLER_ENTRIES = {
   httpApi: fileURLToPath(new URL('../functions/handlers/http-api.ts', import.meta.url)),
   dueScan: fileURLToPath(new URL('../functions/handlers/due-scan.ts', import.meta.url)),
   importWorker: fileURLToPath(new URL('../functions/handlers/import-worker.ts', import.meta.url)),
+  deliveryStatus: fileURLToPath(new URL('../functions/handlers/delivery-status.ts', import.meta.url)),
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;

@@ -4,6 +4,7 @@ import type { HandlerName } from './bundling.js';
 import { type DeploymentConfig, usesPlaceholderEmail } from './config.js';
 import { CertalarmAlarms } from './constructs/alarms.js';
 import { CertalarmApi } from './constructs/api.js';
+import { DeliveryStatusLogging } from './constructs/delivery-status-logging.js';
 import { CertalarmFunctions } from './constructs/functions.js';
 import { IMPORT_MAX_RECEIVE_COUNT, ImportStorage } from './constructs/import-storage.js';
 import { Messaging } from './constructs/messaging.js';
@@ -25,6 +26,7 @@ export class CertalarmStack extends Stack {
   readonly schedules: CertalarmSchedules;
   readonly messaging: Messaging;
   readonly alarms: CertalarmAlarms;
+  readonly deliveryStatus: DeliveryStatusLogging;
 
   constructor(scope: Construct, id: string, props: CertalarmStackProps) {
     super(scope, id, props);
@@ -49,6 +51,8 @@ export class CertalarmStack extends Stack {
       ...(props.entries !== undefined ? { entries: props.entries } : {}),
     });
     this.messaging.grantSmsPublish(this.functions.dueScanRole);
+    // SMS receipts: SNS delivery status logs → subscription → the delivery-status function.
+    this.deliveryStatus = new DeliveryStatusLogging(this, 'DeliveryStatus', { config, handler: this.functions.deliveryStatus });
     this.api = new CertalarmApi(this, 'Api', { config, handler: this.functions.httpApi });
     this.schedules = new CertalarmSchedules(this, 'Schedules', {
       dueScan: this.functions.dueScan,
@@ -58,7 +62,7 @@ export class CertalarmStack extends Stack {
     this.alarms = new CertalarmAlarms(this, 'Alarms', {
       config,
       topic: this.messaging.alarmTopic,
-      functions: { HttpApi: this.functions.httpApi, DueScan: this.functions.dueScan, ImportWorker: this.functions.importWorker },
+      functions: { HttpApi: this.functions.httpApi, DueScan: this.functions.dueScan, ImportWorker: this.functions.importWorker, DeliveryStatus: this.functions.deliveryStatus },
       deadLetterQueues: {
         // The id keeps the scheduler alarm's logical id from before imports had a queue.
         Scheduler: {

@@ -4,7 +4,8 @@ import { PermanentSendError, RetryableSendError } from '../core/errors.js';
 import type { IsoDate, Plan, PlannedStage, StageName } from '../core/model.js';
 import { RULE_DISABLED_NOTE } from '../core/model.js';
 import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
-import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, RuleSource, SmsSender, StoredCertificate } from '../core/ports.js';
+import { finalReminderStage, isFinished } from '../core/delivery-status.js';
+import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, PhoneHasher, RuleSource, SmsSender, StoredCertificate } from '../core/ports.js';
 import { afterExpiryStage, defaultRule, stageTemplates, type ReminderRule } from '../core/rules.js';
 import { maskPhone } from '../core/phone.js';
 import { renderReminder } from '../core/sms.js';
@@ -24,6 +25,8 @@ export interface ScanDeps {
   wallClock?: () => number;
   /** The reminder rules as stored (texts, and whether a type is switched off); without it, the default rule. */
   rules?: RuleSource;
+  /** Hashes each recipient for `GET /v1/deliveries?phone=`; without it, deliveries cannot be found by phone. */
+  phoneHasher?: PhoneHasher;
 }
 
 export interface ScanOptions {
@@ -130,15 +133,23 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
     return 'disabled';
   }
   const id: DeliveryId = { key, expiresOn: dates.expiresOn, stage: target.stage };
+  // Before the claim: a failure here (the hash key unavailable) leaves nothing held for a lease to release.
+  const facts = {
+    to: stored.certificate.phone,
+    phoneHash: await deps.phoneHasher?.hash(stored.certificate.phone),
+    // If the final reminder fails or goes unconfirmed, staff phone the holder (the attention list).
+    final: finalReminderStage(stored.plan.stages, dates.expiresOn) === target.stage,
+  };
   const token = randomUUID();
   const claim = await deps.ledger.claim(id, token, wall() + deps.settings.claimLeaseMs, wall());
   if (!claim.claimed) {
     // Revoked after this scan read the certificate: the revocation wrote the plan without this stage already.
     if (claim.existing?.status === 'cancelled') return 'revoked';
-    if (claim.existing?.status === 'sent' || claim.existing?.status === 'failed') {
+    if (claim.existing !== undefined && isFinished(claim.existing.status)) {
       // A scan sent it (or gave up on it) and died before updating the plan: finish its bookkeeping.
+      // A receipt may have moved a sent record on to delivered or failed meanwhile; it was still sent.
       await settle(deps, stored, target, superseded, now, {
-        status: claim.existing.status === 'sent' ? 'sent' : 'skipped',
+        status: claim.existing.messageId !== undefined ? 'sent' : 'skipped',
         messageId: claim.existing.messageId,
         sentAt: claim.existing.sentAt,
       });
@@ -148,7 +159,7 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
   }
   const log = { type: key.type, number: key.number, stage: target.stage, to: maskPhone(stored.certificate.phone) };
   let messageId: string;
-  let rendered: { body: string; segments: number };
+  let rendered: { body: string; segments: number } | undefined;
   try {
     rendered = renderFor(deps, stored, target, now, rule);
     const receipt = await deps.sms.send({
@@ -174,7 +185,7 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
       return 'retryLater';
     }
     if (error instanceof PermanentSendError) {
-      await deps.ledger.recordFailed(id, token, error.message, now.toISO() ?? '');
+      await deps.ledger.recordFailed(id, token, error.message, now.toISO() ?? '', { ...facts, body: rendered?.body });
       await settle(deps, stored, target, superseded, now, { status: 'skipped' });
       deps.logger.error({ ...log, err: error.message }, 'SMS refused permanently');
       return 'failed';
@@ -184,7 +195,16 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
     return 'retryLater';
   }
   const sentAt = now.toISO() ?? '';
-  await deps.ledger.recordSent(id, token, { messageId, sentAt, to: stored.certificate.phone, body: rendered.body, segments: rendered.segments, ruleVersion: rule.version });
+  await deps.ledger.recordSent(id, token, {
+    messageId,
+    sentAt,
+    to: stored.certificate.phone,
+    body: rendered.body,
+    segments: rendered.segments,
+    ruleVersion: rule.version,
+    phoneHash: facts.phoneHash,
+    final: facts.final,
+  });
   await settle(deps, stored, target, superseded, now, { status: 'sent', messageId, sentAt });
   result.superseded += superseded.length;
   deps.logger.info({ ...log, messageId, segments: rendered.segments }, 'reminder sent');

@@ -156,3 +156,22 @@ export function dynamoDbHeapFromEnvironment(env: Record<string, string | undefin
   const mb = parsed.data.CERTALARM_DYNAMODB_HEAP_MB;
   return mb === 0 ? undefined : mb;
 }
+
+// ---- Local delivery receipts (sandbox) ----------------------------------------------------------
+
+/** How long after a send the local outbox's sandbox reports it delivered or failed, by default. */
+export const DEFAULT_SANDBOX_RECEIPT_MS = 3_000;
+
+const sandboxEnvironmentSchema = z.object({
+  CERTALARM_SANDBOX_RECEIPT_MS: z.coerce.number().int().min(0).max(86_400_000).default(DEFAULT_SANDBOX_RECEIPT_MS),
+});
+
+/** Local mode only: the delay of the outbox's simulated receipts (`CERTALARM_SANDBOX_RECEIPT_MS`, 0–86400000). */
+export function sandboxReceiptDelayFromEnvironment(env: Record<string, string | undefined>): number {
+  const value = env.CERTALARM_SANDBOX_RECEIPT_MS;
+  const parsed = sandboxEnvironmentSchema.safeParse(value === undefined || value === '' ? {} : { CERTALARM_SANDBOX_RECEIPT_MS: value });
+  if (!parsed.success) {
+    throw new SettingsError(`invalid configuration: CERTALARM_SANDBOX_RECEIPT_MS: ${parsed.error.issues.map((i) => i.message).join('; ')} (use whole milliseconds, 0–86400000)`);
+  }
+  return parsed.data.CERTALARM_SANDBOX_RECEIPT_MS;
+}

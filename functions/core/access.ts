@@ -24,7 +24,8 @@ export type Action =
   | 'loadCalendar'
   | 'readAudit'
   | 'runPurges'
-  | 'revealHolderIds';
+  | 'revealHolderIds'
+  | 'readDeliveries';
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
@@ -42,6 +43,9 @@ export function mayPerform(principal: Principal, action: Action): Decision {
       return ALLOW;
     case 'writeCertificates':
       return principal.role === 'viewer' ? deny('只读账号不能上传证照 / a viewer token is read-only') : ALLOW;
+    // Who was told what: the bureau that issued the certificate, and operators; a viewer token has no bureau to scope it.
+    case 'readDeliveries':
+      return principal.role === 'viewer' ? deny('只有发证部门和运维人员可以查看短信投递记录 / only a bureau or an operator may read deliveries') : ALLOW;
     case 'runScans':
     case 'readOutbox':
     case 'manageTokens':

@@ -1,6 +1,7 @@
 import type { DateTime } from 'luxon';
 import type { Principal } from './access.js';
 import type { CalendarYear, WorkingDayCalendar } from './calendar.js';
+import type { DeliveryReceipt, DeliveryStatus, LedgerStatus } from './delivery-status.js';
 import type { ImportContinueMessage } from './import-messages.js';
 import type { Certificate, IsoDate, IsoInstant, Plan, StageName } from './model.js';
 import type { DueScanPayload } from './schedule-payloads.js';
@@ -131,7 +132,7 @@ export interface DeliveryId {
 
 export interface DeliveryRecord {
   /** `cancelled`: written by a revocation for a stage not yet claimed, so no scan can claim it afterwards. */
-  status: 'claimed' | 'sent' | 'failed' | 'cancelled';
+  status: LedgerStatus;
   claimToken?: string;
   leaseUntil?: number;
   messageId?: string;
@@ -146,16 +147,33 @@ export type ClaimOutcome =
   | { claimed: true; attempts: number }
   | { claimed: false; existing: DeliveryRecord | undefined };
 
+/** What the delivery listing shows of a message beyond its text, and filters on. */
+export interface DeliveryFacts {
+  /** E.164; stored as sent, masked in every answer and log line. */
+  to: string;
+  /** The keyed hash of `to` (see PhoneHasher): how `phone=` finds it without the number in the query. */
+  phoneHash?: string | undefined;
+  /** The plan's final reminder (finalReminderStage): a failure or silence here puts the holder on the attention list. */
+  final: boolean;
+}
+
 /**
  * The ledger of sends, one record per (certificate, expiry, stage).
  * claim → send → recordSent: the claim is a conditional write, so two scans never both send.
  */
 export interface DeliveryLedger {
   claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
-  /** Keeps the rendered text and the version of the rule it was rendered with. */
-  recordSent(id: DeliveryId, token: string, sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number; ruleVersion?: number }): Promise<void>;
+  /**
+   * Keeps the rendered text and the version of the rule it was rendered with, marks the record `sent`,
+   * and leaves a pointer from the message id to the record, so that a receipt finds it in one read.
+   */
+  recordSent(
+    id: DeliveryId,
+    token: string,
+    sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number; ruleVersion?: number; phoneHash?: string | undefined; final?: boolean },
+  ): Promise<void>;
   /** `failedAt`: the scan's instant; the record is kept for a retention counted from it. */
-  recordFailed(id: DeliveryId, token: string, reason: string, failedAt: IsoInstant): Promise<void>;
+  recordFailed(id: DeliveryId, token: string, reason: string, failedAt: IsoInstant, facts?: DeliveryFacts & { body?: string | undefined }): Promise<void>;
   /** Give a claim back so the next scan retries at once (a retryable failure before anything was sent). */
   release(id: DeliveryId, token: string): Promise<void>;
   get(id: DeliveryId): Promise<DeliveryRecord | undefined>;
@@ -213,6 +231,84 @@ export interface RetentionStore {
   purgeCertificate(key: CertificateKey, cutoff: IsoDate): Promise<{ deleted: boolean; deliveries: number }>;
   getPurgeProgress(): Promise<PurgeProgress | undefined>;
   savePurgeProgress(progress: PurgeProgress): Promise<void>;
+}
+
+// ---- Delivery status ---------------------------------------------------------------------------
+
+/**
+ * Which delivery item a message is, whatever its kind (a reminder's record, a campaign message):
+ * the item's own key, opaque outside the store.
+ */
+export interface DeliveryRef {
+  pk: string;
+  sk: string;
+}
+
+/** Where receipts land: any delivery item, found by the message id the provider gave. */
+export interface DeliveryReceipts {
+  /** The item a message id was recorded on, in one read; undefined for an id this service never recorded. */
+  findByMessageId(messageId: string): Promise<DeliveryRef | undefined>;
+  /** The item's status and message id, read consistently. */
+  deliveryState(ref: DeliveryRef): Promise<{ status: LedgerStatus; messageId?: string | undefined } | undefined>;
+  /**
+   * Move a `sent` item with this message id to the receipt's status. False when it is no longer
+   * `sent` with that id (another receipt won): the caller reads it again.
+   */
+  applyReceipt(ref: DeliveryRef, receipt: DeliveryReceipt): Promise<boolean>;
+}
+
+/** What a receipt did (see recordDeliveryReceipt). */
+export type ReceiptOutcome = 'recorded' | 'unchanged' | 'ignored' | 'pending' | 'unknown';
+
+/** Hands a provider's receipt to the receipt use case (the local sandbox's receipts go through it too). */
+export type ReceiptSink = (receipt: DeliveryReceipt) => Promise<ReceiptOutcome>;
+
+/**
+ * A keyed hash of a phone number (HMAC under a service key): stored on each delivery, so a search by
+ * phone matches without the number ever being an index key, a filter value or a log field.
+ */
+export interface PhoneHasher {
+  hash(e164: string): Promise<string>;
+}
+
+export interface DeliveryQuery {
+  /** The statuses to read (each is an index partition). */
+  statuses: readonly DeliveryStatus[];
+  /** Per status, only records sent before this instant (exclusive; the attention list's 24 hours). */
+  sentBefore?: Partial<Record<DeliveryStatus, IsoInstant>>;
+  /** Only records sent at or after this instant. */
+  since?: IsoInstant;
+  type?: string;
+  /** Only these certificate types (a bureau's scope). */
+  types?: readonly string[];
+  number?: string;
+  phoneHash?: string;
+  /** Only the plans' final stages. */
+  finalOnly?: boolean;
+  limit: number;
+  cursor?: string;
+}
+
+/** One delivery as the store holds it; the route masks the phone. */
+export interface DeliveryListing {
+  source: 'reminder' | 'campaign' | 'other';
+  type?: string | undefined;
+  number?: string | undefined;
+  /** A reminder's stage, or a campaign message's kind. */
+  kind: string;
+  to?: string | undefined;
+  status: DeliveryStatus;
+  reason?: string | undefined;
+  body?: string | undefined;
+  messageId?: string | undefined;
+  sentAt: IsoInstant;
+  statusAt?: IsoInstant | undefined;
+  final: boolean;
+}
+
+/** The delivery history, read through the deliveries index, newest first: never a table scan. */
+export interface DeliveryHistory {
+  listDeliveries(query: DeliveryQuery): Promise<Page<DeliveryListing>>;
 }
 
 /** One future invocation of a target with a JSON payload. */

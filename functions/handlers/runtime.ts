@@ -13,8 +13,10 @@ import type { PurgeDeps } from '../app/purge-expired.js';
 import type { RuleDeps } from '../app/rules/change-rule.js';
 import { StoredRuleSource } from '../app/rules/stored-rules.js';
 import { DynamoDbStore } from '../adapters/aws/dynamodb/dynamodb-store.js';
-import { kmsCursorKey } from '../adapters/aws/kms-cursor-key.js';
+import { kmsCursorKey, PHONE_HASH_DERIVATION_MESSAGE } from '../adapters/aws/kms-cursor-key.js';
 import { KmsHolderIdCipher } from '../adapters/aws/kms-holder-id-cipher.js';
+import { DynamoDbDeliveries } from '../adapters/aws/dynamodb/dynamodb-deliveries.js';
+import { HmacPhoneHasher } from '../app/deliveries/phone-hash.js';
 import { LambdaScanTrigger } from '../adapters/aws/lambda-scan-trigger.js';
 import { S3ImportSubmitter } from '../adapters/aws/s3-import-submitter.js';
 import { SnsSmsSender } from '../adapters/aws/sns-sms-sender.js';
@@ -128,7 +130,8 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
     settings.smsRate,
   );
   // Leases and time budgets on the composition's clock too: a Lambda has one clock, and its deadlines are instants on it.
-  scan = { store, ledger: store, sms, reference, settings, logger, rules, wallClock: () => clock.now().toMillis() };
+  const phoneHasher = phoneHasherOf(env, baseDeps(env));
+  scan = { store, ledger: store, sms, reference, settings, logger, rules, wallClock: () => clock.now().toMillis(), ...(phoneHasher !== undefined ? { phoneHasher } : {}) };
   return scan;
 }
 
@@ -155,6 +158,7 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     audit: shared.audit,
     ruleStore: shared.ruleStore,
     typeCertificates: shared.store,
+    deliveries: new DynamoDbDeliveries(shared.dynamo, shared.tableName),
     imports,
     authenticate: async (req) => principalFromClaims(req.claims),
     cursors: new CursorSeal(cursorKeySource(env, shared), shared.settings.cursorTtlSeconds),
@@ -192,6 +196,19 @@ function cursorKeySource(env: Environment, shared: BaseDeps): () => Promise<Uint
   const keyId = requiredEnv(env, 'CERTALARM_CURSOR_KMS_KEY_ID');
   const endpoint = env.AWS_ENDPOINT_URL_KMS;
   return () => kmsCursorKey({ signing: shared.dynamo.config, keyId, ...(endpoint !== undefined && endpoint !== '' ? { endpoint } : {}) });
+}
+
+/**
+ * The phone search hash's key, derived from the stack's KMS HMAC key on first use
+ * (CERTALARM_PHONE_HASH_KMS_KEY_ID); without it, deliveries are recorded without a phone hash.
+ */
+function phoneHasherOf(env: Environment, shared: BaseDeps): HmacPhoneHasher | undefined {
+  const keyId = env.CERTALARM_PHONE_HASH_KMS_KEY_ID;
+  if (keyId === undefined || keyId === '') return undefined;
+  const endpoint = env.AWS_ENDPOINT_URL_KMS;
+  return new HmacPhoneHasher(() =>
+    kmsCursorKey({ signing: shared.dynamo.config, keyId, message: PHONE_HASH_DERIVATION_MESSAGE, ...(endpoint !== undefined && endpoint !== '' ? { endpoint } : {}) }),
+  );
 }
 
 /** What continuing a calendar re-plan needs; the scan function finishes re-plans a load left running. */

@@ -6,7 +6,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HANDLER_ENTRIES, type HandlerName, lambdaBundlingOptions, PROJECT_ROOT } from '../bundling.js';
+import { HANDLER_ENTRIES, type HandlerName, lambdaBundlingOptions, NODE_OPTIONS, PROJECT_ROOT } from '../bundling.js';
 import type { DeploymentConfig } from '../config.js';
 import { runtimeEnvironment } from '../runtime-environment.js';
 import { IMPORT_WORKER_TIMEOUT, type ImportStorage } from './import-storage.js';
@@ -35,10 +35,15 @@ export class CertalarmFunctions extends Construct {
   readonly httpApiRole: iam.Role;
   readonly dueScanRole: iam.Role;
   readonly importWorkerRole: iam.Role;
+  /** Writes SNS's SMS delivery receipts onto the deliveries (a CloudWatch Logs subscription; see DeliveryStatusLogging). */
+  readonly deliveryStatus: NodejsFunction;
+  readonly deliveryStatusRole: iam.Role;
   /** Signs the HTTP API's paging cursors (see functions/adapters/aws/kms-cursor-key.ts). */
   readonly cursorKey: kms.Key;
   /** Seals holder IDs (envelope encryption, see functions/adapters/aws/kms-holder-id-cipher.ts). */
   readonly holderIdKey: kms.Key;
+  /** Derives the key of the phone search hash stored on each delivery (functions/app/deliveries/phone-hash.ts). */
+  readonly phoneHashKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: CertalarmFunctionsProps) {
     super(scope, id);
@@ -53,6 +58,17 @@ export class CertalarmFunctions extends Construct {
       pendingWindow: Duration.days(30),
     });
     const environment = { ...runtimeEnvironment(config, table.table.tableName), CERTALARM_HOLDER_ID_KMS_KEY_ID: this.holderIdKey.keyArn };
+    // Unlike the cursor key it must last as long as the deliveries it hashed: a new key makes their
+    // phone hashes unmatchable, so in production it is retained with the table.
+    this.phoneHashKey = new kms.Key(this, 'PhoneHashKey', {
+      description: 'certalarm: derives the key of the phone search hash on deliveries',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(config.production ? 30 : 7),
+    });
+    // The functions that record deliveries (the scan) or search them by phone (the HTTP API).
+    const phoneHashEnvironment = { CERTALARM_PHONE_HASH_KMS_KEY_ID: this.phoneHashKey.keyArn };
 
     const scan = this.lambda('DueScan', {
       entry: entries.dueScan,
@@ -62,11 +78,14 @@ export class CertalarmFunctions extends Construct {
       memorySize: 512,
       // One scan at a time: overlapping runs would only contend for the same claims (the core is safe anyway).
       reservedConcurrentExecutions: 1,
-      environment,
+      environment: { ...environment, ...phoneHashEnvironment },
       config,
     });
     this.dueScan = scan.fn;
     this.dueScanRole = scan.role;
+    this.dueScanRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'DerivePhoneHashKey', actions: ['kms:GenerateMac'], resources: [this.phoneHashKey.keyArn] }),
+    );
     // Scheduler invokes asynchronously. A failed run is retried once; an event older than 10 minutes is
     // dropped, because the next scheduled run (15 minutes on) does the same work with a fresher clock.
     this.dueScan.configureAsyncInvoke({ retryAttempts: 1, maxEventAge: Duration.minutes(10) });
@@ -90,6 +109,7 @@ export class CertalarmFunctions extends Construct {
       memorySize: 512,
       environment: {
         ...environment,
+        ...phoneHashEnvironment,
         // Imports: the API presigns uploads into this bucket. Scans: POST /v1/scans invokes this function.
         CERTALARM_IMPORT_BUCKET: importStorage.bucket.bucketName,
         CERTALARM_SCAN_FUNCTION_NAME: this.dueScan.functionName,
@@ -106,6 +126,9 @@ export class CertalarmFunctions extends Construct {
     importStorage.grantPresignedUpload(this.httpApiRole);
     this.httpApiRole.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'DeriveCursorKey', actions: ['kms:GenerateMac'], resources: [this.cursorKey.keyArn] }),
+    );
+    this.httpApiRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'DerivePhoneHashKey', actions: ['kms:GenerateMac'], resources: [this.phoneHashKey.keyArn] }),
     );
 
     const worker = this.lambda('ImportWorker', {
@@ -148,6 +171,17 @@ export class CertalarmFunctions extends Construct {
     holderIdGrant(this.dueScanRole, 'OpenHolderIds', ['kms:Decrypt']);
     importStorage.grantContinuations(this.importWorkerRole);
 
+    const status = this.lambda('DeliveryStatus', {
+      entry: entries.deliveryStatus,
+      description: 'certalarm delivery status: writes SNS SMS delivery receipts (CloudWatch Logs subscription) onto the deliveries',
+      timeout: Duration.minutes(1),
+      memorySize: 256,
+      environment: { TABLE_NAME: table.table.tableName, POWERTOOLS_SERVICE_NAME: 'certalarm', LOG_LEVEL: config.logLevel, NODE_OPTIONS },
+      config,
+    });
+    this.deliveryStatus = status.fn;
+    this.deliveryStatusRole = status.role;
+
     // The HTTP API reads and writes certificates and deliveries (uploads read pages with a PartiQL point
     // SELECT on the partition key, which is never a scan, and write with BatchWriteItem), lists by
     // township or type (indexes), and lets an operator browse everything (a paged Scan of the table only).
@@ -165,7 +199,7 @@ export class CertalarmFunctions extends Construct {
         'dynamodb:Query',
         'dynamodb:Scan',
       ],
-      ['due', 'byTownship', 'byType'],
+      ['due', 'byTownship', 'byType', 'deliveries'],
     );
     // The scan finds due certificates on the `due` index, re-reads each, claims/records the delivery.
     // It also finishes a calendar load's re-plan that outgrew its API request: the certificates of each
@@ -176,6 +210,8 @@ export class CertalarmFunctions extends Construct {
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
       ['due', 'byType'],
     );
+    // A receipt reads the message-id pointer and the delivery (GetItem) and moves its status (UpdateItem): nothing else.
+    table.grantItemAccess(this.deliveryStatusRole, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], []);
     // The worker reads and saves the import record, writes certificates and error rows in batches,
     // reads the stored certificates a chunk may replace, and closes the import (deletes its open marker).
     // It plans with the stored holiday calendar (a Query of its partition, seeded by a Put if empty)

@@ -63,6 +63,7 @@ describe('CLI: certalarm <command> --help', () => {
     { command: 'plan', options: ['<type>', '<number>', '--url', '--json'] },
     { command: 'scan', options: ['--now', '--url', '--json'] },
     { command: 'outbox', options: ['--url', '--json'] },
+    { command: 'deliveries', options: ['--status', '--since', '--phone', '--attention', '--url', '--json'] },
     { command: 'catalogue', options: ['--json'] },
   ])('prints the usage of $command with its options and exits 0', async ({ command, options }, { expect }) => {
     // Act

@@ -131,7 +131,7 @@ describe('Construct: CertalarmTable', () => {
 describe('Construct: CertalarmFunctions', () => {
   it('runs every function on nodejs22.x, arm64, with JSON logs into their own log groups', () => {
     // Prepare
-    const fns = [prod.stack.functions.httpApi, prod.stack.functions.dueScan, prod.stack.functions.importWorker];
+    const fns = [prod.stack.functions.httpApi, prod.stack.functions.dueScan, prod.stack.functions.importWorker, prod.stack.functions.deliveryStatus];
 
     // Act & Assess
     for (const fn of fns) {
@@ -144,9 +144,9 @@ describe('Construct: CertalarmFunctions', () => {
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
       });
     }
-    // Three functions and the API's access logs.
-    assertResourcePropertiesCount(prod.template, 'AWS::Logs::LogGroup', { RetentionInDays: prodConfig.logRetentionDays }, 4);
-    assertResourcePropertiesCount(dev.template, 'AWS::Logs::LogGroup', { RetentionInDays: devConfig.logRetentionDays }, 4);
+    // Four functions, the API's access logs, SNS's two SMS delivery log groups and the custom resource's function.
+    assertResourcePropertiesCount(prod.template, 'AWS::Logs::LogGroup', { RetentionInDays: prodConfig.logRetentionDays }, 8);
+    assertResourcePropertiesCount(dev.template, 'AWS::Logs::LogGroup', { RetentionInDays: devConfig.logRetentionDays }, 8);
   });
 
   it('passes the deployment configuration to the functions as environment variables', () => {
@@ -550,6 +550,8 @@ describe('Construct: CertalarmAlarms', () => {
         'AWS/Lambda/Errors',
         'AWS/Lambda/Errors',
         'AWS/Lambda/Errors',
+        'AWS/Lambda/Errors',
+        'AWS/Lambda/Throttles',
         'AWS/Lambda/Throttles',
         'AWS/Lambda/Throttles',
         'AWS/Lambda/Throttles',

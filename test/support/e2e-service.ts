@@ -36,6 +36,8 @@ export interface TestServiceOptions {
   env?: Record<string, string>;
   /** Start the service clock here instead of SERVICE_START. */
   startAt?: string;
+  /** How long after a send the outbox's sandbox receipt arrives (default: the service's 3000 ms). */
+  sandboxReceiptMs?: number;
 }
 
 /** The local service as `npm start` builds it, on port 0 with the scheduled scan off and a fixed clock. */
@@ -52,6 +54,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     startAt: DateTime.fromISO(options.startAt ?? SERVICE_START, { setZone: true }),
     adminToken: E2E_TOKEN,
     ...(options.inMemory === true ? { inMemory: true } : {}),
+    ...(options.sandboxReceiptMs !== undefined ? { sandboxReceiptMs: options.sandboxReceiptMs } : {}),
   });
   return {
     service,

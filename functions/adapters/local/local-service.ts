@@ -24,8 +24,12 @@ import { DynamoDbStore } from '../aws/dynamodb/dynamodb-store.js';
 import { DynamoDbImportStore } from '../aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbTokenStore } from '../aws/dynamodb/dynamodb-token-store.js';
 import { authenticateToken, bearerToken, generateToken, installAdminToken } from '../../app/tokens.js';
-import { localCursorKey } from './cursor-key.js';
+import { localCursorKey, localPhoneHashKey } from './cursor-key.js';
 import { LocalHolderIdCipher, localHolderIdKey } from './local-holder-id-cipher.js';
+import { DynamoDbDeliveries } from '../aws/dynamodb/dynamodb-deliveries.js';
+import { recordDeliveryReceipt } from '../../app/deliveries/record-receipt.js';
+import { HmacPhoneHasher } from '../../app/deliveries/phone-hash.js';
+import { DEFAULT_SANDBOX_RECEIPT_MS } from '../../app/settings.js';
 import { LocalImportWorker } from './local-import-worker.js';
 import { LocalImportFiles } from './local-imports.js';
 import { ensureTable } from '../aws/dynamodb/table.js';
@@ -49,6 +53,8 @@ export interface LocalServiceOptions {
   printMessage?: (entry: OutboxEntry) => void;
   /** Most Java heap DynamoDB Local may use, in MiB (CERTALARM_DYNAMODB_HEAP_MB); undefined: the JVM's default. */
   dynamoDbHeapMb?: number;
+  /** How long after a send the outbox's sandbox receipt arrives (CERTALARM_SANDBOX_RECEIPT_MS; default 3000). */
+  sandboxReceiptMs?: number;
   /** In-memory DynamoDB Local instead of the data dir (tests). */
   inMemory?: boolean;
   tableName?: string;
@@ -110,7 +116,18 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     // Holder IDs are sealed with a key kept beside the data, never in the table (see README, "Holder IDs").
     const store = new DynamoDbStore(client, tableName, { holderIds: new LocalHolderIdCipher(localHolderIdKey(dataDir)) });
     const clock = serviceClock(options.startAt);
-    const outbox = new OutboxSmsSender(join(dataDir, 'outbox.jsonl'), clock, options.printMessage);
+    // Delivery status: the outbox's sandbox receipts go through the same use case as SNS's on AWS.
+    const deliveries = new DynamoDbDeliveries(client, tableName);
+    const receiptSink = (receipt: Parameters<typeof recordDeliveryReceipt>[1]) => recordDeliveryReceipt({ receipts: deliveries, logger: log }, receipt);
+    const outbox = new OutboxSmsSender(join(dataDir, 'outbox.jsonl'), clock, options.printMessage, undefined, {
+      deliver: receiptSink,
+      delayMs: options.sandboxReceiptMs ?? DEFAULT_SANDBOX_RECEIPT_MS,
+    });
+    const receiptTimer = setInterval(() => {
+      outbox.flushReceipts().catch((error: unknown) => log.error({ err: (error as Error).message }, 'sandbox receipts failed; they are offered again'));
+    }, 1_000);
+    receiptTimer.unref();
+    stopParts.unshift(() => clearInterval(receiptTimer));
     const sms = new RateLimitedSmsSender(outbox, options.settings.smsRate);
     const tokens = new DynamoDbTokenStore(client, tableName);
     const adminToken = await setUpAdminToken(tokens, dataDir, options, clock.now().toISO() ?? '');
@@ -123,7 +140,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     await calendarSource.current();
     const ruleStore = new DynamoDbRuleStore(client, tableName);
     const rules = new StoredRuleSource({ rules: ruleStore, clock, policy: options.settings.stagePolicy });
-    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules };
+    const phoneHashKey = localPhoneHashKey(dataDir);
+    const phoneHasher = new HmacPhoneHasher(async () => phoneHashKey);
+    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher };
     const cursorKey = localCursorKey(dataDir);
     const worker = new LocalImportWorker({
       ...base,
@@ -141,6 +160,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       retention: store,
       ruleStore,
       typeCertificates: store,
+      deliveries,
       outbox,
       tokens,
       imports,

@@ -2,8 +2,10 @@ import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, 
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import type { Clock, SmsMessage, SmsReceipt, SmsSender } from '../../core/ports.js';
+import type { DeliveryReceipt } from '../../core/delivery-status.js';
+import type { Clock, ReceiptSink, SmsMessage, SmsReceipt, SmsSender } from '../../core/ports.js';
 import { djb2, fnv1a } from '../../core/row-key-set.js';
+import { sandboxOutcome } from './sandbox-numbers.js';
 
 export const outboxEntrySchema = z.object({
   messageId: z.string(),
@@ -19,6 +21,16 @@ export const outboxEntrySchema = z.object({
   sentAt: z.string(),
 });
 export type OutboxEntry = z.infer<typeof outboxEntrySchema>;
+
+/** Where the outbox's simulated receipts go, and how long after a send (on the service clock) each arrives. */
+export interface SandboxReceipts {
+  deliver: ReceiptSink;
+  delayMs: number;
+}
+
+/** A receipt whose send is not recorded yet is offered again this often, this many times. */
+const RECEIPT_RETRY_MS = 1_000;
+const RECEIPT_ATTEMPTS = 10;
 
 /** How many of the latest messages the outbox keeps in memory for GET /v1/outbox. */
 export const OUTBOX_KEPT_IN_MEMORY = 1_000;
@@ -44,12 +56,16 @@ export class OutboxSmsSender implements SmsSender {
   private end = 0;
   /** A previous run died in the middle of a line: the next line must start on its own. */
   private partialLine = false;
+  /** Simulated receipts not yet handed on, with when each is due (service-clock ms). */
+  private readonly receipts: Array<{ receipt: DeliveryReceipt; dueMs: number; attempts: number }> = [];
+  private flushing: Promise<number> | undefined;
 
   constructor(
     private readonly file: string | undefined,
     private readonly clock: Clock,
     private readonly print: (entry: OutboxEntry) => void = () => {},
     private readonly keep = OUTBOX_KEPT_IN_MEMORY,
+    private readonly sandbox?: SandboxReceipts,
   ) {
     if (file !== undefined && existsSync(file)) {
       const { end, partialLine } = readLines(file, 0, (entry, offset) => {
@@ -90,7 +106,59 @@ export class OutboxSmsSender implements SmsSender {
     }
     this.remember(entry);
     this.print(entry);
+    this.simulateReceipt(entry);
     return { messageId: entry.messageId };
+  }
+
+  /** The sandbox's answer for this number, due `delayMs` after the send (none for a never-confirmed number). */
+  private simulateReceipt(entry: OutboxEntry): void {
+    if (this.sandbox === undefined) return;
+    const outcome = sandboxOutcome(entry.to);
+    if (outcome.status === 'unconfirmed') return;
+    // Due on the service clock (a person waits a few seconds), even for a scan run "as of" another day;
+    // the receipt itself is dated from the send.
+    const dueMs = this.clock.now().toMillis() + this.sandbox.delayMs;
+    const receipt: DeliveryReceipt = {
+      messageId: entry.messageId,
+      status: outcome.status,
+      ...(outcome.status === 'failed' ? { reason: outcome.reason } : {}),
+      at: new Date(Date.parse(entry.sentAt) + this.sandbox.delayMs).toISOString(),
+    };
+    this.receipts.push({ receipt, dueMs, attempts: 0 });
+  }
+
+  /** Receipts still to hand on (tests wait for none). */
+  get pendingReceipts(): number {
+    return this.receipts.length;
+  }
+
+  /**
+   * Hands on every receipt that is due on the service clock, one flush at a time; returns how many were
+   * taken. A receipt that outran its send's record (`pending`, `unknown`) is offered again a second
+   * later, up to ten times. The local service calls this every second; tests call it directly.
+   */
+  flushReceipts(): Promise<number> {
+    this.flushing ??= this.flushDue().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async flushDue(): Promise<number> {
+    const sandbox = this.sandbox;
+    if (sandbox === undefined) return 0;
+    const nowMs = this.clock.now().toMillis();
+    const due = this.receipts.filter((r) => r.dueMs <= nowMs);
+    if (due.length === 0) return 0;
+    this.receipts.splice(0, this.receipts.length, ...this.receipts.filter((r) => r.dueMs > nowMs));
+    let taken = 0;
+    for (const item of due) {
+      const outcome = await sandbox.deliver(item.receipt);
+      if ((outcome === 'pending' || outcome === 'unknown') && item.attempts + 1 < RECEIPT_ATTEMPTS) {
+        this.receipts.push({ ...item, dueMs: nowMs + RECEIPT_RETRY_MS, attempts: item.attempts + 1 });
+      } else {
+        taken += 1;
+      }
+    }
+    return taken;
   }
 
   /**

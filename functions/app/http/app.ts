@@ -1,11 +1,12 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
-import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
+import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, DeliveryHistory, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
 import { auditRoutes } from './routes/audit.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { certificateRoutes } from './routes/certificates.js';
+import { deliveryRoutes } from './routes/deliveries.js';
 import { importRoutes } from './routes/imports.js';
 import { referenceRoutes } from './routes/reference.js';
 import { purgeRoutes } from './routes/purges.js';
@@ -41,6 +42,8 @@ export interface HttpAppDeps extends ScanDeps {
   /** Operators' reminder rules, and where a change finds the certificates it re-plans (the byType index). */
   ruleStore?: RuleStore;
   typeCertificates?: TypeCertificateSource;
+  /** Delivery status: the history of sends through the deliveries index (phones are searched through `phoneHasher`). */
+  deliveries?: DeliveryHistory;
   /** Local mode only: the outbox standing in for SNS; the latest messages, or the last `last` of them. */
   outbox?: { list(last?: number): OutboxView[] };
 }
@@ -57,7 +60,7 @@ export interface Route {
 
 const ANONYMOUS: Principal = { role: 'viewer', subject: 'anonymous' };
 
-const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes, ...calendarRoutes, ...auditRoutes, ...ruleRoutes, ...purgeRoutes];
+const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes, ...calendarRoutes, ...auditRoutes, ...ruleRoutes, ...purgeRoutes, ...deliveryRoutes];
 
 /** What admitting a request from its head decided: a refusal, or how to finish it once its body is read. */
 export type Admission = { refused: HttpResponse } | { handle(req: HttpRequest): Promise<HttpResponse> };

@@ -25,6 +25,7 @@ import type {
   CertificateRevoker,
   CertificateStore,
   ClaimOutcome,
+  DeliveryFacts,
   DeliveryId,
   DeliveryLedger,
   DeliveryRecord,
@@ -40,8 +41,10 @@ import {
   accessPatterns,
   allDueShards,
   certificateKey,
+  deliveryIndexKeys,
   deliveryKey,
   dueShardOf,
+  messagePointerKey,
   isCertificatePageStart,
   metaKey,
   parseCertificatePk,
@@ -62,6 +65,23 @@ const BATCH_CONCURRENCY = 4;
 const DELIVERY_RETENTION_SECONDS = 2 * 365 * 24 * 3600;
 /** The meta item holding the retention purge's progress. */
 const PURGE_META = 'PURGE';
+
+/** Receipts arrive within 72 hours (SNS's own bound); the pointer from a message id is kept well past that. */
+const MESSAGE_POINTER_SECONDS = 30 * 24 * 3600;
+
+/**
+ * Point a provider's message id at the delivery item it was sent for, so that a receipt finds the item
+ * with one GetItem whatever its kind. A receipt that outruns the pointer or the record is retried (see
+ * recordDeliveryReceipt).
+ */
+export async function putMessagePointer(doc: DynamoDBDocumentClient, tableName: string, messageId: string, item: { pk: string; sk: string }, sentAt: string): Promise<void> {
+  await doc.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: { ...messagePointerKey(messageId), entity: 'messagePointer', deliveryPk: item.pk, deliverySk: item.sk, [TTL_ATTRIBUTE]: Math.floor(Date.parse(sentAt) / 1000) + MESSAGE_POINTER_SECONDS },
+    }),
+  );
+}
 
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, {
@@ -226,6 +246,48 @@ async function inParallel<T>(chunks: T[], limit: number, work: (chunk: T) => Pro
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, chunks.length) }, worker));
+}
+
+/** What the deliveries listing shows of any delivery item, beyond its status, text and message id. */
+export interface DeliveryListingFacts {
+  /** The certificate type the message is about: a bureau sees the deliveries of its own types only. */
+  type?: string | undefined;
+  number?: string | undefined;
+  /** A reminder's stage, or a campaign message's kind. */
+  kind: string;
+  phoneHash?: string | undefined;
+  /** A reminder's final stage (see finalReminderStage); campaign messages leave it false. */
+  final: boolean;
+}
+
+/**
+ * The SET clauses that put a delivery item of any kind on the deliveries index with what its listing shows
+ * (`dlvpk`, `dlvsk`, `dlvType`, `dlvNumber`, `dlvKind`, `final`, `phoneHash`, `statusAt`). A campaign
+ * message's record uses it the same way as a reminder's, with its own item key; `status`, `sentTo`, `body`,
+ * `sentAt` and `messageId` are the record's own attributes, as on a reminder's delivery.
+ */
+export function deliveryListingUpdate(item: { pk: string; sk: string }, status: 'sent' | 'failed', at: string, facts: DeliveryListingFacts) {
+  const { dlvpk, dlvsk } = deliveryIndexKeys(status, at, item);
+  const set = ['dlvpk = :dlvpk', 'dlvsk = :dlvsk', 'dlvKind = :dlvKind', '#final = :final', 'statusAt = :statusAt'];
+  const values: Record<string, NativeAttributeValue> = { ':dlvpk': dlvpk, ':dlvsk': dlvsk, ':dlvKind': facts.kind, ':final': facts.final, ':statusAt': at };
+  const optional = { dlvType: facts.type, dlvNumber: facts.number, phoneHash: facts.phoneHash };
+  for (const [name, value] of Object.entries(optional)) {
+    if (value === undefined) continue;
+    set.push(`${name} = :${name}`);
+    values[`:${name}`] = value;
+  }
+  return { set: set.join(', '), values, names: { '#final': 'final' } };
+}
+
+/** A reminder's delivery on the deliveries index. */
+function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed', at: string, facts: DeliveryFacts) {
+  return deliveryListingUpdate(deliveryKey(id.key, id.expiresOn, id.stage), status, at, {
+    type: id.key.type,
+    number: id.key.number,
+    kind: id.stage,
+    phoneHash: facts.phoneHash,
+    final: facts.final,
+  });
 }
 
 export function isConditionalFailure(error: unknown): boolean {
@@ -574,26 +636,49 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
   async recordSent(
     id: DeliveryId,
     token: string,
-    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number; ruleVersion?: number },
+    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number; ruleVersion?: number; phoneHash?: string | undefined; final?: boolean },
   ): Promise<void> {
-    await this.finish(id, token, 'SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, ruleVersion = :ruleVersion, #ttl = :ttl REMOVE leaseUntil', {
-      ':ruleVersion': sent.ruleVersion ?? 0,
-      ':sent': 'sent',
-      ':messageId': sent.messageId,
-      ':sentAt': sent.sentAt,
-      ':to': sent.to,
-      ':body': sent.body,
-      ':segments': sent.segments,
-      ':ttl': Math.floor(Date.parse(sent.sentAt) / 1000) + DELIVERY_RETENTION_SECONDS,
-    }, { '#body': 'body', '#segments': 'segments' });
+    const item = deliveryKey(id.key, id.expiresOn, id.stage);
+    const facts = deliveryFacts(id, 'sent', sent.sentAt, { to: sent.to, phoneHash: sent.phoneHash, final: sent.final ?? false });
+    // Side by side, one round trip: a receipt that finds the pointer before the record reads the delivery
+    // as still `claimed` and is retried; one that finds a record of another message (a lost claim) is ignored.
+    const pointer = putMessagePointer(this.doc, this.tableName, sent.messageId, item, sent.sentAt);
+    const record = this.finish(
+      id,
+      token,
+      `SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, ruleVersion = :ruleVersion, #ttl = :ttl, ${facts.set} REMOVE leaseUntil`,
+      {
+        ':ruleVersion': sent.ruleVersion ?? 0,
+        ':sent': 'sent',
+        ':messageId': sent.messageId,
+        ':sentAt': sent.sentAt,
+        ':to': sent.to,
+        ':body': sent.body,
+        ':segments': sent.segments,
+        ':ttl': Math.floor(Date.parse(sent.sentAt) / 1000) + DELIVERY_RETENTION_SECONDS,
+        ...facts.values,
+      },
+      { '#body': 'body', '#segments': 'segments', ...facts.names },
+    );
+    await Promise.all([pointer, record]);
   }
 
-  async recordFailed(id: DeliveryId, token: string, reason: string, failedAt: string): Promise<void> {
-    await this.finish(id, token, 'SET #status = :failed, reason = :reason, #ttl = :ttl REMOVE leaseUntil', {
-      ':failed': 'failed',
-      ':reason': reason,
-      ':ttl': Math.floor(Date.parse(failedAt) / 1000) + DELIVERY_RETENTION_SECONDS,
-    });
+  async recordFailed(id: DeliveryId, token: string, reason: string, failedAt: string, facts?: DeliveryFacts & { body?: string | undefined }): Promise<void> {
+    // Refused at send: listed as failed at the instant of the attempt, with the phone it was meant for.
+    const listed = facts === undefined ? undefined : deliveryFacts(id, 'failed', failedAt, facts);
+    await this.finish(
+      id,
+      token,
+      `SET #status = :failed, reason = :reason, #ttl = :ttl${listed === undefined ? '' : `, sentAt = :failedAt, sentTo = :to, ${listed.set}`}${facts?.body !== undefined ? ', #body = :body' : ''} REMOVE leaseUntil`,
+      {
+        ':failed': 'failed',
+        ':reason': reason,
+        ':ttl': Math.floor(Date.parse(failedAt) / 1000) + DELIVERY_RETENTION_SECONDS,
+        ...(listed === undefined ? {} : { ':failedAt': failedAt, ':to': facts?.to, ...listed.values }),
+        ...(facts?.body !== undefined ? { ':body': facts.body } : {}),
+      },
+      { ...(listed?.names ?? {}), ...(facts?.body !== undefined ? { '#body': 'body' } : {}) },
+    );
   }
 
   private async finish(

@@ -7,6 +7,8 @@
  *   dueShard / nextAlarmAt          sparse GSI `due`: only certificates with a pending stage carry these
  *   gsi1pk / gsi1sk                 GSI `byTownship`: gsi1sk=<expiry>#<type>#<number>
  *   gsi2pk / gsi2sk                 GSI `byType`:      gsi2sk=<expiry>#<number>
+ *   dlvpk / dlvsk                   sparse GSI `deliveries`: only finished delivery items (any kind) carry these;
+ *                                   dlvpk=DLV#<status>, dlvsk=<sentAt, UTC ISO>#<item pk>#<item sk>
  *
  * <expiry> is the certificate's expiresOn (YYYY-MM-DD), or NOEXPIRY for a certificate of a type without
  * an expiry. `N` sorts after every digit, so those certificates come after all dated ones: an
@@ -27,6 +29,7 @@
  *   audit entry   pk=AUDIT                  sk=<at, UTC ISO>#<id>              one write by a person; put once, never updated
  *   rule          pk=RULES                  sk=TYPE#<type>                     a type's current reminder rule, its re-plan progress
  *   rule version  pk=RULE#<type>            sk=V#<version, 6 digits>           every version of a type's rule (history)
+ *   msg pointer   pk=MSG#<messageId>        sk=MSG                             the delivery item a provider's message id belongs to (TTL)
  */
 
 export const DUE_SHARDS = 16;
@@ -35,6 +38,7 @@ export const INDEX = {
   due: 'due',
   byTownship: 'byTownship',
   byType: 'byType',
+  deliveries: 'deliveries',
 } as const;
 
 /** Attribute holding an epoch-seconds TTL, for records that should expire on their own. */
@@ -182,6 +186,45 @@ export function isCertificatePageStart(key: unknown, index: string | undefined, 
   return indexPartition === undefined || attributes[indexPartition] === partition;
 }
 
+// ---- Delivery status ------------------------------------------------------------------------------
+//
+// Partitioned by status, so "which failed", "which are still unconfirmed" and the whole history (every
+// status, merged newest first) are each a Query on a few partitions. A receipt moves an item to another
+// partition by changing `dlvpk`. One partition per status takes at most the county's sends (the scan sends
+// at `CERTALARM_SMS_RATE`, 10/s by default), far below a partition's 1,000 writes a second.
+// Any delivery item may carry these keys (a reminder's record, a campaign message): build them here.
+
+export function deliveryStatusPartition(status: string): string {
+  return `DLV#${status}`;
+}
+
+/** The index keys of a delivery item with `status`, sent at `sentAt` (any ISO instant; stored in UTC so string order is time order). */
+export function deliveryIndexKeys(status: string, sentAt: string, item: ItemKey): { dlvpk: string; dlvsk: string } {
+  return { dlvpk: deliveryStatusPartition(status), dlvsk: `${new Date(sentAt).toISOString()}#${item.pk}#${item.sk}` };
+}
+
+/** The sort-key bound for "sent before/at or after this instant". */
+export function deliverySortBound(instant: string): string {
+  return new Date(instant).toISOString();
+}
+
+/** Is `value` a delivery sort key this service could have handed out as a cursor? */
+export function isDeliverySortKey(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 1200 && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z(#|$)/.test(value);
+}
+
+/** A provider's message id → the delivery item it was recorded on, so a receipt needs one GetItem whatever the kind. */
+export function messagePointerKey(messageId: string): ItemKey {
+  return { pk: `MSG#${messageId}`, sk: 'MSG' };
+}
+
+/** Which kind of delivery an item key is: a certificate's reminder, or a campaign message. */
+export function deliverySource(pk: string): 'reminder' | 'campaign' | 'other' {
+  if (pk.startsWith(CERT_PREFIX)) return 'reminder';
+  if (pk.startsWith('CAMPAIGN#')) return 'campaign';
+  return 'other';
+}
+
 /** Query pieces, one per access pattern. Each answers one question. */
 export const accessPatterns = {
   /** Which certificates have an alarm in this shard at or before `untilUtc`? */
@@ -295,6 +338,26 @@ export const accessPatterns = {
       ExpressionAttributeValues: { ':pk': certificateKey(cert).pk, ':from': deliveryPrefix(), ':to': `${deliveryPrefix()}${before}` },
     };
   },
+  /**
+   * Which deliveries are in this status, newest first, sent at or after `sinceBound` and before `beforeBound`
+   * (bounds from deliverySortBound, or a cursor's sort key)? With both, BETWEEN is inclusive: the caller
+   * drops the item equal to `beforeBound`.
+   */
+  deliveriesWithStatus(status: string, sinceBound?: string, beforeBound?: string) {
+    const values: Record<string, string> = { ':pk': deliveryStatusPartition(status) };
+    let condition = 'dlvpk = :pk';
+    if (sinceBound !== undefined && beforeBound !== undefined) {
+      condition += ' AND dlvsk BETWEEN :since AND :before';
+      Object.assign(values, { ':since': sinceBound, ':before': beforeBound });
+    } else if (sinceBound !== undefined) {
+      condition += ' AND dlvsk >= :since';
+      values[':since'] = sinceBound;
+    } else if (beforeBound !== undefined) {
+      condition += ' AND dlvsk < :before';
+      values[':before'] = beforeBound;
+    }
+    return { IndexName: INDEX.deliveries, KeyConditionExpression: condition, ExpressionAttributeValues: values, ScanIndexForward: false };
+  },
   /** What was sent for this certificate, across all its expiries? */
   deliveriesOf(cert: CertificateKey) {
     return {
@@ -317,5 +380,7 @@ export const TABLE_SCHEMA = {
     { name: INDEX.due, partitionKey: 'dueShard', sortKey: 'nextAlarmAt', projection: 'KEYS_ONLY' as const },
     { name: INDEX.byTownship, partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' as const },
     { name: INDEX.byType, partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' as const },
+    // All attributes: the listing shows the text sent, and reads nothing else.
+    { name: INDEX.deliveries, partitionKey: 'dlvpk', sortKey: 'dlvsk', projection: 'ALL' as const },
   ],
 } as const;

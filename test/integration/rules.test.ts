@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../functions/core/access.js';
 import { RULE_CHANGED_NOTE, ZONE } from '../../functions/core/model.js';
-import type { Clock } from '../../functions/core/ports.js';
+import type { Clock, TypeCertificateSource } from '../../functions/core/ports.js';
 import { defaultStages } from '../../functions/core/rules.js';
 import { DynamoDbAuditLog } from '../../functions/adapters/aws/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbRuleStore } from '../../functions/adapters/aws/dynamodb/dynamodb-rule-store.js';
@@ -48,6 +48,22 @@ async function world(prefix: string) {
 /** The default rule with an extra stage `days` from the deadline. */
 function withExtraStage(days: number, template = '提醒：您的{typeName}（编号{number}）请{applyBy}办理{action}。') {
   return [...defaultStages(), { name: 'extra', from: 'deadline', days, template }];
+}
+
+/** The type's certificates as the store lists them, with `meanwhile` run after the first page is read and before it is returned. */
+function interleaved(source: TypeCertificateSource, meanwhile: () => Promise<unknown>): TypeCertificateSource {
+  let ran = false;
+  return {
+    countCertificatesOfTypeExpiringFrom: (type, from) => source.countCertificatesOfTypeExpiringFrom(type, from),
+    async certificatesOfTypeExpiringFrom(type, from, cursor) {
+      const page = await source.certificatesOfTypeExpiringFrom(type, from, cursor);
+      if (!ran) {
+        ran = true;
+        await meanwhile();
+      }
+      return page;
+    },
+  };
 }
 
 describe('Use case: changing a reminder rule (DynamoDB Local)', () => {
@@ -186,6 +202,49 @@ describe('Use case: changing a reminder rule (DynamoDB Local)', () => {
     expect((await w.ruleStore.getRule(TYPE))?.replan).toMatchObject({ state: 'done', done: 600, total: 600, replanned: 600 });
     const last = await w.store.getCertificate({ type: TYPE, number: 'TEST-001599' });
     expect(last?.plan.stages.map((s) => s.stage)).toContain('extra');
+  });
+
+  it('keeps a renewal uploaded while the re-plan holds the old record, and plans it on the new rule', async () => {
+    // Prepare: the renewal lands after the re-plan has read the page and before it writes it.
+    const w = await world('rules-renewal-race');
+    await w.upload([record(31, { expiresOn: '2027-06-20' })]);
+    const typeCertificates = interleaved(w.deps.typeCertificates, () => w.upload([record(31, { expiresOn: '2029-06-20', issuedOn: '2026-06-21' })]));
+
+    // Act
+    const result = await changeRule({ ...w.deps, typeCertificates }, OPERATOR, TYPE, { comment: '加一次', enabled: true, expectedVersion: 0, stages: withExtraStage(-15) });
+
+    // Assess: the renewed expiry stands, with the new rule's stages for it.
+    expect(result.replan).toMatchObject({ state: 'done', done: 1 });
+    const stored = await w.store.getCertificate({ type: TYPE, number: 'TEST-000031' });
+    expect(stored?.certificate.expiresOn).toBe('2029-06-20');
+    expect(stored?.plan.renewalDeadline).toBe('2029-03-22');
+    expect(stored?.plan.stages.map((s) => [s.stage, s.status])).toEqual([
+      ['first', 'pending'],
+      ['extra', 'pending'],
+      ['final', 'pending'],
+      ['expired', 'pending'],
+    ]);
+  });
+
+  it('keeps a stage a scan sent while the re-plan held the plan from before, and never sends it again', async () => {
+    // Prepare: expiry 2027-03-20, its first reminder due now; the scan runs between the re-plan's read and its write.
+    const w = await world('rules-scan-race');
+    await w.upload([record(32, { expiresOn: '2027-03-20' })]);
+    const typeCertificates = interleaved(w.deps.typeCertificates, () => w.scan());
+
+    // Act
+    await changeRule({ ...w.deps, typeCertificates }, OPERATOR, TYPE, { comment: '加一次', enabled: true, expectedVersion: 0, stages: withExtraStage(-15) });
+    await w.scan();
+
+    // Assess
+    expect(w.sms.sent.map((m) => m.reminder?.stage)).toEqual(['first']);
+    const stored = await w.store.getCertificate({ type: TYPE, number: 'TEST-000032' });
+    expect(stored?.plan.stages.map((s) => [s.stage, s.status])).toEqual([
+      ['first', 'sent'],
+      ['extra', 'pending'],
+      ['final', 'pending'],
+      ['expired', 'pending'],
+    ]);
   });
 
   it('refuses a rule with errors naming each field, and stores nothing', async () => {

@@ -22,8 +22,12 @@ export interface BenchDynamo {
   stop(): Promise<void>;
 }
 
-export async function startBenchDynamo(): Promise<BenchDynamo> {
-  const local = await startDynamoDbLocal({});
+/**
+ * `heapMb` caps the JVM's heap with the service's flags (see `startDynamoDbLocal`); without it the JVM
+ * takes up to a quarter of the machine's memory and, in a long run, holds on to all of it.
+ */
+export async function startBenchDynamo(options: { heapMb?: number } = {}): Promise<BenchDynamo> {
+  const local = await startDynamoDbLocal(options.heapMb === undefined ? {} : { heapMb: options.heapMb });
   const client = new DynamoDBClient(localDynamoClientConfig(local.endpoint));
   const doc = documentClient(client);
   return {

@@ -101,7 +101,7 @@ export interface CertificateStore {
    * Returns false when another writer got there first (renewal, re-upload).
    */
   updatePlan(key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: IsoInstant): Promise<boolean>;
-  /** `updatePlan` for several certificates at once (at most 25); one answer per update, in order. */
+  /** `updatePlan` for many certificates at once (batched by the store); one answer per update, in order. */
   updatePlans(updates: ReadonlyArray<{ key: CertificateKey; expectedVersion: number; plan: Plan }>, updatedAt: IsoInstant): Promise<boolean[]>;
 }
 

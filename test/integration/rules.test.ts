@@ -335,4 +335,21 @@ describe('Method: DynamoDbStore.updatePlans (DynamoDB Local)', () => {
     expect((await w.store.getCertificate(a!.certificate))?.plan.stages).toEqual([]);
     expect((await w.store.getCertificate(b!.certificate))?.plan.stages).toHaveLength(3);
   });
+
+  it('writes a whole page of plans, more than one transaction holds, and answers for each in order', async () => {
+    // Prepare: 230 certificates; the 150th was changed after it was read.
+    const w = await world('rules-update-plans-page');
+    await w.upload(Array.from({ length: 230 }, (_, i) => record(100 + i, { expiresOn: '2027-06-20' })));
+    const page = (await w.store.certificatesOfTypeExpiringFrom(TYPE, '2026-01-01')).items;
+    const updates = page.map((s, i) => ({ key: s.certificate, expectedVersion: i === 149 ? s.version - 1 : s.version, plan: { ...s.plan, stages: [] } }));
+
+    // Act
+    const written = await w.store.updatePlans(updates, '2026-12-01T10:00:00.000+08:00');
+
+    // Assess
+    expect(page).toHaveLength(230);
+    expect(written.map((ok, i) => [i, ok]).filter(([, ok]) => !ok)).toEqual([[149, false]]);
+    const after = (await w.store.certificatesOfTypeExpiringFrom(TYPE, '2026-01-01')).items;
+    expect(after.filter((s) => s.plan.stages.length > 0).map((s) => s.certificate.number)).toEqual([page[149]?.certificate.number]);
+  });
 });

@@ -55,8 +55,9 @@ function interleaved(source: TypeCertificateSource, meanwhile: () => Promise<unk
   let ran = false;
   return {
     countCertificatesOfTypeExpiringFrom: (type, from) => source.countCertificatesOfTypeExpiringFrom(type, from),
-    async certificatesOfTypeExpiringFrom(type, from, cursor) {
-      const page = await source.certificatesOfTypeExpiringFrom(type, from, cursor);
+    certificatesOfTypeExpiringFrom: (type, from, cursor) => source.certificatesOfTypeExpiringFrom(type, from, cursor),
+    async planRowsOfTypeExpiringFrom(type, from, cursor) {
+      const page = await source.planRowsOfTypeExpiringFrom(type, from, cursor);
       if (!ran) {
         ran = true;
         await meanwhile();

@@ -10,7 +10,7 @@ import { planChanged } from '../../core/calendar-load.js';
 import type { CertificateType, Plan, PlannedStage, StageRule } from '../../core/model.js';
 import { RULE_CHANGED_NOTE } from '../../core/model.js';
 import { addDays, planReminders, todayIn, type WorkingDays } from '../../core/planning.js';
-import type { CalendarSource, CertificateStore, RuleSource, RuleStore, StoredCertificate, TypeCertificateSource } from '../../core/ports.js';
+import type { CalendarSource, CertificateKey, CertificateStore, PlanRow, RuleSource, RuleStore, StoredCertificate, TypeCertificateSource } from '../../core/ports.js';
 import {
   checkStages,
   defaultRule,
@@ -230,7 +230,7 @@ export async function replanRule(deps: RuleDeps, type: string, options: { stopAt
   };
   let cursor = progress.cursor;
   const read = (after: string | undefined) => {
-    const reading = deps.typeCertificates.certificatesOfTypeExpiringFrom(type, from, after);
+    const reading = deps.typeCertificates.planRowsOfTypeExpiringFrom(type, from, after);
     // Marked handled now; a failure still surfaces where the page is awaited.
     reading.catch(() => undefined);
     return reading;
@@ -310,12 +310,12 @@ export function mergeRuleReplan(stored: Plan, fresh: Plan, nowMs: number): Plan 
  * its certificate is still at the version read (the store batches them); a certificate a concurrent
  * writer changed meanwhile (a scan marking a stage sent, a renewal) is read again and re-planned on its own.
  */
-async function replanPage(deps: RuleDeps, page: readonly StoredCertificate[], type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<number> {
+async function replanPage(deps: RuleDeps, page: readonly PlanRow[], type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<number> {
   const now = deps.clock.now();
-  const updates: Array<{ key: StoredCertificate['certificate']; expectedVersion: number; plan: Plan }> = [];
-  for (const stored of page) {
-    const next = mergeRuleReplan(stored.plan, ruleStages(stored.certificate.expiresOn, type, rule, calendar, deps.settings), now.toMillis());
-    if (planChanged(stored.plan, next)) updates.push({ key: stored.certificate, expectedVersion: stored.version, plan: next });
+  const updates: Array<{ key: CertificateKey; expectedVersion: number; plan: Plan }> = [];
+  for (const row of page) {
+    const next = mergeRuleReplan(row.plan, ruleStages(row.expiresOn, type, rule, calendar, deps.settings), now.toMillis());
+    if (planChanged(row.plan, next)) updates.push({ key: row.key, expectedVersion: row.version, plan: next });
   }
   const written = await deps.store.updatePlans(updates, now.toISO() ?? '');
   let replanned = 0;
@@ -328,7 +328,7 @@ async function replanPage(deps: RuleDeps, page: readonly StoredCertificate[], ty
 }
 
 /** Re-plans one certificate on the rule from a fresh read, conditional on its version, retrying a few times. */
-async function replanOnRule(deps: RuleDeps, key: StoredCertificate['certificate'], type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<boolean> {
+async function replanOnRule(deps: RuleDeps, key: CertificateKey, type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<boolean> {
   let current: StoredCertificate | undefined = await deps.store.getCertificate(key);
   for (let attempt = 0; attempt < 5 && current !== undefined; attempt += 1) {
     const now = deps.clock.now();

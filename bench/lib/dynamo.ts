@@ -23,11 +23,11 @@ export interface BenchDynamo {
 }
 
 /**
- * `heapMb` caps the JVM's heap with the service's flags (see `startDynamoDbLocal`); without it the JVM
+ * `maxHeapMb` caps the JVM's heap and nothing else (see `startDynamoDbLocal`); without it the JVM
  * takes up to a quarter of the machine's memory and, in a long run, holds on to all of it.
  */
-export async function startBenchDynamo(options: { heapMb?: number } = {}): Promise<BenchDynamo> {
-  const local = await startDynamoDbLocal(options.heapMb === undefined ? {} : { heapMb: options.heapMb });
+export async function startBenchDynamo(options: { maxHeapMb?: number } = {}): Promise<BenchDynamo> {
+  const local = await startDynamoDbLocal(options.maxHeapMb === undefined ? {} : { maxHeapMb: options.maxHeapMb });
   const client = new DynamoDBClient(localDynamoClientConfig(local.endpoint));
   const doc = documentClient(client);
   return {

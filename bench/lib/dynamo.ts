@@ -22,8 +22,16 @@ export interface BenchDynamo {
   stop(): Promise<void>;
 }
 
-export async function startBenchDynamo(): Promise<BenchDynamo> {
-  const local = await startDynamoDbLocal({});
+/**
+ * `maxHeapMb` caps the JVM's heap and nothing else (see `startDynamoDbLocal`); without it the JVM
+ * takes up to a quarter of the machine's memory and, in a long run, holds on to all of it.
+ */
+export async function startBenchDynamo(options: { maxHeapMb?: number } = {}): Promise<BenchDynamo> {
+  const local = await startDynamoDbLocal({
+    ...(options.maxHeapMb === undefined ? {} : { maxHeapMb: options.maxHeapMb }),
+    // A run of many minutes that fails with ECONNREFUSED says nothing; DynamoDB Local's last lines say why it stopped.
+    onUnexpectedExit: (error) => process.stderr.write(`\n${error.message}\n`),
+  });
   const client = new DynamoDBClient(localDynamoClientConfig(local.endpoint));
   const doc = documentClient(client);
   return {

@@ -106,7 +106,7 @@ export interface CertificateStore {
    * Returns false when another writer got there first (renewal, re-upload).
    */
   updatePlan(key: CertificateKey, expectedVersion: number, plan: Plan, updatedAt: IsoInstant): Promise<boolean>;
-  /** `updatePlan` for several certificates at once (at most 25); one answer per update, in order. */
+  /** `updatePlan` for many certificates at once (batched by the store); one answer per update, in order. */
   updatePlans(updates: ReadonlyArray<{ key: CertificateKey; expectedVersion: number; plan: Plan }>, updatedAt: IsoInstant): Promise<boolean[]>;
 }
 
@@ -116,10 +116,20 @@ export interface ReplanSource {
   pendingCertificatesExpiring(type: string, from: IsoDate, to: IsoDate, cursor?: string): Promise<Page<StoredCertificate>>;
 }
 
+/** What a re-plan reads of a certificate: enough to plan it again and to write the plan over the version read. */
+export interface PlanRow {
+  key: CertificateKey;
+  expiresOn: IsoDate | null;
+  plan: Plan;
+  version: number;
+}
+
 /** Finds the certificates a rule change may re-plan or a preview counts, through the byType index: never a table scan. */
 export interface TypeCertificateSource {
   /** Certificates of `type` expiring on or after `from`, a page at a time. */
   certificatesOfTypeExpiringFrom(type: string, from: IsoDate, cursor?: string): Promise<Page<StoredCertificate>>;
+  /** The same certificates, with only what a re-plan reads of each; the same cursors. */
+  planRowsOfTypeExpiringFrom(type: string, from: IsoDate, cursor?: string): Promise<Page<PlanRow>>;
   /** How many certificates of `type` expire on or after `from` (a count, not the items). */
   countCertificatesOfTypeExpiringFrom(type: string, from: IsoDate): Promise<number>;
 }

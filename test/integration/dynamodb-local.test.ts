@@ -140,6 +140,18 @@ describe('Adapter: DynamoDB Local launcher', () => {
     expect(flags.filter((flag) => /^-Xm[xs]|^-XX:\+Use\w+GC$/.test(flag))).toEqual([]);
   });
 
+  it("caps only the heap with maxHeapMb, keeping the JVM's own collector and generations (benchmarks, where throughput counts)", async () => {
+    // Prepare
+    const instance = await start({ maxHeapMb: 256 });
+
+    // Act
+    const flags = await jvmArguments(instance.pid);
+
+    // Assess
+    expect(flags.filter((flag) => /^-Xm[xsn]|^-XX:\+Use\w+GC$/.test(flag))).toEqual(['-Xmx256m']);
+    expect(flags).toContain('-XX:+ExitOnOutOfMemoryError');
+  });
+
   it('refuses a heap limit too small to run on, before starting anything', async () => {
     // Act
     const starting = start({ heapMb: 8 });

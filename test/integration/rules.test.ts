@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../functions/core/access.js';
 import { RULE_CHANGED_NOTE, ZONE } from '../../functions/core/model.js';
-import type { Clock } from '../../functions/core/ports.js';
+import type { Clock, TypeCertificateSource } from '../../functions/core/ports.js';
 import { defaultStages } from '../../functions/core/rules.js';
 import { DynamoDbAuditLog } from '../../functions/adapters/aws/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbRuleStore } from '../../functions/adapters/aws/dynamodb/dynamodb-rule-store.js';
@@ -48,6 +48,23 @@ async function world(prefix: string) {
 /** The default rule with an extra stage `days` from the deadline. */
 function withExtraStage(days: number, template = '提醒：您的{typeName}（编号{number}）请{applyBy}办理{action}。') {
   return [...defaultStages(), { name: 'extra', from: 'deadline', days, template }];
+}
+
+/** The type's certificates as the store lists them, with `meanwhile` run after the first page is read and before it is returned. */
+function interleaved(source: TypeCertificateSource, meanwhile: () => Promise<unknown>): TypeCertificateSource {
+  let ran = false;
+  return {
+    countCertificatesOfTypeExpiringFrom: (type, from) => source.countCertificatesOfTypeExpiringFrom(type, from),
+    certificatesOfTypeExpiringFrom: (type, from, cursor) => source.certificatesOfTypeExpiringFrom(type, from, cursor),
+    async planRowsOfTypeExpiringFrom(type, from, cursor) {
+      const page = await source.planRowsOfTypeExpiringFrom(type, from, cursor);
+      if (!ran) {
+        ran = true;
+        await meanwhile();
+      }
+      return page;
+    },
+  };
 }
 
 describe('Use case: changing a reminder rule (DynamoDB Local)', () => {
@@ -188,6 +205,49 @@ describe('Use case: changing a reminder rule (DynamoDB Local)', () => {
     expect(last?.plan.stages.map((s) => s.stage)).toContain('extra');
   });
 
+  it('keeps a renewal uploaded while the re-plan holds the old record, and plans it on the new rule', async () => {
+    // Prepare: the renewal lands after the re-plan has read the page and before it writes it.
+    const w = await world('rules-renewal-race');
+    await w.upload([record(31, { expiresOn: '2027-06-20' })]);
+    const typeCertificates = interleaved(w.deps.typeCertificates, () => w.upload([record(31, { expiresOn: '2029-06-20', issuedOn: '2026-06-21' })]));
+
+    // Act
+    const result = await changeRule({ ...w.deps, typeCertificates }, OPERATOR, TYPE, { comment: '加一次', enabled: true, expectedVersion: 0, stages: withExtraStage(-15) });
+
+    // Assess: the renewed expiry stands, with the new rule's stages for it.
+    expect(result.replan).toMatchObject({ state: 'done', done: 1 });
+    const stored = await w.store.getCertificate({ type: TYPE, number: 'TEST-000031' });
+    expect(stored?.certificate.expiresOn).toBe('2029-06-20');
+    expect(stored?.plan.renewalDeadline).toBe('2029-03-22');
+    expect(stored?.plan.stages.map((s) => [s.stage, s.status])).toEqual([
+      ['first', 'pending'],
+      ['extra', 'pending'],
+      ['final', 'pending'],
+      ['expired', 'pending'],
+    ]);
+  });
+
+  it('keeps a stage a scan sent while the re-plan held the plan from before, and never sends it again', async () => {
+    // Prepare: expiry 2027-03-20, its first reminder due now; the scan runs between the re-plan's read and its write.
+    const w = await world('rules-scan-race');
+    await w.upload([record(32, { expiresOn: '2027-03-20' })]);
+    const typeCertificates = interleaved(w.deps.typeCertificates, () => w.scan());
+
+    // Act
+    await changeRule({ ...w.deps, typeCertificates }, OPERATOR, TYPE, { comment: '加一次', enabled: true, expectedVersion: 0, stages: withExtraStage(-15) });
+    await w.scan();
+
+    // Assess
+    expect(w.sms.sent.map((m) => m.reminder?.stage)).toEqual(['first']);
+    const stored = await w.store.getCertificate({ type: TYPE, number: 'TEST-000032' });
+    expect(stored?.plan.stages.map((s) => [s.stage, s.status])).toEqual([
+      ['first', 'sent'],
+      ['extra', 'pending'],
+      ['final', 'pending'],
+      ['expired', 'pending'],
+    ]);
+  });
+
   it('refuses a rule with errors naming each field, and stores nothing', async () => {
     // Prepare
     const w = await world('rules-400');
@@ -275,5 +335,22 @@ describe('Method: DynamoDbStore.updatePlans (DynamoDB Local)', () => {
     expect(written).toEqual([true, false]);
     expect((await w.store.getCertificate(a!.certificate))?.plan.stages).toEqual([]);
     expect((await w.store.getCertificate(b!.certificate))?.plan.stages).toHaveLength(3);
+  });
+
+  it('writes a whole page of plans, more than one transaction holds, and answers for each in order', async () => {
+    // Prepare: 230 certificates; the 150th was changed after it was read.
+    const w = await world('rules-update-plans-page');
+    await w.upload(Array.from({ length: 230 }, (_, i) => record(100 + i, { expiresOn: '2027-06-20' })));
+    const page = (await w.store.certificatesOfTypeExpiringFrom(TYPE, '2026-01-01')).items;
+    const updates = page.map((s, i) => ({ key: s.certificate, expectedVersion: i === 149 ? s.version - 1 : s.version, plan: { ...s.plan, stages: [] } }));
+
+    // Act
+    const written = await w.store.updatePlans(updates, '2026-12-01T10:00:00.000+08:00');
+
+    // Assess
+    expect(page).toHaveLength(230);
+    expect(written.map((ok, i) => [i, ok]).filter(([, ok]) => !ok)).toEqual([[149, false]]);
+    const after = (await w.store.certificatesOfTypeExpiringFrom(TYPE, '2026-01-01')).items;
+    expect(after.filter((s) => s.plan.stages.length > 0).map((s) => s.certificate.number)).toEqual([page[149]?.certificate.number]);
   });
 });

@@ -10,7 +10,7 @@ import { planChanged } from '../../core/calendar-load.js';
 import type { CertificateType, Plan, PlannedStage, StageRule } from '../../core/model.js';
 import { RULE_CHANGED_NOTE } from '../../core/model.js';
 import { addDays, planReminders, todayIn, type WorkingDays } from '../../core/planning.js';
-import type { CalendarSource, CertificateStore, RuleSource, RuleStore, StoredCertificate, TypeCertificateSource } from '../../core/ports.js';
+import type { CalendarSource, CertificateKey, CertificateStore, PlanRow, RuleSource, RuleStore, StoredCertificate, TypeCertificateSource } from '../../core/ports.js';
 import {
   checkStages,
   defaultRule,
@@ -27,10 +27,6 @@ import {
 import { auditPrincipal, recordAudit, type AuditDeps } from '../audit.js';
 import type { ReferenceData } from '../reference-data.js';
 import type { ServiceSettings } from '../settings.js';
-
-/** Plans written per conditional batch (one TransactWriteItems call), and batches in flight. */
-const REPLAN_BATCH = 25;
-const REPLAN_CONCURRENCY = 4;
 
 /**
  * A stage is at most 90 days after the expiry, plus a month of days off: a certificate that expired
@@ -233,10 +229,20 @@ export async function replanRule(deps: RuleDeps, type: string, options: { stopAt
     return true;
   };
   let cursor = progress.cursor;
+  const read = (after: string | undefined) => {
+    const reading = deps.typeCertificates.planRowsOfTypeExpiringFrom(type, from, after);
+    // Marked handled now; a failure still surfaces where the page is awaited.
+    reading.catch(() => undefined);
+    return reading;
+  };
+  let reading = read(cursor);
   do {
-    const page = await deps.typeCertificates.certificatesOfTypeExpiringFrom(type, from, cursor);
-    const replanned = await replanPage(deps, page.items, catalogueType, stored, calendar);
+    const page = await reading;
     cursor = page.nextCursor;
+    // The next page is read while this one is written: pages hold different certificates, and the
+    // store serves the read and the writes at once instead of one after the other.
+    if (cursor !== undefined) reading = read(cursor);
+    const replanned = await replanPage(deps, page.items, catalogueType, stored, calendar);
     const done = progress.done + page.items.length;
     if (!(await save({ done, total: Math.max(progress.total, done), replanned: progress.replanned + replanned, cursor }))) {
       deps.logger.info({ type, version: progress.version }, 'rule re-plan superseded by a newer change');
@@ -300,38 +306,29 @@ export function mergeRuleReplan(stored: Plan, fresh: Plan, nowMs: number): Plan 
 }
 
 /**
- * Re-plans a page of certificates on the rule: the changed plans are written in conditional batches
- * (each plan only if its certificate is still at the version read); a certificate a concurrent writer
- * changed meanwhile (a scan marking a stage sent, a renewal) is read again and re-planned on its own.
+ * Re-plans a page of certificates on the rule: the changed plans are written together, each only if
+ * its certificate is still at the version read (the store batches them); a certificate a concurrent
+ * writer changed meanwhile (a scan marking a stage sent, a renewal) is read again and re-planned on its own.
  */
-async function replanPage(deps: RuleDeps, page: readonly StoredCertificate[], type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<number> {
+async function replanPage(deps: RuleDeps, page: readonly PlanRow[], type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<number> {
   const now = deps.clock.now();
-  const updates: Array<{ key: StoredCertificate['certificate']; expectedVersion: number; plan: Plan }> = [];
-  for (const stored of page) {
-    const next = mergeRuleReplan(stored.plan, ruleStages(stored.certificate.expiresOn, type, rule, calendar, deps.settings), now.toMillis());
-    if (planChanged(stored.plan, next)) updates.push({ key: stored.certificate, expectedVersion: stored.version, plan: next });
+  const updates: Array<{ key: CertificateKey; expectedVersion: number; plan: Plan }> = [];
+  for (const row of page) {
+    const next = mergeRuleReplan(row.plan, ruleStages(row.expiresOn, type, rule, calendar, deps.settings), now.toMillis());
+    if (planChanged(row.plan, next)) updates.push({ key: row.key, expectedVersion: row.version, plan: next });
   }
-  const batches: Array<typeof updates> = [];
-  for (let i = 0; i < updates.length; i += REPLAN_BATCH) batches.push(updates.slice(i, i + REPLAN_BATCH));
+  const written = await deps.store.updatePlans(updates, now.toISO() ?? '');
   let replanned = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const batch = batches[next++] ?? [];
-      const written = await deps.store.updatePlans(batch, now.toISO() ?? '');
-      for (const [i, ok] of written.entries()) {
-        const update = batch[i];
-        if (ok) replanned += 1;
-        else if (update !== undefined && (await replanOnRule(deps, update.key, type, rule, calendar))) replanned += 1;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(REPLAN_CONCURRENCY, batches.length) }, worker));
+  for (const [i, ok] of written.entries()) {
+    const update = updates[i];
+    if (ok) replanned += 1;
+    else if (update !== undefined && (await replanOnRule(deps, update.key, type, rule, calendar))) replanned += 1;
+  }
   return replanned;
 }
 
 /** Re-plans one certificate on the rule from a fresh read, conditional on its version, retrying a few times. */
-async function replanOnRule(deps: RuleDeps, key: StoredCertificate['certificate'], type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<boolean> {
+async function replanOnRule(deps: RuleDeps, key: CertificateKey, type: CertificateType, rule: ReminderRule, calendar: WorkingDays): Promise<boolean> {
   let current: StoredCertificate | undefined = await deps.store.getCertificate(key);
   for (let attempt = 0; attempt < 5 && current !== undefined; attempt += 1) {
     const now = deps.clock.now();

@@ -31,6 +31,7 @@ import type {
   DeliveryRecord,
   HolderIdCipher,
   Page,
+  PlanRow,
   ReplanSource,
   RetentionStore,
   RevokeOutcome,
@@ -56,6 +57,8 @@ import {
 type Item = Record<string, NativeAttributeValue>;
 
 const BATCH_WRITE_SIZE = 25;
+/** TransactWriteItems takes at most 100 actions. */
+const TRANSACT_WRITE_SIZE = 100;
 /** PartiQL allows at most 50 values in an IN list on the partition key. */
 const BATCH_GET_SIZE = 50;
 const MAX_BATCH_ATTEMPTS = 12;
@@ -164,18 +167,32 @@ export function fromItem(item: Item): StoredCertificate {
   };
   return {
     certificate,
-    plan: {
-      renewalDeadline: (item.renewalDeadline as string | undefined) ?? null,
-      windowOpens: (item.windowOpens as string | undefined) ?? null,
-      calendarProvisional: item.calendarProvisional === true,
-      stages: (item.stages ?? []) as PlannedStage[],
-    },
+    plan: planFromItem(item),
     contentHash: item.contentHash as string,
     version: item.version as number,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     ...(item.revoked !== undefined ? { revoked: item.revoked as Revocation } : {}),
   };
+}
+
+function planFromItem(item: Item): Plan {
+  return {
+    renewalDeadline: (item.renewalDeadline as string | undefined) ?? null,
+    windowOpens: (item.windowOpens as string | undefined) ?? null,
+    calendarProvisional: item.calendarProvisional === true,
+    stages: (item.stages ?? []) as PlannedStage[],
+  };
+}
+
+/**
+ * The attributes a PlanRow is read from. A re-plan reads every certificate of a type; without the
+ * holder, phone, township and index keys, DynamoDB Local served 20,000 in 2.3 s instead of 5.1 s.
+ */
+const PLAN_ROW_ATTRIBUTES = ['pk', 'expiresOn', 'renewalDeadline', 'windowOpens', 'calendarProvisional', 'stages', 'version'] as const;
+
+function planRowFromItem(item: Item): PlanRow {
+  return { key: parseCertificatePk(item.pk as string), expiresOn: (item.expiresOn as string | undefined) ?? null, plan: planFromItem(item), version: item.version as number };
 }
 
 /** The UpdateItem that replaces a certificate's plan if it is still at `expectedVersion`. */
@@ -507,6 +524,23 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
     return { items: await Promise.all((result.Items ?? []).map((item) => this.decode(item))), ...(next !== undefined ? { nextCursor: next } : {}) };
   }
 
+  async planRowsOfTypeExpiringFrom(type: string, from: string, cursor?: string): Promise<Page<PlanRow>> {
+    const pattern = accessPatterns.certificatesOfTypeExpiringFrom(type, from);
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        ...pattern,
+        // Aliased, because several plain words (type, number, version…) are DynamoDB reserved words.
+        ProjectionExpression: PLAN_ROW_ATTRIBUTES.map((_, i) => `#p${i}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries(PLAN_ROW_ATTRIBUTES.map((name, i) => [`#p${i}`, name])),
+        ExclusiveStartKey: decodeCursor(cursor, pattern.IndexName, pattern.ExpressionAttributeValues[':pk']),
+        Limit: 500,
+      }),
+    );
+    const next = encodeCursor(result.LastEvaluatedKey);
+    return { items: (result.Items ?? []).map(planRowFromItem), ...(next !== undefined ? { nextCursor: next } : {}) };
+  }
+
   async countCertificatesOfTypeExpiringFrom(type: string, from: string): Promise<number> {
     let count = 0;
     let ExclusiveStartKey: Item | undefined;
@@ -531,14 +565,28 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
   }
 
   /**
-   * Several plans in one TransactWriteItems call, each still conditional on its certificate's version:
-   * a re-plan of a whole type pays one round trip per 25 certificates instead of one per certificate.
-   * When any condition fails, nothing of the call was written and each plan is tried on its own, so a
-   * certificate that a scan or a renewal changed meanwhile does not hold back the others. (PartiQL's
-   * BatchExecuteStatement would report conditions one by one; on DynamoDB Local it was no faster, and a
-   * 200,000-certificate run with it fell to 42 plans/s.)
+   * Plans for many certificates, each still conditional on its certificate's version, in
+   * TransactWriteItems calls of up to 100 (DynamoDB's limit), four in flight: a re-plan of a whole type
+   * pays one round trip per 100 certificates instead of one per certificate. On DynamoDB Local, 100 per
+   * call wrote 730 plans/s against 427/s with 25 per call and 311–560/s with one UpdateItem each
+   * (10,000 certificates, 4–64 in flight). When any condition of a call fails, nothing of it was
+   * written and each of its plans is tried on its own, so a certificate that a scan or a renewal
+   * changed meanwhile does not hold back the others. (PartiQL's BatchExecuteStatement would report
+   * conditions one by one; on DynamoDB Local it was no faster, and a 200,000-certificate run with it
+   * fell to 42 plans/s.)
    */
   async updatePlans(updates: ReadonlyArray<{ key: CertificateKey; expectedVersion: number; plan: Plan }>, updatedAt: string): Promise<boolean[]> {
+    const written: boolean[] = [];
+    const chunks: number[] = [];
+    for (let i = 0; i < updates.length; i += TRANSACT_WRITE_SIZE) chunks.push(i);
+    await inParallel(chunks, BATCH_CONCURRENCY, async (from) => {
+      const chunk = updates.slice(from, from + TRANSACT_WRITE_SIZE);
+      (await this.updatePlansAtOnce(chunk, updatedAt)).forEach((ok, i) => (written[from + i] = ok));
+    });
+    return written;
+  }
+
+  private async updatePlansAtOnce(updates: ReadonlyArray<{ key: CertificateKey; expectedVersion: number; plan: Plan }>, updatedAt: string): Promise<boolean[]> {
     if (updates.length <= 1) return Promise.all(updates.map((u) => this.updatePlan(u.key, u.expectedVersion, u.plan, updatedAt)));
     try {
       await this.doc.send(

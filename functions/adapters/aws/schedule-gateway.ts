@@ -17,20 +17,42 @@ export class InvalidScheduleRequestError extends Error {
   override readonly name = 'InvalidScheduleRequestError';
 }
 
+/** How often, and for how long, Scheduler retries an invocation the target refused or throttled. */
+export interface ScheduleRetryPolicy {
+  MaximumRetryAttempts: number;
+  MaximumEventAgeInSeconds: number;
+}
+
+/**
+ * A campaign job is idempotent (each message is claimed before it is sent), so retrying costs nothing;
+ * after 6 hours the visit's notice would be late anyway and the job waits in the dead-letter queue for
+ * an operator (the next `POST /v1/scans` also runs it).
+ */
+export const DEFAULT_SCHEDULE_RETRY_POLICY: ScheduleRetryPolicy = { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 6 * 3600 };
+
+export interface EventBridgeScheduleGatewayOptions {
+  client?: SchedulerClient;
+  /** SQS queue that receives the invocations Scheduler could not deliver (the stack's campaign DLQ). */
+  deadLetterArn: string;
+  retryPolicy?: ScheduleRetryPolicy;
+}
+
 /**
  * One-off schedules on EventBridge Scheduler. Each fires once at a Beijing-time instant, invokes the
  * target with the JSON payload, and deletes itself afterwards.
  */
 export class EventBridgeScheduleGateway implements ScheduleGateway {
   private readonly client: SchedulerClient;
+  private readonly target: { deadLetterArn: string; retryPolicy: ScheduleRetryPolicy };
 
-  constructor(options: { client?: SchedulerClient } = {}) {
+  constructor(options: EventBridgeScheduleGatewayOptions) {
     this.client = options.client ?? new SchedulerClient({});
+    this.target = { deadLetterArn: options.deadLetterArn, retryPolicy: options.retryPolicy ?? DEFAULT_SCHEDULE_RETRY_POLICY };
   }
 
   async scheduleOnce(request: ScheduleOnceRequest): Promise<void> {
     try {
-      await this.client.send(new CreateScheduleCommand(scheduleParameters(request)));
+      await this.client.send(new CreateScheduleCommand(scheduleParameters(request, this.target)));
     } catch (error) {
       // The name is the idempotency key: it exists, so an earlier attempt already scheduled it.
       if (error instanceof ConflictException || (error as { name?: unknown }).name === 'ConflictException') return;
@@ -40,7 +62,7 @@ export class EventBridgeScheduleGateway implements ScheduleGateway {
 
   /** UpdateSchedule replaces the whole definition, so it takes exactly CreateSchedule's parameters. */
   async reschedule(request: ScheduleOnceRequest): Promise<void> {
-    const parameters = scheduleParameters(request);
+    const parameters = scheduleParameters(request, this.target);
     try {
       await this.client.send(new UpdateScheduleCommand(parameters));
     } catch (error) {
@@ -62,7 +84,7 @@ export class EventBridgeScheduleGateway implements ScheduleGateway {
 }
 
 /** A one-off `at()` schedule in Beijing time that invokes the target once and then deletes itself. */
-function scheduleParameters(request: ScheduleOnceRequest) {
+function scheduleParameters(request: ScheduleOnceRequest, target: { deadLetterArn: string; retryPolicy: ScheduleRetryPolicy }) {
   if (!SCHEDULE_NAME_PATTERN.test(request.name)) {
     throw new InvalidScheduleRequestError(`schedule name "${request.name}" must match ${SCHEDULE_NAME_PATTERN.source}; build it with scheduleName()`);
   }
@@ -76,6 +98,13 @@ function scheduleParameters(request: ScheduleOnceRequest) {
     ScheduleExpressionTimezone: ZONE,
     FlexibleTimeWindow: { Mode: 'OFF' as const },
     ActionAfterCompletion: 'DELETE' as const,
-    Target: { Arn: request.targetArn, RoleArn: request.roleArn, Input: JSON.stringify(request.payload) },
+    Target: {
+      Arn: request.targetArn,
+      RoleArn: request.roleArn,
+      Input: JSON.stringify(request.payload),
+      RetryPolicy: { ...target.retryPolicy },
+      // Without it an invocation that exhausts its retries is dropped silently, and with it the schedule (deleted after completion).
+      DeadLetterConfig: { Arn: target.deadLetterArn },
+    },
   };
 }

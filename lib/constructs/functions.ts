@@ -24,16 +24,23 @@ export interface CertalarmFunctionsProps {
 }
 
 /**
- * The Lambda functions: the HTTP API, the recurring due scan and the import worker. Each has its own
+ * The Lambda functions: the HTTP API, the recurring due scan, the import worker, the campaign job and
+ * the inbound SMS reader. Each has its own
  * role (no AWS-managed policies) and its own log group with the stage's retention.
  */
 export class CertalarmFunctions extends Construct {
   readonly httpApi: NodejsFunction;
   readonly dueScan: NodejsFunction;
   readonly importWorker: NodejsFunction;
+  /** Invoked by the campaign schedules: sends a visit's notices, reminders or moved/cancelled SMS. */
+  readonly campaignJob: NodejsFunction;
+  /** Subscribed to the inbound SMS topic: books, cancels or answers each reply. */
+  readonly inboundSms: NodejsFunction;
   readonly httpApiRole: iam.Role;
   readonly dueScanRole: iam.Role;
   readonly importWorkerRole: iam.Role;
+  readonly campaignJobRole: iam.Role;
+  readonly inboundSmsRole: iam.Role;
   /** Signs the HTTP API's paging cursors (see functions/adapters/aws/kms-cursor-key.ts). */
   readonly cursorKey: kms.Key;
 
@@ -156,6 +163,49 @@ export class CertalarmFunctions extends Construct {
     // It plans with the stored holiday calendar (a Query of its partition, seeded by a Put if empty)
     // and the stored reminder rules (a Query of their partition)
     // and records each finished import in the audit trail (a Put).
+    const job = this.lambda('CampaignJob', {
+      entry: entries.campaignJob,
+      description: "certalarm campaign job: one visit's booking notices, day-before reminders or moved/cancelled SMS (EventBridge Scheduler, one-off)",
+      // A township of 5,000 phones at the configured SMS rate; a job cut short resumes without duplicates.
+      timeout: Duration.minutes(15),
+      memorySize: 512,
+      // Two visits' jobs may overlap; more would only share the same SMS rate.
+      reservedConcurrentExecutions: 2,
+      environment,
+      config,
+    });
+    this.campaignJob = job.fn;
+    this.campaignJobRole = job.role;
+    // Scheduler invokes asynchronously and retries itself (RetryPolicy); Lambda's own retry would only add a third layer.
+    this.campaignJob.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.hours(6) });
+
+    const inbound = this.lambda('InboundSms', {
+      entry: entries.inboundSms,
+      description: 'certalarm inbound SMS: a holder\'s reply books, moves or cancels a slot (SNS two-way SMS)',
+      timeout: Duration.seconds(30),
+      memorySize: 512,
+      environment,
+      config,
+    });
+    this.inboundSms = inbound.fn;
+    this.inboundSmsRole = inbound.role;
+
+    // A campaign job reads its campaign and visit, finds the township's certificates of the covered types
+    // on `byTownshipType`, reads bookings (a Query of the campaign partition), writes invitations, codes
+    // (conditional Puts) and claims/records each message (conditional Updates).
+    table.grantItemAccess(
+      this.campaignJobRole,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      ['byTownshipType'],
+    );
+    // A reply finds its code (a Query), books or cancels in one transaction with a conditional slot count,
+    // and claims/records the confirmation like any campaign message.
+    table.grantItemAccess(
+      this.inboundSmsRole,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      [],
+    );
+
     table.grantItemAccess(
       this.importWorkerRole,
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],

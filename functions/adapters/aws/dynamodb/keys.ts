@@ -27,6 +27,8 @@
  *   audit entry   pk=AUDIT                  sk=<at, UTC ISO>#<id>              one write by a person; put once, never updated
  *   rule          pk=RULES                  sk=TYPE#<type>                     a type's current reminder rule, its re-plan progress
  *   rule version  pk=RULE#<type>            sk=V#<version, 6 digits>           every version of a type's rule (history)
+ *   booking       pk=CAMPAIGN#<id>          sk=BOOKING#<code>                  a code's booking: visit, slot, state, sequence, attendance
+ *   daily reply   pk=INBOUND#<phone>        sk=REPLY#<day>#<topic>             a reply to an inbound SMS was sent that day (TTL)
  */
 
 export const DUE_SHARDS = 16;
@@ -121,6 +123,21 @@ export function ruleVersionKey(type: string, version: number): ItemKey {
  */
 export function auditEntryKey(atUtc: string, id: string): ItemKey {
   return { pk: 'AUDIT', sk: `${atUtc}#${id}` };
+}
+
+/** One booking per booking code: moving or cancelling rewrites it, so a code never holds two slots. */
+export function bookingKey(campaignId: string, code: string): ItemKey {
+  return { pk: `CAMPAIGN#${campaignId}`, sk: `BOOKING#${code}` };
+}
+
+/** A visit of a campaign (its slots carry the booked counts bookings change). */
+export function visitKey(campaignId: string, visitId: string): ItemKey {
+  return { pk: `CAMPAIGN#${campaignId}`, sk: `VISIT#${visitId}` };
+}
+
+/** Per phone and day: the help reply (or another topic) went out once that day; two messages race for the one put. */
+export function dailyReplyKey(phone: string, day: string, topic: string): ItemKey {
+  return { pk: `INBOUND#${phone}`, sk: `REPLY#${day}#${topic}` };
 }
 
 /**
@@ -286,6 +303,13 @@ export const accessPatterns = {
           ExpressionAttributeValues: { ':pk': 'AUDIT', ':since': sinceUtc } as Record<string, string>,
           ScanIndexForward: false,
         };
+  },
+  /** Which bookings does this campaign hold (cancelled ones included)? */
+  campaignBookings(campaignId: string) {
+    return {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':prefix': 'BOOKING#' },
+    };
   },
   /** What was sent for this certificate, across all its expiries? */
   deliveriesOf(cert: CertificateKey) {

@@ -19,3 +19,20 @@ export const dueScanPayloadSchema = z
 export type DueScanPayload = z.infer<typeof dueScanPayloadSchema>;
 
 export const RECURRING_DUE_SCAN_PAYLOAD = { kind: 'dueScan' } as const satisfies DueScanPayload;
+
+/**
+ * What a campaign's one-off schedule carries (EventBridge Scheduler on AWS, the in-process scheduler
+ * locally): which visit, and which of its jobs. The job reads everything else from the store when it
+ * runs, so a visit moved after scheduling is sent with its current date and place.
+ */
+export const campaignJobPayloadSchema = z
+  .object({
+    kind: z.literal('campaignJob'),
+    campaignId: z.string().min(1).max(64),
+    visitId: z.string().min(1).max(64),
+    job: z.enum(['notice', 'reminder']),
+  })
+  .strict();
+
+export type CampaignJobPayload = z.infer<typeof campaignJobPayloadSchema>;
+export type CampaignJobKind = CampaignJobPayload['job'];

@@ -127,6 +127,7 @@ export class CertalarmFunctions extends Construct {
     // township or type (indexes), and lets an operator browse everything (a paged Scan of the table only).
     // Reminder rules are items of the same table (a Query of the rules partition, a transactional Put of
     // a change, Updates of its re-plan progress); a change finds the type's certificates on `byType`.
+    // Campaigns live in their own partitions; a visit's recipients come from `byTownshipType`.
     table.grantItemAccess(
       this.httpApiRole,
       [
@@ -139,7 +140,7 @@ export class CertalarmFunctions extends Construct {
         'dynamodb:Query',
         'dynamodb:Scan',
       ],
-      ['due', 'byTownship', 'byType'],
+      ['due', 'byTownship', 'byType', 'byTownshipType'],
     );
     // The scan finds due certificates on the `due` index, re-reads each, claims/records the delivery.
     // It also finishes a calendar load's re-plan that outgrew its API request: the certificates of each

@@ -218,7 +218,7 @@ describe('Construct: CertalarmFunctions', () => {
 });
 
 describe('Least privilege', () => {
-  it('gives the HTTP function item access to the table and Query on the three indexes, and no SNS', () => {
+  it('gives the HTTP function item access to the table and Query on every index, and no SNS', () => {
     // Prepare
     const { stack, template } = prod;
     const tableId = logicalId(stack, stack.table.table);

@@ -22,8 +22,8 @@ function visit(overrides: Partial<BookableVisit> = {}): BookableVisit {
 
 function booking(overrides: Partial<Booking> = {}): Booking {
   return {
-    id: 'K7M2XP', code: 'K7M2XP', campaignId: 'c1', visitId: 'v1', phone: '+8613800000001', slot: 2, state: 'booked', sequence: 1,
-    bookedAt: '2027-01-04T02:00:00.000Z', updatedAt: '2027-01-04T02:00:00.000Z', ...overrides,
+    bookingId: 'K7M2XP', code: 'K7M2XP', campaignId: 'c1', visitId: 'v1', phone: '+8613800000001', slot: 2, state: 'booked', sequence: 1,
+    at: '2027-01-04T02:00:00.000Z', updatedAt: '2027-01-04T02:00:00.000Z', ...overrides,
   };
 }
 

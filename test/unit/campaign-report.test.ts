@@ -43,6 +43,7 @@ function input(): ReportInput {
       { visitId: 'v1', slot: 2, state: 'booked' },
       { visitId: 'v1', slot: 2, state: 'cancelled', attended: true },
     ],
+    seasonEnd: '2027-06-30',
     currentExpiry: new Map([
       // NJ-1 renewed (invited from two phones: one renewal), NJ-2 renewed, JS-2 unchanged, NJ-4 deleted.
       ['farm_machine_annual_inspection#NJ-1', '2028-02-01'],
@@ -81,6 +82,24 @@ describe('Function: campaignReport', () => {
     expect(v2?.notices).toEqual({ sent: 0, failed: 0 });
     expect(v2?.renewedAfter).toBe(0);
     expect(v2?.booked).toBe(0);
+  });
+
+  it('counts, for an invitation that kept no expiry, a current expiry after the season end as a renewal', () => {
+    // Prepare: NJ-9 now expires after the season (renewed), NJ-8 still within it
+    const base = input();
+    const rows = campaignReport({
+      ...base,
+      invitations: [
+        { visitId: 'v2', phone: '+8613800000009', certificates: [{ type: 'farm_machine_annual_inspection', number: 'NJ-9' }, { type: 'farm_machine_annual_inspection', number: 'NJ-8' }] },
+      ],
+      currentExpiry: new Map([
+        ['farm_machine_annual_inspection#NJ-9', '2028-01-19'],
+        ['farm_machine_annual_inspection#NJ-8', '2027-05-01'],
+      ]),
+    });
+
+    // Assess
+    expect(rows.find((r) => r.visitId === 'v2')?.renewedAfter).toBe(1);
   });
 });
 

@@ -2,17 +2,10 @@ import type { DateTime } from 'luxon';
 import { decideBooking, refusalMessage, type BookableVisit, type Booking, type BookingRefusal } from '../../core/campaigns/booking.js';
 import type { BookingStore } from '../../core/campaigns/booking-ports.js';
 import { foldInboundText } from '../../core/campaigns/inbound.js';
-import type { Clock, Logger } from '../../core/ports.js';
-
-/** What bookings read from the campaign store: a visit, and whom a code was given to. */
-export interface CampaignLookup {
-  getVisit(campaignId: string, visitId: string): Promise<BookableVisit | undefined>;
-  /** The invitation a booking code belongs to. */
-  getCode(campaignId: string, code: string): Promise<{ visitId: string; phone: string } | undefined>;
-}
+import type { CampaignStore, Clock, Logger } from '../../core/ports.js';
 
 export interface BookingDeps {
-  campaignLookup: CampaignLookup;
+  campaigns: Pick<CampaignStore, 'getVisit' | 'getBookingCode'>;
   bookings: BookingStore;
   clock: Clock;
   logger: Logger;
@@ -74,10 +67,10 @@ export function normaliseCode(code: string): string {
  */
 export async function bookSlot(deps: BookingDeps, campaignId: string, request: { code: string; slot: number }, now: DateTime = deps.clock.now()): Promise<BookingResult> {
   const code = normaliseCode(request.code);
-  const owner = await deps.campaignLookup.getCode(campaignId, code);
+  const owner = await deps.campaigns.getBookingCode(campaignId, code);
   if (owner === undefined) throw new UnknownBookingCode(code);
   for (let round = 0; round < ROUNDS; round += 1) {
-    const visit = await deps.campaignLookup.getVisit(campaignId, owner.visitId);
+    const visit = await deps.campaigns.getVisit(campaignId, owner.visitId);
     if (visit === undefined) throw new UnknownBookingCode(code);
     const current = await deps.bookings.getBooking(campaignId, code);
     const decision = decideBooking(visit, current, request.slot, now);
@@ -86,7 +79,7 @@ export async function bookSlot(deps: BookingDeps, campaignId: string, request: {
     if (decision.kind !== 'take') continue;
     const at = now.toUTC().toISO() ?? '';
     const booking: Booking = {
-      id: code,
+      bookingId: code,
       code,
       campaignId,
       visitId: visit.id,
@@ -94,7 +87,7 @@ export async function bookSlot(deps: BookingDeps, campaignId: string, request: {
       slot: decision.slot.number,
       state: 'booked',
       sequence: (current?.sequence ?? 0) + 1,
-      bookedAt: at,
+      at,
       updatedAt: at,
     };
     const outcome = await deps.bookings.takeSlot({
@@ -117,7 +110,7 @@ export async function cancelBooking(deps: BookingDeps, campaignId: string, booki
   for (let round = 0; round < ROUNDS; round += 1) {
     const current = await deps.bookings.getBooking(campaignId, code);
     if (current === undefined || current.state !== 'booked') throw new BookingNotFound(bookingId);
-    const visit = await deps.campaignLookup.getVisit(campaignId, current.visitId);
+    const visit = await deps.campaigns.getVisit(campaignId, current.visitId);
     if (visit === undefined) throw new BookingNotFound(bookingId);
     const cancelled: Booking = { ...current, state: 'cancelled', sequence: current.sequence + 1, updatedAt: now.toUTC().toISO() ?? '' };
     const outcome = await deps.bookings.releaseSlot({ booking: cancelled, visit, expectedSequence: current.sequence, slot: current.slot });

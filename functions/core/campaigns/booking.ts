@@ -8,43 +8,22 @@
  */
 import { DateTime } from 'luxon';
 import { ZONE, type IsoDate } from '../model.js';
+import type { BookingRecord, Slot, Visit } from './model.js';
 import type { SlotRoom } from './booking-texts.js';
 
-export interface VisitSlot {
-  number: number;
-  start: string;
-  end: string;
-  capacity: number;
-  /** Active bookings, kept on the visit item and changed only together with a booking. */
-  booked: number;
-}
+/** The part of a visit bookings need (a stored `Visit` is one). */
+export type BookableVisit = Pick<Visit, 'id' | 'township' | 'date' | 'place' | 'state' | 'slots'>;
 
-export type VisitState = 'scheduled' | 'moved' | 'cancelled';
-
-/** The part of a visit bookings need. */
-export interface BookableVisit {
-  id: string;
-  township: string;
-  date: IsoDate;
-  place: string;
-  state: VisitState;
-  slots: readonly VisitSlot[];
-}
-
-export interface Booking {
-  /** The booking's id is its code: one booking per code, moved or cancelled in place. */
-  id: string;
-  code: string;
-  campaignId: string;
-  visitId: string;
+/**
+ * A booking as the booking use case keeps it: one per code, moved or cancelled in place, so its id is
+ * the code. A cancelled booking stays (with its sequence), so booking again continues the sequence.
+ */
+export interface Booking extends BookingRecord {
   phone: string;
-  slot: number;
   state: 'booked' | 'cancelled';
   /** Increases on every book, move and cancel: messages about this booking are keyed by it. */
   sequence: number;
-  bookedAt: string;
   updatedAt: string;
-  attended?: boolean;
   attendanceBy?: string;
   attendanceAt?: string;
 }
@@ -61,7 +40,7 @@ export type BookingDecision =
   /** The code already holds this slot: nothing to write, nothing to send. */
   | { kind: 'unchanged' }
   /** Take `slot`; with `from`, give that slot back in the same write. */
-  | { kind: 'take'; slot: VisitSlot; from?: VisitSlot };
+  | { kind: 'take'; slot: Slot; from?: Slot };
 
 /** The slots that still have a place, in number order. */
 export function slotsWithRoom(visit: BookableVisit): SlotRoom[] {

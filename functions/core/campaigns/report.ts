@@ -30,7 +30,8 @@ export interface ReportVisit {
 export interface InvitedCertificate {
   type: string;
   number: string;
-  expiresOn: IsoDate | null;
+  /** Its expiry then, where the invitation kept it. */
+  expiresOn?: IsoDate | null;
 }
 
 export interface ReportInvitation {
@@ -60,6 +61,11 @@ export interface ReportInput {
   bookings: readonly ReportBooking[];
   /** Current expiry of each invited certificate, keyed `${type}#${number}`; a deleted one is absent. */
   currentExpiry: ReadonlyMap<string, IsoDate | null>;
+  /**
+   * The campaign's season end. A certificate was invited only while it expired on or before it, so
+   * for an invitation that did not keep the expiry, a current expiry after it is a renewal since.
+   */
+  seasonEnd: IsoDate;
 }
 
 export interface SlotReport extends ReportSlot {
@@ -79,7 +85,7 @@ export interface VisitReport {
   booked: number;
   attended: number;
   /**
-   * Invited certificates whose expiry is now later than when the notice was planned: renewed since
+   * Invited certificates whose expiry is now later than when the phone was invited: renewed since
    * (on the spot at the visit, or at the service desk after the notice).
    */
   renewedAfter: number;
@@ -114,18 +120,19 @@ function visitReport(visit: ReportVisit, input: ReportInput): VisitReport {
     slots,
     booked: bookings.length,
     attended: bookings.filter((b) => b.attended === true).length,
-    renewedAfter: renewedCount(invitations, input.currentExpiry),
+    renewedAfter: renewedCount(invitations, input.currentExpiry, input.seasonEnd),
   };
 }
 
-function renewedCount(invitations: readonly ReportInvitation[], currentExpiry: ReadonlyMap<string, IsoDate | null>): number {
+function renewedCount(invitations: readonly ReportInvitation[], currentExpiry: ReadonlyMap<string, IsoDate | null>, seasonEnd: IsoDate): number {
   // A certificate invited twice (two phones on one licence) is one renewal, not two.
   const renewed = new Set<string>();
   for (const invitation of invitations) {
     for (const cert of invitation.certificates) {
       const key = `${cert.type}#${cert.number}`;
       const now = currentExpiry.get(key);
-      if (cert.expiresOn !== null && typeof now === 'string' && now > cert.expiresOn) renewed.add(key);
+      const then = cert.expiresOn === undefined ? seasonEnd : cert.expiresOn;
+      if (then !== null && typeof now === 'string' && now > then) renewed.add(key);
     }
   }
   return renewed.size;

@@ -2,7 +2,8 @@ import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/clie
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import type { BookableVisit, Booking } from '../../../core/campaigns/booking.js';
 import type { BookingStore, BookingWrite, SlotWriteOutcome } from '../../../core/campaigns/booking-ports.js';
-import { documentClient, isConditionalFailure } from './dynamodb-store.js';
+import { isConditionalFailure } from './conditions.js';
+import { documentClient } from './dynamodb-store.js';
 import { accessPatterns, bookingKey, dailyReplyKey, TTL_ATTRIBUTE, visitKey } from './keys.js';
 import { queryAll } from './versioned-items.js';
 
@@ -63,7 +64,7 @@ export class DynamoDbBookingStore implements BookingStore {
   }
 
   async campaignBookings(campaignId: string): Promise<Booking[]> {
-    return (await queryAll(this.doc, this.tableName, accessPatterns.campaignBookings(campaignId))).map(toBooking);
+    return (await queryAll(this.doc, this.tableName, accessPatterns.bookingsOf(campaignId))).map(toBooking);
   }
 
   async claimDailyReply(phone: string, day: string, topic: string, expiresAtEpoch: number): Promise<boolean> {
@@ -114,12 +115,14 @@ export class DynamoDbBookingStore implements BookingStore {
           Update: {
             TableName: this.tableName,
             Key: visitKey(booking.campaignId, booking.visitId),
-            UpdateExpression: `SET ${sets.join(', ')}`,
+            // The visit's version moves too, so a move of the visit read before this booking cannot write back stale counts.
+            UpdateExpression: `SET ${sets.join(', ')}, #version = #version + :one`,
             ConditionExpression: conditions.join(' AND '),
             ExpressionAttributeNames: {
               '#slots': 'slots',
               '#number': 'number',
               '#booked': 'booked',
+              '#version': 'version',
               ...(values[':cancelled'] !== undefined ? { '#state': 'state', '#capacity': 'capacity' } : {}),
             },
             ExpressionAttributeValues: values,

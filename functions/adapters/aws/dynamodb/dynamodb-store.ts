@@ -1,10 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { isConditionalFailure } from './conditions.js';
+import { ItemClaims, type SentRecord } from './item-claims.js';
 import {
   ExecuteStatementCommand,
   type ExecuteStatementCommandOutput,
   BatchWriteCommand,
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -40,7 +41,7 @@ import {
   metaKey,
   parseCertificatePk,
   townshipIndexKeys,
-  TTL_ATTRIBUTE,
+  townshipTypeIndexKeys,
   typeIndexKeys,
 } from './keys.js';
 
@@ -52,8 +53,6 @@ const BATCH_GET_SIZE = 50;
 const MAX_BATCH_ATTEMPTS = 12;
 /** Batch requests in flight at once, for reads and writes alike. */
 const BATCH_CONCURRENCY = 4;
-/** Finished delivery records stay two years for audit, then DynamoDB TTL removes them. */
-const DELIVERY_RETENTION_SECONDS = 2 * 365 * 24 * 3600;
 
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, {
@@ -88,6 +87,7 @@ export function toItem(stored: StoredCertificate): Item {
   const alarm = alarmAttributes(key, plan);
   const { gsi1pk, gsi1sk } = townshipIndexKeys(c.township, c.expiresOn, key);
   const { gsi2pk, gsi2sk } = typeIndexKeys(c.expiresOn, key);
+  const { gsi3pk, gsi3sk } = townshipTypeIndexKeys(c.township, c.expiresOn, key);
   // Named properties, not spreads: spreading four objects into this literal made V8 build every
   // item through its slow generic path, 25–50 µs per certificate instead of about 2 on a bulk
   // import. An absent alarm is undefined, which the marshaller drops (removeUndefinedValues).
@@ -115,6 +115,8 @@ export function toItem(stored: StoredCertificate): Item {
     gsi1sk,
     gsi2pk,
     gsi2sk,
+    gsi3pk,
+    gsi3sk,
     contentHash: stored.contentHash,
     version: stored.version,
     createdAt: stored.createdAt,
@@ -217,9 +219,7 @@ async function inParallel<T>(chunks: T[], limit: number, work: (chunk: T) => Pro
   await Promise.all(Array.from({ length: Math.min(limit, chunks.length) }, worker));
 }
 
-export function isConditionalFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
-}
+export { isConditionalFailure };
 
 /**
  * The one store: certificates and their plans, and the delivery ledger, in one DynamoDB table.
@@ -227,12 +227,14 @@ export function isConditionalFailure(error: unknown): boolean {
  */
 export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource, TypeCertificateSource {
   private readonly doc: DynamoDBDocumentClient;
+  private readonly deliveries: ItemClaims;
 
   constructor(
     client: DynamoDBClient,
     readonly tableName: string,
   ) {
     this.doc = documentClient(client);
+    this.deliveries = new ItemClaims(this.doc, tableName, 'delivery');
   }
 
   async getCertificate(key: CertificateKey): Promise<StoredCertificate | undefined> {
@@ -462,120 +464,26 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
     }
   }
 
-  // ---- Delivery ledger -------------------------------------------------------------------
+  // ---- Delivery ledger: one claim implementation for every kind of send (see item-claims.ts) ----
 
   async claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome> {
-    try {
-      const result = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: deliveryKey(id.key, id.expiresOn, id.stage),
-          // A new claim, or the takeover of a claim whose holder died before recording anything.
-          UpdateExpression: 'SET #status = :claimed, claimToken = :token, leaseUntil = :lease, entity = :entity ADD attempts :one',
-          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':claimed': 'claimed',
-            ':token': token,
-            ':lease': leaseUntilMs,
-            ':now': nowMs,
-            ':one': 1,
-            ':entity': 'delivery',
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { claimed: true, attempts: (result.Attributes?.attempts as number | undefined) ?? 1 };
-    } catch (error) {
-      if (!isConditionalFailure(error)) throw error;
-      return { claimed: false, existing: await this.get(id) };
-    }
+    return this.deliveries.claim(deliveryKey(id.key, id.expiresOn, id.stage), token, leaseUntilMs, nowMs);
   }
 
-  async recordSent(
-    id: DeliveryId,
-    token: string,
-    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number; ruleVersion?: number },
-  ): Promise<void> {
-    await this.finish(id, token, 'SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, ruleVersion = :ruleVersion, #ttl = :ttl REMOVE leaseUntil', {
-      ':ruleVersion': sent.ruleVersion ?? 0,
-      ':sent': 'sent',
-      ':messageId': sent.messageId,
-      ':sentAt': sent.sentAt,
-      ':to': sent.to,
-      ':body': sent.body,
-      ':segments': sent.segments,
-      ':ttl': Math.floor(Date.parse(sent.sentAt) / 1000) + DELIVERY_RETENTION_SECONDS,
-    }, { '#body': 'body', '#segments': 'segments' });
+  async recordSent(id: DeliveryId, token: string, sent: SentRecord): Promise<void> {
+    await this.deliveries.recordSent(deliveryKey(id.key, id.expiresOn, id.stage), token, sent, () => describeDelivery(id));
   }
 
   async recordFailed(id: DeliveryId, token: string, reason: string, failedAt: string): Promise<void> {
-    await this.finish(id, token, 'SET #status = :failed, reason = :reason, #ttl = :ttl REMOVE leaseUntil', {
-      ':failed': 'failed',
-      ':reason': reason,
-      ':ttl': Math.floor(Date.parse(failedAt) / 1000) + DELIVERY_RETENTION_SECONDS,
-    });
-  }
-
-  private async finish(
-    id: DeliveryId,
-    token: string,
-    update: string,
-    values: Record<string, NativeAttributeValue>,
-    names: Record<string, string> = {},
-  ): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: deliveryKey(id.key, id.expiresOn, id.stage),
-          UpdateExpression: update,
-          ConditionExpression: 'claimToken = :token',
-          // Many plain words (status, segments, body, ttl) are DynamoDB reserved words: always alias them.
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE, ...names },
-          ExpressionAttributeValues: { ...values, ':token': token },
-        }),
-      );
-    } catch (error) {
-      if (isConditionalFailure(error)) {
-        throw new LostClaimError(id);
-      }
-      throw error;
-    }
+    await this.deliveries.recordFailed(deliveryKey(id.key, id.expiresOn, id.stage), token, reason, failedAt, () => describeDelivery(id));
   }
 
   async release(id: DeliveryId, token: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: deliveryKey(id.key, id.expiresOn, id.stage),
-          ConditionExpression: 'claimToken = :token AND #status = :claimed',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':token': token, ':claimed': 'claimed' },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalFailure(error)) throw error;
-    }
+    await this.deliveries.release(deliveryKey(id.key, id.expiresOn, id.stage), token);
   }
 
   async get(id: DeliveryId): Promise<DeliveryRecord | undefined> {
-    const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: deliveryKey(id.key, id.expiresOn, id.stage), ConsistentRead: true }),
-    );
-    if (Item === undefined) return undefined;
-    return {
-      status: Item.status as DeliveryRecord['status'],
-      claimToken: Item.claimToken as string | undefined,
-      leaseUntil: Item.leaseUntil as number | undefined,
-      messageId: Item.messageId as string | undefined,
-      sentAt: Item.sentAt as string | undefined,
-      attempts: (Item.attempts as number | undefined) ?? 0,
-      reason: Item.reason as string | undefined,
-      body: Item.body as string | undefined,
-      ruleVersion: Item.ruleVersion as number | undefined,
-    };
+    return this.deliveries.get(deliveryKey(id.key, id.expiresOn, id.stage));
   }
 
   // ---- Meta ------------------------------------------------------------------------------
@@ -590,10 +498,8 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
   }
 }
 
-/** The claim was taken over (its lease ran out): this holder must not record anything. */
-export class LostClaimError extends Error {
-  override readonly name = 'LostClaimError';
-  constructor(id: DeliveryId) {
-    super(`claim on ${id.key.type}/${id.key.number} ${id.expiresOn} ${id.stage} was taken over`);
-  }
+function describeDelivery(id: DeliveryId): string {
+  return `${id.key.type}/${id.key.number} ${id.expiresOn} ${id.stage}`;
 }
+
+export { LostClaimError } from './item-claims.js';

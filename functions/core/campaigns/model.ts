@@ -85,7 +85,11 @@ export interface Invitation {
   phone: string;
   /** Unique within the campaign (see `bookingCode`). */
   code: string;
-  certificates: Array<{ type: string; number: string }>;
+  /**
+   * `expiresOn`: the expiry when the phone was invited, where the invitation keeps it; the report
+   * counts a later current expiry as a renewal since the notice.
+   */
+  certificates: Array<{ type: string; number: string; expiresOn?: IsoDate }>;
   /** Machines (certificates) the notice names. */
   count: number;
   createdAt: IsoInstant;

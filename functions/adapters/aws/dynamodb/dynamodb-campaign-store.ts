@@ -184,7 +184,8 @@ export class DynamoDbCampaignStore implements CampaignStore, CampaignMessageLedg
 
   async bookingsOf(campaignId: string): Promise<BookingRecord[]> {
     const items = await queryAll(this.doc, this.tableName, accessPatterns.bookingsOf(campaignId));
-    return items.map((item) => ({
+    // A cancelled booking keeps its item (its sequence numbers the next booking's messages), but holds no slot.
+    return items.filter((item) => item.state !== 'cancelled').map((item) => ({
       campaignId,
       code: item.code as string,
       visitId: item.visitId as string,

@@ -40,6 +40,7 @@
  *   booking       pk=CAMPAIGN#<id>          sk=BOOKING#<code>                  visitId, slot number, bookingId, attended?, at; one per code
  *   campaign msg  pk=CAMPAIGN#<id>          sk=MSG#<visitId>#<phone>#<kind>    one campaign SMS (notice, reminder, moved, cancelled,
  *                                                                              confirmation …): claim + record, as a delivery
+ *   daily reply   pk=INBOUND#<phone>        sk=REPLY#<day>#<topic>             a reply to an inbound SMS went out that day (TTL)
  *   job           pk=JOBS                   sk=<at UTC ISO>#<name>             a one-off schedule the local scheduler holds: name,
  *                                                                              group, payload (EventBridge Scheduler holds them on AWS)
  *
@@ -218,6 +219,11 @@ export function bookingKey(campaignId: string, code: string): ItemKey {
 /** One campaign SMS per (visit, phone, kind): the identity of "exactly one message". */
 export function campaignMessageKey(campaignId: string, visitId: string, phone: string, kind: string): ItemKey {
   return { pk: `${CAMPAIGN_PREFIX}${campaignId}`, sk: `MSG#${visitId}#${phone}#${kind}` };
+}
+
+/** Per phone and day: the help reply (or another topic) went out once that day; two messages race for the one put. */
+export function dailyReplyKey(phone: string, day: string, topic: string): ItemKey {
+  return { pk: `INBOUND#${phone}`, sk: `REPLY#${day}#${topic}` };
 }
 
 /** Pending one-off jobs sort by their instant, so "due by now" is one range Query. */

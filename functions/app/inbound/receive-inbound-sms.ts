@@ -1,0 +1,117 @@
+import type { DateTime } from 'luxon';
+import { bookingCancellationText, bookingConfirmationText, bookingHelpText, slotFullText, type ReplyText } from '../../core/campaigns/booking-texts.js';
+import { parseInboundSms } from '../../core/campaigns/inbound.js';
+import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
+import { ZONE } from '../../core/model.js';
+import { maskPhone, normaliseMainlandMobile } from '../../core/phone.js';
+import type { SmsSender } from '../../core/ports.js';
+import { BookingContended, BookingNotFound, BookingRefused, bookSlot, cancelBooking, type BookingDeps, type BookingResult } from '../campaigns/bookings.js';
+import { sendBookingMessage, type BookingMessageDeps } from '../campaigns/booking-messages.js';
+
+export interface InboundSms {
+  /** The sender as the carrier reports it (E.164 on SNS; any usual mainland form is accepted). */
+  from: string;
+  text: string;
+  /** When the carrier received it; the day of the once-a-day help reply is counted from it. */
+  receivedAt: DateTime;
+}
+
+export interface InboundDeps extends BookingDeps, BookingMessageDeps {
+  sms: SmsSender;
+  /** Which campaigns gave out this booking code, and to whom (a code is unique within a campaign, not across them). */
+  codeHolders(code: string): Promise<Array<{ campaignId: string; visitId: string; phone: string }>>;
+}
+
+export type InboundOutcome =
+  | { action: 'booked' | 'moved' | 'unchanged'; campaignId: string; bookingId: string; slot: number; confirmation: string }
+  | { action: 'cancelled'; campaignId: string; bookingId: string; confirmation: string }
+  | { action: 'full'; campaignId: string; reply: ReplyOutcome }
+  /** Not understood, or a code this phone does not hold: at most one help reply a day. */
+  | { action: 'help'; reason: 'notUnderstood' | 'unknownCode' | 'notOwner' | 'refused'; reply: ReplyOutcome }
+  /** A sender that is not a mainland mobile number: nothing is read and nothing is sent. */
+  | { action: 'ignored'; reason: string };
+
+/** `skipped`: this phone already had that reply today. */
+export type ReplyOutcome = 'sent' | 'skipped' | 'failed';
+
+/** How long the once-a-day marker is kept: past the day, with room for clock skew. */
+const REPLY_MARKER_DAYS = 3;
+
+/**
+ * One inbound SMS, whichever way it arrived (SNS two-way SMS on AWS, `POST /v1/inbound-sms` locally).
+ * A reply names only what the sender's own code booked: anything about a code the sender does not
+ * hold — whether it exists, whose it is — gets the same help text an unreadable message gets.
+ */
+export async function receiveInboundSms(deps: InboundDeps, message: InboundSms): Promise<InboundOutcome> {
+  const phone = normaliseMainlandMobile(message.from);
+  if (!phone.ok) return { action: 'ignored', reason: phone.reason };
+  const from = phone.e164;
+  const request = parseInboundSms(message.text);
+  if (request.kind === 'other') return help(deps, from, message.receivedAt, 'notUnderstood');
+  const holders = await deps.codeHolders(request.code);
+  if (holders.length === 0) return help(deps, from, message.receivedAt, 'unknownCode');
+  // The newest campaign that gave this phone the code; a stranger's guess finds none.
+  const own = holders.filter((h) => h.phone === from).at(-1);
+  if (own === undefined) {
+    deps.logger.warn({ from: maskPhone(from), kind: request.kind }, 'inbound SMS names a booking code the sender does not hold');
+    return help(deps, from, message.receivedAt, 'notOwner');
+  }
+  const { campaignId } = own;
+  try {
+    if (request.kind === 'book') {
+      const result = await bookSlot(deps, campaignId, { code: request.code, slot: request.slot }, message.receivedAt);
+      const confirmation = result.changed ? await confirm(deps, result, message.receivedAt) : 'unchanged';
+      return {
+        action: !result.changed ? 'unchanged' : result.movedFrom !== undefined ? 'moved' : 'booked',
+        campaignId,
+        bookingId: result.booking.bookingId,
+        slot: result.booking.slot,
+        confirmation,
+      };
+    }
+    const result = await cancelBooking(deps, campaignId, request.code, message.receivedAt);
+    return { action: 'cancelled', campaignId, bookingId: result.booking.bookingId, confirmation: await confirm(deps, result, message.receivedAt) };
+  } catch (error) {
+    if (error instanceof BookingRefused && error.refusal.reason === 'full') {
+      const text = slotFullText(request.code, request.kind === 'book' ? request.slot : 0, error.refusal.rooms);
+      return { action: 'full', campaignId, reply: await replyOncePerDay(deps, from, message.receivedAt, 'full', text) };
+    }
+    if (error instanceof BookingRefused || error instanceof BookingNotFound) return help(deps, from, message.receivedAt, 'refused');
+    if (error instanceof BookingContended) throw new RetryableSendError(error.message);
+    throw error;
+  }
+}
+
+/** The confirmation of a booking, move or cancellation, once per booking sequence. */
+async function confirm(deps: InboundDeps, result: BookingResult, now: DateTime): Promise<string> {
+  const { booking, visit } = result;
+  const slot = visit.slots.find((s) => s.number === booking.slot);
+  const details = { code: booking.code, date: visit.date, slot: booking.slot, start: slot?.start ?? '', end: slot?.end ?? '', place: visit.place };
+  const text = booking.state === 'booked' ? bookingConfirmationText(details) : bookingCancellationText(details);
+  return sendBookingMessage(deps, booking, text, now);
+}
+
+async function help(deps: InboundDeps, from: string, receivedAt: DateTime, reason: 'notUnderstood' | 'unknownCode' | 'notOwner' | 'refused'): Promise<InboundOutcome> {
+  return { action: 'help', reason, reply: await replyOncePerDay(deps, from, receivedAt, 'help', bookingHelpText()) };
+}
+
+/**
+ * A reply that is not about a booking of the sender's own: claimed per phone, day and topic before it
+ * is sent, so a burst of messages (or two arriving at once) costs one SMS a day, not one each.
+ */
+async function replyOncePerDay(deps: InboundDeps, to: string, receivedAt: DateTime, topic: string, text: ReplyText): Promise<ReplyOutcome> {
+  const day = receivedAt.setZone(ZONE).toISODate() ?? '';
+  const keepUntil = Math.floor(receivedAt.plus({ days: REPLY_MARKER_DAYS }).toSeconds());
+  if (!(await deps.bookings.claimDailyReply(to, day, topic, keepUntil))) return 'skipped';
+  try {
+    await deps.sms.send({ to, body: text.body, idempotencyKey: `reply#${to}#${day}#${topic}`, at: receivedAt.toISO() ?? '' });
+    return 'sent';
+  } catch (error) {
+    // The day's marker stays: a help text is not worth a second try that could become a second SMS.
+    if (error instanceof RetryableSendError || error instanceof PermanentSendError) {
+      deps.logger.warn({ to: maskPhone(to), topic, err: error.message }, 'reply to an inbound SMS not sent');
+      return 'failed';
+    }
+    throw error;
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * DynamoDB Local for a benchmark run: the same launcher and table definition the service uses,
- * in memory, plus the plain BatchWriteItem loop that the import is compared against.
+ * in memory or on disk, plus the plain BatchWriteItem loop that the import is compared against.
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -22,8 +22,15 @@ export interface BenchDynamo {
   stop(): Promise<void>;
 }
 
-export async function startBenchDynamo(): Promise<BenchDynamo> {
-  const local = await startDynamoDbLocal({});
+/**
+ * In memory by default. `dbPath` keeps the tables in SQLite files on disk instead, so a table of
+ * millions of items is not bounded by (nor grows) the JVM's heap.
+ */
+export async function startBenchDynamo(options: { dbPath?: string; heapMb?: number } = {}): Promise<BenchDynamo> {
+  const local = await startDynamoDbLocal({
+    ...(options.dbPath !== undefined ? { dbPath: options.dbPath } : {}),
+    ...(options.heapMb !== undefined ? { heapMb: options.heapMb } : {}),
+  });
   const client = new DynamoDBClient(localDynamoClientConfig(local.endpoint));
   const doc = documentClient(client);
   return {

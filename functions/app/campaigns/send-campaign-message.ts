@@ -35,6 +35,7 @@ export async function sendCampaignMessage(
       body: rendered.body,
       idempotencyKey: `campaign#${id.campaignId}#${id.visitId}#${id.phone}#${id.kind}`,
       at: now.toISO() ?? '',
+      campaign: { campaignId: id.campaignId, visitId: id.visitId, kind: id.kind },
     });
     messageId = receipt.messageId;
   } catch (error) {

@@ -22,7 +22,9 @@ export type Action =
   | 'changeRules'
   | 'readImports'
   | 'loadCalendar'
-  | 'readAudit';
+  | 'readAudit'
+  | 'readCampaigns'
+  | 'manageCampaigns';
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
@@ -37,7 +39,10 @@ export function mayPerform(principal: Principal, action: Action): Decision {
   switch (action) {
     case 'readCertificates':
     case 'readImports':
+    case 'readCampaigns':
       return ALLOW;
+    case 'manageCampaigns':
+      return principal.role === 'viewer' ? deny('只读账号不能管理上门服务活动 / a viewer token is read-only') : ALLOW;
     case 'writeCertificates':
       return principal.role === 'viewer' ? deny('只读账号不能上传证照 / a viewer token is read-only') : ALLOW;
     case 'runScans':
@@ -64,4 +69,16 @@ export function mayTouchType(principal: Principal, typeCode: string, typeAuthori
 export function visibleTypes(principal: Principal, types: ReadonlyArray<{ code: string; authority: string }>): string[] | undefined {
   if (principal.role !== 'bureau') return undefined;
   return types.filter((t) => t.authority === principal.authority).map((t) => t.code);
+}
+
+/**
+ * May the caller manage a campaign covering these types? Operators manage every campaign; a bureau
+ * only one whose every type it issues (the agriculture authority's farm-machine types).
+ */
+export function mayManageCampaign(principal: Principal, types: ReadonlyArray<{ code: string; authority: string }>): Decision {
+  for (const type of types) {
+    const decision = mayTouchType(principal, type.code, type.authority);
+    if (!decision.allowed) return decision;
+  }
+  return ALLOW;
 }

@@ -7,6 +7,9 @@ import type { AuditLog, CalendarSource, CalendarStore, Clock, RuleSource, RuleSt
 import type { CalendarDeps } from '../app/calendar/load-calendar.js';
 import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
+import { DynamoDbCampaignStore } from '../adapters/aws/dynamodb/dynamodb-campaign-store.js';
+import { EventBridgeScheduleGateway } from '../adapters/aws/schedule-gateway.js';
+import type { CampaignServices } from '../app/campaigns/campaign-deps.js';
 import { DynamoDbCalendarStore } from '../adapters/aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbRuleStore } from '../adapters/aws/dynamodb/dynamodb-rule-store.js';
@@ -156,8 +159,32 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     ...(scanFunction !== undefined && scanFunction !== ''
       ? { triggerScan: new LambdaScanTrigger({ client: new LambdaClient({}), functionName: scanFunction }) }
       : {}),
+    ...campaignServices(env, shared),
   };
   return http;
+}
+
+/**
+ * Campaigns, where the stack names what a visit's schedules invoke (`CERTALARM_CAMPAIGN_JOB_ARN`, the
+ * campaign-job function), the role Scheduler assumes (`CERTALARM_SCHEDULER_ROLE_ARN`), their group
+ * (`CERTALARM_SCHEDULE_GROUP`) and dead-letter queue (`CERTALARM_SCHEDULE_DLQ_ARN`); without them the
+ * campaign routes answer 404. Scheduler holds the jobs, so no job store is wired here.
+ */
+function campaignServices(env: Environment, shared: BaseDeps): { campaigns?: CampaignServices } {
+  const targetArn = env.CERTALARM_CAMPAIGN_JOB_ARN;
+  const roleArn = env.CERTALARM_SCHEDULER_ROLE_ARN;
+  if (targetArn === undefined || targetArn === '' || roleArn === undefined || roleArn === '') return {};
+  const store = new DynamoDbCampaignStore(shared.dynamo, shared.tableName);
+  // A schedule whose invocations fail would otherwise be dropped silently, and with it a township's notice.
+  const gateway = new EventBridgeScheduleGateway({ deadLetterArn: requiredEnv(env, 'CERTALARM_SCHEDULE_DLQ_ARN') });
+  return {
+    campaigns: {
+      store,
+      messages: store,
+      recipients: store,
+      scheduler: { gateway, targetArn, roleArn, group: requiredEnv(env, 'CERTALARM_SCHEDULE_GROUP') },
+    },
+  };
 }
 
 /**

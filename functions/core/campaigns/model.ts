@@ -68,6 +68,8 @@ export interface Visit {
   /** When the booking notice goes out, and the day-before reminder. */
   noticeAt: IsoInstant;
   reminderAt: IsoInstant;
+  /** How many times the visit was moved; each move's SMS to booked holders is its own message. */
+  moves?: number;
   createdAt: IsoInstant;
   updatedAt: IsoInstant;
   /** Increases on every write of the visit item (moves and bookings alike). */

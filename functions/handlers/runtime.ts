@@ -9,6 +9,8 @@ import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbCalendarStore } from '../adapters/aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
+import { DynamoDbBookingStore } from '../adapters/aws/dynamodb/dynamodb-booking-store.js';
+import { DynamoDbCampaignStore } from '../adapters/aws/dynamodb/dynamodb-campaign-store.js';
 import { DynamoDbRuleStore } from '../adapters/aws/dynamodb/dynamodb-rule-store.js';
 import type { RuleDeps } from '../app/rules/change-rule.js';
 import { StoredRuleSource } from '../app/rules/stored-rules.js';
@@ -137,6 +139,8 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     audit: shared.audit,
     ruleStore: shared.ruleStore,
     typeCertificates: shared.store,
+    campaigns: new DynamoDbCampaignStore(shared.dynamo, shared.tableName),
+    bookings: new DynamoDbBookingStore(shared.dynamo, shared.tableName),
     imports,
     authenticate: async (req) => principalFromClaims(req.claims),
     cursors: new CursorSeal(cursorKeySource(env, shared), shared.settings.cursorTtlSeconds),

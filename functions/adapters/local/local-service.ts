@@ -15,6 +15,8 @@ import { uploadCertificates } from '../../app/upload-certificates.js';
 import { continueCalendarReplans } from '../../app/calendar/load-calendar.js';
 import { continueRuleReplans } from '../../app/rules/change-rule.js';
 import { StoredRuleSource } from '../../app/rules/stored-rules.js';
+import { DynamoDbBookingStore } from '../aws/dynamodb/dynamodb-booking-store.js';
+import { DynamoDbCampaignStore } from '../aws/dynamodb/dynamodb-campaign-store.js';
 import { DynamoDbRuleStore } from '../aws/dynamodb/dynamodb-rule-store.js';
 import { logCalendarWarnings, StoredCalendarSource } from '../../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../aws/dynamodb/dynamodb-audit-log.js';
@@ -136,6 +138,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       replanSource: store,
       ruleStore,
       typeCertificates: store,
+      campaigns: new DynamoDbCampaignStore(client, tableName),
+      bookings: new DynamoDbBookingStore(client, tableName),
       outbox,
       tokens,
       imports,

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import type { Booking } from '../../core/campaigns/booking.js';
-import type { ReplyText } from '../../core/campaigns/booking-texts.js';
+import { bookingCancellationText, bookingConfirmationText, type ReplyText } from '../../core/campaigns/booking-texts.js';
 import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
 import { maskPhone } from '../../core/phone.js';
 import type { CampaignMessageLedger, Logger, SmsSender } from '../../core/ports.js';
+import type { BookingResult } from './bookings.js';
 
 export interface BookingMessageDeps {
   sms: SmsSender;
@@ -58,4 +59,13 @@ export async function sendBookingMessage(deps: BookingMessageDeps, booking: Book
   await deps.messages.recordMessageSent(id, token, { messageId, sentAt: now.toISO() ?? '', to: booking.phone, body: text.body, segments: text.segments });
   deps.logger.info({ ...log, messageId }, 'booking SMS sent');
   return 'sent';
+}
+
+/** The confirmation of a booking or a move, or the note of a cancellation: date, time and place of the slot. */
+export async function confirmBooking(deps: BookingMessageDeps, result: BookingResult, now: DateTime): Promise<BookingMessageOutcome> {
+  const { booking, visit } = result;
+  const slot = visit.slots.find((s) => s.number === booking.slot);
+  const details = { code: booking.code, date: visit.date, slot: booking.slot, start: slot?.start ?? '', end: slot?.end ?? '', place: visit.place };
+  const text = booking.state === 'booked' ? bookingConfirmationText(details) : bookingCancellationText(details);
+  return sendBookingMessage(deps, booking, text, now);
 }

@@ -173,6 +173,7 @@ describe('Bookings through the HTTP API against DynamoDB Local', () => {
     // Act
     const cancelled = await call('operator', 'DELETE', `/v1/campaigns/${CAMPAIGN}/bookings/${codeOf(1)}`);
     const counts = await slotCounts();
+    const heldAfterCancel = await campaigns.bookingsOf(CAMPAIGN);
     const twice = await call('operator', 'DELETE', `/v1/campaigns/${CAMPAIGN}/bookings/${codeOf(1)}`);
     const rebooked = await book(codeOf(1), 1);
 
@@ -180,6 +181,8 @@ describe('Bookings through the HTTP API against DynamoDB Local', () => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ id: codeOf(1), state: 'cancelled', confirmation: 'sent' });
     expect(counts).toEqual([0, 0]);
+    // The day-before reminder reads bookingsOf: a cancelled booking must not be among them.
+    expect(heldAfterCancel).toEqual([]);
     expect(twice.status).toBe(404);
     expect(rebooked.status).toBe(201);
     expect(await slotCounts()).toEqual([1, 0]);

@@ -23,6 +23,8 @@ export type Action =
   | 'readImports'
   | 'loadCalendar'
   | 'readAudit'
+  | 'readCampaigns'
+  | 'manageCampaigns'
   /** Feed an SMS reply in by hand (local mode; on AWS SNS two-way SMS delivers replies to a function). */
   | 'receiveInboundSms';
 
@@ -39,7 +41,10 @@ export function mayPerform(principal: Principal, action: Action): Decision {
   switch (action) {
     case 'readCertificates':
     case 'readImports':
+    case 'readCampaigns':
       return ALLOW;
+    case 'manageCampaigns':
+      return principal.role === 'viewer' ? deny('只读账号不能管理上门服务活动 / a viewer token is read-only') : ALLOW;
     case 'writeCertificates':
       return principal.role === 'viewer' ? deny('只读账号不能上传证照 / a viewer token is read-only') : ALLOW;
     case 'runScans':
@@ -67,4 +72,16 @@ export function mayTouchType(principal: Principal, typeCode: string, typeAuthori
 export function visibleTypes(principal: Principal, types: ReadonlyArray<{ code: string; authority: string }>): string[] | undefined {
   if (principal.role !== 'bureau') return undefined;
   return types.filter((t) => t.authority === principal.authority).map((t) => t.code);
+}
+
+/**
+ * May the caller manage a campaign covering these types? Operators manage every campaign; a bureau
+ * only one whose every type it issues (the agriculture authority's farm-machine types).
+ */
+export function mayManageCampaign(principal: Principal, types: ReadonlyArray<{ code: string; authority: string }>): Decision {
+  for (const type of types) {
+    const decision = mayTouchType(principal, type.code, type.authority);
+    if (!decision.allowed) return decision;
+  }
+  return ALLOW;
 }

@@ -41,6 +41,8 @@ export interface SmsMessage {
   /** Stable per (certificate, expiry, stage): adapters that can deduplicate use it. */
   idempotencyKey: string;
   reminder?: ReminderContext;
+  /** What a campaign SMS is about (a visit's notice, reminder …); adapters may record it (the local outbox does). */
+  campaign?: { campaignId: string; visitId: string; kind: string };
   /** The business instant of the send (the scan's "now"); twins that record a time use it. */
   at?: IsoInstant;
 }

@@ -30,7 +30,12 @@ export const campaignJobPayloadSchema = z
     kind: z.literal('campaignJob'),
     campaignId: z.string().min(1).max(64),
     visitId: z.string().min(1).max(64),
-    job: z.enum(['notice', 'reminder']),
+    /**
+     * `notice`: the booking notice to every recipient; `reminder`: the day-before reminder to booked
+     * holders; `moved` / `cancelled`: the short SMS to booked holders after a move or a cancellation,
+     * sent from a job rather than the request so that they keep to the send window and the SMS rate.
+     */
+    job: z.enum(['notice', 'reminder', 'moved', 'cancelled']),
   })
   .strict();
 

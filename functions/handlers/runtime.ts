@@ -7,10 +7,12 @@ import type { AuditLog, CalendarSource, CalendarStore, Clock, RuleSource, RuleSt
 import type { CalendarDeps } from '../app/calendar/load-calendar.js';
 import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
+import { DynamoDbCampaignStore } from '../adapters/aws/dynamodb/dynamodb-campaign-store.js';
+import { EventBridgeScheduleGateway } from '../adapters/aws/schedule-gateway.js';
+import type { CampaignServices } from '../app/campaigns/campaign-deps.js';
 import { DynamoDbCalendarStore } from '../adapters/aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbBookingStore } from '../adapters/aws/dynamodb/dynamodb-booking-store.js';
-import { DynamoDbCampaignStore } from '../adapters/aws/dynamodb/dynamodb-campaign-store.js';
 import { DynamoDbRuleStore } from '../adapters/aws/dynamodb/dynamodb-rule-store.js';
 import type { RuleDeps } from '../app/rules/change-rule.js';
 import { StoredRuleSource } from '../app/rules/stored-rules.js';
@@ -139,7 +141,6 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     audit: shared.audit,
     ruleStore: shared.ruleStore,
     typeCertificates: shared.store,
-    campaigns: new DynamoDbCampaignStore(shared.dynamo, shared.tableName),
     bookings: new DynamoDbBookingStore(shared.dynamo, shared.tableName),
     imports,
     authenticate: async (req) => principalFromClaims(req.claims),
@@ -160,8 +161,29 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     ...(scanFunction !== undefined && scanFunction !== ''
       ? { triggerScan: new LambdaScanTrigger({ client: new LambdaClient({}), functionName: scanFunction }) }
       : {}),
+    ...campaignServices(env, shared),
   };
   return http;
+}
+
+/**
+ * Campaigns, where the stack names what a visit's schedules invoke (`CERTALARM_CAMPAIGN_JOB_ARN`, the
+ * campaign-job function) and the role Scheduler assumes (`CERTALARM_SCHEDULER_ROLE_ARN`); without them
+ * the campaign routes answer 404. Scheduler holds the jobs, so no job store is wired here.
+ */
+function campaignServices(env: Environment, shared: BaseDeps): { campaigns?: CampaignServices } {
+  const targetArn = env.CERTALARM_CAMPAIGN_JOB_ARN;
+  const roleArn = env.CERTALARM_SCHEDULER_ROLE_ARN;
+  if (targetArn === undefined || targetArn === '' || roleArn === undefined || roleArn === '') return {};
+  const store = new DynamoDbCampaignStore(shared.dynamo, shared.tableName);
+  return {
+    campaigns: {
+      store,
+      messages: store,
+      recipients: store,
+      scheduler: { gateway: new EventBridgeScheduleGateway(), targetArn, roleArn, group: env.CERTALARM_SCHEDULE_GROUP ?? 'certalarm' },
+    },
+  };
 }
 
 /**

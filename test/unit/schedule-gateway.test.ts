@@ -5,6 +5,7 @@ import {
   DeleteScheduleCommand,
   ResourceNotFoundException,
   SchedulerClient,
+  UpdateScheduleCommand,
   ValidationException,
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -138,6 +139,42 @@ describe('Class: EventBridgeScheduleGateway', () => {
     });
   });
 
+  describe('Method: reschedule', () => {
+    it('updates the schedule with the same parameters a creation would send', async () => {
+      // Prepare
+      schedulerMock.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/certalarm/x' });
+      const gateway = new EventBridgeScheduleGateway({ client: new SchedulerClient({ region: 'ap-southeast-1' }) });
+
+      // Act
+      await gateway.reschedule(request({ at: DateTime.fromISO('2026-08-10T01:00:00Z', { zone: 'utc' }) }));
+
+      // Assess
+      expect(schedulerMock).toHaveReceivedCommandWith(UpdateScheduleCommand, {
+        Name: 'retry-SC01-JY13607330000001',
+        GroupName: 'certalarm',
+        ScheduleExpression: 'at(2026-08-10T09:00:00)',
+        ScheduleExpressionTimezone: 'Asia/Shanghai',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        ActionAfterCompletion: 'DELETE',
+        Target: { Arn: TARGET_ARN, RoleArn: ROLE_ARN, Input: '{"kind":"dueScan"}' },
+      });
+      expect(schedulerMock).not.toHaveReceivedCommand(CreateScheduleCommand);
+    });
+
+    it('creates the schedule anew when it already ran and deleted itself', async () => {
+      // Prepare
+      schedulerMock.on(UpdateScheduleCommand).rejects(new ResourceNotFoundException({ message: 'not found', Message: 'not found', $metadata: meta(404) }));
+      schedulerMock.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:::schedule/certalarm/x' });
+      const gateway = new EventBridgeScheduleGateway({ client: new SchedulerClient({ region: 'ap-southeast-1' }) });
+
+      // Act
+      await gateway.reschedule(request());
+
+      // Assess
+      expect(schedulerMock).toHaveReceivedCommandWith(CreateScheduleCommand, { Name: 'retry-SC01-JY13607330000001', ScheduleExpression: 'at(2026-08-03T09:30:00)' });
+    });
+  });
+
   describe('Method: cancel', () => {
     it('deletes the named schedule from its group', async () => {
       // Prepare
@@ -238,6 +275,23 @@ describe('Class: InProcessScheduleGateway', () => {
     // Assess
     expect(early).toBe(0);
     expect(run).toHaveBeenCalledOnce();
+  });
+
+  it('moves a schedule to its new time when it is rescheduled', async () => {
+    // Prepare
+    const run = vi.fn();
+    const gateway = new InProcessScheduleGateway({ clock, run, onError: vi.fn() });
+    await gateway.scheduleOnce(request({ at: START.plus({ minutes: 5 }), payload: 'old' }));
+
+    // Act
+    await gateway.reschedule(request({ at: START.plus({ minutes: 20 }), payload: 'new' }));
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    const early = run.mock.calls.length;
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+
+    // Assess
+    expect(early).toBe(0);
+    expect(run).toHaveBeenCalledExactlyOnceWith('new', expect.anything());
   });
 
   it('reports a failing run instead of losing it', async () => {

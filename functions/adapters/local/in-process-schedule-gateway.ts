@@ -7,8 +7,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface InProcessScheduleGatewayOptions {
   /** The service clock: `at` is compared with its `now()`, not with the wall clock. */
   clock: Clock;
-  /** Runs a due schedule; the payload has been through JSON, as it would be on AWS. */
-  run: (payload: unknown, schedule: { name: string; group: string }) => Promise<void> | void;
+  /**
+   * Runs a due schedule; the payload has been through JSON, as it would be on AWS. Answering `false`
+   * keeps a stored job for a later run (the due scan's), as a failure does.
+   */
+  run: (payload: unknown, schedule: { name: string; group: string }) => Promise<void | boolean> | void | boolean;
   /** A failing run is reported here; nothing retries it (Scheduler's retry policy has no local twin). */
   onError: (error: unknown, schedule: { name: string; group: string }) => void;
   /**
@@ -91,7 +94,7 @@ export class InProcessScheduleGateway implements ScheduleGateway {
       // Removed only after a run that did not throw: a failed run stays stored and is re-armed at the next start.
       Promise.resolve()
         .then(() => this.options.run(payload, schedule))
-        .then(() => this.options.jobs?.deleteJob(schedule.name, schedule.group))
+        .then((done) => (done === false ? undefined : this.options.jobs?.deleteJob(schedule.name, schedule.group)))
         .catch((error: unknown) => this.options.onError(error, schedule));
     }, Math.min(wait, MAX_TIMER_MS));
     timer.unref();

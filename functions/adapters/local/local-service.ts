@@ -16,10 +16,14 @@ import { continueCalendarReplans } from '../../app/calendar/load-calendar.js';
 import { continueRuleReplans } from '../../app/rules/change-rule.js';
 import { StoredRuleSource } from '../../app/rules/stored-rules.js';
 import { DynamoDbBookingStore } from '../aws/dynamodb/dynamodb-booking-store.js';
-import { DynamoDbCampaignStore } from '../aws/dynamodb/dynamodb-campaign-store.js';
 import { DynamoDbRuleStore } from '../aws/dynamodb/dynamodb-rule-store.js';
 import { logCalendarWarnings, StoredCalendarSource } from '../../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../aws/dynamodb/dynamodb-audit-log.js';
+import { DynamoDbCampaignStore } from '../aws/dynamodb/dynamodb-campaign-store.js';
+import { campaignJobPayloadSchema } from '../../core/schedule-payloads.js';
+import type { CampaignServices } from '../../app/campaigns/campaign-deps.js';
+import { runCampaignJob } from '../../app/campaigns/run-campaign-job.js';
+import { InProcessScheduleGateway } from './in-process-schedule-gateway.js';
 import { DynamoDbCalendarStore } from '../aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbStore } from '../aws/dynamodb/dynamodb-store.js';
 import { DynamoDbImportStore } from '../aws/dynamodb/dynamodb-import-store.js';
@@ -122,7 +126,28 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     await calendarSource.current();
     const ruleStore = new DynamoDbRuleStore(client, tableName);
     const rules = new StoredRuleSource({ rules: ruleStore, clock, policy: options.settings.stagePolicy });
-    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules };
+    // Campaign jobs run in this process at their instants, and are kept in the table so a restart re-arms them.
+    const campaignStore = new DynamoDbCampaignStore(client, tableName);
+    const gateway = new InProcessScheduleGateway({
+      clock,
+      jobs: campaignStore,
+      run: async (payload) => {
+        // Runs only once the service is up: `base` is defined by then.
+        const run = await runCampaignJob(base, campaignJobPayloadSchema.parse(payload));
+        // Something left unsent (outside the window, a retryable failure): the job stays for the next scan.
+        return run.outcome === 'done' || run.outcome === 'skipped';
+      },
+      onError: (error, schedule) => log.error({ job: schedule.name, err: (error as Error).message }, 'campaign job failed; the next scan retries it'),
+    });
+    stopParts.unshift(() => gateway.stop());
+    const campaigns: CampaignServices = {
+      store: campaignStore,
+      messages: campaignStore,
+      recipients: campaignStore,
+      jobs: campaignStore,
+      scheduler: { gateway, targetArn: 'local:campaign-job', roleArn: 'local:scheduler', group: 'certalarm' },
+    };
+    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, campaigns };
     const cursorKey = localCursorKey(dataDir);
     const worker = new LocalImportWorker({
       ...base,
@@ -138,7 +163,6 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       replanSource: store,
       ruleStore,
       typeCertificates: store,
-      campaigns: new DynamoDbCampaignStore(client, tableName),
       bookings: new DynamoDbBookingStore(client, tableName),
       outbox,
       tokens,
@@ -174,6 +198,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     await continueCalendarReplans(deps);
     await continueRuleReplans(deps);
     await logCalendarWarnings(calendarSource, clock, log);
+
+    const rearmed = await gateway.restore();
+    if (rearmed > 0) log.info({ jobs: rearmed }, 'campaign jobs re-armed');
 
     const resumed = await worker.resumeUnfinished();
     if (resumed.length > 0) log.info({ imports: resumed }, 'resuming unfinished imports');

@@ -2,10 +2,10 @@ import { campaignReport, type VisitReport } from '../../core/campaigns/report.js
 import type { BookingStore } from '../../core/campaigns/booking-ports.js';
 import type { CampaignMessageLedger, CampaignStore, CertificateKey, CertificateStore } from '../../core/ports.js';
 import type { ReferenceData } from '../reference-data.js';
-import { CampaignNotFound } from './campaign-errors.js';
+import { CampaignNotFound } from './manage-campaigns.js';
 
 export interface CampaignReportDeps {
-  campaigns: Pick<CampaignStore, 'getCampaign' | 'listVisits' | 'invitationsOf'> & Pick<CampaignMessageLedger, 'messagesOf'>;
+  campaigns: { store: Pick<CampaignStore, 'getCampaign' | 'listVisits' | 'invitationsOf'>; messages: Pick<CampaignMessageLedger, 'messagesOf'> };
   bookings: Pick<BookingStore, 'campaignBookings'>;
   store: Pick<CertificateStore, 'getCertificates'>;
   reference: ReferenceData;
@@ -16,11 +16,11 @@ export interface CampaignReportDeps {
  * each, in the campaign's partition) and the invited certificates as they are now (batch reads).
  */
 export async function buildCampaignReport(deps: CampaignReportDeps, campaignId: string): Promise<{ campaignId: string; name: string; visits: VisitReport[] }> {
-  const campaign = await deps.campaigns.getCampaign(campaignId);
-  if (campaign === undefined) throw new CampaignNotFound(campaignId);
-  const visits = await deps.campaigns.listVisits(campaignId);
+  const campaign = await deps.campaigns.store.getCampaign(campaignId);
+  if (campaign === undefined) throw new CampaignNotFound(`没有活动 ${campaignId} / no campaign ${campaignId}`);
+  const visits = await deps.campaigns.store.listVisits(campaignId);
   const perVisit = await Promise.all(
-    visits.map(async (visit) => ({ invitations: await deps.campaigns.invitationsOf(campaignId, visit.id), messages: await deps.campaigns.messagesOf(campaignId, visit.id) })),
+    visits.map(async (visit) => ({ invitations: await deps.campaigns.store.invitationsOf(campaignId, visit.id), messages: await deps.campaigns.messages.messagesOf(campaignId, visit.id) })),
   );
   const invitations = perVisit.flatMap((v) => v.invitations);
   const keys = new Map<string, CertificateKey>();

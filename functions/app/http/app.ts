@@ -1,12 +1,14 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
 import type { BookingStore } from '../../core/campaigns/booking-ports.js';
-import type { AuditLog, CalendarSource, CalendarStore, CampaignMessageLedger, CampaignStore, Clock, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
+import type { AuditLog, CalendarSource, CalendarStore, Clock, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
+import type { CampaignServices } from '../campaigns/campaign-deps.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
 import { auditRoutes } from './routes/audit.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { calendarRoutes } from './routes/calendar.js';
+import { campaignRoutes } from './routes/campaigns.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { importRoutes } from './routes/imports.js';
 import { inboundRoutes } from './routes/inbound.js';
@@ -39,8 +41,9 @@ export interface HttpAppDeps extends ScanDeps {
   /** Operators' reminder rules, and where a change finds the certificates it re-plans (the byType index). */
   ruleStore?: RuleStore;
   typeCertificates?: TypeCertificateSource;
-  /** Campaigns, their visits, codes and messages; and the bookings that hold their slots. */
-  campaigns?: CampaignStore & CampaignMessageLedger;
+  /** Seasonal campaigns: their store, the recipients' index and where visits' jobs are scheduled. */
+  campaigns?: CampaignServices;
+  /** The bookings that hold campaign slots (bookings, attendance, the report, inbound SMS). */
   bookings?: BookingStore;
   /** Local mode only: the outbox standing in for SNS; the latest messages, or the last `last` of them. */
   outbox?: { list(last?: number): OutboxView[] };
@@ -58,7 +61,19 @@ export interface Route {
 
 const ANONYMOUS: Principal = { role: 'viewer', subject: 'anonymous' };
 
-const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes, ...calendarRoutes, ...auditRoutes, ...ruleRoutes, ...bookingRoutes, ...inboundRoutes];
+const routes: Route[] = [
+  ...referenceRoutes,
+  ...certificateRoutes,
+  ...scanRoutes,
+  ...tokenRoutes,
+  ...importRoutes,
+  ...calendarRoutes,
+  ...auditRoutes,
+  ...ruleRoutes,
+  ...campaignRoutes,
+  ...bookingRoutes,
+  ...inboundRoutes,
+];
 
 /** What admitting a request from its head decided: a refusal, or how to finish it once its body is read. */
 export type Admission = { refused: HttpResponse } | { handle(req: HttpRequest): Promise<HttpResponse> };

@@ -5,9 +5,10 @@ import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
 import { ZONE } from '../../core/model.js';
 import { maskPhone, normaliseMainlandMobile } from '../../core/phone.js';
 import type { BookingCodeRecord } from '../../core/campaigns/model.js';
-import type { CampaignStore, SmsSender } from '../../core/ports.js';
+import type { CampaignMessageLedger, CampaignStore } from '../../core/ports.js';
 import { BookingContended, BookingNotFound, BookingRefused, bookSlot, cancelBooking, type BookingDeps } from '../campaigns/bookings.js';
-import { confirmBooking, type BookingMessageDeps, type BookingMessageOutcome } from '../campaigns/booking-messages.js';
+import { confirmBooking, type BookingMessageDeps } from '../campaigns/booking-messages.js';
+import type { CampaignSendOutcome } from '../campaigns/send-campaign-message.js';
 
 export interface InboundSms {
   /** The sender as the carrier reports it (E.164 on SNS; any usual mainland form is accepted). */
@@ -17,14 +18,14 @@ export interface InboundSms {
   receivedAt: DateTime;
 }
 
-export interface InboundDeps extends BookingDeps, BookingMessageDeps {
-  campaigns: Pick<CampaignStore, 'getVisit' | 'getBookingCode' | 'listCampaigns'>;
-  sms: SmsSender;
-}
+export type InboundDeps = Omit<BookingDeps, 'campaigns'> &
+  Omit<BookingMessageDeps, 'campaigns'> & {
+    campaigns: { store: Pick<CampaignStore, 'getVisit' | 'getBookingCode' | 'listCampaigns'>; messages: CampaignMessageLedger };
+  };
 
 export type InboundOutcome =
-  | { action: 'booked' | 'moved' | 'unchanged'; campaignId: string; bookingId: string; slot: number; confirmation: BookingMessageOutcome | 'unchanged' }
-  | { action: 'cancelled'; campaignId: string; bookingId: string; confirmation: BookingMessageOutcome }
+  | { action: 'booked' | 'moved' | 'unchanged'; campaignId: string; bookingId: string; slot: number; confirmation: CampaignSendOutcome | 'unchanged' }
+  | { action: 'cancelled'; campaignId: string; bookingId: string; confirmation: CampaignSendOutcome }
   | { action: 'full'; campaignId: string; reply: ReplyOutcome }
   /** Not understood, or a code this phone does not hold: at most one help reply a day. */
   | { action: 'help'; reason: 'notUnderstood' | 'unknownCode' | 'notOwner' | 'refused'; reply: ReplyOutcome }
@@ -87,8 +88,8 @@ export async function receiveInboundSms(deps: InboundDeps, message: InboundSms):
  * across campaigns, and an SMS names no campaign; there are a few campaigns a year, so each is asked.
  */
 async function codeHolders(deps: InboundDeps, code: string): Promise<BookingCodeRecord[]> {
-  const campaigns = await deps.campaigns.listCampaigns();
-  const found = await Promise.all(campaigns.map((campaign) => deps.campaigns.getBookingCode(campaign.id, code)));
+  const campaigns = await deps.campaigns.store.listCampaigns();
+  const found = await Promise.all(campaigns.map((campaign) => deps.campaigns.store.getBookingCode(campaign.id, code)));
   return found.filter((record): record is BookingCodeRecord => record !== undefined);
 }
 

@@ -9,7 +9,7 @@
  */
 import type { IsoDate } from '../model.js';
 import { checkSmsSafeText } from '../sms-safe-text.js';
-import { countSegments, DEFAULT_SIGNATURE, formatChineseDate } from '../sms.js';
+import { countSegments, DEFAULT_SIGNATURE, formatChineseDate, smsLength } from '../sms.js';
 
 export interface BookedSlot {
   code: string;
@@ -30,6 +30,7 @@ export interface SlotRoom {
 
 export interface ReplyText {
   body: string;
+  length: number;
   segments: number;
 }
 
@@ -38,7 +39,7 @@ export const BOOKING_REPLY_SEGMENTS = 2;
 
 function reply(text: string, signature: string): ReplyText {
   const body = `${signature}${text}`;
-  return { body, segments: countSegments(body) };
+  return { body, length: smsLength(body), segments: countSegments(body) };
 }
 
 function safePlace(place: string): string {

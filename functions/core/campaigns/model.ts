@@ -68,6 +68,8 @@ export interface Visit {
   /** When the booking notice goes out, and the day-before reminder. */
   noticeAt: IsoInstant;
   reminderAt: IsoInstant;
+  /** How many times the visit was moved; each move's SMS to booked holders is its own message. */
+  moves?: number;
   createdAt: IsoInstant;
   updatedAt: IsoInstant;
   /** Increases on every write of the visit item (moves and bookings alike). */
@@ -129,5 +131,6 @@ export interface RecipientCertificate {
 /** One phone to notify, with the certificates it holds of the campaign's types. */
 export interface Recipient {
   phone: string;
-  certificates: Array<{ type: string; number: string }>;
+  /** With the expiry each had when found, which the invitation keeps (the report's renewals). */
+  certificates: Array<{ type: string; number: string; expiresOn: IsoDate }>;
 }

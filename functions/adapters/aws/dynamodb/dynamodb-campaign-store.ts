@@ -108,7 +108,7 @@ export class DynamoDbCampaignStore implements CampaignStore, CampaignMessageLedg
         new UpdateCommand({
           TableName: this.tableName,
           Key: visitKey(visit.campaignId, visit.id),
-          UpdateExpression: 'SET #date = :date, place = :place, slots = :slots, #state = :state, noticeAt = :noticeAt, reminderAt = :reminderAt, updatedAt = :updatedAt, version = :next',
+          UpdateExpression: 'SET #date = :date, place = :place, slots = :slots, #state = :state, noticeAt = :noticeAt, reminderAt = :reminderAt, moves = :moves, updatedAt = :updatedAt, version = :next',
           ConditionExpression: 'version = :expected',
           ExpressionAttributeNames: { '#date': 'date', '#state': 'state' },
           ExpressionAttributeValues: {
@@ -118,6 +118,7 @@ export class DynamoDbCampaignStore implements CampaignStore, CampaignMessageLedg
             ':state': visit.state,
             ':noticeAt': visit.noticeAt,
             ':reminderAt': visit.reminderAt,
+            ':moves': visit.moves ?? 0,
             ':updatedAt': visit.updatedAt,
             ':next': expectedVersion + 1,
             ':expected': expectedVersion,
@@ -316,6 +317,7 @@ function toVisit(item: Item): Visit {
     state: item.state as Visit['state'],
     noticeAt: item.noticeAt as string,
     reminderAt: item.reminderAt as string,
+    ...(typeof item.moves === 'number' && item.moves > 0 ? { moves: item.moves } : {}),
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     version: item.version as number,

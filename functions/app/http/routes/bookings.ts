@@ -1,15 +1,14 @@
 import * as z from 'zod';
-import type { Principal } from '../../../core/access.js';
+import { mayManageCampaign, type Principal } from '../../../core/access.js';
 import type { BookingStore } from '../../../core/campaigns/booking-ports.js';
-import { mayManageCampaign } from '../../../core/campaigns/campaign-access.js';
 import type { Campaign } from '../../../core/campaigns/model.js';
 import { campaignReportCsv } from '../../../core/campaigns/report.js';
-import type { CampaignMessageLedger, CampaignStore } from '../../../core/ports.js';
 import { auditPrincipal, recordAudit } from '../../audit.js';
 import { AttendanceVisitMismatch, recordAttendance } from '../../campaigns/attendance.js';
 import { confirmBooking } from '../../campaigns/booking-messages.js';
 import { BookingContended, BookingNotFound, BookingRefused, bookSlot, cancelBooking, UnknownBookingCode, type BookingResult } from '../../campaigns/bookings.js';
-import { CampaignNotFound } from '../../campaigns/campaign-errors.js';
+import type { CampaignDeps } from '../../campaigns/campaign-deps.js';
+import { CampaignNotFound } from '../../campaigns/manage-campaigns.js';
 import { buildCampaignReport } from '../../campaigns/campaign-report.js';
 import type { HttpAppDeps, Route } from '../app.js';
 import { HttpError, json, type HttpResponse } from '../http.js';
@@ -25,24 +24,25 @@ const bookingRequest = z.strictObject({
 const attendanceRequest = z.strictObject({ code: codeField, attended: z.boolean() });
 const reportQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
 
-type CampaignDeps = HttpAppDeps & { campaigns: CampaignStore & CampaignMessageLedger; messages: CampaignMessageLedger; bookings: BookingStore };
+type BookingRouteDeps = HttpAppDeps & Pick<CampaignDeps, 'campaigns'> & { bookings: BookingStore };
 
-function campaignDeps(deps: HttpAppDeps): CampaignDeps {
-  if (deps.campaigns === undefined || deps.bookings === undefined) throw new HttpError(404, 'not_found', 'campaigns are not enabled in this deployment');
-  return { ...deps, campaigns: deps.campaigns, messages: deps.campaigns, bookings: deps.bookings };
+export function bookingRouteDeps(deps: HttpAppDeps): BookingRouteDeps {
+  if (deps.campaigns === undefined || deps.bookings === undefined) throw new HttpError(404, 'not_found', 'campaigns are not kept in this deployment');
+  return { ...deps, campaigns: deps.campaigns, bookings: deps.bookings };
 }
 
-async function campaignOf(deps: CampaignDeps, params: string[]): Promise<Campaign> {
+async function campaignOf(deps: BookingRouteDeps, params: string[]): Promise<Campaign> {
   const id = parseWith(idParam, params[0] ?? '', 'campaign id');
-  const campaign = await deps.campaigns.getCampaign(id);
-  if (campaign === undefined) throw new HttpError(404, 'not_found', new CampaignNotFound(id).message);
+  const campaign = await deps.campaigns.store.getCampaign(id);
+  if (campaign === undefined) throw new HttpError(404, 'not_found', `没有活动 ${id} / no campaign ${id}`);
   return campaign;
 }
 
-/** The campaign, if the caller may change its bookings and attendance. */
-async function managedCampaign(deps: CampaignDeps, params: string[], principal: Principal): Promise<Campaign> {
+/** The campaign, if the caller may change its bookings and attendance (operators; a bureau issuing all its types). */
+async function managedCampaign(deps: BookingRouteDeps, params: string[], principal: Principal): Promise<Campaign> {
   const campaign = await campaignOf(deps, params);
-  const decision = mayManageCampaign(principal, campaign, (type) => deps.reference.catalogue.get(type)?.authority);
+  const types = campaign.types.map((code) => ({ code, authority: deps.reference.catalogue.get(code)?.authority ?? '' }));
+  const decision = mayManageCampaign(principal, types);
   if (!decision.allowed) throw new HttpError(403, 'forbidden', decision.reason);
   return campaign;
 }
@@ -76,10 +76,10 @@ export const bookingRoutes: Route[] = [
   {
     method: 'POST',
     pattern: /^\/v1\/campaigns\/([^/]+)\/bookings$/,
-    access: 'writeCertificates',
+    access: 'manageCampaigns',
     handler: async (req, params, deps, principal) =>
       answering(async () => {
-        const campaigns = campaignDeps(deps);
+        const campaigns = bookingRouteDeps(deps);
         const campaign = await managedCampaign(campaigns, params, principal);
         const request = parseWith(bookingRequest, parseJsonBody(req), 'booking');
         const now = deps.clock.now();
@@ -99,10 +99,10 @@ export const bookingRoutes: Route[] = [
   {
     method: 'DELETE',
     pattern: /^\/v1\/campaigns\/([^/]+)\/bookings\/([^/]+)$/,
-    access: 'writeCertificates',
+    access: 'manageCampaigns',
     handler: async (_req, params, deps, principal) =>
       answering(async () => {
-        const campaigns = campaignDeps(deps);
+        const campaigns = bookingRouteDeps(deps);
         const campaign = await managedCampaign(campaigns, params, principal);
         const bookingId = parseWith(codeField, params[1] ?? '', 'booking id');
         const now = deps.clock.now();
@@ -120,10 +120,10 @@ export const bookingRoutes: Route[] = [
   {
     method: 'POST',
     pattern: /^\/v1\/campaigns\/([^/]+)\/visits\/([^/]+)\/attendance$/,
-    access: 'writeCertificates',
+    access: 'manageCampaigns',
     handler: async (req, params, deps, principal) =>
       answering(async () => {
-        const campaigns = campaignDeps(deps);
+        const campaigns = bookingRouteDeps(deps);
         const campaign = await managedCampaign(campaigns, params, principal);
         const visitId = parseWith(idParam, params[1] ?? '', 'visit id');
         const request = parseWith(attendanceRequest, parseJsonBody(req), 'attendance');
@@ -134,10 +134,10 @@ export const bookingRoutes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/v1\/campaigns\/([^/]+)\/report$/,
-    access: 'readCertificates',
+    access: 'readCampaigns',
     handler: async (req, params, deps) =>
       answering(async () => {
-        const campaigns = campaignDeps(deps);
+        const campaigns = bookingRouteDeps(deps);
         const campaign = await campaignOf(campaigns, params);
         const { format } = parseWith(reportQuery, req.query, 'query');
         const report = await buildCampaignReport(campaigns, campaign.id);

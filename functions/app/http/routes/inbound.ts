@@ -22,12 +22,12 @@ export const inboundRoutes: Route[] = [
     access: 'receiveInboundSms',
     handler: async (req, _params, deps) => {
       const { campaigns, bookings } = deps;
-      if (campaigns === undefined || bookings === undefined) throw new HttpError(404, 'not_found', 'campaigns are not enabled in this deployment');
+      if (campaigns === undefined || bookings === undefined) throw new HttpError(404, 'not_found', 'campaigns are not kept in this deployment');
       const request = parseWith(inboundRequest, parseJsonBody(req), 'inbound SMS');
       const receivedAt = request.receivedAt === undefined ? deps.clock.now() : instantInShanghai(request.receivedAt);
       try {
         const outcome = await receiveInboundSms(
-          { ...deps, campaigns, bookings, messages: campaigns },
+          { ...deps, campaigns, bookings },
           { from: request.from, text: request.text, receivedAt },
         );
         return json(200, outcome);

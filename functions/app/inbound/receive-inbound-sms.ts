@@ -5,8 +5,7 @@ import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
 import { ZONE } from '../../core/model.js';
 import { maskPhone, normaliseMainlandMobile } from '../../core/phone.js';
 import type { BookingCodeRecord } from '../../core/campaigns/model.js';
-import type { CampaignMessageLedger, CampaignStore } from '../../core/ports.js';
-import { BookingContended, BookingNotFound, BookingRefused, bookSlot, cancelBooking, type BookingDeps } from '../campaigns/bookings.js';
+import { BookingNotFound, BookingRefused, bookSlot, cancelBooking, type BookingDeps } from '../campaigns/bookings.js';
 import { confirmBooking, type BookingMessageDeps } from '../campaigns/booking-messages.js';
 import type { CampaignSendOutcome } from '../campaigns/send-campaign-message.js';
 
@@ -18,10 +17,8 @@ export interface InboundSms {
   receivedAt: DateTime;
 }
 
-export type InboundDeps = Omit<BookingDeps, 'campaigns'> &
-  Omit<BookingMessageDeps, 'campaigns'> & {
-    campaigns: { store: Pick<CampaignStore, 'getVisit' | 'getBookingCode' | 'listCampaigns'>; messages: CampaignMessageLedger };
-  };
+/** The campaign services (their store finds codes, visits and campaigns), the bookings, and the SMS sender. */
+export type InboundDeps = Omit<BookingDeps, 'campaigns'> & BookingMessageDeps;
 
 export type InboundOutcome =
   | { action: 'booked' | 'moved' | 'unchanged'; campaignId: string; bookingId: string; slot: number; confirmation: CampaignSendOutcome | 'unchanged' }
@@ -78,7 +75,7 @@ export async function receiveInboundSms(deps: InboundDeps, message: InboundSms):
       return { action: 'full', campaignId, reply: await replyOncePerDay(deps, from, message.receivedAt, 'full', text) };
     }
     if (error instanceof BookingRefused || error instanceof BookingNotFound) return help(deps, from, message.receivedAt, 'refused');
-    if (error instanceof BookingContended) throw new RetryableSendError(error.message);
+    // BookingContended and store failures propagate: nothing was written, so the transport may deliver the SMS again.
     throw error;
   }
 }

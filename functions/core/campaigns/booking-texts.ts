@@ -10,6 +10,7 @@
 import type { IsoDate } from '../model.js';
 import { checkSmsSafeText } from '../sms-safe-text.js';
 import { countSegments, DEFAULT_SIGNATURE, formatChineseDate, smsLength } from '../sms.js';
+import type { RenderedCampaignSms } from './texts.js';
 
 export interface BookedSlot {
   code: string;
@@ -28,11 +29,8 @@ export interface SlotRoom {
   room: number;
 }
 
-export interface ReplyText {
-  body: string;
-  length: number;
-  segments: number;
-}
+/** A rendered reply, in the shape every campaign SMS has. */
+export type ReplyText = RenderedCampaignSms;
 
 /** Every booking reply fits two segments with real values (a long place name included). */
 export const BOOKING_REPLY_SEGMENTS = 2;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { RetryableSendError } from '../../../core/errors.js';
 import { instantInShanghai } from '../../../core/time.js';
+import { BookingContended } from '../../campaigns/bookings.js';
 import { receiveInboundSms } from '../../inbound/receive-inbound-sms.js';
 import type { Route } from '../app.js';
 import { HttpError, json } from '../http.js';
@@ -26,13 +26,9 @@ export const inboundRoutes: Route[] = [
       const request = parseWith(inboundRequest, parseJsonBody(req), 'inbound SMS');
       const receivedAt = request.receivedAt === undefined ? deps.clock.now() : instantInShanghai(request.receivedAt);
       try {
-        const outcome = await receiveInboundSms(
-          { ...deps, campaigns, bookings },
-          { from: request.from, text: request.text, receivedAt },
-        );
-        return json(200, outcome);
+        return json(200, await receiveInboundSms({ ...deps, campaigns, bookings }, { from: request.from, text: request.text, receivedAt }));
       } catch (error) {
-        if (error instanceof RetryableSendError) throw new HttpError(503, 'retry', error.message);
+        if (error instanceof BookingContended) throw new HttpError(503, 'contended', error.message);
         throw error;
       }
     },

@@ -24,7 +24,9 @@ export type Action =
   | 'loadCalendar'
   | 'readAudit'
   | 'readCampaigns'
-  | 'manageCampaigns';
+  | 'manageCampaigns'
+  /** Feed an SMS reply in by hand (local mode; on AWS SNS two-way SMS delivers replies to a function). */
+  | 'receiveInboundSms';
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
@@ -51,6 +53,7 @@ export function mayPerform(principal: Principal, action: Action): Decision {
     case 'changeRules':
     case 'loadCalendar':
     case 'readAudit':
+    case 'receiveInboundSms':
       return principal.role === 'operator' ? ALLOW : deny(`只有运维人员（operator）可以执行此操作 / only an operator may ${action}`);
   }
 }

@@ -12,6 +12,7 @@ import { EventBridgeScheduleGateway } from '../adapters/aws/schedule-gateway.js'
 import type { CampaignServices } from '../app/campaigns/campaign-deps.js';
 import { DynamoDbCalendarStore } from '../adapters/aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
+import { DynamoDbBookingStore } from '../adapters/aws/dynamodb/dynamodb-booking-store.js';
 import { DynamoDbRuleStore } from '../adapters/aws/dynamodb/dynamodb-rule-store.js';
 import type { RuleDeps } from '../app/rules/change-rule.js';
 import { StoredRuleSource } from '../app/rules/stored-rules.js';
@@ -140,6 +141,7 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     audit: shared.audit,
     ruleStore: shared.ruleStore,
     typeCertificates: shared.store,
+    bookings: new DynamoDbBookingStore(shared.dynamo, shared.tableName),
     imports,
     authenticate: async (req) => principalFromClaims(req.claims),
     cursors: new CursorSeal(cursorKeySource(env, shared), shared.settings.cursorTtlSeconds),

@@ -243,7 +243,14 @@ describe('Function: recipientsOf', () => {
 
     // Assess
     expect(recipients).toEqual([
-      { phone: '+8613900000001', certificates: [{ type: 'farm_machine_annual_inspection', number: 'T-1' }, { type: 'farm_machine_operator_license', number: 'L-1' }] },
+      // Each certificate keeps its expiry at invitation time: the report counts a later one as a renewal.
+      {
+        phone: '+8613900000001',
+        certificates: [
+          { type: 'farm_machine_annual_inspection', number: 'T-1', expiresOn: '2027-02-01' },
+          { type: 'farm_machine_operator_license', number: 'L-1', expiresOn: '2026-10-01' },
+        ],
+      },
     ]);
   });
 });

@@ -15,6 +15,7 @@ import { uploadCertificates } from '../../app/upload-certificates.js';
 import { continueCalendarReplans } from '../../app/calendar/load-calendar.js';
 import { continueRuleReplans } from '../../app/rules/change-rule.js';
 import { StoredRuleSource } from '../../app/rules/stored-rules.js';
+import { DynamoDbBookingStore } from '../aws/dynamodb/dynamodb-booking-store.js';
 import { DynamoDbRuleStore } from '../aws/dynamodb/dynamodb-rule-store.js';
 import { logCalendarWarnings, StoredCalendarSource } from '../../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../aws/dynamodb/dynamodb-audit-log.js';
@@ -162,6 +163,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       replanSource: store,
       ruleStore,
       typeCertificates: store,
+      bookings: new DynamoDbBookingStore(client, tableName),
       outbox,
       tokens,
       imports,

@@ -5,7 +5,7 @@ import { foldInboundText } from '../../core/campaigns/inbound.js';
 import type { CampaignStore, Clock, Logger } from '../../core/ports.js';
 
 export interface BookingDeps {
-  campaigns: Pick<CampaignStore, 'getVisit' | 'getBookingCode'>;
+  campaigns: { store: Pick<CampaignStore, 'getVisit' | 'getBookingCode'> };
   bookings: BookingStore;
   clock: Clock;
   logger: Logger;
@@ -67,10 +67,10 @@ export function normaliseCode(code: string): string {
  */
 export async function bookSlot(deps: BookingDeps, campaignId: string, request: { code: string; slot: number }, now: DateTime = deps.clock.now()): Promise<BookingResult> {
   const code = normaliseCode(request.code);
-  const owner = await deps.campaigns.getBookingCode(campaignId, code);
+  const owner = await deps.campaigns.store.getBookingCode(campaignId, code);
   if (owner === undefined) throw new UnknownBookingCode(code);
   for (let round = 0; round < ROUNDS; round += 1) {
-    const visit = await deps.campaigns.getVisit(campaignId, owner.visitId);
+    const visit = await deps.campaigns.store.getVisit(campaignId, owner.visitId);
     if (visit === undefined) throw new UnknownBookingCode(code);
     const current = await deps.bookings.getBooking(campaignId, code);
     const decision = decideBooking(visit, current, request.slot, now);
@@ -110,7 +110,7 @@ export async function cancelBooking(deps: BookingDeps, campaignId: string, booki
   for (let round = 0; round < ROUNDS; round += 1) {
     const current = await deps.bookings.getBooking(campaignId, code);
     if (current === undefined || current.state !== 'booked') throw new BookingNotFound(bookingId);
-    const visit = await deps.campaigns.getVisit(campaignId, current.visitId);
+    const visit = await deps.campaigns.store.getVisit(campaignId, current.visitId);
     if (visit === undefined) throw new BookingNotFound(bookingId);
     const cancelled: Booking = { ...current, state: 'cancelled', sequence: current.sequence + 1, updatedAt: now.toUTC().toISO() ?? '' };
     const outcome = await deps.bookings.releaseSlot({ booking: cancelled, visit, expectedSequence: current.sequence, slot: current.slot });

@@ -1,14 +1,17 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
+import type { BookingStore } from '../../core/campaigns/booking-ports.js';
 import type { AuditLog, CalendarSource, CalendarStore, Clock, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
 import type { CampaignServices } from '../campaigns/campaign-deps.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
 import { auditRoutes } from './routes/audit.js';
+import { bookingRoutes } from './routes/bookings.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { importRoutes } from './routes/imports.js';
+import { inboundRoutes } from './routes/inbound.js';
 import { referenceRoutes } from './routes/reference.js';
 import { ruleRoutes } from './routes/rules.js';
 import { scanRoutes, type OutboxView } from './routes/scans.js';
@@ -40,6 +43,8 @@ export interface HttpAppDeps extends ScanDeps {
   typeCertificates?: TypeCertificateSource;
   /** Seasonal campaigns: their store, the recipients' index and where visits' jobs are scheduled. */
   campaigns?: CampaignServices;
+  /** The bookings that hold campaign slots (bookings, attendance, the report, inbound SMS). */
+  bookings?: BookingStore;
   /** Local mode only: the outbox standing in for SNS; the latest messages, or the last `last` of them. */
   outbox?: { list(last?: number): OutboxView[] };
 }
@@ -56,7 +61,19 @@ export interface Route {
 
 const ANONYMOUS: Principal = { role: 'viewer', subject: 'anonymous' };
 
-const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes, ...calendarRoutes, ...auditRoutes, ...ruleRoutes, ...campaignRoutes];
+const routes: Route[] = [
+  ...referenceRoutes,
+  ...certificateRoutes,
+  ...scanRoutes,
+  ...tokenRoutes,
+  ...importRoutes,
+  ...calendarRoutes,
+  ...auditRoutes,
+  ...ruleRoutes,
+  ...campaignRoutes,
+  ...bookingRoutes,
+  ...inboundRoutes,
+];
 
 /** What admitting a request from its head decided: a refusal, or how to finish it once its body is read. */
 export type Admission = { refused: HttpResponse } | { handle(req: HttpRequest): Promise<HttpResponse> };

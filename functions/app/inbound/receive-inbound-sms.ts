@@ -1,12 +1,13 @@
 import type { DateTime } from 'luxon';
-import { bookingCancellationText, bookingConfirmationText, bookingHelpText, slotFullText, type ReplyText } from '../../core/campaigns/booking-texts.js';
+import { bookingHelpText, slotFullText, type ReplyText } from '../../core/campaigns/booking-texts.js';
 import { parseInboundSms } from '../../core/campaigns/inbound.js';
 import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
 import { ZONE } from '../../core/model.js';
 import { maskPhone, normaliseMainlandMobile } from '../../core/phone.js';
-import type { SmsSender } from '../../core/ports.js';
-import { BookingContended, BookingNotFound, BookingRefused, bookSlot, cancelBooking, type BookingDeps, type BookingResult } from '../campaigns/bookings.js';
-import { sendBookingMessage, type BookingMessageDeps } from '../campaigns/booking-messages.js';
+import type { BookingCodeRecord } from '../../core/campaigns/model.js';
+import { BookingNotFound, BookingRefused, bookSlot, cancelBooking, type BookingDeps } from '../campaigns/bookings.js';
+import { confirmBooking, type BookingMessageDeps } from '../campaigns/booking-messages.js';
+import type { CampaignSendOutcome } from '../campaigns/send-campaign-message.js';
 
 export interface InboundSms {
   /** The sender as the carrier reports it (E.164 on SNS; any usual mainland form is accepted). */
@@ -16,15 +17,12 @@ export interface InboundSms {
   receivedAt: DateTime;
 }
 
-export interface InboundDeps extends BookingDeps, BookingMessageDeps {
-  sms: SmsSender;
-  /** Which campaigns gave out this booking code, and to whom (a code is unique within a campaign, not across them). */
-  codeHolders(code: string): Promise<Array<{ campaignId: string; visitId: string; phone: string }>>;
-}
+/** The campaign services (their store finds codes, visits and campaigns), the bookings, and the SMS sender. */
+export type InboundDeps = Omit<BookingDeps, 'campaigns'> & BookingMessageDeps;
 
 export type InboundOutcome =
-  | { action: 'booked' | 'moved' | 'unchanged'; campaignId: string; bookingId: string; slot: number; confirmation: string }
-  | { action: 'cancelled'; campaignId: string; bookingId: string; confirmation: string }
+  | { action: 'booked' | 'moved' | 'unchanged'; campaignId: string; bookingId: string; slot: number; confirmation: CampaignSendOutcome | 'unchanged' }
+  | { action: 'cancelled'; campaignId: string; bookingId: string; confirmation: CampaignSendOutcome }
   | { action: 'full'; campaignId: string; reply: ReplyOutcome }
   /** Not understood, or a code this phone does not hold: at most one help reply a day. */
   | { action: 'help'; reason: 'notUnderstood' | 'unknownCode' | 'notOwner' | 'refused'; reply: ReplyOutcome }
@@ -48,10 +46,10 @@ export async function receiveInboundSms(deps: InboundDeps, message: InboundSms):
   const from = phone.e164;
   const request = parseInboundSms(message.text);
   if (request.kind === 'other') return help(deps, from, message.receivedAt, 'notUnderstood');
-  const holders = await deps.codeHolders(request.code);
+  const holders = await codeHolders(deps, request.code);
   if (holders.length === 0) return help(deps, from, message.receivedAt, 'unknownCode');
   // The newest campaign that gave this phone the code; a stranger's guess finds none.
-  const own = holders.filter((h) => h.phone === from).at(-1);
+  const own = holders.find((h) => h.phone === from);
   if (own === undefined) {
     deps.logger.warn({ from: maskPhone(from), kind: request.kind }, 'inbound SMS names a booking code the sender does not hold');
     return help(deps, from, message.receivedAt, 'notOwner');
@@ -60,7 +58,7 @@ export async function receiveInboundSms(deps: InboundDeps, message: InboundSms):
   try {
     if (request.kind === 'book') {
       const result = await bookSlot(deps, campaignId, { code: request.code, slot: request.slot }, message.receivedAt);
-      const confirmation = result.changed ? await confirm(deps, result, message.receivedAt) : 'unchanged';
+      const confirmation = result.changed ? await confirmBooking(deps, result, message.receivedAt) : 'unchanged';
       return {
         action: !result.changed ? 'unchanged' : result.movedFrom !== undefined ? 'moved' : 'booked',
         campaignId,
@@ -70,25 +68,26 @@ export async function receiveInboundSms(deps: InboundDeps, message: InboundSms):
       };
     }
     const result = await cancelBooking(deps, campaignId, request.code, message.receivedAt);
-    return { action: 'cancelled', campaignId, bookingId: result.booking.bookingId, confirmation: await confirm(deps, result, message.receivedAt) };
+    return { action: 'cancelled', campaignId, bookingId: result.booking.bookingId, confirmation: await confirmBooking(deps, result, message.receivedAt) };
   } catch (error) {
     if (error instanceof BookingRefused && error.refusal.reason === 'full') {
       const text = slotFullText(request.code, request.kind === 'book' ? request.slot : 0, error.refusal.rooms);
       return { action: 'full', campaignId, reply: await replyOncePerDay(deps, from, message.receivedAt, 'full', text) };
     }
     if (error instanceof BookingRefused || error instanceof BookingNotFound) return help(deps, from, message.receivedAt, 'refused');
-    if (error instanceof BookingContended) throw new RetryableSendError(error.message);
+    // BookingContended and store failures propagate: nothing was written, so the transport may deliver the SMS again.
     throw error;
   }
 }
 
-/** The confirmation of a booking, move or cancellation, once per booking sequence. */
-async function confirm(deps: InboundDeps, result: BookingResult, now: DateTime): Promise<string> {
-  const { booking, visit } = result;
-  const slot = visit.slots.find((s) => s.number === booking.slot);
-  const details = { code: booking.code, date: visit.date, slot: booking.slot, start: slot?.start ?? '', end: slot?.end ?? '', place: visit.place };
-  const text = booking.state === 'booked' ? bookingConfirmationText(details) : bookingCancellationText(details);
-  return sendBookingMessage(deps, booking, text, now);
+/**
+ * The campaigns, newest first, that gave out this code. A code is unique within a campaign, not
+ * across campaigns, and an SMS names no campaign; there are a few campaigns a year, so each is asked.
+ */
+async function codeHolders(deps: InboundDeps, code: string): Promise<BookingCodeRecord[]> {
+  const campaigns = await deps.campaigns.store.listCampaigns();
+  const found = await Promise.all(campaigns.map((campaign) => deps.campaigns.store.getBookingCode(campaign.id, code)));
+  return found.filter((record): record is BookingCodeRecord => record !== undefined);
 }
 
 async function help(deps: InboundDeps, from: string, receivedAt: DateTime, reason: 'notUnderstood' | 'unknownCode' | 'notOwner' | 'refused'): Promise<InboundOutcome> {

@@ -9,7 +9,8 @@
  */
 import type { IsoDate } from '../model.js';
 import { checkSmsSafeText } from '../sms-safe-text.js';
-import { countSegments, DEFAULT_SIGNATURE, formatChineseDate } from '../sms.js';
+import { countSegments, DEFAULT_SIGNATURE, formatChineseDate, smsLength } from '../sms.js';
+import type { RenderedCampaignSms } from './texts.js';
 
 export interface BookedSlot {
   code: string;
@@ -28,17 +29,15 @@ export interface SlotRoom {
   room: number;
 }
 
-export interface ReplyText {
-  body: string;
-  segments: number;
-}
+/** A rendered reply, in the shape every campaign SMS has. */
+export type ReplyText = RenderedCampaignSms;
 
 /** Every booking reply fits two segments with real values (a long place name included). */
 export const BOOKING_REPLY_SEGMENTS = 2;
 
 function reply(text: string, signature: string): ReplyText {
   const body = `${signature}${text}`;
-  return { body, segments: countSegments(body) };
+  return { body, length: smsLength(body), segments: countSegments(body) };
 }
 
 function safePlace(place: string): string {

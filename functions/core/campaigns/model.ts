@@ -131,5 +131,6 @@ export interface RecipientCertificate {
 /** One phone to notify, with the certificates it holds of the campaign's types. */
 export interface Recipient {
   phone: string;
-  certificates: Array<{ type: string; number: string }>;
+  /** With the expiry each had when found, which the invitation keeps (the report's renewals). */
+  certificates: Array<{ type: string; number: string; expiresOn: IsoDate }>;
 }

@@ -9,12 +9,12 @@ import type { Recipient, RecipientCertificate } from './model.js';
  * certificates it holds; certificates are listed in a stable order so the count and the record agree.
  */
 export function recipientsOf(certificates: Iterable<RecipientCertificate>, township: string, seasonEnd: IsoDate): Recipient[] {
-  const byPhone = new Map<string, Map<string, { type: string; number: string }>>();
+  const byPhone = new Map<string, Map<string, Recipient['certificates'][number]>>();
   for (const c of certificates) {
     if (c.township !== township || c.expiresOn > seasonEnd) continue;
     let held = byPhone.get(c.phone);
     if (held === undefined) byPhone.set(c.phone, (held = new Map()));
-    held.set(`${c.type}#${c.number}`, { type: c.type, number: c.number });
+    held.set(`${c.type}#${c.number}`, { type: c.type, number: c.number, expiresOn: c.expiresOn });
   }
   return [...byPhone.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

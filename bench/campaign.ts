@@ -13,6 +13,10 @@
  * the whole catalogue and every township, except farm-machine certificates in the visit's township,
  * so both lookups find exactly the same recipients.
  *
+ * Then the visit's booking notice is sent by `runCampaignJob` (invitation, booking code, claim, record
+ * per phone) through a sender that accepts every message at once, and its rate is printed next to the
+ * raw BatchWriteItem rate of the load: the job's own cost per phone, in DynamoDB Local writes.
+ *
  * The table is kept in SQLite files (DynamoDB Local's -dbPath, a temporary directory removed afterwards)
  * rather than in the JVM's heap, so 2,000,000 items do not need a heap of many gigabytes. The directory
  * is under /dev/shm where it exists (tmpfs: SQLite's syncs cost nothing there; on a real disk each batch
@@ -25,11 +29,16 @@ import { performance } from 'node:perf_hooks';
 import { DateTime } from 'luxon';
 import { DynamoDbCampaignStore } from '../functions/adapters/aws/dynamodb/dynamodb-campaign-store.js';
 import { toItem } from '../functions/adapters/aws/dynamodb/dynamodb-store.js';
+import type { CampaignDeps } from '../functions/app/campaigns/campaign-deps.js';
+import { addVisit, createCampaign } from '../functions/app/campaigns/manage-campaigns.js';
+import { runCampaignJob } from '../functions/app/campaigns/run-campaign-job.js';
+import { silentLogger } from '../functions/app/logger.js';
 import { loadReferenceData } from '../functions/app/reference-data.js';
 import { settingsFromEnvironment } from '../functions/app/settings.js';
 import type { RecipientCertificate } from '../functions/core/campaigns/model.js';
 import { recipientsOf } from '../functions/core/campaigns/recipients.js';
 import type { IsoDate } from '../functions/core/model.js';
+import type { Clock, ScheduleGateway, SmsMessage, SmsReceipt, SmsSender } from '../functions/core/ports.js';
 import { addDays } from '../functions/core/planning.js';
 import { certificateFactory, newStoredCertificate } from './lib/certificates.js';
 import { BATCH_WRITE_SIZE, batchWriteStreams, startBenchDynamo, type BenchDynamo, type WriteRequest } from './lib/dynamo.js';
@@ -133,6 +142,57 @@ async function timeLookups(store: DynamoDbCampaignStore, label: string, expected
   return times;
 }
 
+/** Accepts every message at once: the job's own cost, without the SMS pacing. */
+class CountingSmsSender implements SmsSender {
+  sent = 0;
+  send(_message: SmsMessage): Promise<SmsReceipt> {
+    this.sent += 1;
+    return Promise.resolve({ messageId: `bench-${this.sent}` });
+  }
+}
+
+/** The schedules are not what is measured: the job is run directly at its instant. */
+const noSchedules: ScheduleGateway = { scheduleOnce: async () => undefined, reschedule: async () => undefined, cancel: async () => undefined };
+
+/** Creates the spring campaign and the visit (as of 1 December 2026), then sends its notice on the notice day. */
+async function sendNotice(dynamo: BenchDynamo, store: DynamoDbCampaignStore, expectedPhones: number): Promise<{ seconds: number; sent: number }> {
+  let now = DateTime.fromISO('2026-12-01T10:00:00+08:00', { setZone: true });
+  const clock: Clock = { now: () => now };
+  const sms = new CountingSmsSender();
+  const deps: CampaignDeps = {
+    campaigns: { store, messages: store, recipients: store, scheduler: { gateway: noSchedules, targetArn: 'bench', roleArn: 'bench', group: 'bench' } },
+    sms,
+    reference,
+    settings,
+    logger: silentLogger,
+    clock,
+    wallClock: () => Date.now(),
+  };
+  const operator = { role: 'operator' as const, subject: 'bench' };
+  const campaign = await createCampaign(deps, operator, {
+    name: '2027年春季农机上门服务',
+    types: [...COVERED_TYPES],
+    season: { from: '2027-01-04', to: SEASON_END },
+    blackouts: [{ from: '2027-02-05', to: '2027-02-13', reason: '春节假期' }],
+  });
+  const visit = await addVisit(deps, operator, campaign.id, {
+    township: TOWNSHIP,
+    date: '2027-01-20',
+    place: '高兴镇农机服务站',
+    slots: [
+      { start: '09:00', end: '11:00', capacity: 200 },
+      { start: '14:00', end: '16:00', capacity: 200 },
+    ],
+  });
+  now = DateTime.fromISO(visit.noticeAt).setZone('Asia/Shanghai');
+  const { result, seconds, cpu } = await timePhase(() => runCampaignJob(deps, { kind: 'campaignJob', campaignId: campaign.id, visitId: visit.id, job: 'notice' }, now));
+  if (result.sent !== expectedPhones || sms.sent !== expectedPhones) {
+    throw new Error(`notice sent ${result.sent} (sender saw ${sms.sent}), expected ${expectedPhones}: ${JSON.stringify(result)}`);
+  }
+  process.stdout.write(`notice: ${int(result.sent)} phones in ${seconds.toFixed(1)} s: ${rate(result.sent, seconds)} (${cpuText(cpu, seconds)}; ${dynamo.local.endpoint})\n`);
+  return { seconds, sent: result.sent };
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   if (flags.township > flags.small || (flags.large > 0 && flags.small > flags.large)) throw new Error('need township ≤ small ≤ large (or --large 0)');
@@ -151,6 +211,7 @@ async function main(): Promise<void> {
     const store = new DynamoDbCampaignStore(dynamo.client, table);
     const smallLoad = await load(dynamo, table, 0, flags.small);
     const small = await timeLookups(store, int(flags.small), expected);
+    const notice = await sendNotice(dynamo, store, expected.phones);
     let large: number[] = [];
     let largeLoad: { seconds: number; items: number } | undefined;
     if (flags.large > 0) {
@@ -175,6 +236,7 @@ async function main(): Promise<void> {
         ...(large.length > 0 ? [lookupRow(flags.large, large)] : []),
         ['time ratio large/small', ratio === undefined ? 'not measured (--large 0)' : ratio.toFixed(3)],
         ['raw DynamoDB Local writes', `${rate(writes, writeSeconds)} (${int(writes)} BatchWriteItem puts, ${flags.streams} streams, SQLite files in ${dbRoot})`],
+        ['notice send rate', `${rate(notice.sent, notice.seconds)} (${int(notice.sent)} phones in ${notice.seconds.toFixed(1)} s, unthrottled fake sender) = ${(notice.sent / notice.seconds / (writes / writeSeconds)).toFixed(3)} × the raw write rate`],
         ['peak RSS (bench process)', `${mb(memory.peakRss)} sampled, maxRSS ${mb(maxRssBytes())}`],
         ['benchmark elapsed', `${((performance.now() - started) / 1000).toFixed(0)} s in all`],
       ],

@@ -3,13 +3,14 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DateTime } from 'luxon';
 import { ZONE } from '../core/model.js';
-import type { AuditLog, CalendarSource, CalendarStore, Clock, RuleSource, RuleStore } from '../core/ports.js';
+import type { AuditLog, CalendarSource, CalendarStore, Clock, RuleSource, RuleStore, ScheduleGateway } from '../core/ports.js';
 import type { CalendarDeps } from '../app/calendar/load-calendar.js';
 import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbCampaignStore } from '../adapters/aws/dynamodb/dynamodb-campaign-store.js';
 import { EventBridgeScheduleGateway } from '../adapters/aws/schedule-gateway.js';
-import type { CampaignServices } from '../app/campaigns/campaign-deps.js';
+import type { CampaignDeps, CampaignServices } from '../app/campaigns/campaign-deps.js';
+import type { InboundDeps } from '../app/inbound/receive-inbound-sms.js';
 import { DynamoDbCalendarStore } from '../adapters/aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbBookingStore } from '../adapters/aws/dynamodb/dynamodb-booking-store.js';
@@ -65,6 +66,8 @@ let clock: Clock = systemClock;
 let base: BaseDeps | undefined;
 let scan: ScanDeps | undefined;
 let http: HttpAppDeps | undefined;
+let campaignJob: CampaignDeps | undefined;
+let inbound: (InboundDeps & CampaignDeps) | undefined;
 
 export function requiredEnv(env: Environment, name: string): string {
   const value = env[name];
@@ -212,9 +215,49 @@ export function ruleDeps(env: Environment = process.env): RuleDeps {
 }
 
 /** Tests build a fresh composition per environment, optionally on a clock of their own. */
+/**
+ * The campaign-job and inbound-SMS functions send and record campaign messages but never schedule:
+ * the HTTP API alone creates, moves and deletes schedules (and alone may). Should a use case ever ask
+ * these functions to, the error says so rather than failing on a missing permission.
+ */
+const NO_SCHEDULING: ScheduleGateway = {
+  scheduleOnce: () => Promise.reject(new Error('this function does not schedule: visits are scheduled by the HTTP API')),
+  reschedule: () => Promise.reject(new Error('this function does not schedule: visits are scheduled by the HTTP API')),
+  cancel: () => Promise.reject(new Error('this function does not schedule: visits are scheduled by the HTTP API')),
+};
+
+/** The campaign-job function (EventBridge Scheduler's target): the campaign store, the SMS sender, the clock. */
+export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
+  if (campaignJob !== undefined) return campaignJob;
+  const shared = baseDeps(env);
+  const { sms, wallClock } = lambdaDeps(env);
+  const store = new DynamoDbCampaignStore(shared.dynamo, shared.tableName);
+  campaignJob = {
+    campaigns: { store, messages: store, recipients: store, scheduler: { gateway: NO_SCHEDULING, targetArn: '', roleArn: '', group: '' } },
+    sms,
+    reference: shared.reference,
+    settings: shared.settings,
+    logger: shared.logger,
+    clock: shared.clock,
+    audit: shared.audit,
+    ...(wallClock !== undefined ? { wallClock } : {}),
+  };
+  return campaignJob;
+}
+
+/** The inbound-SMS function (subscribed to the two-way SMS topic): what a job has, and the bookings. */
+export function inboundDeps(env: Environment = process.env): InboundDeps & CampaignDeps {
+  if (inbound !== undefined) return inbound;
+  const shared = baseDeps(env);
+  inbound = { ...campaignJobDeps(env), bookings: new DynamoDbBookingStore(shared.dynamo, shared.tableName) };
+  return inbound;
+}
+
 export function resetLambdaDeps(options: { clock?: Clock } = {}): void {
   clock = options.clock ?? systemClock;
   base = undefined;
   scan = undefined;
   http = undefined;
+  campaignJob = undefined;
+  inbound = undefined;
 }

@@ -176,8 +176,9 @@ export class CertalarmFunctions extends Construct {
     });
     this.campaignJob = job.fn;
     this.campaignJobRole = job.role;
-    // Scheduler invokes asynchronously and retries itself (RetryPolicy); Lambda's own retry would only add a third layer.
-    this.campaignJob.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.hours(6) });
+    // Scheduler hands the event over asynchronously, so its RetryPolicy covers only the hand-over. A job that
+    // ends with messages left unsent fails (see the handler), and Lambda runs it twice more; each run sends only what is unsent.
+    this.campaignJob.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
 
     const inbound = this.lambda('InboundSms', {
       entry: entries.inboundSms,

@@ -635,7 +635,7 @@ describe('Construct: CampaignSchedules', () => {
     });
   });
 
-  it('gives the campaign job 15 minutes, two concurrent runs, and leaves retries to Scheduler', () => {
+  it('gives the campaign job 15 minutes, two concurrent runs, and two more runs of a job left incomplete', () => {
     // Prepare
     const fnId = logicalId(prod.stack, prod.stack.functions.campaignJob);
 
@@ -643,7 +643,7 @@ describe('Construct: CampaignSchedules', () => {
     assertResource(prod.template, 'AWS::Lambda::Function', { Properties: { Timeout: 900, ReservedConcurrentExecutions: 2 } });
     assertResourceProperties(prod.template, 'AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: fnId },
-      MaximumRetryAttempts: 0,
+      MaximumRetryAttempts: 2,
       MaximumEventAgeInSeconds: 21_600,
     });
   });

@@ -179,6 +179,20 @@ describe('Adapter: DynamoDbCampaignStore', () => {
   });
 
   describe('Method: putJob / dueJobs / deleteJob', () => {
+    it('leaves a job rescheduled meanwhile when the job that ran at its earlier instant is removed', async () => {
+      // Prepare: the notice ran at its instant while a move stored it anew at a later one
+      const { campaigns } = await freshCampaignTable('campaign-job-race');
+      const payload = { kind: 'campaignJob', campaignId: 'cmp_spring2027', visitId: 'v_lianjiang', job: 'notice' };
+      await campaigns.putJob({ name: 'campaign-notice-a', group: 'certalarm', at: '2026-12-29T09:00:00.000+08:00', payload });
+      await campaigns.putJob({ name: 'campaign-notice-a', group: 'certalarm', at: '2027-01-05T09:00:00.000+08:00', payload });
+
+      // Act
+      await campaigns.deleteJob('campaign-notice-a', 'certalarm', '2026-12-29T01:00:00.000Z');
+
+      // Assess
+      expect(await campaigns.pendingJobs()).toEqual([{ name: 'campaign-notice-a', group: 'certalarm', at: '2027-01-05T01:00:00.000Z', payload }]);
+    });
+
     it('keeps one job per name, finds those due by an instant, and forgets a deleted one', async () => {
       // Prepare
       const { campaigns } = await freshCampaignTable('campaign-jobs');

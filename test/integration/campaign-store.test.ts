@@ -1,12 +1,12 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbCampaignStore } from '../../functions/adapters/aws/dynamodb/dynamodb-campaign-store.js';
 import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { dynamoTestClient, uniqueTableName } from '../support/dynamo.js';
 import { describe, expect, it } from 'vitest';
 import { documentClient } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
-import { bookingKey, certificateKey, TABLE_SCHEMA } from '../../functions/adapters/aws/dynamodb/keys.js';
+import { bookingKey, certificateKey, metaKey, TABLE_SCHEMA } from '../../functions/adapters/aws/dynamodb/keys.js';
 import { loadReferenceData } from '../../functions/app/reference-data.js';
 import { uploadCertificates } from '../../functions/app/upload-certificates.js';
 import { at, testSettings } from '../support/fixtures.js';
@@ -156,6 +156,24 @@ describe('Adapter: DynamoDbCampaignStore', () => {
       // Assess
       expect(outcome).toBe('exists');
       expect(found.map((c) => c.number)).toEqual(['NJ-00007']);
+    });
+  });
+
+  describe('Function: ensureTable after an interrupted upgrade', () => {
+    it('finishes giving stored certificates the index keys when a start stopped before marking it done', async () => {
+      // Prepare: the index exists, but the start that made it stopped before its backfill was marked done
+      const { client, store, campaigns } = await freshCampaignTable('campaign-upgrade-resume');
+      await uploadCertificates({ store, reference: loadReferenceData(), settings: testSettings() }, [farmRecord(8)], NOW);
+      const doc = documentClient(client);
+      await doc.send(new UpdateCommand({ TableName: store.tableName, Key: certificateKey({ type: INSPECTION, number: 'NJ-00008' }), UpdateExpression: 'REMOVE gsi3pk, gsi3sk' }));
+      await doc.send(new DeleteCommand({ TableName: store.tableName, Key: metaKey('INDEX#byTownshipType') }));
+
+      // Act
+      await ensureTable(client, store.tableName);
+      const found = await collect(campaigns.certificatesInTownshipOfType(LIANJIANG, INSPECTION, '2027-06-30'));
+
+      // Assess
+      expect(found.map((c) => c.number)).toEqual(['NJ-00008']);
     });
   });
 

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DateTime } from 'luxon';
 import type { Clock } from '../../core/ports.js';
-import { demoCertificates } from '../../app/demo-data.js';
+import { DEMO_CAMPAIGN, DEMO_CAMPAIGN_VISITS, demoCertificates } from '../../app/demo-data.js';
+import { addVisit, createCampaign } from '../../app/campaigns/manage-campaigns.js';
 import { CursorSeal } from '../../app/cursors.js';
 import { createHttpApp } from '../../app/http/app.js';
 import type { Logger } from '../../app/logger.js';
@@ -179,6 +180,20 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       demoLoaded = result.accepted;
       await store.putMeta('DEMO', { loadedAt: clock.now().toISO(), count: result.accepted, rejected: result.rejected.length });
       log.info({ accepted: result.accepted, rejected: result.rejected.length }, 'demo certificates loaded');
+    }
+    if (options.demo && (await store.getMeta('DEMO_CAMPAIGN')) === undefined) {
+      // Through the use cases, as an operator would: the visits' notices are scheduled like any others.
+      const demo = { role: 'operator' as const, subject: 'demo' };
+      try {
+        const campaign = await createCampaign(deps, demo, DEMO_CAMPAIGN);
+        // Marked before the visits, so a refused visit does not make every later start create the campaign again.
+        await store.putMeta('DEMO_CAMPAIGN', { loadedAt: clock.now().toISO(), id: campaign.id });
+        for (const visit of DEMO_CAMPAIGN_VISITS) await addVisit(deps, demo, campaign.id, visit);
+        log.info({ campaign: campaign.id, visits: DEMO_CAMPAIGN_VISITS.length }, 'demo campaign created: GET /v1/campaigns/' + campaign.id);
+      } catch (error) {
+        // After the demo's season (or with a clock set past it) the visits are refused as past: the rest of the demo still runs.
+        log.warn({ err: (error as Error).message }, 'demo campaign not created');
+      }
     }
 
     const app = createHttpApp(deps);

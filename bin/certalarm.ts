@@ -656,7 +656,7 @@ campaign
   .action(async (id: string, opts: { url: string; token?: string; json?: boolean; csv?: boolean }) => {
     if (opts.csv === true && opts.json === true) throw new InvalidArgumentError('choose one of --csv and --json');
     if (opts.csv === true) {
-      process.stdout.write(await api(opts).text(`/v1/campaigns/${pathId(id)}/report?format=csv`));
+      process.stdout.write(await api(opts).bytes(`/v1/campaigns/${pathId(id)}/report?format=csv`));
       return;
     }
     const { reportText } = await import('../functions/adapters/local/cli/campaign-format.js');

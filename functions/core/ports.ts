@@ -198,8 +198,11 @@ export interface StoredJob {
 export interface JobStore {
   /** Adds the job, or replaces the job of the same name and group (wherever its instant was). */
   putJob(job: StoredJob): Promise<void>;
-  /** Removes the job of this name and group, if any. */
-  deleteJob(name: string, group: string): Promise<void>;
+  /**
+   * Removes the job of this name and group, if any; with `at`, only if it is still due at that instant
+   * (a job that ran must not take with it the same job rescheduled meanwhile).
+   */
+  deleteJob(name: string, group: string, at?: IsoInstant): Promise<void>;
   /** Jobs due at or before `until`, oldest first. */
   dueJobs(until: DateTime): Promise<StoredJob[]>;
   pendingJobs(): Promise<StoredJob[]>;

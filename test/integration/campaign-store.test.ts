@@ -1,12 +1,12 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbCampaignStore } from '../../functions/adapters/aws/dynamodb/dynamodb-campaign-store.js';
 import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { dynamoTestClient, uniqueTableName } from '../support/dynamo.js';
 import { describe, expect, it } from 'vitest';
 import { documentClient } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
-import { bookingKey, certificateKey, TABLE_SCHEMA } from '../../functions/adapters/aws/dynamodb/keys.js';
+import { bookingKey, certificateKey, metaKey, TABLE_SCHEMA } from '../../functions/adapters/aws/dynamodb/keys.js';
 import { loadReferenceData } from '../../functions/app/reference-data.js';
 import { uploadCertificates } from '../../functions/app/upload-certificates.js';
 import { at, testSettings } from '../support/fixtures.js';
@@ -159,6 +159,24 @@ describe('Adapter: DynamoDbCampaignStore', () => {
     });
   });
 
+  describe('Function: ensureTable after an interrupted upgrade', () => {
+    it('finishes giving stored certificates the index keys when a start stopped before marking it done', async () => {
+      // Prepare: the index exists, but the start that made it stopped before its backfill was marked done
+      const { client, store, campaigns } = await freshCampaignTable('campaign-upgrade-resume');
+      await uploadCertificates({ store, reference: loadReferenceData(), settings: testSettings() }, [farmRecord(8)], NOW);
+      const doc = documentClient(client);
+      await doc.send(new UpdateCommand({ TableName: store.tableName, Key: certificateKey({ type: INSPECTION, number: 'NJ-00008' }), UpdateExpression: 'REMOVE gsi3pk, gsi3sk' }));
+      await doc.send(new DeleteCommand({ TableName: store.tableName, Key: metaKey('INDEX#byTownshipType') }));
+
+      // Act
+      await ensureTable(client, store.tableName);
+      const found = await collect(campaigns.certificatesInTownshipOfType(LIANJIANG, INSPECTION, '2027-06-30'));
+
+      // Assess
+      expect(found.map((c) => c.number)).toEqual(['NJ-00008']);
+    });
+  });
+
   describe('Method: bookingsOf', () => {
     it('reads the bookings of a campaign from its partition', async () => {
       // Prepare: a booking as the booking use case writes it
@@ -179,6 +197,20 @@ describe('Adapter: DynamoDbCampaignStore', () => {
   });
 
   describe('Method: putJob / dueJobs / deleteJob', () => {
+    it('leaves a job rescheduled meanwhile when the job that ran at its earlier instant is removed', async () => {
+      // Prepare: the notice ran at its instant while a move stored it anew at a later one
+      const { campaigns } = await freshCampaignTable('campaign-job-race');
+      const payload = { kind: 'campaignJob', campaignId: 'cmp_spring2027', visitId: 'v_lianjiang', job: 'notice' };
+      await campaigns.putJob({ name: 'campaign-notice-a', group: 'certalarm', at: '2026-12-29T09:00:00.000+08:00', payload });
+      await campaigns.putJob({ name: 'campaign-notice-a', group: 'certalarm', at: '2027-01-05T09:00:00.000+08:00', payload });
+
+      // Act
+      await campaigns.deleteJob('campaign-notice-a', 'certalarm', '2026-12-29T01:00:00.000Z');
+
+      // Assess
+      expect(await campaigns.pendingJobs()).toEqual([{ name: 'campaign-notice-a', group: 'certalarm', at: '2027-01-05T01:00:00.000Z', payload }]);
+    });
+
     it('keeps one job per name, finds those due by an instant, and forgets a deleted one', async () => {
       // Prepare
       const { campaigns } = await freshCampaignTable('campaign-jobs');

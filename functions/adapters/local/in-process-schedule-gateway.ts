@@ -94,7 +94,7 @@ export class InProcessScheduleGateway implements ScheduleGateway {
       // Removed only after a run that did not throw: a failed run stays stored and is re-armed at the next start.
       Promise.resolve()
         .then(() => this.options.run(payload, schedule))
-        .then((done) => (done === false ? undefined : this.options.jobs?.deleteJob(schedule.name, schedule.group)))
+        .then((done) => (done === false ? undefined : this.options.jobs?.deleteJob(schedule.name, schedule.group, new Date(atMs).toISOString())))
         .catch((error: unknown) => this.options.onError(error, schedule));
     }, Math.min(wait, MAX_TIMER_MS));
     timer.unref();

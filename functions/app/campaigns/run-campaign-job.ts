@@ -198,20 +198,20 @@ export function emptyDueCampaignJobsResult(): DueCampaignJobsResult {
 
 /**
  * Runs every stored job due by `now` (what the local scheduler holds), so a scan as of a chosen instant
- * moves time forward for campaigns too. A job that finished is removed through the gateway (which also
- * disarms its timer); one with messages left stays for the next run. On AWS no jobs are stored:
+ * moves time forward for campaigns too. A job that finished is removed; one with messages left stays
+ * for the next run. On AWS no jobs are stored:
  * EventBridge Scheduler invokes `runCampaignJob` itself.
  */
 export async function runDueCampaignJobs(deps: CampaignDeps, now: DateTime): Promise<DueCampaignJobsResult> {
   const result = emptyDueCampaignJobsResult();
-  const { jobs, scheduler } = deps.campaigns;
+  const { jobs } = deps.campaigns;
   if (jobs === undefined) return result;
   for (const job of await jobs.dueJobs(now)) {
     result.jobs += 1;
     const parsed = campaignJobPayloadSchema.safeParse(job.payload);
     if (!parsed.success) {
       deps.logger.error({ job: job.name, err: parsed.error.message }, 'stored job has an unknown payload; removed');
-      await scheduler.gateway.cancel(job.name, job.group);
+      await jobs.deleteJob(job.name, job.group, job.at);
       continue;
     }
     const run = await runCampaignJob(deps, parsed.data, now);
@@ -220,7 +220,9 @@ export async function runDueCampaignJobs(deps: CampaignDeps, now: DateTime): Pro
     result.retryLater += run.retryLater + run.inFlightElsewhere + run.errors;
     result.failed += run.failed;
     if (run.outcome === 'done' || run.outcome === 'skipped') {
-      await scheduler.gateway.cancel(job.name, job.group);
+      // Only this instant's job: a move while it ran stored the job anew, which must stay. A timer still
+      // armed for it finds everything sent when it fires.
+      await jobs.deleteJob(job.name, job.group, job.at);
       result.done += 1;
     } else {
       result.kept += 1;

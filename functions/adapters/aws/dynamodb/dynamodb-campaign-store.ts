@@ -260,9 +260,10 @@ export class DynamoDbCampaignStore implements CampaignStore, CampaignMessageLedg
    * Pending jobs are few (two per visit, deleted once run), so finding one by name reads the whole
    * jobs partition rather than keeping a second item per job in step.
    */
-  async deleteJob(name: string, group: string): Promise<void> {
+  async deleteJob(name: string, group: string, at?: string): Promise<void> {
+    const only = at === undefined ? undefined : utc(at);
     for (const job of await this.pendingJobs()) {
-      if (job.name !== name || job.group !== group) continue;
+      if (job.name !== name || job.group !== group || (only !== undefined && utc(job.at) !== only)) continue;
       await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: jobKey(utc(job.at), job.name) }));
     }
   }

@@ -18,7 +18,8 @@
  * Items:
  *   certificate   pk=CERT#<type>#<number>  sk=CERT
  *   delivery      pk=CERT#<type>#<number>  sk=DELIVERY#<expiresOn>#<stage>   claim + record of one SMS
- *   meta          pk=META                  sk=<name>                          e.g. the demo-seed marker
+ *   meta          pk=META                  sk=<name>                          e.g. the demo-seed marker, INDEX#byTownshipType (its keys
+ *                                                                              were given to every stored certificate)
  *   token         pk=TOKENS                sk=TOKEN#<id>                      an API token, stored hashed
  *   import        pk=IMPORT#<id>           sk=IMPORT                          one upload: who, when, hash, state, counts
  *   import error  pk=IMPORT#<id>           sk=ERR#<row>#<seq>                 one rejected cell or row

@@ -7,21 +7,25 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand, UpdateCommand, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
-import { TABLE_SCHEMA, townshipTypeIndexKeys } from './keys.js';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { INDEX, metaKey, TABLE_SCHEMA, townshipTypeIndexKeys } from './keys.js';
 
 /**
  * Create the table (for DynamoDB Local) exactly as TABLE_SCHEMA describes it, if it is missing. A table
  * made by an earlier release gets the indexes it lacks (`byTownshipType` came with campaigns), and its
- * certificates the attributes of those indexes.
+ * certificates the attributes of those indexes; a marker item says when that is done, so a start
+ * interrupted while the index was being built finishes the work at the next one.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
+  let table: TableDescription | undefined;
   try {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    await addMissingIndexes(client, tableName, Table);
-    return 'exists';
+    ({ Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName })));
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  if (table !== undefined) {
+    await addMissingIndexes(client, tableName, table);
+    return 'exists';
   }
   const keyAttributes = new Set<string>([TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey]);
   for (const index of TABLE_SCHEMA.indexes) {
@@ -47,6 +51,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       })),
     }),
   );
+  // A new table has no certificate without the index's keys.
+  await markBackfilled(client, tableName);
   try {
     await client.send(
       new UpdateTimeToLiveCommand({
@@ -60,8 +66,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   return 'created';
 }
 
-async function addMissingIndexes(client: DynamoDBClient, tableName: string, table: TableDescription | undefined): Promise<void> {
-  const present = new Set((table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+async function addMissingIndexes(client: DynamoDBClient, tableName: string, table: TableDescription): Promise<void> {
+  const present = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
   for (const index of TABLE_SCHEMA.indexes) {
     if (present.has(index.name)) continue;
     await client.send(
@@ -85,21 +91,40 @@ async function addMissingIndexes(client: DynamoDBClient, tableName: string, tabl
         ],
       }),
     );
-    await indexActive(client, tableName, index.name);
-    if (index.name === 'byTownshipType') await backfillTownshipTypeIndex(client, tableName);
   }
+  if (await isBackfilled(client, tableName)) return;
+  await indexActive(client, tableName, INDEX.byTownshipType);
+  await backfillTownshipTypeIndex(client, tableName);
+  await markBackfilled(client, tableName);
 }
 
-/** Writes to a table whose new index is still being built fail (DynamoDB Local answers InternalFailure). */
+const BACKFILL_MARKER = metaKey(`INDEX#${INDEX.byTownshipType}`);
+
+async function isBackfilled(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  const { Item } = await DynamoDBDocumentClient.from(client).send(new GetCommand({ TableName: tableName, Key: BACKFILL_MARKER, ConsistentRead: true }));
+  return Item !== undefined;
+}
+
+async function markBackfilled(client: DynamoDBClient, tableName: string): Promise<void> {
+  await DynamoDBDocumentClient.from(client).send(new PutCommand({ TableName: tableName, Item: { ...BACKFILL_MARKER, entity: 'meta' } }));
+}
+
+/**
+ * Writes to a table whose new index is still being built fail (DynamoDB Local answers InternalFailure).
+ * Building it over a large table, or on a busy machine, takes a while: wait up to ten minutes.
+ */
 async function indexActive(client: DynamoDBClient, tableName: string, name: string): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt += 1) {
+  const giveUpAt = performance.now() + INDEX_BUILD_WAIT_MS;
+  while (performance.now() < giveUpAt) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     const index = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === name);
     if (Table?.TableStatus === 'ACTIVE' && index?.IndexStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`index ${name} of ${tableName} did not become active within a minute`);
+  throw new Error(`index ${name} of ${tableName} was still being built after ${INDEX_BUILD_WAIT_MS / 60_000} minutes; start the service again to continue`);
 }
+
+const INDEX_BUILD_WAIT_MS = 10 * 60_000;
 
 /** Certificates stored before the index existed get its keys, so a campaign finds them too. */
 async function backfillTownshipTypeIndex(client: DynamoDBClient, tableName: string): Promise<void> {

@@ -11,6 +11,7 @@ import { instantInShanghai } from '../functions/core/time.js';
 import { SettingsError } from '../functions/app/settings.js';
 import { PortInUseError } from '../functions/adapters/local/http-server.js';
 import type { RuleHistoryView, RulePreviewView, RuleSummaryView, RuleView } from '../functions/adapters/local/cli/rules-format.js';
+import type { BookingView, CampaignDetailView, CampaignReportView, CampaignView, VisitView } from '../functions/adapters/local/cli/campaign-format.js';
 
 // Heavy modules (the AWS SDK, DynamoDB Local, spreadsheet readers) load only in the commands that need them,
 // so `--help` and the HTTP-client commands start quickly.
@@ -581,6 +582,176 @@ rules
       .post<{ version: number; replan: { state: string; done: number; total: number } }>(`/v1/rules/${encodeURIComponent(type)}/restore`, { version, comment: opts.comment })
       .catch(ruleErrors);
     print(opts.json === true, result, () => `${type} rule version ${version} restored as version ${result.version}; re-plan ${result.replan.state}: ${result.replan.done}/${result.replan.total}`);
+  });
+
+const campaign = program
+  .command('campaign')
+  .description('seasonal door-to-door campaigns (上门服务): create, list, show, add or cancel visits, report (changes: operators, or the bureau that issues the types)');
+
+/** A refused campaign or visit names each field; print them one a line with what to change. */
+function campaignErrors(what: string) {
+  return (error: unknown): never => {
+    const errors = error instanceof ApiError ? (error.body as { errors?: Array<{ field: string; reason: string }> } | undefined)?.errors : undefined;
+    if (errors !== undefined) {
+      throw new ApiError(`${what} 被拒绝 / refused — 请修改文件后重试 / fix the file and run again:\n${errors.map((e) => `  ${e.field}: ${e.reason}`).join('\n')}`, 400, error instanceof ApiError ? error.body : undefined);
+    }
+    throw error;
+  };
+}
+
+/** A JSON file holding one object (a campaign or a visit). */
+function readObjectFile(file: string, example: string): Record<string, unknown> {
+  const parsed = readJsonFile(file);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError(`${file} must hold one JSON object, e.g. ${example}`);
+  return parsed as Record<string, unknown>;
+}
+
+const pathId = (id: string) => encodeURIComponent(id);
+
+campaign
+  .command('create')
+  .description('create a campaign from a JSON file: {name, types, season:{from,to}, blackouts:[{from,to,reason}], noticeDaysBefore?, reminderDaysBefore?}')
+  .argument('<file>', 'a JSON file (see the README, "Running a season\'s campaign")')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (file: string, opts: { url: string; token?: string; json?: boolean }) => {
+    const body = readObjectFile(file, '{"name": "2027年春季农机上门服务", "types": ["farm_machine_annual_inspection"], "season": {"from": "2027-01-04", "to": "2027-02-28"}}');
+    const result = await api(opts).post<{ id: string }>('/v1/campaigns', body).catch(campaignErrors('活动 campaign'));
+    print(opts.json === true, result, () => `已创建活动 / campaign created: ${result.id}\n下一步 next: certalarm campaign visit add ${result.id} VISIT.json`);
+  });
+
+campaign
+  .command('list')
+  .description('every campaign, newest first')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (opts: { url: string; token?: string; json?: boolean }) => {
+    const { campaignListText } = await import('../functions/adapters/local/cli/campaign-format.js');
+    const answer = await api(opts).get<{ campaigns: CampaignView[] }>('/v1/campaigns');
+    print(opts.json === true, answer, () => campaignListText(answer.campaigns));
+  });
+
+campaign
+  .command('show')
+  .description("one campaign with its visits: dates, places, slots, bookings and when each visit's notice goes out")
+  .argument('<id>', 'the campaign id, e.g. cmp_3f2a1b')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (id: string, opts: { url: string; token?: string; json?: boolean }) => {
+    const { campaignText } = await import('../functions/adapters/local/cli/campaign-format.js');
+    const answer = await api(opts).get<CampaignDetailView>(`/v1/campaigns/${pathId(id)}`);
+    print(opts.json === true, answer, () => campaignText(answer));
+  });
+
+const visit = campaign.command('visit').description("a campaign's township visits: add one, cancel one");
+
+visit
+  .command('add')
+  .description('add a visit from a JSON file: {township, date, place, slots:[{start:"09:00", end:"10:00", capacity}]}; schedules its notice and reminder')
+  .argument('<id>', 'the campaign id')
+  .argument('<file>', 'a JSON file; township by code, name or alias, e.g. "高兴镇"')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (id: string, file: string, opts: { url: string; token?: string; json?: boolean }) => {
+    const { visitAddedText } = await import('../functions/adapters/local/cli/campaign-format.js');
+    const body = readObjectFile(file, '{"township": "高兴镇", "date": "2027-01-12", "place": "高兴镇农机站", "slots": [{"start": "09:00", "end": "10:00", "capacity": 20}]}');
+    const result = await api(opts).post<{ id: string; noticeAt: string; reminderAt: string }>(`/v1/campaigns/${pathId(id)}/visits`, body).catch(campaignErrors('上门安排 visit'));
+    print(opts.json === true, result, () => visitAddedText(result));
+  });
+
+visit
+  .command('cancel')
+  .description('cancel a visit: its notice and reminder are deleted, booked holders get a short SMS')
+  .argument('<id>', 'the campaign id')
+  .argument('<visit>', 'the visit id (see `certalarm campaign show ID`)')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (id: string, visitId: string, opts: { url: string; token?: string; json?: boolean }) => {
+    const { visitCancelledText } = await import('../functions/adapters/local/cli/campaign-format.js');
+    const result = await api(opts).delete<VisitView>(`/v1/campaigns/${pathId(id)}/visits/${pathId(visitId)}`);
+    print(opts.json === true, result, () => visitCancelledText(result));
+  });
+
+campaign
+  .command('report')
+  .description('per visit: invited phones, notices sent and failed, booked per slot, attended, renewed since')
+  .argument('<id>', 'the campaign id')
+  .option('--csv', 'print the report as CSV for Excel (UTF-8 with a BOM); redirect it to a file')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (id: string, opts: { url: string; token?: string; json?: boolean; csv?: boolean }) => {
+    if (opts.csv === true && opts.json === true) throw new InvalidArgumentError('choose one of --csv and --json');
+    if (opts.csv === true) {
+      process.stdout.write(await api(opts).bytes(`/v1/campaigns/${pathId(id)}/report?format=csv`));
+      return;
+    }
+    const { reportText } = await import('../functions/adapters/local/cli/campaign-format.js');
+    const answer = await api(opts).get<CampaignReportView>(`/v1/campaigns/${pathId(id)}/report`);
+    print(opts.json === true, answer, () => reportText(answer));
+  });
+
+const booking = program.command('booking').description('book or cancel a slot for a holder at the service desk (the holder can also reply by SMS)');
+
+booking
+  .command('add')
+  .description("book the slot for the holder of a booking code (the code is in the holder's notice SMS); booking again moves it")
+  .argument('<id>', 'the campaign id')
+  .argument('<code>', 'the 6-character booking code, e.g. K7M2QX')
+  .argument('<slot>', 'the slot number, as numbered in the notice (1, 2, …)', positiveInt)
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (id: string, code: string, slot: number, opts: { url: string; token?: string; json?: boolean }) => {
+    const { bookingText } = await import('../functions/adapters/local/cli/campaign-format.js');
+    const result = await api(opts)
+      .post<BookingView>(`/v1/campaigns/${pathId(id)}/bookings`, { code: code.trim().toUpperCase(), slot })
+      .catch((error: unknown) => {
+        const details = error instanceof ApiError ? (error.body as { error?: { code?: string; details?: { slotsWithRoom?: Array<{ number: number; start: string; end: string; room: number }> } } } | undefined)?.error : undefined;
+        if (details?.code === 'slot_full') {
+          const rooms = details.details?.slotsWithRoom ?? [];
+          throw new ApiError(
+            `第${slot}场已满 / slot ${slot} is full. ${rooms.length > 0 ? `有空位的场次 / slots with room: ${rooms.map((r) => `${r.number}) ${r.start}-${r.end} 余${r.room}`).join('  ')}` : '各场都已满 / every slot is full'}`,
+            409,
+            error instanceof ApiError ? error.body : undefined,
+          );
+        }
+        throw error;
+      });
+    print(opts.json === true, result, () => bookingText(result));
+  });
+
+booking
+  .command('cancel')
+  .description('cancel a booking and free its slot')
+  .argument('<id>', 'the campaign id')
+  .argument('<booking>', 'the booking id (as `booking add` printed it)')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (id: string, bookingId: string, opts: { url: string; token?: string; json?: boolean }) => {
+    const { bookingText } = await import('../functions/adapters/local/cli/campaign-format.js');
+    const result = await api(opts).delete<BookingView>(`/v1/campaigns/${pathId(id)}/bookings/${pathId(bookingId)}`);
+    print(opts.json === true, result, () => bookingText(result, true));
+  });
+
+program
+  .command('inbound')
+  .description('simulate a holder\'s SMS reply locally, as SNS two-way SMS delivers it on AWS: "K7M2QX 2" books slot 2, "取消 K7M2QX" cancels')
+  .argument('<from>', "the holder's mobile, e.g. 13907970001 or +8613907970001")
+  .argument('<text>', 'the reply text; quote it: "K7M2QX 第2场"')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (from: string, text: string, opts: { url: string; token?: string; json?: boolean }) => {
+    const { inboundText } = await import('../functions/adapters/local/cli/campaign-format.js');
+    const result = await api(opts).post<{ action: string }>('/v1/inbound-sms', { from, text });
+    print(opts.json === true, result, () => `${inboundText(result)}\n(回复短信见 / replies are in: certalarm outbox)`);
   });
 
 program

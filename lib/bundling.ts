@@ -16,6 +16,8 @@ export const HANDLER_ENTRIES = {
   dueScan: fileURLToPath(new URL('../functions/handlers/due-scan.ts', import.meta.url)),
   importWorker: fileURLToPath(new URL('../functions/handlers/import-worker.ts', import.meta.url)),
   deliveryStatus: fileURLToPath(new URL('../functions/handlers/delivery-status.ts', import.meta.url)),
+  campaignJob: fileURLToPath(new URL('../functions/handlers/campaign-job.ts', import.meta.url)),
+  inboundSms: fileURLToPath(new URL('../functions/handlers/inbound-sms.ts', import.meta.url)),
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;

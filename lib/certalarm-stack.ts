@@ -4,9 +4,11 @@ import type { HandlerName } from './bundling.js';
 import { type DeploymentConfig, usesPlaceholderEmail } from './config.js';
 import { CertalarmAlarms } from './constructs/alarms.js';
 import { CertalarmApi } from './constructs/api.js';
+import { CampaignSchedules } from './constructs/campaign-schedules.js';
 import { DeliveryStatusLogging } from './constructs/delivery-status-logging.js';
 import { CertalarmFunctions } from './constructs/functions.js';
 import { IMPORT_MAX_RECEIVE_COUNT, ImportStorage } from './constructs/import-storage.js';
+import { InboundSms } from './constructs/inbound-sms.js';
 import { Messaging } from './constructs/messaging.js';
 import { CertalarmSchedules } from './constructs/schedules.js';
 import { CertalarmTable } from './constructs/table.js';
@@ -17,7 +19,10 @@ export interface CertalarmStackProps extends StackProps {
   entries?: Partial<Record<HandlerName, string>>;
 }
 
-/** certalarm on AWS: table, import uploads and queue, functions, HTTP API, scheduled scan, SMS permission, alarms. */
+/**
+ * certalarm on AWS: table, import uploads and queue, functions, HTTP API, scheduled scan, campaign
+ * schedules, inbound SMS, SMS permission, alarms.
+ */
 export class CertalarmStack extends Stack {
   readonly table: CertalarmTable;
   readonly importStorage: ImportStorage;
@@ -25,6 +30,8 @@ export class CertalarmStack extends Stack {
   readonly api: CertalarmApi;
   readonly schedules: CertalarmSchedules;
   readonly messaging: Messaging;
+  readonly campaignSchedules: CampaignSchedules;
+  readonly inboundSms: InboundSms;
   readonly alarms: CertalarmAlarms;
   readonly deliveryStatus: DeliveryStatusLogging;
 
@@ -51,6 +58,9 @@ export class CertalarmStack extends Stack {
       ...(props.entries !== undefined ? { entries: props.entries } : {}),
     });
     this.messaging.grantSmsPublish(this.functions.dueScanRole);
+    // Campaign notices and reminders, and the answers to replies, are texts to phones too.
+    this.messaging.grantSmsPublish(this.functions.campaignJobRole);
+    this.messaging.grantSmsPublish(this.functions.inboundSmsRole);
     // SMS receipts: SNS delivery status logs → subscription → the delivery-status function.
     this.deliveryStatus = new DeliveryStatusLogging(this, 'DeliveryStatus', { config, handler: this.functions.deliveryStatus });
     this.api = new CertalarmApi(this, 'Api', { config, handler: this.functions.httpApi });
@@ -59,15 +69,38 @@ export class CertalarmStack extends Stack {
       production: config.production,
       groupName: config.production ? 'certalarm' : `certalarm-${config.stage}`,
     });
+    // The HTTP API (visits created, moved, cancelled) manages the campaign schedules; the jobs themselves never schedule.
+    this.campaignSchedules = new CampaignSchedules(this, 'CampaignSchedules', {
+      campaignJob: this.functions.campaignJob,
+      production: config.production,
+      groupName: config.production ? 'certalarm-campaigns' : `certalarm-campaigns-${config.stage}`,
+    });
+    this.campaignSchedules.grantManageSchedules(this.functions.httpApi, this.functions.httpApiRole, this.functions.campaignJob);
+    this.inboundSms = new InboundSms(this, 'InboundSms', { handler: this.functions.inboundSms, production: config.production });
     this.alarms = new CertalarmAlarms(this, 'Alarms', {
       config,
       topic: this.messaging.alarmTopic,
-      functions: { HttpApi: this.functions.httpApi, DueScan: this.functions.dueScan, ImportWorker: this.functions.importWorker, DeliveryStatus: this.functions.deliveryStatus },
+      functions: {
+        HttpApi: this.functions.httpApi,
+        DueScan: this.functions.dueScan,
+        ImportWorker: this.functions.importWorker,
+        CampaignJob: this.functions.campaignJob,
+        InboundSms: this.functions.inboundSms,
+        DeliveryStatus: this.functions.deliveryStatus,
+      },
       deadLetterQueues: {
         // The id keeps the scheduler alarm's logical id from before imports had a queue.
         Scheduler: {
           queue: this.schedules.deadLetterQueue,
           description: 'EventBridge Scheduler could not invoke the due scan (messages in the dead-letter queue)',
+        },
+        CampaignScheduler: {
+          queue: this.campaignSchedules.deadLetterQueue,
+          description: "EventBridge Scheduler could not invoke a campaign job (a visit's notice or reminder is late; POST /v1/scans runs it, see README)",
+        },
+        InboundSms: {
+          queue: this.inboundSms.deadLetterQueue,
+          description: 'SNS could not deliver holders\' SMS replies to the inbound function (bookings by SMS are waiting)',
         },
         Import: {
           queue: this.importStorage.deadLetterQueue,
@@ -79,6 +112,7 @@ export class CertalarmStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.messaging.alarmTopic.topicArn });
     new CfnOutput(this, 'ImportBucketName', { value: this.importStorage.bucket.bucketName });
+    new CfnOutput(this, 'InboundSmsTopicArn', { value: this.inboundSms.topic.topicArn, description: 'Set as the two-way SMS destination of the bureau\'s phone number (AWS End User Messaging SMS)' });
     new CfnOutput(this, 'ImportDeadLetterQueueUrl', { value: this.importStorage.deadLetterQueue.queueUrl });
   }
 }

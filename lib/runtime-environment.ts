@@ -25,3 +25,11 @@ export function runtimeEnvironment(config: DeploymentConfig, tableName: string):
     NODE_OPTIONS,
   };
 }
+
+/** The variables functions/handlers/runtime.ts reads to build the EventBridge gateway for campaign schedules. */
+export const CAMPAIGN_SCHEDULE_ENVIRONMENT = {
+  targetArn: 'CERTALARM_CAMPAIGN_JOB_ARN',
+  roleArn: 'CERTALARM_SCHEDULER_ROLE_ARN',
+  group: 'CERTALARM_SCHEDULE_GROUP',
+  deadLetterArn: 'CERTALARM_SCHEDULE_DLQ_ARN',
+} as const;

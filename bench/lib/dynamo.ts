@@ -1,6 +1,6 @@
 /**
  * DynamoDB Local for a benchmark run: the same launcher and table definition the service uses,
- * in memory, plus the plain BatchWriteItem loop that the import is compared against.
+ * in memory or on disk, plus the plain BatchWriteItem loop that the import is compared against.
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -23,11 +23,14 @@ export interface BenchDynamo {
 }
 
 /**
- * `maxHeapMb` caps the JVM's heap and nothing else (see `startDynamoDbLocal`); without it the JVM
- * takes up to a quarter of the machine's memory and, in a long run, holds on to all of it.
+ * In memory by default. `dbPath` keeps the tables in SQLite files on disk instead, so a table of
+ * millions of items is not bounded by (nor grows) the JVM's heap. `maxHeapMb` caps the JVM's heap and
+ * nothing else (see `startDynamoDbLocal`); without it the JVM takes up to a quarter of the machine's
+ * memory and, in a long run, holds on to all of it.
  */
-export async function startBenchDynamo(options: { maxHeapMb?: number } = {}): Promise<BenchDynamo> {
+export async function startBenchDynamo(options: { dbPath?: string; maxHeapMb?: number } = {}): Promise<BenchDynamo> {
   const local = await startDynamoDbLocal({
+    ...(options.dbPath !== undefined ? { dbPath: options.dbPath } : {}),
     ...(options.maxHeapMb === undefined ? {} : { maxHeapMb: options.maxHeapMb }),
     // A run of many minutes that fails with ECONNREFUSED says nothing; DynamoDB Local's last lines say why it stopped.
     onUnexpectedExit: (error) => process.stderr.write(`\n${error.message}\n`),

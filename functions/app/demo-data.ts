@@ -27,14 +27,17 @@ const UNDATED_PER_TYPE = 2;
 export function demoCertificates(options: { now: DateTime; types: readonly CertificateType[]; townships: readonly Township[]; count?: number }): unknown[] {
   const random = seeded(20261128);
   const count = options.count ?? 300;
+  // The spring campaign's holders are part of the demo set, in place of the last generated certificates.
+  const farm = options.townships.length > 0 ? demoFarmMachineHolders(options.townships) : [];
+  const generated = Math.max(count - farm.length, 0);
   const today = todayIn(options.now);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const types = options.types.filter((t) => t.reminders);
   const undatedTypes = options.types.filter((t) => !t.reminders);
   // Last, so that the dated certificates before them keep the dates (and the reminders) they had.
-  const dated = Math.max(count - undatedTypes.length * UNDATED_PER_TYPE, 0);
+  const dated = Math.max(generated - undatedTypes.length * UNDATED_PER_TYPE, 0);
   const records: unknown[] = [];
-  for (let i = 0; i < count; i += 1) {
+  for (let i = 0; i < generated; i += 1) {
     const type = (i < dated ? types[i % types.length] : undatedTypes[(i - dated) % undatedTypes.length]) as CertificateType;
     const township = pick(options.townships);
     const individual = type.holderKind === 'individual' || type.holderKind === 'equipment';
@@ -63,6 +66,76 @@ export function demoCertificates(options: { now: DateTime; types: readonly Certi
       ...(expiresOn !== undefined ? { expiresOn } : {}),
     });
   }
+  return [...records, ...farm.slice(0, count - generated)];
+}
+
+/**
+ * The demo's spring campaign (上门服务) for 2027: both farm-machine types, the slack season before spring
+ * ploughing (4 January – 28 February), with the Spring Festival holidays (5–13 February) kept free.
+ * Spring transplanting (25 March – 20 April) falls after the season, so it needs no blackout here.
+ */
+export const DEMO_CAMPAIGN = {
+  name: '2027年春季农机上门服务（演示）',
+  types: ['farm_machine_annual_inspection', 'farm_machine_operator_license'],
+  season: { from: '2027-01-04', to: '2027-02-28' },
+  blackouts: [{ from: '2027-02-05', to: '2027-02-13', reason: '春节假期' }],
+  noticeDaysBefore: 14,
+  reminderDaysBefore: 1,
+} as const;
+
+/**
+ * Four visits on one route (北线) of townships, a day each, in the week of 18 January 2027. The reference
+ * data has no map of which townships border which: the bureau reorders the route as it knows the roads.
+ */
+export const DEMO_CAMPAIGN_VISITS = [
+  { township: '江背镇', date: '2027-01-18', place: '江背镇农机服务站', slots: [{ start: '09:00', end: '10:30', capacity: 15 }, { start: '10:30', end: '12:00', capacity: 15 }, { start: '14:30', end: '16:30', capacity: 20 }] },
+  { township: '古龙冈镇', date: '2027-01-19', place: '古龙冈镇古龙冈村村委会', slots: [{ start: '09:00', end: '11:00', capacity: 20 }, { start: '14:30', end: '16:30', capacity: 20 }] },
+  { township: '良村镇', date: '2027-01-20', place: '良村镇农机站', slots: [{ start: '09:00', end: '10:30', capacity: 12 }, { start: '10:30', end: '12:00', capacity: 12 }, { start: '14:00', end: '15:30', capacity: 12 }, { start: '15:30', end: '17:00', capacity: 12 }] },
+  { township: '梅窖镇', date: '2027-01-21', place: '梅窖镇梅窖村村委会', slots: [{ start: '09:00', end: '11:00', capacity: 20 }, { start: '14:30', end: '16:30', capacity: 20 }] },
+] as const;
+
+const DEMO_FARM_HOLDERS_PER_TOWNSHIP = 6;
+
+/**
+ * Farm-machine holders in the route's townships: each has a machine whose annual inspection runs out
+ * between November 2026 and February 2027 (two already lapsed), every other one also an operator
+ * licence expiring in the season, and one per township a machine inspected until May (not invited).
+ * Phones sit in the demo's 139 0000 range (139 0000 5xxx), names say 演示.
+ */
+export function demoFarmMachineHolders(townships: readonly Township[]): unknown[] {
+  const records: unknown[] = [];
+  DEMO_CAMPAIGN_VISITS.forEach((visit, t) => {
+    const township = townships.find((w) => w.nameZh === visit.township);
+    if (township === undefined) return;
+    for (let h = 0; h <= DEMO_FARM_HOLDERS_PER_TOWNSHIP; h += 1) {
+      const k = t * 10 + h;
+      const serial = String(k + 1).padStart(4, '0');
+      const phone = `13900005${String(k).padStart(3, '0')}`;
+      const holder = { name: `演示农机户${SURNAMES[k % SURNAMES.length] ?? '张'}某${serial}`, id: demoResidentId(5000 + k) };
+      const inspectionExpires = h === DEMO_FARM_HOLDERS_PER_TOWNSHIP ? '2027-05-16' : addDays('2026-11-20', (k * 17) % 97);
+      records.push({
+        type: 'farm_machine_annual_inspection',
+        number: `DEMO-NJJY-${serial}`,
+        holder,
+        phone,
+        township: township.code,
+        issuedOn: `${Number(inspectionExpires.slice(0, 4)) - 1}${inspectionExpires.slice(4)}`,
+        expiresOn: inspectionExpires,
+      });
+      if (h % 2 === 0 && h < DEMO_FARM_HOLDERS_PER_TOWNSHIP) {
+        const licenceExpires = addDays('2027-01-06', (k * 11) % 50);
+        records.push({
+          type: 'farm_machine_operator_license',
+          number: `DEMO-NJJS-${serial}`,
+          holder,
+          phone,
+          township: township.code,
+          issuedOn: `${Number(licenceExpires.slice(0, 4)) - 6}${licenceExpires.slice(4)}`,
+          expiresOn: licenceExpires,
+        });
+      }
+    }
+  });
   return records;
 }
 

@@ -4,9 +4,14 @@ import { continueCalendarReplans, type CalendarDeps } from './calendar/load-cale
 import { logCalendarWarnings } from './calendar/stored-calendar.js';
 import { continueRuleReplans, type RuleDeps } from './rules/change-rule.js';
 import { sendDueReminders, type ScanDeps, type ScanResult } from './send-due-reminders.js';
+import type { CampaignServices } from './campaigns/campaign-deps.js';
+import { emptyDueCampaignJobsResult, runDueCampaignJobs, type DueCampaignJobsResult } from './campaigns/run-campaign-job.js';
 
-/** With the rule store, a rule change's re-plan that outgrew its request is finished here too. */
-export type ScheduledScanDeps = ScanDeps & CalendarDeps & Partial<Pick<RuleDeps, 'ruleStore' | 'typeCertificates'>>;
+/**
+ * With the rule store, a rule change's re-plan that outgrew its request is finished here too; with the
+ * campaigns, every campaign job the local scheduler holds that is due by the scan's instant runs too.
+ */
+export type ScheduledScanDeps = ScanDeps & CalendarDeps & Partial<Pick<RuleDeps, 'ruleStore' | 'typeCertificates'>> & { campaigns?: CampaignServices };
 
 export interface ScheduledScanOptions {
   /** Scan as of this instant (a replay, a demo at night); by default the clock's, once the re-plan is done. */
@@ -18,6 +23,8 @@ export interface ScheduledScanOptions {
 export interface ScheduledScanResult extends ScanResult {
   /** Due reminders still unsent after the last scan of the day's send window: the alarm's input. */
   unsentAtWindowClose: number;
+  /** Campaign jobs (notices, day-before reminders, moved/cancelled SMS) due by the scan's instant; where campaigns are wired. */
+  campaigns?: DueCampaignJobsResult;
 }
 
 /** Scans run every 15 minutes; a run this close to the window's end is the day's last chance. */
@@ -63,5 +70,13 @@ export async function runScheduledScan(deps: ScheduledScanDeps, options: Schedul
     for await (const _ of deps.store.dueCertificates(now)) unsentAtWindowClose += 1;
   }
   if (unsentAtWindowClose > 0) deps.logger.warn({ now: result.now, unsentAtWindowClose }, 'due reminders left unsent at the send window’s close');
-  return { ...result, unsentAtWindowClose };
+  if (onClock.campaigns === undefined) return { ...result, unsentAtWindowClose };
+  let campaigns = emptyDueCampaignJobsResult();
+  // A campaign's failure must not undo the reminders' answer; its jobs stay stored and the next scan retries them.
+  try {
+    campaigns = await runDueCampaignJobs({ ...onClock, campaigns: onClock.campaigns }, now);
+  } catch (error) {
+    deps.logger.error({ err: (error as Error).message }, 'campaign jobs failed; the next scan retries');
+  }
+  return { ...result, unsentAtWindowClose, campaigns };
 }

@@ -25,7 +25,11 @@ export type Action =
   | 'readAudit'
   | 'runPurges'
   | 'revealHolderIds'
-  | 'readDeliveries';
+  | 'readDeliveries'
+  | 'readCampaigns'
+  | 'manageCampaigns'
+  /** Feed an SMS reply in by hand (local mode; on AWS SNS two-way SMS delivers replies to a function). */
+  | 'receiveInboundSms';
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
@@ -40,7 +44,10 @@ export function mayPerform(principal: Principal, action: Action): Decision {
   switch (action) {
     case 'readCertificates':
     case 'readImports':
+    case 'readCampaigns':
       return ALLOW;
+    case 'manageCampaigns':
+      return principal.role === 'viewer' ? deny('只读账号不能管理上门服务活动 / a viewer token is read-only') : ALLOW;
     case 'writeCertificates':
       return principal.role === 'viewer' ? deny('只读账号不能上传证照 / a viewer token is read-only') : ALLOW;
     // Who was told what: the bureau that issued the certificate, and operators; a viewer token has no bureau to scope it.
@@ -54,6 +61,7 @@ export function mayPerform(principal: Principal, action: Action): Decision {
     case 'readAudit':
     case 'runPurges':
     case 'revealHolderIds':
+    case 'receiveInboundSms':
       return principal.role === 'operator' ? ALLOW : deny(`只有运维人员（operator）可以执行此操作 / only an operator may ${action}`);
   }
 }
@@ -72,4 +80,16 @@ export function mayTouchType(principal: Principal, typeCode: string, typeAuthori
 export function visibleTypes(principal: Principal, types: ReadonlyArray<{ code: string; authority: string }>): string[] | undefined {
   if (principal.role !== 'bureau') return undefined;
   return types.filter((t) => t.authority === principal.authority).map((t) => t.code);
+}
+
+/**
+ * May the caller manage a campaign covering these types? Operators manage every campaign; a bureau
+ * only one whose every type it issues (the agriculture authority's farm-machine types).
+ */
+export function mayManageCampaign(principal: Principal, types: ReadonlyArray<{ code: string; authority: string }>): Decision {
+  for (const type of types) {
+    const decision = mayTouchType(principal, type.code, type.authority);
+    if (!decision.allowed) return decision;
+  }
+  return ALLOW;
 }

@@ -7,6 +7,7 @@ import type { Certificate, IsoDate, IsoInstant, Plan, StageName } from './model.
 import type { DueScanPayload } from './schedule-payloads.js';
 import type { PurgeProgress } from './retention.js';
 import type { Revocation } from './revocation.js';
+import type { BookingCodeRecord, BookingRecord, Campaign, Invitation, RecipientCertificate, Visit } from './campaigns/model.js';
 import type { ReminderRule, RuleReplanProgress, RuleVersion } from './rules.js';
 
 /**
@@ -43,6 +44,8 @@ export interface SmsMessage {
   /** Stable per (certificate, expiry, stage): adapters that can deduplicate use it. */
   idempotencyKey: string;
   reminder?: ReminderContext;
+  /** What a campaign SMS is about (a visit's notice, reminder …); adapters may record it (the local outbox does). */
+  campaign?: { campaignId: string; visitId: string; kind: string };
   /** The business instant of the send (the scan's "now"); twins that record a time use it. */
   at?: IsoInstant;
 }
@@ -334,13 +337,40 @@ export interface ScheduleOnceRequest {
   group: string;
 }
 
-/** One-off schedules: EventBridge Scheduler on AWS, an in-process timer locally. */
-// No caller yet, kept on purpose: the farm-machinery campaigns (the next feature) schedule their sends through it.
+/** One-off schedules: EventBridge Scheduler on AWS, an in-process timer locally (campaign notices and reminders). */
 export interface ScheduleGateway {
   /** Idempotent: a schedule that already exists under this name is left as it is. */
   scheduleOnce(request: ScheduleOnceRequest): Promise<void>;
+  /**
+   * The schedule under this name now fires at `request.at` with `request.payload` (a moved visit):
+   * updated if it exists, created if it ran or never existed.
+   */
+  reschedule(request: ScheduleOnceRequest): Promise<void>;
   /** Idempotent: cancelling a schedule that ran or never existed is not an error. */
   cancel(name: string, group: string): Promise<void>;
+}
+
+/** A one-off schedule kept in the store, so the local scheduler re-arms it after a restart. */
+export interface StoredJob {
+  name: string;
+  group: string;
+  /** UTC ISO instant. */
+  at: IsoInstant;
+  payload: unknown;
+}
+
+/** Where the local scheduler keeps its pending one-off jobs (the `job` items). */
+export interface JobStore {
+  /** Adds the job, or replaces the job of the same name and group (wherever its instant was). */
+  putJob(job: StoredJob): Promise<void>;
+  /**
+   * Removes the job of this name and group, if any; with `at`, only if it is still due at that instant
+   * (a job that ran must not take with it the same job rescheduled meanwhile).
+   */
+  deleteJob(name: string, group: string, at?: IsoInstant): Promise<void>;
+  /** Jobs due at or before `until`, oldest first. */
+  dueJobs(until: DateTime): Promise<StoredJob[]>;
+  pendingJobs(): Promise<StoredJob[]>;
 }
 
 /**
@@ -650,4 +680,57 @@ export interface RuleSource {
   storedRules(): Promise<ReadonlyMap<string, ReminderRule>>;
   /** Forget the cached rules (after a change in this process). */
   invalidate(): void;
+}
+
+// ---- Campaigns ----------------------------------------------------------------------------------
+
+/** One campaign SMS: exactly one per (visit, phone, kind). */
+export interface CampaignMessageId {
+  campaignId: string;
+  visitId: string;
+  phone: string;
+  kind: string;
+}
+
+/** The ledger of campaign SMS: the same claim → send → record protocol, leases and records as `DeliveryLedger`. */
+export interface CampaignMessageLedger {
+  claimMessage(id: CampaignMessageId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
+  recordMessageSent(id: CampaignMessageId, token: string, sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number }): Promise<void>;
+  recordMessageFailed(id: CampaignMessageId, token: string, reason: string, failedAt: IsoInstant): Promise<void>;
+  releaseMessage(id: CampaignMessageId, token: string): Promise<void>;
+  getMessage(id: CampaignMessageId): Promise<DeliveryRecord | undefined>;
+  /** Every message recorded for a visit (any kind, any status). */
+  messagesOf(campaignId: string, visitId: string): Promise<Array<CampaignMessageId & DeliveryRecord>>;
+}
+
+/** Campaigns, their visits, invitations and booking codes. */
+export interface CampaignStore {
+  /** Stores a new campaign and its listing entry together. */
+  createCampaign(campaign: Campaign): Promise<void>;
+  getCampaign(id: string): Promise<Campaign | undefined>;
+  /** Newest first. */
+  listCampaigns(): Promise<Campaign[]>;
+  createVisit(visit: Visit): Promise<void>;
+  getVisit(campaignId: string, visitId: string): Promise<Visit | undefined>;
+  listVisits(campaignId: string): Promise<Visit[]>;
+  /**
+   * Writes a move or a cancellation: date, place, slots, state and instants, if the visit is still at
+   * `expectedVersion`; false when a booking or another change got there first (read again and retry).
+   */
+  saveVisit(visit: Visit, expectedVersion: number): Promise<boolean>;
+  getInvitation(campaignId: string, visitId: string, phone: string): Promise<Invitation | undefined>;
+  /** Stores the invitation unless one exists for the visit and phone; returns the one that is stored. */
+  putInvitation(invitation: Invitation): Promise<Invitation>;
+  invitationsOf(campaignId: string, visitId: string): Promise<Invitation[]>;
+  /** Takes the code for (visit, phone) if no one in the campaign holds it; false when it is taken. */
+  reserveBookingCode(record: BookingCodeRecord): Promise<boolean>;
+  getBookingCode(campaignId: string, code: string): Promise<BookingCodeRecord | undefined>;
+  /** Every booking of the campaign (each visit's are those with its `visitId`). */
+  bookingsOf(campaignId: string): Promise<BookingRecord[]>;
+}
+
+/** Finds a visit's recipients through the township-and-type index: never the table, nor the whole township. */
+export interface RecipientSource {
+  /** Certificates of `type` in `township` expiring on or before `onOrBefore` (already expired ones included). */
+  certificatesInTownshipOfType(township: string, type: string, onOrBefore: IsoDate): AsyncIterable<RecipientCertificate>;
 }

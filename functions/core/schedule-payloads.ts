@@ -29,3 +29,25 @@ export const DAILY_RETENTION_PURGE_PAYLOAD = { kind: 'retentionPurge' } as const
 
 /** Everything the scan function is invoked with, told apart by `kind`. */
 export const scanFunctionPayloadSchema = z.discriminatedUnion('kind', [dueScanPayloadSchema, retentionPurgePayloadSchema]);
+
+/**
+ * What a campaign's one-off schedule carries (EventBridge Scheduler on AWS, the in-process scheduler
+ * locally): which visit, and which of its jobs. The job reads everything else from the store when it
+ * runs, so a visit moved after scheduling is sent with its current date and place.
+ */
+export const campaignJobPayloadSchema = z
+  .object({
+    kind: z.literal('campaignJob'),
+    campaignId: z.string().min(1).max(64),
+    visitId: z.string().min(1).max(64),
+    /**
+     * `notice`: the booking notice to every recipient; `reminder`: the day-before reminder to booked
+     * holders; `moved` / `cancelled`: the short SMS to booked holders after a move or a cancellation,
+     * sent from a job rather than the request so that they keep to the send window and the SMS rate.
+     */
+    job: z.enum(['notice', 'reminder', 'moved', 'cancelled']),
+  })
+  .strict();
+
+export type CampaignJobPayload = z.infer<typeof campaignJobPayloadSchema>;
+export type CampaignJobKind = CampaignJobPayload['job'];

@@ -67,24 +67,38 @@ export class TemplateError extends Error {
  * second signature.
  */
 export function templatePlaceholders(template: string): Placeholder[] {
+  return placeholdersOf(template, PLACEHOLDERS);
+}
+
+/**
+ * `templatePlaceholders` for a template with its own set of placeholders (a campaign notice has
+ * `{township}`, `{slots}`, `{code}` …): the same model, the same refusals.
+ */
+export function placeholdersOf<P extends string>(template: string, known: readonly P[]): P[] {
   if (/[【】]/u.test(template)) {
     throw new TemplateError('模板中不能有【】，签名由发送方加在最前面 / a template must not contain 【】: the signature is added in front by the sender');
   }
-  const used: Placeholder[] = [];
+  const names = (known as readonly string[]) === PLACEHOLDERS ? KNOWN : new Set<string>(known);
+  const used: P[] = [];
   for (const match of template.matchAll(PLACEHOLDER)) {
     const name = match[1] ?? '';
-    if (!KNOWN.has(name)) {
+    if (!names.has(name)) {
       throw new TemplateError(
-        `模板中有未知占位符 {${name}} / unknown placeholder {${name}} in a template; use one of ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`,
+        `模板中有未知占位符 {${name}} / unknown placeholder {${name}} in a template; use one of ${known.map((p) => `{${p}}`).join(' ')}`,
       );
     }
-    used.push(name as Placeholder);
+    used.push(name as P);
   }
   return used;
 }
 
 /** The template with each placeholder replaced by its value; nothing else is changed. */
 export function fillTemplate(template: string, values: TemplateValues): string {
-  templatePlaceholders(template);
-  return template.replace(PLACEHOLDER, (_match, name: Placeholder) => values[name]);
+  return fillTemplateOf(template, PLACEHOLDERS, values);
+}
+
+/** `fillTemplate` for a template with its own set of placeholders. */
+export function fillTemplateOf<P extends string>(template: string, known: readonly P[], values: Readonly<Record<P, string>>): string {
+  placeholdersOf(template, known);
+  return template.replace(PLACEHOLDER, (_match, name: P) => values[name]);
 }

@@ -2,12 +2,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DateTime } from 'luxon';
 import { ZONE } from '../core/model.js';
-import type { AuditLog, CalendarSource, CalendarStore, Clock, HolderIdCipher, RuleSource, RuleStore } from '../core/ports.js';
+import type { AuditLog, CalendarSource, CalendarStore, Clock, HolderIdCipher, RuleSource, RuleStore, ScheduleGateway } from '../core/ports.js';
 import type { CalendarDeps } from '../app/calendar/load-calendar.js';
 import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
+import { DynamoDbCampaignStore } from '../adapters/aws/dynamodb/dynamodb-campaign-store.js';
+import { EventBridgeScheduleGateway } from '../adapters/aws/schedule-gateway.js';
+import type { CampaignDeps, CampaignServices } from '../app/campaigns/campaign-deps.js';
+import type { InboundDeps } from '../app/inbound/receive-inbound-sms.js';
 import { DynamoDbCalendarStore } from '../adapters/aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
+import { DynamoDbBookingStore } from '../adapters/aws/dynamodb/dynamodb-booking-store.js';
 import { DynamoDbRuleStore } from '../adapters/aws/dynamodb/dynamodb-rule-store.js';
 import type { PurgeDeps } from '../app/purge-expired.js';
 import type { RuleDeps } from '../app/rules/change-rule.js';
@@ -65,6 +70,8 @@ let clock: Clock = systemClock;
 let base: BaseDeps | undefined;
 let scan: ScanDeps | undefined;
 let http: HttpAppDeps | undefined;
+let campaignJob: CampaignDeps | undefined;
+let inbound: (InboundDeps & CampaignDeps) | undefined;
 
 export function requiredEnv(env: Environment, name: string): string {
   const value = env[name];
@@ -159,6 +166,7 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     ruleStore: shared.ruleStore,
     typeCertificates: shared.store,
     deliveries: new DynamoDbDeliveries(shared.dynamo, shared.tableName),
+    bookings: new DynamoDbBookingStore(shared.dynamo, shared.tableName),
     imports,
     authenticate: async (req) => principalFromClaims(req.claims),
     cursors: new CursorSeal(cursorKeySource(env, shared), shared.settings.cursorTtlSeconds),
@@ -178,6 +186,7 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     ...(scanFunction !== undefined && scanFunction !== ''
       ? { triggerScan: lambdaScanTrigger(env, shared, scanFunction) }
       : {}),
+    ...campaignServices(env, shared),
   };
   return http;
 }
@@ -186,6 +195,29 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
 function lambdaScanTrigger(env: Environment, shared: BaseDeps, functionName: string): LambdaScanTrigger {
   const endpoint = env.AWS_ENDPOINT_URL_LAMBDA;
   return new LambdaScanTrigger({ signing: shared.dynamo.config, functionName, ...(endpoint !== undefined && endpoint !== '' ? { endpoint } : {}) });
+}
+
+/**
+ * Campaigns, where the stack names what a visit's schedules invoke (`CERTALARM_CAMPAIGN_JOB_ARN`, the
+ * campaign-job function), the role Scheduler assumes (`CERTALARM_SCHEDULER_ROLE_ARN`), their group
+ * (`CERTALARM_SCHEDULE_GROUP`) and dead-letter queue (`CERTALARM_SCHEDULE_DLQ_ARN`); without them the
+ * campaign routes answer 404. Scheduler holds the jobs, so no job store is wired here.
+ */
+function campaignServices(env: Environment, shared: BaseDeps): { campaigns?: CampaignServices } {
+  const targetArn = env.CERTALARM_CAMPAIGN_JOB_ARN;
+  const roleArn = env.CERTALARM_SCHEDULER_ROLE_ARN;
+  if (targetArn === undefined || targetArn === '' || roleArn === undefined || roleArn === '') return {};
+  const store = new DynamoDbCampaignStore(shared.dynamo, shared.tableName);
+  // A schedule whose invocations fail would otherwise be dropped silently, and with it a township's notice.
+  const gateway = new EventBridgeScheduleGateway({ deadLetterArn: requiredEnv(env, 'CERTALARM_SCHEDULE_DLQ_ARN') });
+  return {
+    campaigns: {
+      store,
+      messages: store,
+      recipients: store,
+      scheduler: { gateway, targetArn, roleArn, group: requiredEnv(env, 'CERTALARM_SCHEDULE_GROUP') },
+    },
+  };
 }
 
 /**
@@ -230,9 +262,49 @@ export function purgeDeps(env: Environment = process.env): PurgeDeps {
 }
 
 /** Tests build a fresh composition per environment, optionally on a clock of their own. */
+/**
+ * The campaign-job and inbound-SMS functions send and record campaign messages but never schedule:
+ * the HTTP API alone creates, moves and deletes schedules (and alone may). Should a use case ever ask
+ * these functions to, the error says so rather than failing on a missing permission.
+ */
+const NO_SCHEDULING: ScheduleGateway = {
+  scheduleOnce: () => Promise.reject(new Error('this function does not schedule: visits are scheduled by the HTTP API')),
+  reschedule: () => Promise.reject(new Error('this function does not schedule: visits are scheduled by the HTTP API')),
+  cancel: () => Promise.reject(new Error('this function does not schedule: visits are scheduled by the HTTP API')),
+};
+
+/** The campaign-job function (EventBridge Scheduler's target): the campaign store, the SMS sender, the clock. */
+export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
+  if (campaignJob !== undefined) return campaignJob;
+  const shared = baseDeps(env);
+  const { sms, wallClock } = lambdaDeps(env);
+  const store = new DynamoDbCampaignStore(shared.dynamo, shared.tableName);
+  campaignJob = {
+    campaigns: { store, messages: store, recipients: store, scheduler: { gateway: NO_SCHEDULING, targetArn: '', roleArn: '', group: '' } },
+    sms,
+    reference: shared.reference,
+    settings: shared.settings,
+    logger: shared.logger,
+    clock: shared.clock,
+    audit: shared.audit,
+    ...(wallClock !== undefined ? { wallClock } : {}),
+  };
+  return campaignJob;
+}
+
+/** The inbound-SMS function (subscribed to the two-way SMS topic): what a job has, and the bookings. */
+export function inboundDeps(env: Environment = process.env): InboundDeps & CampaignDeps {
+  if (inbound !== undefined) return inbound;
+  const shared = baseDeps(env);
+  inbound = { ...campaignJobDeps(env), bookings: new DynamoDbBookingStore(shared.dynamo, shared.tableName) };
+  return inbound;
+}
+
 export function resetLambdaDeps(options: { clock?: Clock } = {}): void {
   clock = options.clock ?? systemClock;
   base = undefined;
   scan = undefined;
   http = undefined;
+  campaignJob = undefined;
+  inbound = undefined;
 }

@@ -25,19 +25,26 @@ export interface CertalarmFunctionsProps {
 }
 
 /**
- * The Lambda functions: the HTTP API, the recurring due scan and the import worker. Each has its own
+ * The Lambda functions: the HTTP API, the recurring due scan, the import worker, the campaign job and
+ * the inbound SMS reader. Each has its own
  * role (no AWS-managed policies) and its own log group with the stage's retention.
  */
 export class CertalarmFunctions extends Construct {
   readonly httpApi: NodejsFunction;
   readonly dueScan: NodejsFunction;
   readonly importWorker: NodejsFunction;
+  /** Invoked by the campaign schedules: sends a visit's notices, reminders or moved/cancelled SMS. */
+  readonly campaignJob: NodejsFunction;
+  /** Subscribed to the inbound SMS topic: books, cancels or answers each reply. */
+  readonly inboundSms: NodejsFunction;
   readonly httpApiRole: iam.Role;
   readonly dueScanRole: iam.Role;
   readonly importWorkerRole: iam.Role;
   /** Writes SNS's SMS delivery receipts onto the deliveries (a CloudWatch Logs subscription; see DeliveryStatusLogging). */
   readonly deliveryStatus: NodejsFunction;
   readonly deliveryStatusRole: iam.Role;
+  readonly campaignJobRole: iam.Role;
+  readonly inboundSmsRole: iam.Role;
   /** Signs the HTTP API's paging cursors (see functions/adapters/aws/kms-cursor-key.ts). */
   readonly cursorKey: kms.Key;
   /** Seals holder IDs (envelope encryption, see functions/adapters/aws/kms-holder-id-cipher.ts). */
@@ -187,6 +194,7 @@ export class CertalarmFunctions extends Construct {
     // township or type (indexes), and lets an operator browse everything (a paged Scan of the table only).
     // Reminder rules are items of the same table (a Query of the rules partition, a transactional Put of
     // a change, Updates of its re-plan progress); a change finds the type's certificates on `byType`.
+    // Campaigns live in their own partitions; a visit's recipients come from `byTownshipType`.
     table.grantItemAccess(
       this.httpApiRole,
       [
@@ -199,7 +207,7 @@ export class CertalarmFunctions extends Construct {
         'dynamodb:Query',
         'dynamodb:Scan',
       ],
-      ['due', 'byTownship', 'byType', 'deliveries'],
+      ['due', 'byTownship', 'byType', 'deliveries', 'byTownshipType'],
     );
     // The scan finds due certificates on the `due` index, re-reads each, claims/records the delivery.
     // It also finishes a calendar load's re-plan that outgrew its API request: the certificates of each
@@ -217,6 +225,50 @@ export class CertalarmFunctions extends Construct {
     // It plans with the stored holiday calendar (a Query of its partition, seeded by a Put if empty)
     // and the stored reminder rules (a Query of their partition)
     // and records each finished import in the audit trail (a Put).
+    const job = this.lambda('CampaignJob', {
+      entry: entries.campaignJob,
+      description: "certalarm campaign job: one visit's booking notices, day-before reminders or moved/cancelled SMS (EventBridge Scheduler, one-off)",
+      // A township of 5,000 phones at the configured SMS rate; a job cut short resumes without duplicates.
+      timeout: Duration.minutes(15),
+      memorySize: 512,
+      // Two visits' jobs may overlap; more would only share the same SMS rate.
+      reservedConcurrentExecutions: 2,
+      environment,
+      config,
+    });
+    this.campaignJob = job.fn;
+    this.campaignJobRole = job.role;
+    // Scheduler hands the event over asynchronously, so its RetryPolicy covers only the hand-over. A job that
+    // ends with messages left unsent fails (see the handler), and Lambda runs it twice more; each run sends only what is unsent.
+    this.campaignJob.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
+
+    const inbound = this.lambda('InboundSms', {
+      entry: entries.inboundSms,
+      description: 'certalarm inbound SMS: a holder\'s reply books, moves or cancels a slot (SNS two-way SMS)',
+      timeout: Duration.seconds(30),
+      memorySize: 512,
+      environment,
+      config,
+    });
+    this.inboundSms = inbound.fn;
+    this.inboundSmsRole = inbound.role;
+
+    // A campaign job reads its campaign and visit, finds the township's certificates of the covered types
+    // on `byTownshipType`, reads bookings (a Query of the campaign partition), writes invitations, codes
+    // (conditional Puts) and claims/records each message (conditional Updates).
+    table.grantItemAccess(
+      this.campaignJobRole,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      ['byTownshipType'],
+    );
+    // A reply finds its code (a Query), books or cancels in one transaction with a conditional slot count,
+    // and claims/records the confirmation like any campaign message.
+    table.grantItemAccess(
+      this.inboundSmsRole,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      [],
+    );
+
     table.grantItemAccess(
       this.importWorkerRole,
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],

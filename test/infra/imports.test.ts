@@ -120,8 +120,8 @@ describe('Construct: ImportStorage', () => {
     // S3 verifies its permission on the queue when the notification is saved.
     expect(bucket.DependsOn).toContain(queuePolicyId);
     expect(template.findResources('Custom::S3BucketNotifications')).toEqual({});
-    // The four functions and the delivery-status attributes' AwsCustomResource provider; nothing for S3 notifications.
-    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(5);
+    // The six functions and the delivery-status attributes' AwsCustomResource provider; nothing for S3 notifications.
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(7);
   });
 
   it('lets only S3, for this bucket in this account, send to the TLS-only queue', () => {

@@ -11,7 +11,10 @@ function findings(stack: Stack): string[] {
   return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.severity} ${v.ruleName} @ ${r.constructPath}: ${v.description}`));
 }
 
-describe('Checks: AwsSolutions (cdk-nag)', () => {
+// Synthesizing five functions and checking every resource takes 15–40 s on a shared 2-core machine.
+const NAG_TIMEOUT_MS = 120_000;
+
+describe('Checks: AwsSolutions (cdk-nag)', { timeout: NAG_TIMEOUT_MS }, () => {
   it.each(['dev', 'prod'] as const)('finds no unacknowledged error or warning in the %s stack', (stage) => {
     // Prepare
     const { stack } = synthStack(stage);

@@ -6,6 +6,7 @@ import { TABLE_SCHEMA } from '../../functions/adapters/aws/dynamodb/keys.js';
 import { dueScanPayloadSchema, scanFunctionPayloadSchema } from '../../functions/core/schedule-payloads.js';
 import type { CertalarmStack } from '../../lib/certalarm-stack.js';
 import { loadDeploymentConfig } from '../../lib/config.js';
+import { CAMPAIGN_SCHEDULE_ENVIRONMENT } from '../../lib/runtime-environment.js';
 import { synthStack } from './synth.js';
 
 interface Statement {
@@ -131,7 +132,8 @@ describe('Construct: CertalarmTable', () => {
 describe('Construct: CertalarmFunctions', () => {
   it('runs every function on nodejs22.x, arm64, with JSON logs into their own log groups', () => {
     // Prepare
-    const fns = [prod.stack.functions.httpApi, prod.stack.functions.dueScan, prod.stack.functions.importWorker, prod.stack.functions.deliveryStatus];
+    const { functions } = prod.stack;
+    const fns = [functions.httpApi, functions.dueScan, functions.importWorker, functions.campaignJob, functions.inboundSms, functions.deliveryStatus];
 
     // Act & Assess
     for (const fn of fns) {
@@ -144,9 +146,9 @@ describe('Construct: CertalarmFunctions', () => {
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
       });
     }
-    // Four functions, the API's access logs, SNS's two SMS delivery log groups and the custom resource's function.
-    assertResourcePropertiesCount(prod.template, 'AWS::Logs::LogGroup', { RetentionInDays: prodConfig.logRetentionDays }, 8);
-    assertResourcePropertiesCount(dev.template, 'AWS::Logs::LogGroup', { RetentionInDays: devConfig.logRetentionDays }, 8);
+    // Six functions, the API's access logs, SNS's two SMS delivery log groups and the custom resource's function.
+    assertResourcePropertiesCount(prod.template, 'AWS::Logs::LogGroup', { RetentionInDays: prodConfig.logRetentionDays }, 10);
+    assertResourcePropertiesCount(dev.template, 'AWS::Logs::LogGroup', { RetentionInDays: devConfig.logRetentionDays }, 10);
   });
 
   it('passes the deployment configuration to the functions as environment variables', () => {
@@ -177,7 +179,7 @@ describe('Construct: CertalarmFunctions', () => {
           },
         },
       },
-      3,
+      5,
     );
   });
 
@@ -218,7 +220,7 @@ describe('Construct: CertalarmFunctions', () => {
 });
 
 describe('Least privilege', () => {
-  it('gives the HTTP function item access to the table and Query on the three indexes, and no SNS', () => {
+  it('gives the HTTP function item access to the table and Query on every index, and no SNS', () => {
     // Prepare
     const { stack, template } = prod;
     const tableId = logicalId(stack, stack.table.table);
@@ -261,20 +263,22 @@ describe('Least privilege', () => {
     );
   });
 
-  it('lets only the scan function publish SMS', () => {
+  it('lets only the functions that text holders publish SMS: the scan, the campaign job and the inbound reader, not the HTTP API', () => {
     // Prepare
     const { stack, template } = prod;
-    const scanStatements = statementsOfRole(template, logicalId(stack, stack.functions.dueScanRole));
+    const { functions } = stack;
+    const senders = [functions.dueScanRole, functions.campaignJobRole, functions.inboundSmsRole];
 
     // Act
-    const publish = scanStatements.filter((s) => actionsOf(s).includes('sns:Publish'));
+    const publishOf = (role: IConstruct) => statementsOfRole(template, logicalId(stack, role)).filter((s) => actionsOf(s).includes('sns:Publish'));
     const allPublish = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
       (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.filter((s) => actionsOf(s).includes('sns:Publish')),
     );
 
     // Assess
-    expect(publish).toEqual([{ Sid: 'PublishSmsToPhoneNumbers', Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }]);
-    expect(allPublish).toHaveLength(1);
+    for (const role of senders) expect(publishOf(role)).toEqual([{ Sid: 'PublishSmsToPhoneNumbers', Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }]);
+    expect(publishOf(functions.httpApiRole)).toEqual([]);
+    expect(allPublish).toHaveLength(3);
   });
 
   it('uses the table key only through DynamoDB in this region', () => {
@@ -531,7 +535,7 @@ describe('Construct: Messaging', () => {
 });
 
 describe('Construct: CertalarmAlarms', () => {
-  it('alarms on function errors and throttles, both dead-letter queues, SMS delivery and spend, and unsent reminders', () => {
+  it('alarms on function errors and throttles, every dead-letter queue, SMS delivery and spend, and unsent reminders', () => {
     // Prepare
     const topicRef = { Ref: logicalId(prod.stack, prod.stack.messaging.alarmTopic) };
 
@@ -547,16 +551,10 @@ describe('Construct: CertalarmAlarms', () => {
     // Assess
     expect(alarms.map(metricOf).sort()).toEqual(
       [
-        'AWS/Lambda/Errors',
-        'AWS/Lambda/Errors',
-        'AWS/Lambda/Errors',
-        'AWS/Lambda/Errors',
-        'AWS/Lambda/Throttles',
-        'AWS/Lambda/Throttles',
-        'AWS/Lambda/Throttles',
-        'AWS/Lambda/Throttles',
-        'AWS/SQS/ApproximateNumberOfMessagesVisible',
-        'AWS/SQS/ApproximateNumberOfMessagesVisible',
+        ...Array<string>(6).fill('AWS/Lambda/Errors'),
+        ...Array<string>(6).fill('AWS/Lambda/Throttles'),
+        // Scheduler (due scan), campaign schedules, inbound SMS, imports.
+        ...Array<string>(4).fill('AWS/SQS/ApproximateNumberOfMessagesVisible'),
         'AWS/SNS/SMSSuccessRate',
         'AWS/SNS/SMSMonthToDateSpentUSD',
         'Certalarm/UnsentAtWindowClose',
@@ -577,6 +575,179 @@ describe('Construct: CertalarmAlarms', () => {
       Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('FILL') })]),
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
+    });
+  });
+});
+
+describe('Construct: CampaignSchedules', () => {
+  it('keeps the campaign schedules in a group of their own, apart from the recurring due scan', () => {
+    // Act & Assess
+    assertResourceProperties(prod.template, 'AWS::Scheduler::ScheduleGroup', { Name: 'certalarm-campaigns' });
+    assertResourceProperties(dev.template, 'AWS::Scheduler::ScheduleGroup', { Name: 'certalarm-campaigns-dev' });
+    expect(prod.stack.campaignSchedules.group.scheduleGroupName).not.toBe(prod.stack.schedules.group.scheduleGroupName);
+  });
+
+  it('lets the Scheduler role, assumable only by Scheduler for this account and group, invoke only the campaign-job function', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const jobId = logicalId(stack, stack.functions.campaignJob);
+    const roleId = logicalId(stack, stack.campaignSchedules.role);
+
+    // Act
+    const statements = statementsOfRole(template, roleId);
+    const role = template.toJSON().Resources[roleId] as { Properties: { AssumeRolePolicyDocument: unknown } };
+
+    // Assess
+    expect(statements).toEqual([
+      { Sid: 'InvokeCampaignJob', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: getAtt(jobId) },
+      { Sid: 'DeadLetter', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(logicalId(stack, stack.campaignSchedules.deadLetterQueue)) },
+    ]);
+    expect(role.Properties.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: {
+            StringEquals: {
+              'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+              'aws:SourceArn': getAtt(logicalId(stack, stack.campaignSchedules.group)),
+            },
+          },
+        },
+      ],
+    });
+  });
+
+  it('lets the HTTP function manage only the schedules of the campaign group and pass only the campaign Scheduler role, only to Scheduler', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const statements = statementsOfRole(template, logicalId(stack, stack.functions.httpApiRole));
+
+    // Act
+    const scheduling = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
+    const passRole = statements.filter((s) => actionsOf(s).includes('iam:PassRole'));
+    const otherRoles = [stack.functions.dueScanRole, stack.functions.campaignJobRole, stack.functions.inboundSmsRole, stack.functions.importWorkerRole]
+      .flatMap((r) => statementsOfRole(template, logicalId(stack, r)))
+      .filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:') || a === 'iam:PassRole'));
+
+    // Assess
+    expect(scheduling).toEqual([
+      {
+        Sid: 'ManageCampaignSchedules',
+        Effect: 'Allow',
+        Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
+        Resource: { 'Fn::Join': ['', ['arn:aws:scheduler:ap-southeast-1:', { Ref: 'AWS::AccountId' }, ':schedule/certalarm-campaigns/*']] },
+      },
+    ]);
+    expect(passRole).toEqual([
+      {
+        Sid: 'PassCampaignSchedulerRole',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: getAtt(logicalId(stack, stack.campaignSchedules.role)),
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+    ]);
+    expect(otherRoles).toEqual([]);
+  });
+
+  it('tells the HTTP function the target, role, group and dead-letter queue its schedules use', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const fnId = logicalId(stack, stack.functions.httpApi);
+
+    // Act
+    const variables = (template.toJSON().Resources[fnId] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
+
+    // Assess
+    expect(variables).toMatchObject({
+      [CAMPAIGN_SCHEDULE_ENVIRONMENT.targetArn]: getAtt(logicalId(stack, stack.functions.campaignJob)),
+      [CAMPAIGN_SCHEDULE_ENVIRONMENT.roleArn]: getAtt(logicalId(stack, stack.campaignSchedules.role)),
+      [CAMPAIGN_SCHEDULE_ENVIRONMENT.group]: 'certalarm-campaigns',
+      [CAMPAIGN_SCHEDULE_ENVIRONMENT.deadLetterArn]: getAtt(logicalId(stack, stack.campaignSchedules.deadLetterQueue)),
+    });
+  });
+
+  it('keeps undeliverable campaign jobs in an encrypted, TLS-only dead-letter queue', () => {
+    // Prepare
+    const queueId = logicalId(prod.stack, prod.stack.campaignSchedules.deadLetterQueue);
+
+    // Act
+    const queue = prod.template.toJSON().Resources[queueId] as { Properties: Record<string, unknown> };
+
+    // Assess
+    expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    assertResourceProperties(prod.template, 'AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('gives the campaign job 15 minutes, two concurrent runs, and two more runs of a job left incomplete', () => {
+    // Prepare
+    const fnId = logicalId(prod.stack, prod.stack.functions.campaignJob);
+
+    // Act & Assess
+    assertResource(prod.template, 'AWS::Lambda::Function', { Properties: { Timeout: 900, ReservedConcurrentExecutions: 2 } });
+    assertResourceProperties(prod.template, 'AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 21_600,
+    });
+  });
+});
+
+describe('Construct: InboundSms', () => {
+  it('delivers replies through a KMS-encrypted, TLS-only topic to the inbound function alone', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const topicId = logicalId(stack, stack.inboundSms.topic);
+
+    // Act
+    const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription', { Properties: { TopicArn: { Ref: topicId } } }));
+
+    // Assess
+    assertResourceProperties(template, 'AWS::SNS::Topic', { DisplayName: 'certalarm inbound SMS', KmsMasterKeyId: getAtt(logicalId(stack, stack.inboundSms.key)) });
+    expect(subscriptions).toHaveLength(1);
+    expect(subscriptions[0]).toMatchObject({
+      Properties: {
+        Protocol: 'lambda',
+        Endpoint: getAtt(logicalId(stack, stack.functions.inboundSms)),
+        RedrivePolicy: { deadLetterTargetArn: getAtt(logicalId(stack, stack.inboundSms.deadLetterQueue)) },
+      },
+    });
+    assertResourceProperties(template, 'AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('lets only this account\'s End User Messaging SMS publish into the topic and use its key', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const sourceCondition = {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:aws:sms-voice:ap-southeast-1:', { Ref: 'AWS::AccountId' }, ':*']] } },
+    };
+
+    // Act & Assess
+    assertResourceProperties(template, 'AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: logicalId(stack, stack.inboundSms.topic) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Sid: 'AllowEndUserMessagingSmsToPublish', Effect: 'Allow', Principal: { Service: 'sms-voice.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: logicalId(stack, stack.inboundSms.topic) }, Condition: sourceCondition },
+        ]),
+      },
+    });
+    assertResourceProperties(template, 'AWS::KMS::Key', {
+      Description: 'certalarm: encrypts the inbound (two-way) SMS topic',
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'AllowEndUserMessagingSmsToPublish', Principal: { Service: 'sms-voice.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Condition: sourceCondition }),
+        ]),
+      },
     });
   });
 });

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DateTime } from 'luxon';
 import type { Clock } from '../../core/ports.js';
-import { demoCertificates } from '../../app/demo-data.js';
+import { DEMO_CAMPAIGN, DEMO_CAMPAIGN_VISITS, demoCertificates } from '../../app/demo-data.js';
+import { addVisit, createCampaign } from '../../app/campaigns/manage-campaigns.js';
 import { CursorSeal } from '../../app/cursors.js';
 import { createHttpApp } from '../../app/http/app.js';
 import type { Logger } from '../../app/logger.js';
@@ -16,9 +17,15 @@ import { uploadCertificates } from '../../app/upload-certificates.js';
 import { continueCalendarReplans } from '../../app/calendar/load-calendar.js';
 import { continueRuleReplans } from '../../app/rules/change-rule.js';
 import { StoredRuleSource } from '../../app/rules/stored-rules.js';
+import { DynamoDbBookingStore } from '../aws/dynamodb/dynamodb-booking-store.js';
 import { DynamoDbRuleStore } from '../aws/dynamodb/dynamodb-rule-store.js';
 import { logCalendarWarnings, StoredCalendarSource } from '../../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../aws/dynamodb/dynamodb-audit-log.js';
+import { DynamoDbCampaignStore } from '../aws/dynamodb/dynamodb-campaign-store.js';
+import { campaignJobPayloadSchema } from '../../core/schedule-payloads.js';
+import type { CampaignServices } from '../../app/campaigns/campaign-deps.js';
+import { runCampaignJob } from '../../app/campaigns/run-campaign-job.js';
+import { InProcessScheduleGateway } from './in-process-schedule-gateway.js';
 import { DynamoDbCalendarStore } from '../aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbStore } from '../aws/dynamodb/dynamodb-store.js';
 import { DynamoDbImportStore } from '../aws/dynamodb/dynamodb-import-store.js';
@@ -142,7 +149,28 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const rules = new StoredRuleSource({ rules: ruleStore, clock, policy: options.settings.stagePolicy });
     const phoneHashKey = localPhoneHashKey(dataDir);
     const phoneHasher = new HmacPhoneHasher(async () => phoneHashKey);
-    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher };
+    // Campaign jobs run in this process at their instants, and are kept in the table so a restart re-arms them.
+    const campaignStore = new DynamoDbCampaignStore(client, tableName);
+    const gateway = new InProcessScheduleGateway({
+      clock,
+      jobs: campaignStore,
+      run: async (payload) => {
+        // Runs only once the service is up: `base` is defined by then.
+        const run = await runCampaignJob(base, campaignJobPayloadSchema.parse(payload));
+        // Something left unsent (outside the window, a retryable failure): the job stays for the next scan.
+        return run.outcome === 'done' || run.outcome === 'skipped';
+      },
+      onError: (error, schedule) => log.error({ job: schedule.name, err: (error as Error).message }, 'campaign job failed; the next scan retries it'),
+    });
+    stopParts.unshift(() => gateway.stop());
+    const campaigns: CampaignServices = {
+      store: campaignStore,
+      messages: campaignStore,
+      recipients: campaignStore,
+      jobs: campaignStore,
+      scheduler: { gateway, targetArn: 'local:campaign-job', roleArn: 'local:scheduler', group: 'certalarm' },
+    };
+    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher, campaigns };
     const cursorKey = localCursorKey(dataDir);
     const worker = new LocalImportWorker({
       ...base,
@@ -161,6 +189,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       ruleStore,
       typeCertificates: store,
       deliveries,
+      bookings: new DynamoDbBookingStore(client, tableName),
       outbox,
       tokens,
       imports,
@@ -176,6 +205,20 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       demoLoaded = result.accepted;
       await store.putMeta('DEMO', { loadedAt: clock.now().toISO(), count: result.accepted, rejected: result.rejected.length });
       log.info({ accepted: result.accepted, rejected: result.rejected.length }, 'demo certificates loaded');
+    }
+    if (options.demo && (await store.getMeta('DEMO_CAMPAIGN')) === undefined) {
+      // Through the use cases, as an operator would: the visits' notices are scheduled like any others.
+      const demo = { role: 'operator' as const, subject: 'demo' };
+      try {
+        const campaign = await createCampaign(deps, demo, DEMO_CAMPAIGN);
+        // Marked before the visits, so a refused visit does not make every later start create the campaign again.
+        await store.putMeta('DEMO_CAMPAIGN', { loadedAt: clock.now().toISO(), id: campaign.id });
+        for (const visit of DEMO_CAMPAIGN_VISITS) await addVisit(deps, demo, campaign.id, visit);
+        log.info({ campaign: campaign.id, visits: DEMO_CAMPAIGN_VISITS.length }, 'demo campaign created: GET /v1/campaigns/' + campaign.id);
+      } catch (error) {
+        // After the demo's season (or with a clock set past it) the visits are refused as past: the rest of the demo still runs.
+        log.warn({ err: (error as Error).message }, 'demo campaign not created');
+      }
     }
 
     const app = createHttpApp(deps);
@@ -195,6 +238,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     await continueCalendarReplans(deps);
     await continueRuleReplans(deps);
     await logCalendarWarnings(calendarSource, clock, log);
+
+    const rearmed = await gateway.restore();
+    if (rearmed > 0) log.info({ jobs: rearmed }, 'campaign jobs re-armed');
 
     const resumed = await worker.resumeUnfinished();
     if (resumed.length > 0) log.info({ imports: resumed }, 'resuming unfinished imports');

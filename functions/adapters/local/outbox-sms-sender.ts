@@ -19,6 +19,8 @@ export const outboxEntrySchema = z.object({
   body: z.string(),
   segments: z.number(),
   sentAt: z.string(),
+  /** Present on a campaign's SMS: which visit, and which kind (notice, reminder, moved-1, cancelled …). */
+  campaign: z.object({ campaignId: z.string(), visitId: z.string(), kind: z.string() }).optional(),
 });
 export type OutboxEntry = z.infer<typeof outboxEntrySchema>;
 
@@ -93,6 +95,7 @@ export class OutboxSmsSender implements SmsSender {
       body: message.body,
       segments: r?.segments ?? 0,
       sentAt: message.at ?? this.clock.now().toISO() ?? '',
+      ...(message.campaign !== undefined ? { campaign: message.campaign } : {}),
     };
     if (this.file === undefined) {
       this.sentWithoutFile.set(entry.idempotencyKey, entry.messageId);

@@ -1,13 +1,18 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
+import type { BookingStore } from '../../core/campaigns/booking-ports.js';
 import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, DeliveryHistory, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
+import type { CampaignServices } from '../campaigns/campaign-deps.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
 import { auditRoutes } from './routes/audit.js';
+import { bookingRoutes } from './routes/bookings.js';
 import { calendarRoutes } from './routes/calendar.js';
+import { campaignRoutes } from './routes/campaigns.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { importRoutes } from './routes/imports.js';
+import { inboundRoutes } from './routes/inbound.js';
 import { referenceRoutes } from './routes/reference.js';
 import { purgeRoutes } from './routes/purges.js';
 import { ruleRoutes } from './routes/rules.js';
@@ -44,6 +49,10 @@ export interface HttpAppDeps extends ScanDeps {
   typeCertificates?: TypeCertificateSource;
   /** Delivery status: the history of sends through the deliveries index (phones are searched through `phoneHasher`). */
   deliveries?: DeliveryHistory;
+  /** Seasonal campaigns: their store, the recipients' index and where visits' jobs are scheduled. */
+  campaigns?: CampaignServices;
+  /** The bookings that hold campaign slots (bookings, attendance, the report, inbound SMS). */
+  bookings?: BookingStore;
   /** Local mode only: the outbox standing in for SNS; the latest messages, or the last `last` of them. */
   outbox?: { list(last?: number): OutboxView[] };
 }
@@ -60,7 +69,21 @@ export interface Route {
 
 const ANONYMOUS: Principal = { role: 'viewer', subject: 'anonymous' };
 
-const routes: Route[] = [...referenceRoutes, ...certificateRoutes, ...scanRoutes, ...tokenRoutes, ...importRoutes, ...calendarRoutes, ...auditRoutes, ...ruleRoutes, ...purgeRoutes, ...deliveryRoutes];
+const routes: Route[] = [
+  ...referenceRoutes,
+  ...certificateRoutes,
+  ...scanRoutes,
+  ...tokenRoutes,
+  ...importRoutes,
+  ...calendarRoutes,
+  ...auditRoutes,
+  ...ruleRoutes,
+  ...purgeRoutes,
+  ...deliveryRoutes,
+  ...campaignRoutes,
+  ...bookingRoutes,
+  ...inboundRoutes,
+];
 
 /** What admitting a request from its head decided: a refusal, or how to finish it once its body is read. */
 export type Admission = { refused: HttpResponse } | { handle(req: HttpRequest): Promise<HttpResponse> };

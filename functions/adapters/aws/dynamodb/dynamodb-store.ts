@@ -1,5 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { isConditionalFailure } from './conditions.js';
+import { deliveryListingUpdate, putMessagePointer } from './delivery-listing.js';
+import { ItemClaims, SEND_RECORD_RETENTION_SECONDS, type SentRecord } from './item-claims.js';
 import {
   ExecuteStatementCommand,
   type ExecuteStatementCommandOutput,
@@ -42,16 +45,15 @@ import {
   accessPatterns,
   allDueShards,
   certificateKey,
-  deliveryIndexKeys,
   deliveryKey,
   dueShardOf,
-  messagePointerKey,
   isCertificatePageStart,
   metaKey,
   parseCertificatePk,
   townshipIndexKeys,
-  TTL_ATTRIBUTE,
+  townshipTypeIndexKeys,
   typeIndexKeys,
+  TTL_ATTRIBUTE,
 } from './keys.js';
 
 type Item = Record<string, NativeAttributeValue>;
@@ -64,27 +66,8 @@ const BATCH_GET_SIZE = 50;
 const MAX_BATCH_ATTEMPTS = 12;
 /** Batch requests in flight at once, for reads and writes alike. */
 const BATCH_CONCURRENCY = 4;
-/** Finished delivery records stay two years for audit, then DynamoDB TTL removes them. */
-const DELIVERY_RETENTION_SECONDS = 2 * 365 * 24 * 3600;
 /** The meta item holding the retention purge's progress. */
 const PURGE_META = 'PURGE';
-
-/** Receipts arrive within 72 hours (SNS's own bound); the pointer from a message id is kept well past that. */
-const MESSAGE_POINTER_SECONDS = 30 * 24 * 3600;
-
-/**
- * Point a provider's message id at the delivery item it was sent for, so that a receipt finds the item
- * with one GetItem whatever its kind. A receipt that outruns the pointer or the record is retried (see
- * recordDeliveryReceipt).
- */
-export async function putMessagePointer(doc: DynamoDBDocumentClient, tableName: string, messageId: string, item: { pk: string; sk: string }, sentAt: string): Promise<void> {
-  await doc.send(
-    new PutCommand({
-      TableName: tableName,
-      Item: { ...messagePointerKey(messageId), entity: 'messagePointer', deliveryPk: item.pk, deliverySk: item.sk, [TTL_ATTRIBUTE]: Math.floor(Date.parse(sentAt) / 1000) + MESSAGE_POINTER_SECONDS },
-    }),
-  );
-}
 
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, {
@@ -120,6 +103,7 @@ export function toItem(stored: StoredCertificate, sealedHolderId?: string): Item
   const alarm = alarmAttributes(key, plan);
   const { gsi1pk, gsi1sk } = townshipIndexKeys(c.township, c.expiresOn, key);
   const { gsi2pk, gsi2sk } = typeIndexKeys(c.expiresOn, key);
+  const { gsi3pk, gsi3sk } = townshipTypeIndexKeys(c.township, c.expiresOn, key);
   // Named properties, not spreads: spreading four objects into this literal made V8 build every
   // item through its slow generic path, 25–50 µs per certificate instead of about 2 on a bulk
   // import. An absent alarm is undefined, which the marshaller drops (removeUndefinedValues).
@@ -147,6 +131,8 @@ export function toItem(stored: StoredCertificate, sealedHolderId?: string): Item
     gsi1sk,
     gsi2pk,
     gsi2sk,
+    gsi3pk,
+    gsi3sk,
     contentHash: stored.contentHash,
     version: stored.version,
     createdAt: stored.createdAt,
@@ -265,39 +251,8 @@ async function inParallel<T>(chunks: T[], limit: number, work: (chunk: T) => Pro
   await Promise.all(Array.from({ length: Math.min(limit, chunks.length) }, worker));
 }
 
-/** What the deliveries listing shows of any delivery item, beyond its status, text and message id. */
-export interface DeliveryListingFacts {
-  /** The certificate type the message is about: a bureau sees the deliveries of its own types only. */
-  type?: string | undefined;
-  number?: string | undefined;
-  /** A reminder's stage, or a campaign message's kind. */
-  kind: string;
-  phoneHash?: string | undefined;
-  /** A reminder's final stage (see finalReminderStage); campaign messages leave it false. */
-  final: boolean;
-}
-
-/**
- * The SET clauses that put a delivery item of any kind on the deliveries index with what its listing shows
- * (`dlvpk`, `dlvsk`, `dlvType`, `dlvNumber`, `dlvKind`, `final`, `phoneHash`, `statusAt`). A campaign
- * message's record uses it the same way as a reminder's, with its own item key; `status`, `sentTo`, `body`,
- * `sentAt` and `messageId` are the record's own attributes, as on a reminder's delivery.
- */
-export function deliveryListingUpdate(item: { pk: string; sk: string }, status: 'sent' | 'failed', at: string, facts: DeliveryListingFacts) {
-  const { dlvpk, dlvsk } = deliveryIndexKeys(status, at, item);
-  const set = ['dlvpk = :dlvpk', 'dlvsk = :dlvsk', 'dlvKind = :dlvKind', '#final = :final', 'statusAt = :statusAt'];
-  const values: Record<string, NativeAttributeValue> = { ':dlvpk': dlvpk, ':dlvsk': dlvsk, ':dlvKind': facts.kind, ':final': facts.final, ':statusAt': at };
-  const optional = { dlvType: facts.type, dlvNumber: facts.number, phoneHash: facts.phoneHash };
-  for (const [name, value] of Object.entries(optional)) {
-    if (value === undefined) continue;
-    set.push(`${name} = :${name}`);
-    values[`:${name}`] = value;
-  }
-  return { set: set.join(', '), values, names: { '#final': 'final' } };
-}
-
 /** A reminder's delivery on the deliveries index. */
-function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed', at: string, facts: DeliveryFacts) {
+function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed', at: string, facts: { phoneHash?: string | undefined; final: boolean }) {
   return deliveryListingUpdate(deliveryKey(id.key, id.expiresOn, id.stage), status, at, {
     type: id.key.type,
     number: id.key.number,
@@ -307,9 +262,7 @@ function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed', at: string, fa
   });
 }
 
-export function isConditionalFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
-}
+export { isConditionalFailure, deliveryListingUpdate, putMessagePointer };
 
 /**
  * The one store: certificates and their plans, and the delivery ledger, in one DynamoDB table.
@@ -317,6 +270,7 @@ export function isConditionalFailure(error: unknown): boolean {
  */
 export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource, TypeCertificateSource, CertificateRevoker, RetentionStore {
   private readonly doc: DynamoDBDocumentClient;
+  private readonly deliveries: ItemClaims;
 
   private readonly holderIds: HolderIdCipher | undefined;
 
@@ -327,6 +281,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
     options: { holderIds?: HolderIdCipher } = {},
   ) {
     this.doc = documentClient(client);
+    this.deliveries = new ItemClaims(this.doc, tableName, 'delivery');
     this.holderIds = options.holderIds;
   }
 
@@ -620,7 +575,7 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
     update.UpdateExpression = update.UpdateExpression.replace(/^SET /, 'SET revoked = :revoked, ');
     update.ExpressionAttributeValues[':revoked'] = change.revoked;
     const stages = cancel?.stages ?? [];
-    const ttl = Math.floor(Date.parse(change.revoked.at) / 1000) + DELIVERY_RETENTION_SECONDS;
+    const ttl = Math.floor(Date.parse(change.revoked.at) / 1000) + SEND_RECORD_RETENTION_SECONDS;
     const markers = stages.map((stage) => ({
       Put: {
         TableName: this.tableName,
@@ -651,143 +606,29 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
     }
   }
 
-  // ---- Delivery ledger -------------------------------------------------------------------
+  // ---- Delivery ledger: one claim implementation for every kind of send (see item-claims.ts) ----
 
   async claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome> {
-    try {
-      const result = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: deliveryKey(id.key, id.expiresOn, id.stage),
-          // A new claim, or the takeover of a claim whose holder died before recording anything.
-          UpdateExpression: 'SET #status = :claimed, claimToken = :token, leaseUntil = :lease, entity = :entity ADD attempts :one',
-          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':claimed': 'claimed',
-            ':token': token,
-            ':lease': leaseUntilMs,
-            ':now': nowMs,
-            ':one': 1,
-            ':entity': 'delivery',
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { claimed: true, attempts: (result.Attributes?.attempts as number | undefined) ?? 1 };
-    } catch (error) {
-      if (!isConditionalFailure(error)) throw error;
-      return { claimed: false, existing: await this.get(id) };
-    }
+    return this.deliveries.claim(deliveryKey(id.key, id.expiresOn, id.stage), token, leaseUntilMs, nowMs);
   }
 
-  async recordSent(
-    id: DeliveryId,
-    token: string,
-    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number; ruleVersion?: number; phoneHash?: string | undefined; final?: boolean },
-  ): Promise<void> {
-    const item = deliveryKey(id.key, id.expiresOn, id.stage);
-    const facts = deliveryFacts(id, 'sent', sent.sentAt, { to: sent.to, phoneHash: sent.phoneHash, final: sent.final ?? false });
-    // Side by side, one round trip: a receipt that finds the pointer before the record reads the delivery
-    // as still `claimed` and is retried; one that finds a record of another message (a lost claim) is ignored.
-    const pointer = putMessagePointer(this.doc, this.tableName, sent.messageId, item, sent.sentAt);
-    const record = this.finish(
-      id,
-      token,
-      `SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, ruleVersion = :ruleVersion, #ttl = :ttl, ${facts.set} REMOVE leaseUntil`,
-      {
-        ':ruleVersion': sent.ruleVersion ?? 0,
-        ':sent': 'sent',
-        ':messageId': sent.messageId,
-        ':sentAt': sent.sentAt,
-        ':to': sent.to,
-        ':body': sent.body,
-        ':segments': sent.segments,
-        ':ttl': Math.floor(Date.parse(sent.sentAt) / 1000) + DELIVERY_RETENTION_SECONDS,
-        ...facts.values,
-      },
-      { '#body': 'body', '#segments': 'segments', ...facts.names },
-    );
-    await Promise.all([pointer, record]);
+  async recordSent(id: DeliveryId, token: string, sent: SentRecord & { phoneHash?: string | undefined; final?: boolean }): Promise<void> {
+    const { phoneHash, final, ...record } = sent;
+    const listing = deliveryFacts(id, 'sent', sent.sentAt, { phoneHash, final: final ?? false });
+    await this.deliveries.recordSent(deliveryKey(id.key, id.expiresOn, id.stage), token, record, () => describeDelivery(id), listing);
   }
 
   async recordFailed(id: DeliveryId, token: string, reason: string, failedAt: string, facts?: DeliveryFacts & { body?: string | undefined }): Promise<void> {
-    // Refused at send: listed as failed at the instant of the attempt, with the phone it was meant for.
-    const listed = facts === undefined ? undefined : deliveryFacts(id, 'failed', failedAt, facts);
-    await this.finish(
-      id,
-      token,
-      `SET #status = :failed, reason = :reason, #ttl = :ttl${listed === undefined ? '' : `, sentAt = :failedAt, sentTo = :to, ${listed.set}`}${facts?.body !== undefined ? ', #body = :body' : ''} REMOVE leaseUntil`,
-      {
-        ':failed': 'failed',
-        ':reason': reason,
-        ':ttl': Math.floor(Date.parse(failedAt) / 1000) + DELIVERY_RETENTION_SECONDS,
-        ...(listed === undefined ? {} : { ':failedAt': failedAt, ':to': facts?.to, ...listed.values }),
-        ...(facts?.body !== undefined ? { ':body': facts.body } : {}),
-      },
-      { ...(listed?.names ?? {}), ...(facts?.body !== undefined ? { '#body': 'body' } : {}) },
-    );
-  }
-
-  private async finish(
-    id: DeliveryId,
-    token: string,
-    update: string,
-    values: Record<string, NativeAttributeValue>,
-    names: Record<string, string> = {},
-  ): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: deliveryKey(id.key, id.expiresOn, id.stage),
-          UpdateExpression: update,
-          ConditionExpression: 'claimToken = :token',
-          // Many plain words (status, segments, body, ttl) are DynamoDB reserved words: always alias them.
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE, ...names },
-          ExpressionAttributeValues: { ...values, ':token': token },
-        }),
-      );
-    } catch (error) {
-      if (isConditionalFailure(error)) {
-        throw new LostClaimError(id);
-      }
-      throw error;
-    }
+    const refused = facts === undefined ? undefined : { to: facts.to, body: facts.body, listing: deliveryFacts(id, 'failed', failedAt, facts) };
+    await this.deliveries.recordFailed(deliveryKey(id.key, id.expiresOn, id.stage), token, reason, failedAt, () => describeDelivery(id), refused);
   }
 
   async release(id: DeliveryId, token: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: deliveryKey(id.key, id.expiresOn, id.stage),
-          ConditionExpression: 'claimToken = :token AND #status = :claimed',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':token': token, ':claimed': 'claimed' },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalFailure(error)) throw error;
-    }
+    await this.deliveries.release(deliveryKey(id.key, id.expiresOn, id.stage), token);
   }
 
   async get(id: DeliveryId): Promise<DeliveryRecord | undefined> {
-    const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: deliveryKey(id.key, id.expiresOn, id.stage), ConsistentRead: true }),
-    );
-    if (Item === undefined) return undefined;
-    return {
-      status: Item.status as DeliveryRecord['status'],
-      claimToken: Item.claimToken as string | undefined,
-      leaseUntil: Item.leaseUntil as number | undefined,
-      messageId: Item.messageId as string | undefined,
-      sentAt: Item.sentAt as string | undefined,
-      attempts: (Item.attempts as number | undefined) ?? 0,
-      reason: Item.reason as string | undefined,
-      body: Item.body as string | undefined,
-      ruleVersion: Item.ruleVersion as number | undefined,
-    };
+    return this.deliveries.get(deliveryKey(id.key, id.expiresOn, id.stage));
   }
 
   // ---- Retention -------------------------------------------------------------------------
@@ -871,10 +712,8 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
   }
 }
 
-/** The claim was taken over (its lease ran out): this holder must not record anything. */
-export class LostClaimError extends Error {
-  override readonly name = 'LostClaimError';
-  constructor(id: DeliveryId) {
-    super(`claim on ${id.key.type}/${id.key.number} ${id.expiresOn} ${id.stage} was taken over`);
-  }
+function describeDelivery(id: DeliveryId): string {
+  return `${id.key.type}/${id.key.number} ${id.expiresOn} ${id.stage}`;
 }
+
+export { LostClaimError } from './item-claims.js';

@@ -7,6 +7,8 @@
  *   dueShard / nextAlarmAt          sparse GSI `due`: only certificates with a pending stage carry these
  *   gsi1pk / gsi1sk                 GSI `byTownship`: gsi1sk=<expiry>#<type>#<number>
  *   gsi2pk / gsi2sk                 GSI `byType`:      gsi2sk=<expiry>#<number>
+ *   gsi3pk / gsi3sk                 GSI `byTownshipType`: gsi3pk=TWP#<township>#<type>, gsi3sk=<expiry>#<number>
+ *                                   (a campaign's recipients: the township's certificates of one type, by expiry)
  *   dlvpk / dlvsk                   sparse GSI `deliveries`: only finished delivery items (any kind) carry these;
  *                                   dlvpk=DLV#<status>, dlvsk=<sentAt, UTC ISO>#<item pk>#<item sk>
  *
@@ -18,7 +20,8 @@
  * Items:
  *   certificate   pk=CERT#<type>#<number>  sk=CERT
  *   delivery      pk=CERT#<type>#<number>  sk=DELIVERY#<expiresOn>#<stage>   claim + record of one SMS
- *   meta          pk=META                  sk=<name>                          e.g. the demo-seed marker, the retention purge's progress (PURGE)
+ *   meta          pk=META                  sk=<name>                          e.g. the demo-seed marker, the retention purge's progress (PURGE),
+ *                                                                              INDEX#byTownshipType (its keys were given to every stored certificate)
  *   token         pk=TOKENS                sk=TOKEN#<id>                      an API token, stored hashed
  *   import        pk=IMPORT#<id>           sk=IMPORT                          one upload: who, when, hash, state, counts
  *   import error  pk=IMPORT#<id>           sk=ERR#<row>#<seq>                 one rejected cell or row
@@ -30,6 +33,22 @@
  *   rule          pk=RULES                  sk=TYPE#<type>                     a type's current reminder rule, its re-plan progress
  *   rule version  pk=RULE#<type>            sk=V#<version, 6 digits>           every version of a type's rule (history)
  *   msg pointer   pk=MSG#<messageId>        sk=MSG                             the delivery item a provider's message id belongs to (TTL)
+ *   campaign      pk=CAMPAIGN#<id>          sk=CAMPAIGN                        definition, createdBy/At, version
+ *   campaign idx  pk=CAMPAIGNS              sk=<createdAt UTC>#<id>            one per campaign, for listing newest first
+ *   visit         pk=CAMPAIGN#<id>          sk=VISIT#<visitId>                 township, date, place, slots (with `booked`), state,
+ *                                                                              noticeAt, reminderAt, version. A booking changes only
+ *                                                                              `slots[i].booked` and `version` (conditionally), a move
+ *                                                                              the rest and `version`, so neither undoes the other.
+ *   invitation    pk=CAMPAIGN#<id>          sk=INVITE#<visitId>#<phone>        code, certificate keys, count (one per visit and phone)
+ *   booking code  pk=CAMPAIGN#<id>          sk=CODE#<code>                     visitId, phone; put only if absent: unique in the campaign
+ *   booking       pk=CAMPAIGN#<id>          sk=BOOKING#<code>                  visitId, slot number, bookingId, attended?, at; one per code
+ *   campaign msg  pk=CAMPAIGN#<id>          sk=MSG#<visitId>#<phone>#<kind>    one campaign SMS (notice, reminder, moved, cancelled,
+ *                                                                              confirmation …): claim + record, as a delivery
+ *   daily reply   pk=INBOUND#<phone>        sk=REPLY#<day>#<topic>             a reply to an inbound SMS went out that day (TTL)
+ *   job           pk=JOBS                   sk=<at UTC ISO>#<name>             a one-off schedule the local scheduler holds: name,
+ *                                                                              group, payload (EventBridge Scheduler holds them on AWS)
+ *
+ * Phones in keys are the E.164 form the certificates store; they are never logged unmasked.
  */
 
 export const DUE_SHARDS = 16;
@@ -39,6 +58,7 @@ export const INDEX = {
   byTownship: 'byTownship',
   byType: 'byType',
   deliveries: 'deliveries',
+  byTownshipType: 'byTownshipType',
 } as const;
 
 /** Attribute holding an epoch-seconds TTL, for records that should expire on their own. */
@@ -167,6 +187,53 @@ export function townshipIndexKeys(township: string, expiresOn: string | null, ce
 
 export function typeIndexKeys(expiresOn: string | null, cert: CertificateKey): { gsi2pk: string; gsi2sk: string } {
   return { gsi2pk: `TYPE#${cert.type}`, gsi2sk: `${expirySortPart(expiresOn)}#${cert.number}` };
+}
+
+/** Written with every certificate, whatever its type: a campaign may cover any catalogue type. */
+export function townshipTypeIndexKeys(township: string, expiresOn: string | null, cert: CertificateKey): { gsi3pk: string; gsi3sk: string } {
+  return { gsi3pk: `TWP#${township}#${cert.type}`, gsi3sk: `${expirySortPart(expiresOn)}#${cert.number}` };
+}
+
+const CAMPAIGN_PREFIX = 'CAMPAIGN#';
+
+export function campaignKey(id: string): ItemKey {
+  return { pk: `${CAMPAIGN_PREFIX}${id}`, sk: 'CAMPAIGN' };
+}
+
+/** UTC ISO instants sort as strings, so the listing's order is creation order. */
+export function campaignIndexKey(createdAtUtc: string, id: string): ItemKey {
+  return { pk: 'CAMPAIGNS', sk: `${createdAtUtc}#${id}` };
+}
+
+export function visitKey(campaignId: string, visitId: string): ItemKey {
+  return { pk: `${CAMPAIGN_PREFIX}${campaignId}`, sk: `VISIT#${visitId}` };
+}
+
+export function invitationKey(campaignId: string, visitId: string, phone: string): ItemKey {
+  return { pk: `${CAMPAIGN_PREFIX}${campaignId}`, sk: `INVITE#${visitId}#${phone}` };
+}
+
+export function bookingCodeKey(campaignId: string, code: string): ItemKey {
+  return { pk: `${CAMPAIGN_PREFIX}${campaignId}`, sk: `CODE#${code}` };
+}
+
+export function bookingKey(campaignId: string, code: string): ItemKey {
+  return { pk: `${CAMPAIGN_PREFIX}${campaignId}`, sk: `BOOKING#${code}` };
+}
+
+/** One campaign SMS per (visit, phone, kind): the identity of "exactly one message". */
+export function campaignMessageKey(campaignId: string, visitId: string, phone: string, kind: string): ItemKey {
+  return { pk: `${CAMPAIGN_PREFIX}${campaignId}`, sk: `MSG#${visitId}#${phone}#${kind}` };
+}
+
+/** Per phone and day: the help reply (or another topic) went out once that day; two messages race for the one put. */
+export function dailyReplyKey(phone: string, day: string, topic: string): ItemKey {
+  return { pk: `INBOUND#${phone}`, sk: `REPLY#${day}#${topic}` };
+}
+
+/** Pending one-off jobs sort by their instant, so "due by now" is one range Query. */
+export function jobKey(atUtc: string, name: string): ItemKey {
+  return { pk: 'JOBS', sk: `${atUtc}#${name}` };
 }
 
 /**
@@ -358,6 +425,44 @@ export const accessPatterns = {
     }
     return { IndexName: INDEX.deliveries, KeyConditionExpression: condition, ExpressionAttributeValues: values, ScanIndexForward: false };
   },
+  /** Which certificates of this type in this township expire on or before a date (never those without an expiry)? */
+  certificatesInTownshipOfType(township: string, type: string, onOrBefore: string) {
+    return {
+      IndexName: INDEX.byTownshipType,
+      // gsi3sk is `<expiresOn>#<number>`: every number of the last day sorts below `#\uffff`, NOEXPIRY after it.
+      KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk <= :last',
+      ExpressionAttributeValues: { ':pk': `TWP#${township}#${type}`, ':last': `${onOrBefore}#\uffff` },
+    };
+  },
+  /** Which campaigns exist, newest first? */
+  campaigns() {
+    return { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'CAMPAIGNS' }, ScanIndexForward: false };
+  },
+  /** Which visits does this campaign have? */
+  visitsOf(campaignId: string) {
+    return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': `${CAMPAIGN_PREFIX}${campaignId}`, ':prefix': 'VISIT#' } };
+  },
+  /** Which phones were invited to this visit? */
+  invitationsOf(campaignId: string, visitId: string) {
+    return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': `${CAMPAIGN_PREFIX}${campaignId}`, ':prefix': `INVITE#${visitId}#` } };
+  },
+  /** Which bookings does this campaign hold (every visit's)? */
+  bookingsOf(campaignId: string) {
+    return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': `${CAMPAIGN_PREFIX}${campaignId}`, ':prefix': 'BOOKING#' } };
+  },
+  /** What did this campaign send for this visit? */
+  campaignMessagesOf(campaignId: string, visitId: string) {
+    return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': `${CAMPAIGN_PREFIX}${campaignId}`, ':prefix': `MSG#${visitId}#` } };
+  },
+  /** Which one-off jobs are due at or before `untilUtc`, oldest first? */
+  dueJobs(untilUtc: string) {
+    // The sort key is `<at>#<name>`: every job of the instant itself sorts below `#\uffff`.
+    return { KeyConditionExpression: 'pk = :pk AND sk <= :until', ExpressionAttributeValues: { ':pk': 'JOBS', ':until': `${untilUtc}#\uffff` } };
+  },
+  /** Which one-off jobs are pending (to re-arm them after a restart)? */
+  pendingJobs() {
+    return { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'JOBS' } };
+  },
   /** What was sent for this certificate, across all its expiries? */
   deliveriesOf(cert: CertificateKey) {
     return {
@@ -382,5 +487,6 @@ export const TABLE_SCHEMA = {
     { name: INDEX.byType, partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' as const },
     // All attributes: the listing shows the text sent, and reads nothing else.
     { name: INDEX.deliveries, partitionKey: 'dlvpk', sortKey: 'dlvsk', projection: 'ALL' as const },
+    { name: INDEX.byTownshipType, partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'ALL' as const },
   ],
 } as const;

@@ -5,17 +5,27 @@ import {
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE_SCHEMA } from './keys.js';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { INDEX, metaKey, TABLE_SCHEMA, townshipTypeIndexKeys } from './keys.js';
 
-/** Create the table (for DynamoDB Local) exactly as TABLE_SCHEMA describes it, if it is missing. */
+/**
+ * Create the table (for DynamoDB Local) exactly as TABLE_SCHEMA describes it, if it is missing. A table
+ * made by an earlier release gets the indexes it lacks (`byTownshipType` came with campaigns), and its
+ * certificates the attributes of those indexes; a marker item says when that is done, so a start
+ * interrupted while the index was being built finishes the work at the next one.
+ */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
+  let table: TableDescription | undefined;
   try {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    await addMissingIndexes(client, tableName, new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName)));
-    return 'exists';
+    ({ Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName })));
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  if (table !== undefined) {
+    await addMissingIndexes(client, tableName, table);
+    return 'exists';
   }
   const keyAttributes = new Set<string>([TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey]);
   for (const index of TABLE_SCHEMA.indexes) {
@@ -41,6 +51,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       })),
     }),
   );
+  // A new table has no certificate without the index's keys.
+  await markBackfilled(client, tableName);
   try {
     await client.send(
       new UpdateTimeToLiveCommand({
@@ -56,13 +68,16 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
 
 /**
  * A data dir made by an earlier version keeps its table: an index added to TABLE_SCHEMA since (such as
- * `deliveries`) is created on it, one at a time as DynamoDB requires. Items written before it carry no
- * index keys, so they stay out of the new index, as they would on AWS.
+ * `deliveries` or `byTownshipType`) is created on it. Items written before it carry no index keys, so they
+ * stay out of a new index, as they would on AWS, except the township-and-type index, which is backfilled
+ * so that campaigns find certificates stored earlier.
  */
-async function addMissingIndexes(client: DynamoDBClient, tableName: string, present: Set<string | undefined>): Promise<void> {
-  let added = false;
+async function addMissingIndexes(client: DynamoDBClient, tableName: string, table: TableDescription): Promise<void> {
+  const present = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const added: string[] = [];
   for (const index of TABLE_SCHEMA.indexes) {
     if (present.has(index.name)) continue;
+    added.push(index.name);
     await client.send(
       new UpdateTableCommand({
         TableName: tableName,
@@ -84,13 +99,73 @@ async function addMissingIndexes(client: DynamoDBClient, tableName: string, pres
         ],
       }),
     );
-    added = true;
   }
-  // An index is queryable once it has been backfilled; the service answers no request before then.
-  for (let waited = 0; added; waited += 1) {
+  // An index is queryable once it has been built; the service answers no request before then.
+  for (const name of added) await indexActive(client, tableName, name);
+  if (await isBackfilled(client, tableName)) return;
+  await indexActive(client, tableName, INDEX.byTownshipType);
+  await backfillTownshipTypeIndex(client, tableName);
+  await markBackfilled(client, tableName);
+}
+
+const BACKFILL_MARKER = metaKey(`INDEX#${INDEX.byTownshipType}`);
+
+async function isBackfilled(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  const { Item } = await DynamoDBDocumentClient.from(client).send(new GetCommand({ TableName: tableName, Key: BACKFILL_MARKER, ConsistentRead: true }));
+  return Item !== undefined;
+}
+
+async function markBackfilled(client: DynamoDBClient, tableName: string): Promise<void> {
+  await DynamoDBDocumentClient.from(client).send(new PutCommand({ TableName: tableName, Item: { ...BACKFILL_MARKER, entity: 'meta' } }));
+}
+
+/**
+ * Writes to a table whose new index is still being built fail (DynamoDB Local answers InternalFailure).
+ * Building it over a large table, or on a busy machine, takes a while: wait up to ten minutes.
+ */
+async function indexActive(client: DynamoDBClient, tableName: string, name: string): Promise<void> {
+  const giveUpAt = performance.now() + INDEX_BUILD_WAIT_MS;
+  while (performance.now() < giveUpAt) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if ((Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === undefined || index.IndexStatus === 'ACTIVE')) return;
-    if (waited >= 600) throw new Error(`the indexes of table ${tableName} did not become ACTIVE within a minute`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const index = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === name);
+    if (Table?.TableStatus === 'ACTIVE' && index?.IndexStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
+  throw new Error(`index ${name} of ${tableName} was still being built after ${INDEX_BUILD_WAIT_MS / 60_000} minutes; start the service again to continue`);
+}
+
+const INDEX_BUILD_WAIT_MS = 10 * 60_000;
+
+/** Certificates stored before the index existed get its keys, so a campaign finds them too. */
+async function backfillTownshipTypeIndex(client: DynamoDBClient, tableName: string): Promise<void> {
+  const doc = DynamoDBDocumentClient.from(client);
+  let ExclusiveStartKey: Record<string, NativeAttributeValue> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'entity = :certificate AND attribute_not_exists(gsi3pk)',
+        ExpressionAttributeValues: { ':certificate': 'certificate' },
+        ProjectionExpression: 'pk, sk, township, expiresOn, #type, #number',
+        ExpressionAttributeNames: { '#type': 'type', '#number': 'number' },
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const keys = townshipTypeIndexKeys(item.township as string, (item.expiresOn as string | undefined) ?? null, { type: item.type as string, number: item.number as string });
+      await doc.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: item.pk, sk: item.sk },
+          UpdateExpression: 'SET gsi3pk = :pk, gsi3sk = :sk',
+          // A certificate rewritten meanwhile already carries the keys of its current expiry.
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(gsi3pk)',
+          ExpressionAttributeValues: { ':pk': keys.gsi3pk, ':sk': keys.gsi3sk },
+        }),
+      ).catch((error: unknown) => {
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      });
+    }
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey !== undefined);
 }

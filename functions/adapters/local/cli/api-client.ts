@@ -40,6 +40,17 @@ export class ApiClient {
     return this.request<T>('POST', path, { body, headers, duplex: 'half' });
   }
 
+  /**
+   * A download exactly as served, byte for byte: `Response.text()` would drop a leading UTF-8 BOM,
+   * which is what makes Excel read a CSV as UTF-8.
+   */
+  async bytes(path: string): Promise<Uint8Array> {
+    const response = await this.send('GET', path);
+    const body = new Uint8Array(await response.arrayBuffer());
+    if (!response.ok) throw new ApiError(`GET ${path.split('?')[0]} failed with ${response.status}: ${new TextDecoder().decode(body)}`, response.status);
+    return body;
+  }
+
   /** A non-JSON resource, such as errors.csv. */
   async text(path: string): Promise<string> {
     const response = await this.send('GET', path);

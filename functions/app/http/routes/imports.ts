@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { Principal } from '../../../core/access.js';
 import { IMPORT_ID } from '../../../core/import-messages.js';
+import { csvCell } from '../../../core/csv.js';
 import type { ImportRecord, ImportStore } from '../../../core/ports.js';
 import { auditPrincipal, recordAudit } from '../../audit.js';
 import type { HttpAppDeps, Route } from '../app.js';
@@ -88,12 +89,6 @@ export function importView(record: ImportRecord) {
 }
 
 /** RFC 4180 quoting, plus a leading apostrophe for cells Excel would run as formulas. */
-function csvCell(value: string | number): string {
-  let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 export const importRoutes: Route[] = [
   {
     method: 'POST',

@@ -19,6 +19,7 @@ export interface OutboxView {
   body: string;
   segments: number;
   sentAt: string;
+  campaign?: { campaignId: string; visitId: string; kind: string };
 }
 
 const scanBody = z
@@ -81,6 +82,7 @@ export const scanRoutes: Route[] = [
           segments: e.segments,
           sentAt: e.sentAt,
           messageId: e.messageId,
+          ...(e.campaign !== undefined ? { campaign: e.campaign } : {}),
         })),
       );
     },

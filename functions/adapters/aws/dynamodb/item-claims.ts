@@ -1,0 +1,191 @@
+import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import type { ClaimOutcome, DeliveryRecord } from '../../../core/ports.js';
+import { isConditionalFailure } from './conditions.js';
+import { putMessagePointer, type ListingUpdate } from './delivery-listing.js';
+import { TTL_ATTRIBUTE, type ItemKey } from './keys.js';
+
+/** Finished send records stay two years for audit, then DynamoDB TTL removes them. */
+export const SEND_RECORD_RETENTION_SECONDS = 2 * 365 * 24 * 3600;
+
+export interface SentRecord {
+  messageId: string;
+  sentAt: string;
+  to: string;
+  body: string;
+  segments: number;
+  ruleVersion?: number;
+}
+
+/**
+ * claim → send → record on one item, whatever the item records: a reminder's delivery or a campaign's
+ * message. SNS has no idempotency key, so the claim (a conditional write with a lease) is the only
+ * guard against a second send; the lease lets another run take over a claim whose holder died before
+ * recording anything, and every record is conditional on the claim token, so a holder whose lease was
+ * taken over records nothing.
+ */
+export class ItemClaims {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    /** The `entity` attribute written on the item: `delivery`, `campaignMessage` … */
+    private readonly entity: string,
+  ) {}
+
+  async claim(key: ItemKey, token: string, leaseUntilMs: number, nowMs: number, attributes: Record<string, NativeAttributeValue> = {}): Promise<ClaimOutcome> {
+    const extra = Object.keys(attributes);
+    try {
+      const result = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          // A new claim, or the takeover of a claim whose holder died before recording anything.
+          UpdateExpression: `SET #status = :claimed, claimToken = :token, leaseUntil = :lease, entity = :entity${extra.map((name, i) => `, #a${i} = :a${i}`).join('')} ADD attempts :one`,
+          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(extra.map((name, i) => [`#a${i}`, name])) },
+          ExpressionAttributeValues: {
+            ':claimed': 'claimed',
+            ':token': token,
+            ':lease': leaseUntilMs,
+            ':now': nowMs,
+            ':one': 1,
+            ':entity': this.entity,
+            ...Object.fromEntries(extra.map((name, i) => [`:a${i}`, attributes[name]])),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { claimed: true, attempts: (result.Attributes?.attempts as number | undefined) ?? 1 };
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+      return { claimed: false, existing: await this.get(key) };
+    }
+  }
+
+  /**
+   * Marks the item `sent` and, side by side in one round trip, points the message id at it: a receipt that
+   * finds the pointer before the record reads the item as still `claimed` and is retried; one that finds a
+   * record of another message (a lost claim) is ignored. `listing` puts the item on the deliveries index.
+   */
+  async recordSent(key: ItemKey, token: string, sent: SentRecord, describe: () => string, listing?: ListingUpdate): Promise<void> {
+    const pointer = putMessagePointer(this.doc, this.tableName, sent.messageId, key, sent.sentAt);
+    const record = this.finish(
+      key,
+      token,
+      `SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, ruleVersion = :ruleVersion, #ttl = :ttl${listing === undefined ? '' : `, ${listing.set}`} REMOVE leaseUntil`,
+      {
+        ':ruleVersion': sent.ruleVersion ?? 0,
+        ':sent': 'sent',
+        ':messageId': sent.messageId,
+        ':sentAt': sent.sentAt,
+        ':to': sent.to,
+        ':body': sent.body,
+        ':segments': sent.segments,
+        ':ttl': Math.floor(Date.parse(sent.sentAt) / 1000) + SEND_RECORD_RETENTION_SECONDS,
+        ...(listing?.values ?? {}),
+      },
+      describe,
+      { '#body': 'body', '#segments': 'segments', ...(listing?.names ?? {}) },
+    );
+    await Promise.all([pointer, record]);
+  }
+
+  /**
+   * `refused`: a message refused at send is listed as failed at the instant of the attempt, with the phone it
+   * was meant for and the text, when the caller gives them.
+   */
+  async recordFailed(
+    key: ItemKey,
+    token: string,
+    reason: string,
+    failedAt: string,
+    describe: () => string,
+    refused?: { to: string; body?: string | undefined; listing: ListingUpdate },
+  ): Promise<void> {
+    const listed = refused === undefined ? '' : `, sentAt = :failedAt, sentTo = :to, ${refused.listing.set}`;
+    const body = refused?.body !== undefined ? ', #body = :body' : '';
+    await this.finish(
+      key,
+      token,
+      `SET #status = :failed, reason = :reason, #ttl = :ttl${listed}${body} REMOVE leaseUntil`,
+      {
+        ':failed': 'failed',
+        ':reason': reason,
+        ':ttl': Math.floor(Date.parse(failedAt) / 1000) + SEND_RECORD_RETENTION_SECONDS,
+        ...(refused === undefined ? {} : { ':failedAt': failedAt, ':to': refused.to, ...refused.listing.values }),
+        ...(refused?.body !== undefined ? { ':body': refused.body } : {}),
+      },
+      describe,
+      { ...(refused?.listing.names ?? {}), ...(refused?.body !== undefined ? { '#body': 'body' } : {}) },
+    );
+  }
+
+  private async finish(
+    key: ItemKey,
+    token: string,
+    update: string,
+    values: Record<string, NativeAttributeValue>,
+    describe: () => string,
+    names: Record<string, string> = {},
+  ): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: update,
+          ConditionExpression: 'claimToken = :token',
+          // Many plain words (status, segments, body, ttl) are DynamoDB reserved words: always alias them.
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE, ...names },
+          ExpressionAttributeValues: { ...values, ':token': token },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalFailure(error)) throw new LostClaimError(describe());
+      throw error;
+    }
+  }
+
+  /** Give a claim back so the next run retries at once (a retryable failure before anything was sent). */
+  async release(key: ItemKey, token: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key,
+          ConditionExpression: 'claimToken = :token AND #status = :claimed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':token': token, ':claimed': 'claimed' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+    }
+  }
+
+  async get(key: ItemKey): Promise<DeliveryRecord | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return Item === undefined ? undefined : claimRecordOf(Item);
+  }
+}
+
+export function claimRecordOf(item: Record<string, NativeAttributeValue>): DeliveryRecord {
+  return {
+    status: item.status as DeliveryRecord['status'],
+    claimToken: item.claimToken as string | undefined,
+    leaseUntil: item.leaseUntil as number | undefined,
+    messageId: item.messageId as string | undefined,
+    sentAt: item.sentAt as string | undefined,
+    attempts: (item.attempts as number | undefined) ?? 0,
+    reason: item.reason as string | undefined,
+    body: item.body as string | undefined,
+    ruleVersion: item.ruleVersion as number | undefined,
+  };
+}
+
+/** The claim was taken over (its lease ran out): this holder must not record anything. */
+export class LostClaimError extends Error {
+  override readonly name = 'LostClaimError';
+  constructor(what: string) {
+    super(`claim on ${what} was taken over`);
+  }
+}

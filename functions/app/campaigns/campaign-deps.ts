@@ -1,0 +1,36 @@
+import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, JobStore, Logger, RecipientSource, ScheduleGateway, SmsSender } from '../../core/ports.js';
+import type { ReferenceData } from '../reference-data.js';
+import type { ServiceSettings } from '../settings.js';
+
+/** Where a visit's jobs are scheduled: the gateway, and what its schedules invoke (on AWS, the campaign-job function). */
+export interface CampaignScheduler {
+  gateway: ScheduleGateway;
+  targetArn: string;
+  /** The role EventBridge Scheduler assumes to invoke the target. */
+  roleArn: string;
+  group: string;
+}
+
+/** The campaign feature's adapters, wired once by each composition root. */
+export interface CampaignServices {
+  store: CampaignStore;
+  messages: CampaignMessageLedger;
+  recipients: RecipientSource;
+  scheduler: CampaignScheduler;
+  /** The jobs the local scheduler keeps (`runDueCampaignJobs` runs those due); absent on AWS, where Scheduler holds them. */
+  jobs?: JobStore;
+}
+
+export interface CampaignDeps {
+  campaigns: CampaignServices;
+  sms: SmsSender;
+  reference: ReferenceData;
+  settings: ServiceSettings;
+  logger: Logger;
+  clock: Clock;
+  audit?: AuditLog;
+  /** Real elapsed time for claim leases; by default the host's. */
+  wallClock?: () => number;
+  /** Random bytes for ids and booking codes; tests fix them. */
+  randomBytes?: (size: number) => Uint8Array;
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import type { DateTime } from 'luxon';
+import type { RenderedCampaignSms } from '../../core/campaigns/texts.js';
+import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
+import { maskPhone } from '../../core/phone.js';
+import type { CampaignMessageId } from '../../core/ports.js';
+import type { CampaignDeps } from './campaign-deps.js';
+
+export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed';
+
+/**
+ * Sends one campaign SMS exactly once per (visit, phone, kind), by the reminders' protocol: claim the
+ * message item, send, record. A claimed message whose sender died before recording is taken over once
+ * its lease runs out; a message already recorded is never sent again. `render` runs only after the
+ * claim, so a message that is not ours to send is not even rendered.
+ */
+export async function sendCampaignMessage(
+  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock'>,
+  id: CampaignMessageId,
+  render: () => RenderedCampaignSms,
+  now: DateTime,
+): Promise<CampaignSendOutcome> {
+  const wall = deps.wallClock ?? Date.now;
+  const ledger = deps.campaigns.messages;
+  const token = randomUUID();
+  const claim = await ledger.claimMessage(id, token, wall() + deps.settings.claimLeaseMs, wall());
+  if (!claim.claimed) return claim.existing?.status === 'sent' || claim.existing?.status === 'failed' ? 'alreadySent' : 'inFlightElsewhere';
+  const log = { campaign: id.campaignId, visit: id.visitId, kind: id.kind, to: maskPhone(id.phone) };
+  let rendered: RenderedCampaignSms;
+  let messageId: string;
+  try {
+    rendered = render();
+    const receipt = await deps.sms.send({
+      to: id.phone,
+      body: rendered.body,
+      idempotencyKey: `campaign#${id.campaignId}#${id.visitId}#${id.phone}#${id.kind}`,
+      at: now.toISO() ?? '',
+      campaign: { campaignId: id.campaignId, visitId: id.visitId, kind: id.kind },
+    });
+    messageId = receipt.messageId;
+  } catch (error) {
+    if (error instanceof RetryableSendError) {
+      // Nothing went out: give the claim back so the next run retries at once.
+      await ledger.releaseMessage(id, token);
+      deps.logger.warn({ ...log, err: error.message }, 'campaign SMS not sent, will retry');
+      return 'retryLater';
+    }
+    if (error instanceof PermanentSendError) {
+      await ledger.recordMessageFailed(id, token, error.message, now.toISO() ?? '');
+      deps.logger.error({ ...log, err: error.message }, 'campaign SMS refused permanently');
+      return 'failed';
+    }
+    // Unknown outcome: the provider may have accepted it. The claim stays; once its lease runs out a later run retries.
+    deps.logger.error({ ...log, err: (error as Error).message }, 'campaign SMS ended in an unknown state');
+    return 'retryLater';
+  }
+  await ledger.recordMessageSent(id, token, { messageId, sentAt: now.toISO() ?? '', to: id.phone, body: rendered.body, segments: rendered.segments });
+  deps.logger.info({ ...log, messageId, segments: rendered.segments }, 'campaign SMS sent');
+  return 'sent';
+}

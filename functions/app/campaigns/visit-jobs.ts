@@ -1,0 +1,36 @@
+import type { DateTime } from 'luxon';
+import type { CampaignJobKind, CampaignJobPayload } from '../../core/schedule-payloads.js';
+import { scheduleName } from '../../core/schedule-names.js';
+import type { CampaignScheduler } from './campaign-deps.js';
+
+/** The schedule of one of a visit's jobs: the same visit and job always give the same name. */
+export function campaignJobName(campaignId: string, visitId: string, job: CampaignJobKind): string {
+  return scheduleName(`campaign-${job}`, `${campaignId}.${visitId}`);
+}
+
+function request(scheduler: CampaignScheduler, campaignId: string, visitId: string, job: CampaignJobKind, at: DateTime) {
+  const payload = { kind: 'campaignJob', campaignId, visitId, job } as const satisfies CampaignJobPayload;
+  return { name: campaignJobName(campaignId, visitId, job), at, payload, targetArn: scheduler.targetArn, roleArn: scheduler.roleArn, group: scheduler.group };
+}
+
+/** A new visit's notice and day-before reminder. */
+export async function scheduleVisitJobs(scheduler: CampaignScheduler, campaignId: string, visitId: string, instants: { noticeAt: DateTime; reminderAt: DateTime }): Promise<void> {
+  await scheduler.gateway.scheduleOnce(request(scheduler, campaignId, visitId, 'notice', instants.noticeAt));
+  await scheduler.gateway.scheduleOnce(request(scheduler, campaignId, visitId, 'reminder', instants.reminderAt));
+}
+
+/** A moved visit's notice and reminder at their new instants (made anew if they already ran). */
+export async function rescheduleVisitJobs(scheduler: CampaignScheduler, campaignId: string, visitId: string, instants: { noticeAt: DateTime; reminderAt: DateTime }): Promise<void> {
+  await scheduler.gateway.reschedule(request(scheduler, campaignId, visitId, 'notice', instants.noticeAt));
+  await scheduler.gateway.reschedule(request(scheduler, campaignId, visitId, 'reminder', instants.reminderAt));
+}
+
+export async function cancelVisitJobs(scheduler: CampaignScheduler, campaignId: string, visitId: string): Promise<void> {
+  await scheduler.gateway.cancel(campaignJobName(campaignId, visitId, 'notice'), scheduler.group);
+  await scheduler.gateway.cancel(campaignJobName(campaignId, visitId, 'reminder'), scheduler.group);
+}
+
+/** The "moved" or "cancelled" SMS to booked holders, at `at` (the next sendable moment). */
+export async function scheduleBookedHoldersJob(scheduler: CampaignScheduler, campaignId: string, visitId: string, job: 'moved' | 'cancelled', at: DateTime): Promise<void> {
+  await scheduler.gateway.reschedule(request(scheduler, campaignId, visitId, job, at));
+}

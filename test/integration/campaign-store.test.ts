@@ -1,12 +1,8 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbCampaignStore } from '../../functions/adapters/aws/dynamodb/dynamodb-campaign-store.js';
-import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
-import { dynamoTestClient, uniqueTableName } from '../support/dynamo.js';
 import { describe, expect, it } from 'vitest';
 import { documentClient } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
-import { bookingKey, certificateKey, metaKey, TABLE_SCHEMA } from '../../functions/adapters/aws/dynamodb/keys.js';
+import { bookingKey, certificateKey, metaKey } from '../../functions/adapters/aws/dynamodb/keys.js';
 import { loadReferenceData } from '../../functions/app/reference-data.js';
 import { uploadCertificates } from '../../functions/app/upload-certificates.js';
 import { at, testSettings } from '../support/fixtures.js';
@@ -121,41 +117,6 @@ describe('Adapter: DynamoDbCampaignStore', () => {
       // Assess
       expect(found.map((c) => c.number)).toEqual(['NJ-00006', 'NJ-00001', 'NJ-00002']);
       expect(found[0]).toEqual({ type: INSPECTION, number: 'NJ-00006', phone: '+8613900000006', township: LIANJIANG, expiresOn: '2026-10-01' });
-    });
-  });
-
-  describe('Function: ensureTable', () => {
-    it('adds the township-and-type index to a table made before campaigns, with the keys of the certificates already stored', async () => {
-      // Prepare: a table with the three earlier indexes, holding a certificate without the new keys
-      const client = dynamoTestClient();
-      const tableName = uniqueTableName('campaign-upgrade');
-      const earlier = TABLE_SCHEMA.indexes.filter((index) => index.name !== 'byTownshipType');
-      await client.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: ['pk', 'sk', ...earlier.flatMap((i) => [i.partitionKey, i.sortKey])].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-          GlobalSecondaryIndexes: earlier.map((i) => ({
-            IndexName: i.name,
-            KeySchema: [{ AttributeName: i.partitionKey, KeyType: 'HASH' }, { AttributeName: i.sortKey, KeyType: 'RANGE' }],
-            Projection: { ProjectionType: i.projection },
-          })),
-        }),
-      );
-      const store = new DynamoDbStore(client, tableName);
-      await uploadCertificates({ store, reference: loadReferenceData(), settings: testSettings() }, [farmRecord(7)], NOW);
-      await documentClient(client).send(
-        new UpdateCommand({ TableName: tableName, Key: certificateKey({ type: INSPECTION, number: 'NJ-00007' }), UpdateExpression: 'REMOVE gsi3pk, gsi3sk' }),
-      );
-
-      // Act
-      const outcome = await ensureTable(client, tableName);
-      const found = await collect(new DynamoDbCampaignStore(client, tableName).certificatesInTownshipOfType(LIANJIANG, INSPECTION, '2027-06-30'));
-
-      // Assess
-      expect(outcome).toBe('exists');
-      expect(found.map((c) => c.number)).toEqual(['NJ-00007']);
     });
   });
 

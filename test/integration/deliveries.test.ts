@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DateTime } from 'luxon';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbDeliveries } from '../../functions/adapters/aws/dynamodb/dynamodb-deliveries.js';
-import { TABLE_SCHEMA } from '../../functions/adapters/aws/dynamodb/keys.js';
-import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import type { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { OutboxSmsSender } from '../../functions/adapters/local/outbox-sms-sender.js';
 import { CursorSeal } from '../../functions/app/cursors.js';
@@ -18,7 +15,7 @@ import { sendDueReminders } from '../../functions/app/send-due-reminders.js';
 import { uploadCertificates } from '../../functions/app/upload-certificates.js';
 import type { Principal } from '../../functions/core/access.js';
 import type { Logger } from '../../functions/core/ports.js';
-import { dynamoTestClient, uniqueTableName } from '../support/dynamo.js';
+import { dynamoTestClient } from '../support/dynamo.js';
 import { at, freshStore, record, RecordingSender, scanDeps } from '../support/fixtures.js';
 
 // Pesticide licences (agriculture_rural) expiring 2026-12-20: first 2026-08-21 09:00, final 2026-09-14 09:00.
@@ -292,45 +289,6 @@ describe('Use case: sendDueReminders with receipts', () => {
     expect([early, late]).toEqual(['unknown', 'recorded']);
     expect(await own.get(id)).toMatchObject({ status: 'failed', reason: 'Unknown error attempting to reach phone' });
   });
-});
-
-describe('Function: ensureTable (a data dir from before the deliveries index)', () => {
-  it('adds the deliveries index to a table made without it, and delivery listings work on it', async () => {
-    // Prepare
-    const client = dynamoTestClient();
-    const tableName = uniqueTableName('deliveries-upgrade');
-    const older = TABLE_SCHEMA.indexes.filter((i) => i.name !== 'deliveries');
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: ['pk', 'sk', ...older.flatMap((i) => [i.partitionKey, i.sortKey])].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: older.map((i) => ({
-          IndexName: i.name,
-          KeySchema: [
-            { AttributeName: i.partitionKey, KeyType: 'HASH' },
-            { AttributeName: i.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: i.projection },
-        })),
-      }),
-    );
-
-    // Act
-    const outcome = await ensureTable(client, tableName);
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    const listing = await new DynamoDbDeliveries(client, tableName).listDeliveries({ statuses: ['failed'], limit: 5 });
-
-    // Assess
-    expect(outcome).toBe('exists');
-    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(TABLE_SCHEMA.indexes.map((i) => i.name).sort());
-    expect(listing.items).toEqual([]);
-    // DynamoDB Local backfills a new index in the background: on a busy shared instance that takes many seconds.
-  }, 120_000);
 });
 
 describe('Use case: sendDueReminders (a message refused at send)', () => {

@@ -69,13 +69,14 @@ export class CertalarmStack extends Stack {
       production: config.production,
       groupName: config.production ? 'certalarm' : `certalarm-${config.stage}`,
     });
-    // The HTTP API (visits created, moved, cancelled) manages the campaign schedules; the jobs themselves never schedule.
+    // The HTTP API (visits created, moved, cancelled) manages the campaign schedules; a job only schedules its own continuation.
     this.campaignSchedules = new CampaignSchedules(this, 'CampaignSchedules', {
       campaignJob: this.functions.campaignJob,
       production: config.production,
       groupName: config.production ? 'certalarm-campaigns' : `certalarm-campaigns-${config.stage}`,
     });
     this.campaignSchedules.grantManageSchedules(this.functions.httpApi, this.functions.httpApiRole, this.functions.campaignJob);
+    this.campaignSchedules.grantScheduleContinuations(this.functions.campaignJob, this.functions.campaignJobRole);
     this.inboundSms = new InboundSms(this, 'InboundSms', { handler: this.functions.inboundSms, production: config.production });
     this.alarms = new CertalarmAlarms(this, 'Alarms', {
       config,

@@ -8,7 +8,7 @@ import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbCampaignStore } from '../adapters/aws/dynamodb/dynamodb-campaign-store.js';
 import { EventBridgeScheduleGateway } from '../adapters/aws/schedule-gateway.js';
-import type { CampaignDeps, CampaignServices } from '../app/campaigns/campaign-deps.js';
+import type { CampaignDeps, CampaignScheduler, CampaignServices } from '../app/campaigns/campaign-deps.js';
 import type { InboundDeps } from '../app/inbound/receive-inbound-sms.js';
 import { DynamoDbCalendarStore } from '../adapters/aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-store.js';
@@ -72,6 +72,7 @@ let scan: ScanDeps | undefined;
 let http: HttpAppDeps | undefined;
 let campaignJob: CampaignDeps | undefined;
 let inbound: (InboundDeps & CampaignDeps) | undefined;
+let continuations: EventBridgeScheduleGateway | undefined;
 
 export function requiredEnv(env: Environment, name: string): string {
   const value = env[name];
@@ -292,6 +293,21 @@ export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
   return campaignJob;
 }
 
+/**
+ * Where the campaign-job function schedules its own continuation when a job stops with messages unsent:
+ * the campaign group, the role Scheduler assumes and the dead-letter queue, from the environment the
+ * stack sets (the target is the function itself, known only from its invocation context). Undefined
+ * without them: the job then fails and Lambda's own retries run it again.
+ */
+export function campaignJobContinuations(env: Environment = process.env): Omit<CampaignScheduler, 'targetArn'> | undefined {
+  const roleArn = env.CERTALARM_SCHEDULER_ROLE_ARN;
+  const group = env.CERTALARM_SCHEDULE_GROUP;
+  const deadLetterArn = env.CERTALARM_SCHEDULE_DLQ_ARN;
+  if (roleArn === undefined || roleArn === '' || group === undefined || group === '' || deadLetterArn === undefined || deadLetterArn === '') return undefined;
+  continuations ??= new EventBridgeScheduleGateway({ deadLetterArn });
+  return { gateway: continuations, roleArn, group };
+}
+
 /** The inbound-SMS function (subscribed to the two-way SMS topic): what a job has, and the bookings. */
 export function inboundDeps(env: Environment = process.env): InboundDeps & CampaignDeps {
   if (inbound !== undefined) return inbound;
@@ -307,4 +323,5 @@ export function resetLambdaDeps(options: { clock?: Clock } = {}): void {
   http = undefined;
   campaignJob = undefined;
   inbound = undefined;
+  continuations = undefined;
 }

@@ -74,16 +74,26 @@ export class CampaignSchedules extends Construct {
    * only to Scheduler). The environment variables tell the function which target, role, group and DLQ.
    */
   grantManageSchedules(fn: lambda.Function, role: iam.Role, campaignJob: lambda.IFunction): void {
+    this.grantSchedules(role, ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'], 'ManageCampaignSchedules', 'PassCampaignSchedulerRole');
+    fn.addEnvironment(CAMPAIGN_SCHEDULE_ENVIRONMENT.targetArn, campaignJob.functionArn);
+    this.addEnvironment(fn);
+  }
+
+  /**
+   * Lets the campaign-job function schedule its own continuation (a job that stopped with messages unsent
+   * runs again later): create only, in this group, handing over this role. It learns its own ARN from its
+   * invocation context; naming it in its own environment would make the function depend on itself.
+   */
+  grantScheduleContinuations(campaignJob: lambda.Function, role: iam.Role): void {
+    this.grantSchedules(role, ['scheduler:CreateSchedule'], 'ContinueCampaignJobs', 'PassSchedulerRoleForContinuations');
+    this.addEnvironment(campaignJob);
+  }
+
+  private grantSchedules(role: iam.Role, actions: string[], sid: string, passSid: string): void {
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources: [this.schedulesArn()] }));
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'ManageCampaignSchedules',
-        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
-        resources: [this.schedulesArn()],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'PassCampaignSchedulerRole',
+        sid: passSid,
         actions: ['iam:PassRole'],
         resources: [this.role.roleArn],
         conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
@@ -99,7 +109,9 @@ export class CampaignSchedules extends Construct {
         'Schedule names are made at run time, one per visit and job (functions/core/schedule-names.ts); the wildcard is bounded to ' +
         'the campaign schedule group, which holds nothing else (the recurring due scan is in another group).',
     });
-    fn.addEnvironment(CAMPAIGN_SCHEDULE_ENVIRONMENT.targetArn, campaignJob.functionArn);
+  }
+
+  private addEnvironment(fn: lambda.Function): void {
     fn.addEnvironment(CAMPAIGN_SCHEDULE_ENVIRONMENT.roleArn, this.role.roleArn);
     fn.addEnvironment(CAMPAIGN_SCHEDULE_ENVIRONMENT.group, this.group.scheduleGroupName);
     fn.addEnvironment(CAMPAIGN_SCHEDULE_ENVIRONMENT.deadLetterArn, this.deadLetterQueue.queueArn);

@@ -627,7 +627,7 @@ describe('Construct: CampaignSchedules', () => {
     // Act
     const scheduling = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
     const passRole = statements.filter((s) => actionsOf(s).includes('iam:PassRole'));
-    const otherRoles = [stack.functions.dueScanRole, stack.functions.campaignJobRole, stack.functions.inboundSmsRole, stack.functions.importWorkerRole]
+    const otherRoles = [stack.functions.dueScanRole, stack.functions.inboundSmsRole, stack.functions.importWorkerRole]
       .flatMap((r) => statementsOfRole(template, logicalId(stack, r)))
       .filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:') || a === 'iam:PassRole'));
 
@@ -650,6 +650,38 @@ describe('Construct: CampaignSchedules', () => {
       },
     ]);
     expect(otherRoles).toEqual([]);
+  });
+
+  it('lets the campaign-job function only create schedules in the campaign group (its own continuation) and pass only the campaign Scheduler role', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const statements = statementsOfRole(template, logicalId(stack, stack.functions.campaignJobRole));
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(stack, stack.functions.campaignJob)] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+
+    // Act
+    const scheduling = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:') || a === 'iam:PassRole'));
+
+    // Assess
+    expect(scheduling).toEqual([
+      {
+        Sid: 'ContinueCampaignJobs',
+        Effect: 'Allow',
+        Action: 'scheduler:CreateSchedule',
+        Resource: { 'Fn::Join': ['', ['arn:aws:scheduler:ap-southeast-1:', { Ref: 'AWS::AccountId' }, ':schedule/certalarm-campaigns/*']] },
+      },
+      {
+        Sid: 'PassSchedulerRoleForContinuations',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: getAtt(logicalId(stack, stack.campaignSchedules.role)),
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+    ]);
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      CERTALARM_SCHEDULER_ROLE_ARN: getAtt(logicalId(stack, stack.campaignSchedules.role)),
+      CERTALARM_SCHEDULE_GROUP: 'certalarm-campaigns',
+    });
+    expect(fn.Properties.Environment.Variables).not.toHaveProperty('CERTALARM_CAMPAIGN_JOB_ARN');
   });
 
   it('tells the HTTP function the target, role, group and dead-letter queue its schedules use', () => {

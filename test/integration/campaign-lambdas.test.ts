@@ -1,5 +1,6 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { readFileSync } from 'node:fs';
+import { CreateScheduleCommand, SchedulerClient, type Target } from '@aws-sdk/client-scheduler';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -30,6 +31,13 @@ function reply(from: string, text: string): SnsEvent {
 
 const reference = loadReferenceData();
 const sns = mockClient(SNSClient);
+const scheduler = mockClient(SchedulerClient);
+const CAMPAIGN_JOB_ARN = 'arn:aws:lambda:ap-southeast-1:123456789012:function:certalarm-campaign-job';
+const SCHEDULE_ENVIRONMENT = {
+  CERTALARM_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/certalarm-campaign-scheduler',
+  CERTALARM_SCHEDULE_GROUP: 'certalarm-campaigns',
+  CERTALARM_SCHEDULE_DLQ_ARN: 'arn:aws:sqs:ap-southeast-1:123456789012:certalarm-campaign-jobs-dlq',
+};
 /** Lianjiang: phone …0001 holds an inspection and an operator licence, …0002 an expired inspection; …0004 is in Jiangbei. */
 const HOLDERS = [
   farmRecord(1),
@@ -54,6 +62,7 @@ describe('Lambda handlers: campaign job (Scheduler target) and inbound SMS (SNS 
   beforeEach(() => {
     restoreEnvironment = useLambdaEnvironment(campaigns.tableName);
     sns.reset();
+    scheduler.reset();
     sns.on(PublishCommand).resolves({ MessageId: 'sns-message-1' });
   });
 
@@ -62,7 +71,7 @@ describe('Lambda handlers: campaign job (Scheduler target) and inbound SMS (SNS 
     restoreEnvironment();
   });
 
-  it('leaves a notice job that fires outside the send window incomplete and fails, so Lambda runs it again', async () => {
+  it('fails a notice job that fires outside the send window when it has nowhere to schedule its continuation, so Lambda runs it again', async () => {
     // Prepare: 21:00 Beijing, after the send window closed.
     resetLambdaDeps({ clock: { now: () => at('2026-12-29T21:00:00+08:00') } });
 
@@ -72,6 +81,35 @@ describe('Lambda handlers: campaign job (Scheduler target) and inbound SMS (SNS 
     // Assess
     await expect(outcome).rejects.toBeInstanceOf(CampaignJobIncompleteError);
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  it('schedules a job that fires outside the send window to run again when the window opens, as a schedule of its own', async () => {
+    // Prepare: 21:00 Beijing, after the send window closed; the stack's schedule settings in the environment.
+    restoreEnvironment();
+    restoreEnvironment = useLambdaEnvironment(campaigns.tableName, SCHEDULE_ENVIRONMENT);
+    resetLambdaDeps({ clock: { now: () => at('2026-12-29T21:00:00+08:00') } });
+    scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:aws:scheduler:ap-southeast-1:123456789012:schedule/certalarm-campaigns/x' });
+
+    // Act
+    const outcome = await campaignJob(fixture('scheduler-campaign-job.json'), { invokedFunctionArn: CAMPAIGN_JOB_ARN });
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'incomplete', sent: 0, continuesAt: '2026-12-30T09:00:00.000+08:00' });
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(scheduler).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
+    expect(scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
+      Name: 'campaign-notice-again-cmp_spring2027.v_lianjiang.202612300900',
+      GroupName: 'certalarm-campaigns',
+      ScheduleExpression: 'at(2026-12-30T09:00:00)',
+      ScheduleExpressionTimezone: 'Asia/Shanghai',
+      ActionAfterCompletion: 'DELETE',
+      Target: expect.objectContaining({
+        Arn: CAMPAIGN_JOB_ARN,
+        RoleArn: SCHEDULE_ENVIRONMENT.CERTALARM_SCHEDULER_ROLE_ARN,
+        DeadLetterConfig: { Arn: SCHEDULE_ENVIRONMENT.CERTALARM_SCHEDULE_DLQ_ARN },
+        Input: '{"kind":"campaignJob","campaignId":"cmp_spring2027","visitId":"v_lianjiang","job":"notice"}',
+      }) as Target,
+    });
   });
 
   it('sends the visit\'s notice once to each phone in the township, then books the slot a holder replies with by SMS', async () => {

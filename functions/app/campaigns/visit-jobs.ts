@@ -1,4 +1,6 @@
 import type { DateTime } from 'luxon';
+import { nextSendableInstant } from '../../core/planning.js';
+import type { SendWindow } from '../../core/model.js';
 import type { CampaignJobKind, CampaignJobPayload } from '../../core/schedule-payloads.js';
 import { scheduleName } from '../../core/schedule-names.js';
 import type { CampaignScheduler } from './campaign-deps.js';
@@ -33,4 +35,20 @@ export async function cancelVisitJobs(scheduler: CampaignScheduler, campaignId: 
 /** The "moved" or "cancelled" SMS to booked holders, at `at` (the next sendable moment). */
 export async function scheduleBookedHoldersJob(scheduler: CampaignScheduler, campaignId: string, visitId: string, job: 'moved' | 'cancelled', at: DateTime): Promise<void> {
   await scheduler.gateway.reschedule(request(scheduler, campaignId, visitId, job, at));
+}
+
+/** How long a job that stopped with messages unsent waits before it runs again (a claim held elsewhere, a throttled provider). */
+export const CONTINUATION_DELAY_MINUTES = 10;
+
+/**
+ * A job that stopped with messages unsent runs again later, as a schedule of its own: at least
+ * CONTINUATION_DELAY_MINUTES on, inside the send window (the next opening if it is closed). Its name
+ * carries that instant, so a retried invocation finds the continuation it already made, and the rerun
+ * sends only what is still unsent (every message is claimed before it is sent).
+ */
+export async function scheduleJobContinuation(scheduler: CampaignScheduler, payload: CampaignJobPayload, now: DateTime, window: SendWindow): Promise<DateTime> {
+  const at = nextSendableInstant(now.plus({ minutes: CONTINUATION_DELAY_MINUTES }), window).startOf('minute');
+  const name = scheduleName(`campaign-${payload.job}-again`, `${payload.campaignId}.${payload.visitId}.${at.toFormat('yyyyLLddHHmm')}`);
+  await scheduler.gateway.scheduleOnce({ name, at, payload, targetArn: scheduler.targetArn, roleArn: scheduler.roleArn, group: scheduler.group });
+  return at;
 }

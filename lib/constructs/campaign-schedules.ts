@@ -1,9 +1,10 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue.js';
 import { CAMPAIGN_SCHEDULE_ENVIRONMENT } from '../runtime-environment.js';
 
 export interface CampaignSchedulesProps {
@@ -31,14 +32,7 @@ export class CampaignSchedules extends Construct {
 
     this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: props.groupName, removalPolicy });
 
-    // SQS-managed encryption: a dead letter is the job payload (campaign id, visit id, job kind), no phone
-    // or name, and a KMS key would also have to be granted to the Scheduler role.
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
+    this.deadLetterQueue = schedulerDeadLetterQueue(this, removalPolicy, 'the campaign one-off schedules the HTTP API creates');
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:

@@ -3,8 +3,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue.js';
 import { DAILY_RETENTION_PURGE_PAYLOAD, RECURRING_DUE_SCAN_PAYLOAD } from '../../functions/core/schedule-payloads.js';
 
 export interface CertalarmSchedulesProps {
@@ -42,14 +43,7 @@ export class CertalarmSchedules extends Construct {
 
     this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: props.groupName, removalPolicy });
 
-    // SQS-managed encryption rather than KMS: the messages are the schedule payload ({"kind":"dueScan"})
-    // and carry no personal data, and a KMS key here would also have to be granted to the Scheduler role.
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
+    this.deadLetterQueue = schedulerDeadLetterQueue(this, removalPolicy, 'the due-scan schedule\'s EventBridge Scheduler target');
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:

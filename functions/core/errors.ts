@@ -15,6 +15,22 @@ export class PermanentSendError extends Error {
   }
 }
 
+/**
+ * The provider says the recipient opted out of its messages (SNS `OptedOut`). Permanent, like any refusal,
+ * but told apart by its type: the use case, not the adapter, decides that the number goes on our list.
+ * `to` is the E.164 number the send was for; the message masks it.
+ */
+export class OptedOutSendError extends PermanentSendError {
+  readonly optedOut = true;
+  constructor(
+    message: string,
+    readonly to: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Reference data that fails its schema: the service must not start on it. */
 export class ReferenceDataError extends Error {
   override readonly name = 'ReferenceDataError';

@@ -59,6 +59,14 @@ export interface SmsSender {
   send(message: SmsMessage): Promise<SmsReceipt>;
 }
 
+/**
+ * A provider's own opt-out list (SNS `ListPhoneNumbersOptedOut` on AWS; locally there is none), read
+ * whole, page by page. Numbers as the provider keeps them (E.164); not all need be mainland mobiles.
+ */
+export interface ProviderOptOutList {
+  optedOutNumbers(): AsyncIterable<string>;
+}
+
 export interface CertificateKey {
   type: string;
   number: string;

@@ -14,7 +14,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SnsSmsSender } from '../../functions/adapters/aws/sns-sms-sender.js';
-import { PermanentSendError, RetryableSendError } from '../../functions/core/errors.js';
+import { OptedOutSendError, PermanentSendError, RetryableSendError } from '../../functions/core/errors.js';
 import type { SmsMessage } from '../../functions/core/ports.js';
 
 const snsMock = mockClient(SNSClient);
@@ -168,6 +168,25 @@ describe('Class: SnsSmsSender', () => {
       // Assess
       expect(thrown).toBeInstanceOf(PermanentSendError);
       expect((thrown as PermanentSendError).cause).toBe(error);
+    });
+
+    it.each([
+      ['OptedOutException (the SDK\'s class for the wire code OptedOut)', new OptedOutException({ message: 'Phone number is opted out', $metadata: meta(400) })],
+      ['OptedOut (the wire code, when the SDK does not map it to its class)', serviceError('OptedOut', 400, 'client')],
+    ])('maps %s to an OptedOutSendError, a permanent failure the caller can tell apart', async (_label, error) => {
+      // Prepare
+      snsMock.on(PublishCommand).rejects(error);
+      const sender = new SnsSmsSender({ client: new SNSClient({ region: 'ap-southeast-1' }) });
+
+      // Act
+      const thrown = await sender.send(message).catch((e: unknown) => e);
+
+      // Assess
+      expect(thrown).toBeInstanceOf(OptedOutSendError);
+      expect(thrown).toBeInstanceOf(PermanentSendError);
+      expect((thrown as OptedOutSendError).to).toBe('+8613900000001');
+      expect((thrown as Error).message).not.toContain('13900000001');
+      expect((thrown as OptedOutSendError).cause).toBe(error);
     });
 
     it('never puts the unmasked phone number in the error message', async () => {

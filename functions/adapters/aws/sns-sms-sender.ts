@@ -1,5 +1,5 @@
 import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
+import { OptedOutSendError, PermanentSendError, RetryableSendError } from '../../core/errors.js';
 import { maskPhone } from '../../core/phone.js';
 import type { SmsMessage, SmsReceipt, SmsSender } from '../../core/ports.js';
 
@@ -19,11 +19,15 @@ const SERVER_SIDE = new Set(['InternalErrorException', 'InternalFailure', 'Servi
 /** The request may never have reached SNS (the SDK's timeouts and socket errors). */
 const NETWORK = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'NetworkingError']);
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH']);
-/** The number or the request is wrong, the recipient opted out, or we may not send: resending cannot help. */
+/**
+ * The recipient opted out at SNS: the wire code is `OptedOut`, which the SDK turns into its
+ * `OptedOutException` class (an SDK that does not know the code leaves the wire name).
+ */
+const OPTED_OUT = new Set(['OptedOut', 'OptedOutException']);
+/** The number or the request is wrong, or we may not send: resending cannot help. */
 const PERMANENT = new Set([
   'InvalidParameterException',
   'InvalidParameterValueException',
-  'OptedOutException',
   'AuthorizationErrorException',
   'EndpointDisabledException',
   'ValidationException',
@@ -83,7 +87,7 @@ interface SdkErrorShape {
 }
 
 /** Map an SDK error to the retry decision the core acts on; the original stays as `cause`. */
-export function classifyPublishError(error: unknown, to: string): RetryableSendError | PermanentSendError {
+export function classifyPublishError(error: unknown, to: string): RetryableSendError | PermanentSendError | OptedOutSendError {
   const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
   const name = typeof e.name === 'string' ? e.name : 'UnknownError';
   const code = typeof e.code === 'string' ? e.code : undefined;
@@ -92,6 +96,7 @@ export function classifyPublishError(error: unknown, to: string): RetryableSendE
   const detail = typeof e.message === 'string' ? maskNumbers(e.message) : '';
   const text = `SNS ${name}${status !== undefined ? ` (HTTP ${status})` : ''} for the SMS to ${maskPhone(to)}${detail ? `: ${detail}` : ''}`;
 
+  if (OPTED_OUT.has(name)) return new OptedOutSendError(text, to, { cause: error });
   if (THROTTLING.has(name) || status === 429 || (typeof e.$retryable === 'object' && e.$retryable !== null)) {
     return new RetryableSendError(text, { cause: error });
   }

@@ -7,6 +7,7 @@ import type { Certificate, IsoDate, IsoInstant, Plan, StageName } from './model.
 import type { DueScanPayload } from './schedule-payloads.js';
 import type { PurgeProgress } from './retention.js';
 import type { Revocation } from './revocation.js';
+import type { Suppression, SuppressionSource } from './suppression.js';
 import type { BookingCodeRecord, BookingRecord, Campaign, Invitation, RecipientCertificate, Visit } from './campaigns/model.js';
 import type { ReminderRule, RuleReplanProgress, RuleVersion } from './rules.js';
 
@@ -211,6 +212,42 @@ export interface HolderIdCipher {
   seal(plain: string): Promise<string>;
   /** The plain ID; a value without a scheme prefix (stored before encryption) is returned unchanged. */
   open(stored: string): Promise<string>;
+}
+
+// ---- Suppressions ------------------------------------------------------------------------------
+
+/**
+ * Our own list of numbers that asked for no more SMS (see suppression.ts). Every send asks
+ * `isSuppressed` right after its claim; the opt-out confirmation is the one message a suppressed number gets.
+ * Phones are E.164 (`normaliseMainlandMobile`). Entries never expire and no purge reaches them.
+ */
+export interface SuppressionList {
+  /**
+   * Puts the number on the list. Idempotent: a number already on it keeps its first entry (source and
+   * instant), and `added` is false. `suppression` is the entry as stored either way.
+   */
+  suppress(phone: string, entry: { source: SuppressionSource; at: IsoInstant; detail?: string | undefined }): Promise<{ added: boolean; suppression: Suppression }>;
+  isSuppressed(phone: string): Promise<boolean>;
+  get(phone: string): Promise<Suppression | undefined>;
+  /** The list ordered by phone number (not by time), a page at a time; the cursor is opaque. */
+  list(query: { limit: number; cursor?: string | undefined }): Promise<Page<Suppression>>;
+  /**
+   * Takes the number off the list; the entry removed, or undefined when it was not on it. The caller
+   * audits (who, why); `expectedAt` removes the entry only if it is still the one suppressed at that instant.
+   */
+  reinstate(phone: string, options?: { expectedAt?: IsoInstant }): Promise<Suppression | undefined>;
+}
+
+/**
+ * The opt-out confirmation's claim and record, keyed by the suppression (phone and instant): a reply
+ * delivered twice, or two replies at once, confirm once; a number reinstated and suppressed again is a
+ * new suppression and is confirmed again.
+ */
+export interface OptOutConfirmations {
+  claimConfirmation(suppression: Suppression, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
+  recordConfirmationSent(suppression: Suppression, token: string, sent: { messageId: string; sentAt: IsoInstant; body: string; segments: number }): Promise<void>;
+  recordConfirmationFailed(suppression: Suppression, token: string, reason: string, failedAt: IsoInstant): Promise<void>;
+  releaseConfirmation(suppression: Suppression, token: string): Promise<void>;
 }
 
 // ---- Revocation ---------------------------------------------------------------------------------

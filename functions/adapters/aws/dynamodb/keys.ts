@@ -47,6 +47,9 @@
  *   daily reply   pk=INBOUND#<phone>        sk=REPLY#<day>#<topic>             a reply to an inbound SMS went out that day (TTL)
  *   job           pk=JOBS                   sk=<at UTC ISO>#<name>             a one-off schedule the local scheduler holds: name,
  *                                                                              group, payload (EventBridge Scheduler holds them on AWS)
+ *   suppression   pk=SUPPRESSIONS           sk=<phone>                         a number that opted out: source, at, detail; no TTL,
+ *                                                                              and no purge reaches it (it is no certificate's item)
+ *   opt-out conf. pk=OPTOUT#<phone>            sk=CONFIRM#<suppressed at, UTC>    the one confirmation SMS of one suppression: claim + record
  *
  * Phones in keys are the E.164 form the certificates store; they are never logged unmasked.
  */
@@ -229,6 +232,26 @@ export function campaignMessageKey(campaignId: string, visitId: string, phone: s
 /** Per phone and day: the help reply (or another topic) went out once that day; two messages race for the one put. */
 export function dailyReplyKey(phone: string, day: string, topic: string): ItemKey {
   return { pk: `INBOUND#${phone}`, sk: `REPLY#${day}#${topic}` };
+}
+
+const SUPPRESSIONS_PK = 'SUPPRESSIONS';
+
+/**
+ * One partition for the whole list: a county's opt-outs are thousands, written rarely, and every send
+ * reads one item by phone (far below a partition's 3,000 reads a second); the listing is one Query.
+ */
+export function suppressionKey(phone: string): ItemKey {
+  return { pk: SUPPRESSIONS_PK, sk: phone };
+}
+
+/** The opt-out confirmation of the suppression made at `suppressedAt`: a later suppression of the number gets its own. */
+export function optOutConfirmationKey(phone: string, suppressedAt: string): ItemKey {
+  return { pk: `OPTOUT#${phone}`, sk: `CONFIRM#${new Date(suppressedAt).toISOString()}` };
+}
+
+/** Is `value` a suppression sort key (an E.164 number) this service could have handed out as a cursor? */
+export function isSuppressionSortKey(value: unknown): value is string {
+  return typeof value === 'string' && /^\+[1-9]\d{5,14}$/.test(value);
 }
 
 /** Pending one-off jobs sort by their instant, so "due by now" is one range Query. */
@@ -458,6 +481,10 @@ export const accessPatterns = {
   dueJobs(untilUtc: string) {
     // The sort key is `<at>#<name>`: every job of the instant itself sorts below `#\uffff`.
     return { KeyConditionExpression: 'pk = :pk AND sk <= :until', ExpressionAttributeValues: { ':pk': 'JOBS', ':until': `${untilUtc}#\uffff` } };
+  },
+  /** Which numbers are on our suppression list, in phone-number order? */
+  suppressions() {
+    return { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': SUPPRESSIONS_PK } };
   },
   /** Which one-off jobs are pending (to re-arm them after a restart)? */
   pendingJobs() {

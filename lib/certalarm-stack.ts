@@ -58,6 +58,7 @@ export class CertalarmStack extends Stack {
       ...(props.entries !== undefined ? { entries: props.entries } : {}),
     });
     this.messaging.grantSmsPublish(this.functions.dueScanRole);
+    this.messaging.grantOptOutListRead(this.functions.dueScanRole);
     // Campaign notices and reminders, and the answers to replies, are texts to phones too.
     this.messaging.grantSmsPublish(this.functions.campaignJobRole);
     this.messaging.grantSmsPublish(this.functions.inboundSmsRole);

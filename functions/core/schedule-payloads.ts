@@ -27,8 +27,15 @@ export type RetentionPurgePayload = z.infer<typeof retentionPurgePayloadSchema>;
 
 export const DAILY_RETENTION_PURGE_PAYLOAD = { kind: 'retentionPurge' } as const satisfies RetentionPurgePayload;
 
+/** The daily copy of the SMS provider's opt-out list into ours, run by the same function (see app/suppressions/). */
+export const providerOptOutsPayloadSchema = z.object({ kind: z.literal('providerOptOuts') }).strict();
+
+export type ProviderOptOutsPayload = z.infer<typeof providerOptOutsPayloadSchema>;
+
+export const DAILY_PROVIDER_OPT_OUTS_PAYLOAD = { kind: 'providerOptOuts' } as const satisfies ProviderOptOutsPayload;
+
 /** Everything the scan function is invoked with, told apart by `kind`. */
-export const scanFunctionPayloadSchema = z.discriminatedUnion('kind', [dueScanPayloadSchema, retentionPurgePayloadSchema]);
+export const scanFunctionPayloadSchema = z.discriminatedUnion('kind', [dueScanPayloadSchema, retentionPurgePayloadSchema, providerOptOutsPayloadSchema]);
 
 /**
  * What a campaign's one-off schedule carries (EventBridge Scheduler on AWS, the in-process scheduler

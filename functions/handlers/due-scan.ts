@@ -1,9 +1,10 @@
 import type { Context } from 'aws-lambda';
 import { emitMetrics } from '../adapters/aws/emf-metrics.js';
-import { scanFunctionPayloadSchema, type RetentionPurgePayload } from '../core/schedule-payloads.js';
+import { scanFunctionPayloadSchema, type ProviderOptOutsPayload, type RetentionPurgePayload } from '../core/schedule-payloads.js';
 import { purgeExpired, type PurgeResult } from '../app/purge-expired.js';
 import { runScheduledScan, type ScheduledScanResult } from '../app/scheduled-scan.js';
-import { calendarDeps, lambdaDeps, purgeDeps, ruleDeps } from './runtime.js';
+import { calendarDeps, lambdaDeps, providerOptOutDeps, purgeDeps, ruleDeps } from './runtime.js';
+import { copyProviderOptOuts, type ProviderOptOutsResult } from '../app/suppressions/provider-opt-outs.js';
 import { instantInShanghai } from '../core/time.js';
 
 /** Leave this much of the invocation for saving the purge's progress and returning. */
@@ -13,10 +14,18 @@ type Invocation = Pick<Context, 'getRemainingTimeInMillis'>;
 
 /** EventBridge Scheduler → one due scan (or the daily retention purge), bounded by the invocation's remaining time. */
 export async function handler(event: RetentionPurgePayload, context: Invocation): Promise<PurgeResult>;
+/** The daily copy of SNS's opt-out list into the suppression list. */
+export async function handler(event: ProviderOptOutsPayload, context: Invocation): Promise<ProviderOptOutsResult>;
 /** The recurring schedule's payload (`{"kind": "dueScan"}`), as Scheduler delivers it: unparsed. */
 export async function handler(event: unknown, context: Invocation): Promise<ScheduledScanResult>;
-export async function handler(event: unknown, context: Invocation): Promise<ScheduledScanResult | PurgeResult> {
+export async function handler(event: unknown, context: Invocation): Promise<ScheduledScanResult | PurgeResult | ProviderOptOutsResult> {
   const payload = scanFunctionPayloadSchema.parse(event);
+  if (payload.kind === 'providerOptOuts') {
+    const deps = providerOptOutDeps();
+    const result = await copyProviderOptOuts(deps, deps.clock.now());
+    emitMetrics({ ProviderOptOutsAdded: result.added });
+    return result;
+  }
   if (payload.kind === 'retentionPurge') {
     const deps = purgeDeps();
     const now = deps.clock.now();

@@ -25,6 +25,9 @@ import { HmacPhoneHasher } from '../app/deliveries/phone-hash.js';
 import { LambdaScanTrigger } from '../adapters/aws/lambda-scan-trigger.js';
 import { S3ImportSubmitter } from '../adapters/aws/s3-import-submitter.js';
 import { SnsSmsSender } from '../adapters/aws/sns-sms-sender.js';
+import { SnsOptedOutNumbers } from '../adapters/aws/sns-opted-out-numbers.js';
+import { DynamoDbSuppressionList } from '../adapters/aws/dynamodb/dynamodb-suppression-list.js';
+import { OptOutHonouringSender, type ProviderOptOutDeps } from '../app/suppressions/provider-opt-outs.js';
 import { CursorSeal } from '../app/cursors.js';
 import type { HttpAppDeps } from '../app/http/app.js';
 import type { Logger } from '../core/ports.js';
@@ -128,14 +131,18 @@ function holderIdOptions(env: Environment, dynamo: DynamoDBClient, logger: Logge
 /** The due-scan function: the store, the delivery ledger and the SMS sender. */
 export function lambdaDeps(env: Environment = process.env): ScanDeps {
   if (scan !== undefined) return scan;
-  const { store, reference, settings, logger, clock, rules } = baseDeps(env);
-  const sms = new RateLimitedSmsSender(
-    new SnsSmsSender({
-      client: new SNSClient({}),
-      ...(env.CERTALARM_SMS_SENDER_ID !== undefined ? { senderId: env.CERTALARM_SMS_SENDER_ID } : {}),
-      ...(env.CERTALARM_SMS_MAX_PRICE !== undefined ? { maxPrice: env.CERTALARM_SMS_MAX_PRICE } : {}),
-    }),
-    settings.smsRate,
+  const { store, reference, settings, logger, clock, rules, dynamo, tableName } = baseDeps(env);
+  // SNS refusing a number that opted out with it puts the number on our list, whatever the message kind.
+  const sms = new OptOutHonouringSender(
+    new RateLimitedSmsSender(
+      new SnsSmsSender({
+        client: new SNSClient({}),
+        ...(env.CERTALARM_SMS_SENDER_ID !== undefined ? { senderId: env.CERTALARM_SMS_SENDER_ID } : {}),
+        ...(env.CERTALARM_SMS_MAX_PRICE !== undefined ? { maxPrice: env.CERTALARM_SMS_MAX_PRICE } : {}),
+      }),
+      settings.smsRate,
+    ),
+    { suppressions: new DynamoDbSuppressionList(dynamo, tableName), clock, logger },
   );
   // Leases and time budgets on the composition's clock too: a Lambda has one clock, and its deadlines are instants on it.
   const phoneHasher = phoneHasherOf(env, baseDeps(env));
@@ -260,6 +267,17 @@ export function ruleDeps(env: Environment = process.env): RuleDeps {
 export function purgeDeps(env: Environment = process.env): PurgeDeps {
   const shared = baseDeps(env);
   return { ...shared, retention: shared.store, wallClock: () => shared.clock.now().toMillis() };
+}
+
+/** What the daily copy of SNS's opt-out list needs; it runs in the scan function. */
+export function providerOptOutDeps(env: Environment = process.env): ProviderOptOutDeps & { clock: Clock } {
+  const shared = baseDeps(env);
+  return {
+    suppressions: new DynamoDbSuppressionList(shared.dynamo, shared.tableName),
+    optOuts: new SnsOptedOutNumbers({ client: new SNSClient({}) }),
+    logger: shared.logger,
+    clock: shared.clock,
+  };
 }
 
 /** Tests build a fresh composition per environment, optionally on a clock of their own. */

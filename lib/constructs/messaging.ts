@@ -62,4 +62,20 @@ export class Messaging extends Construct {
             'Only the due-scan function, which sends the reminders, holds this grant; the HTTP function has none. See https://docs.aws.amazon.com/sns/latest/dg/sns-using-identity-based-policies.html',
     });
   }
+
+  /**
+   * Allow a function to read the account's SMS opt-out list (ListPhoneNumbersOptedOut), nothing else of SNS's
+   * SMS settings. The action has no resource ARN, so IAM only accepts Resource "*" for it.
+   */
+  grantOptOutListRead(role: iam.Role): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'ReadSmsOptOutList', actions: ['sns:ListPhoneNumbersOptedOut'], resources: ['*'] }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'sns:Publish to a phone number and sns:ListPhoneNumbersOptedOut have no resource ARN, so IAM requires Resource "*". ' +
+        'Only the due-scan function holds the opt-out list read (its daily job copies the list). See https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html',
+    });
+  }
 }

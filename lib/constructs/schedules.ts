@@ -6,7 +6,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue.js';
-import { DAILY_RETENTION_PURGE_PAYLOAD, RECURRING_DUE_SCAN_PAYLOAD } from '../../functions/core/schedule-payloads.js';
+import { DAILY_PROVIDER_OPT_OUTS_PAYLOAD, DAILY_RETENTION_PURGE_PAYLOAD, RECURRING_DUE_SCAN_PAYLOAD } from '../../functions/core/schedule-payloads.js';
 
 export interface CertalarmSchedulesProps {
   dueScan: lambda.IFunction;
@@ -25,6 +25,12 @@ export const DUE_SCAN_CRON = { minute: '0/15', hour: '9-19' } as const;
 export const RETENTION_PURGE_CRON = { minute: '0', hour: '3' } as const;
 
 /**
+ * The daily copy of SNS's opt-out list into ours: 08:30 Beijing time, so the day's first scan (09:00)
+ * already skips whoever opted out at SNS since yesterday.
+ */
+export const PROVIDER_OPT_OUTS_CRON = { minute: '30', hour: '8' } as const;
+
+/**
  * EventBridge Scheduler: the `certalarm` group, the recurring due scan, and the dead-letter queue for
  * invocations Scheduler could not deliver.
  */
@@ -33,6 +39,8 @@ export class CertalarmSchedules extends Construct {
   readonly dueScan: scheduler.Schedule;
   /** Invokes the scan function with `{"kind": "retentionPurge"}` once a day (see functions/app/purge-expired.ts). */
   readonly retentionPurge: scheduler.Schedule;
+  /** Invokes the scan function with `{"kind": "providerOptOuts"}` once a day (see functions/app/suppressions/). */
+  readonly providerOptOuts: scheduler.Schedule;
   readonly deadLetterQueue: sqs.Queue;
   /** The role Scheduler assumes: it may invoke the scan function and write to the DLQ, nothing else. */
   readonly role: iam.Role;
@@ -91,6 +99,22 @@ export class CertalarmSchedules extends Construct {
         // A purge that stopped or failed continues from its saved progress the next day.
         retryAttempts: 3,
         maxEventAge: Duration.hours(1),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+    // One more payload kind of the scan function, like the purge: no other function, role or grant.
+    this.providerOptOuts = new scheduler.Schedule(this, 'ProviderOptOuts', {
+      description: 'certalarm: copy SNS\'s SMS opt-out list (ListPhoneNumbersOptedOut) into the suppression list (daily, 08:30 Asia/Shanghai)',
+      scheduleGroup: this.group,
+      schedule: scheduler.ScheduleExpression.cron({ ...PROVIDER_OPT_OUTS_CRON, timeZone: TimeZone.ASIA_SHANGHAI }),
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new LambdaInvoke(props.dueScan, {
+        role: this.role,
+        input: scheduler.ScheduleTargetInput.fromObject(DAILY_PROVIDER_OPT_OUTS_PAYLOAD),
+        // Should it still fail, SNS refuses the opted-out numbers anyway (an OptedOut publish error suppresses
+        // them one by one); the next day's run copies the whole list again.
+        retryAttempts: 3,
+        maxEventAge: Duration.minutes(30),
         deadLetterQueue: this.deadLetterQueue,
       }),
     });

@@ -281,6 +281,22 @@ describe('Least privilege', () => {
     expect(allPublish).toHaveLength(3);
   });
 
+  it('lets only the scan function read SNS\'s opt-out list, with sns:ListPhoneNumbersOptedOut alone', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const listing = (s: Statement) => actionsOf(s).some((a) => a.startsWith('sns:List') || a === 'sns:*' || a === '*');
+
+    // Act
+    const ofScan = statementsOfRole(template, logicalId(stack, stack.functions.dueScanRole)).filter(listing);
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.filter(listing),
+    );
+
+    // Assess
+    expect(ofScan).toEqual([{ Sid: 'ReadSmsOptOutList', Effect: 'Allow', Action: 'sns:ListPhoneNumbersOptedOut', Resource: '*' }]);
+    expect(all).toHaveLength(1);
+  });
+
   it('uses the table key only through DynamoDB in this region', () => {
     // Prepare
     const { stack, template } = prod;
@@ -370,6 +386,18 @@ describe('Construct: CertalarmApi', () => {
     });
   });
 
+  it('logs the route key, never the request path or query, so a phone in a path (DELETE /v1/suppressions/{phone}) stays out of the access log', () => {
+    // Prepare
+    const stage = Object.values(prod.template.findResources('AWS::ApiGatewayV2::Stage'))[0] as { Properties: { AccessLogSettings: { Format: string } } };
+
+    // Act
+    const format = stage.Properties.AccessLogSettings.Format;
+
+    // Assess
+    expect(JSON.parse(format)).toMatchObject({ routeKey: '$context.routeKey' });
+    expect(format).not.toMatch(/\$context\.(path|resourcePath|requestOverride|http\.path)|\$request|querystring/i);
+  });
+
   it('throttles the default stage and writes access logs', () => {
     // Prepare
     const logsId = logicalId(prod.stack, prod.stack.api.accessLogs);
@@ -399,7 +427,7 @@ describe('Construct: CertalarmSchedules', () => {
     );
 
     // Assess
-    expect(Object.keys(all)).toHaveLength(2);
+    expect(Object.keys(all)).toHaveLength(3);
     expect(schedules[0]).toMatchObject({
       GroupName: 'certalarm',
       ScheduleExpression: 'cron(0/15 9-19 * * ? *)',
@@ -441,6 +469,31 @@ describe('Construct: CertalarmSchedules', () => {
     });
     expect(JSON.parse(purge.Target.Input)).toEqual({ kind: 'retentionPurge' });
     expect(scanFunctionPayloadSchema.safeParse(JSON.parse(purge.Target.Input)).success).toBe(true);
+  });
+
+  it('copies SNS\'s opt-out list daily at 08:30 Beijing time, before the send window, on the scan function with a {"kind":"providerOptOuts"} payload', () => {
+    // Prepare
+    const { stack, template } = prod;
+
+    // Act
+    const sync = (template.findResources('AWS::Scheduler::Schedule')[logicalId(stack, stack.schedules.providerOptOuts)] as { Properties: { Target: { Input: string } } }).Properties;
+
+    // Assess
+    expect(sync).toMatchObject({
+      GroupName: 'certalarm',
+      ScheduleExpression: 'cron(30 8 * * ? *)',
+      ScheduleExpressionTimezone: 'Asia/Shanghai',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: {
+        Arn: getAtt(logicalId(stack, stack.functions.dueScan)),
+        RoleArn: getAtt(logicalId(stack, stack.schedules.role)),
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 1800 },
+        DeadLetterConfig: { Arn: getAtt(logicalId(stack, stack.schedules.deadLetterQueue)) },
+      },
+    });
+    expect(JSON.parse(sync.Target.Input)).toEqual({ kind: 'providerOptOuts' });
+    expect(scanFunctionPayloadSchema.safeParse(JSON.parse(sync.Target.Input)).success).toBe(true);
   });
 
   it('lets the Scheduler role only invoke the scan function and write to its dead-letter queue', () => {

@@ -29,7 +29,11 @@ export type Action =
   | 'readCampaigns'
   | 'manageCampaigns'
   /** Feed an SMS reply in by hand (local mode; on AWS SNS two-way SMS delivers replies to a function). */
-  | 'receiveInboundSms';
+  | 'receiveInboundSms'
+  /** Who opted out: operators see the whole list, a bureau the numbers of its own holders. */
+  | 'readSuppressions'
+  /** Take a number off the suppression list (audited). */
+  | 'reinstateSuppressions';
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
@@ -53,6 +57,9 @@ export function mayPerform(principal: Principal, action: Action): Decision {
     // Who was told what: the bureau that issued the certificate, and operators; a viewer token has no bureau to scope it.
     case 'readDeliveries':
       return principal.role === 'viewer' ? deny('只有发证部门和运维人员可以查看短信投递记录 / only a bureau or an operator may read deliveries') : ALLOW;
+    // Who opted out is personal data like who was told what, and a viewer token has no bureau to scope it.
+    case 'readSuppressions':
+      return principal.role === 'viewer' ? deny('只有发证部门和运维人员可以查看退订名单 / only a bureau or an operator may read the suppression list') : ALLOW;
     case 'runScans':
     case 'readOutbox':
     case 'manageTokens':
@@ -62,6 +69,7 @@ export function mayPerform(principal: Principal, action: Action): Decision {
     case 'runPurges':
     case 'revealHolderIds':
     case 'receiveInboundSms':
+    case 'reinstateSuppressions':
       return principal.role === 'operator' ? ALLOW : deny(`只有运维人员（operator）可以执行此操作 / only an operator may ${action}`);
   }
 }
@@ -80,6 +88,16 @@ export function mayTouchType(principal: Principal, typeCode: string, typeAuthori
 export function visibleTypes(principal: Principal, types: ReadonlyArray<{ code: string; authority: string }>): string[] | undefined {
   if (principal.role !== 'bureau') return undefined;
   return types.filter((t) => t.authority === principal.authority).map((t) => t.code);
+}
+
+/**
+ * May the caller see that a holder of these certificate types opted out? Operators see every entry; a
+ * bureau only the numbers holding a certificate of a type it issues (its own holders); a viewer none.
+ */
+export function maySeeSuppression(principal: Principal, heldTypes: ReadonlySet<string>, types: ReadonlyArray<{ code: string; authority: string }>): boolean {
+  if (principal.role === 'operator') return true;
+  if (principal.role !== 'bureau') return false;
+  return types.some((t) => t.authority === principal.authority && heldTypes.has(t.code));
 }
 
 /**

@@ -238,6 +238,16 @@ export interface SuppressionList {
   reinstate(phone: string, options?: { expectedAt?: IsoInstant }): Promise<Suppression | undefined>;
 }
 
+/** Which of these phones (E.164) are on our suppression list: one batch read for a page of certificates. */
+export interface SuppressedPhones {
+  suppressedAmong(phones: readonly string[]): Promise<Set<string>>;
+}
+
+/** Which certificate types a phone (E.164) holds: how a bureau's view of the suppression list is scoped. */
+export interface PhoneHoldings {
+  typesHeldBy(phone: string): Promise<Set<string>>;
+}
+
 /**
  * The opt-out confirmation's claim and record, keyed by the suppression (phone and instant): a reply
  * delivered twice, or two replies at once, confirm once; a number reinstated and suppressed again is a

@@ -27,6 +27,8 @@ import { S3ImportSubmitter } from '../adapters/aws/s3-import-submitter.js';
 import { SnsSmsSender } from '../adapters/aws/sns-sms-sender.js';
 import { SnsOptedOutNumbers } from '../adapters/aws/sns-opted-out-numbers.js';
 import { DynamoDbSuppressionList } from '../adapters/aws/dynamodb/dynamodb-suppression-list.js';
+import { DynamoDbSuppressedPhones } from '../adapters/aws/dynamodb/dynamodb-suppressed-phones.js';
+import { DynamoDbPhoneHoldings } from '../adapters/aws/dynamodb/dynamodb-phone-holdings.js';
 import { OptOutHonouringSender, type ProviderOptOutDeps } from '../app/suppressions/provider-opt-outs.js';
 import { CursorSeal } from '../app/cursors.js';
 import type { HttpAppDeps } from '../app/http/app.js';
@@ -175,6 +177,9 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     typeCertificates: shared.store,
     deliveries: new DynamoDbDeliveries(shared.dynamo, shared.tableName),
     bookings: new DynamoDbBookingStore(shared.dynamo, shared.tableName),
+    suppressions: new DynamoDbSuppressionList(shared.dynamo, shared.tableName),
+    suppressedPhones: new DynamoDbSuppressedPhones(shared.dynamo, shared.tableName),
+    phoneHoldings: new DynamoDbPhoneHoldings(shared.dynamo, shared.tableName),
     imports,
     authenticate: async (req) => principalFromClaims(req.claims),
     cursors: new CursorSeal(cursorKeySource(env, shared), shared.settings.cursorTtlSeconds),

@@ -194,11 +194,14 @@ export class CertalarmFunctions extends Construct {
     // township or type (indexes), and lets an operator browse everything (a paged Scan of the table only).
     // Reminder rules are items of the same table (a Query of the rules partition, a transactional Put of
     // a change, Updates of its re-plan progress); a change finds the type's certificates on `byType`.
-    // Campaigns live in their own partitions; a visit's recipients come from `byTownshipType`.
+    // Campaigns live in their own partitions; a visit's recipients come from `byTownshipType`. The suppressed
+    // flags of a page of certificates are one BatchGetItem of the suppression list; a bureau's view of the
+    // list finds which types each number holds on `byPhone`.
     table.grantItemAccess(
       this.httpApiRole,
       [
         'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
         'dynamodb:PartiQLSelect',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
@@ -207,7 +210,7 @@ export class CertalarmFunctions extends Construct {
         'dynamodb:Query',
         'dynamodb:Scan',
       ],
-      ['due', 'byTownship', 'byType', 'deliveries', 'byTownshipType'],
+      ['due', 'byTownship', 'byType', 'deliveries', 'byTownshipType', 'byPhone'],
     );
     // The scan finds due certificates on the `due` index, re-reads each, claims/records the delivery.
     // It also finishes a calendar load's re-plan that outgrew its API request: the certificates of each

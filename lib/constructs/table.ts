@@ -15,6 +15,7 @@ export interface CertalarmTableProps {
 /** Table actions on items; Query is granted per index separately. */
 export type ItemAction =
   | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
   | 'dynamodb:PartiQLSelect'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'

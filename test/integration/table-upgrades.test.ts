@@ -3,6 +3,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCampaignStore } from '../../functions/adapters/aws/dynamodb/dynamodb-campaign-store.js';
 import { DynamoDbDeliveries } from '../../functions/adapters/aws/dynamodb/dynamodb-deliveries.js';
+import { DynamoDbPhoneHoldings } from '../../functions/adapters/aws/dynamodb/dynamodb-phone-holdings.js';
 import { documentClient, DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { certificateKey, TABLE_SCHEMA } from '../../functions/adapters/aws/dynamodb/keys.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
@@ -41,7 +42,8 @@ async function tableWithout(missing: string, prefix: string): Promise<string> {
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: ['pk', 'sk', ...earlier.flatMap((i) => [i.partitionKey, i.sortKey])].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      // An index may reuse a table key as its own (byPhone sorts on sk): each attribute is defined once.
+      AttributeDefinitions: [...new Set(['pk', 'sk', ...earlier.flatMap((i) => [i.partitionKey, i.sortKey])])].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -97,5 +99,21 @@ describe('Function: ensureTable on a table an earlier version made', () => {
     // Assess
     expect(outcome).toBe('exists');
     expect(found.map((c) => c.number)).toEqual(['NJ-00007']);
+  }, 120_000);
+
+  it('adds the phone index to a table made before suppressions, and finds the certificates already stored by their phone', async () => {
+    // Prepare: certificates stored before the index existed; the index is on their existing `phone` attribute
+    const tableName = await tableWithout('byPhone', 'phone-upgrade');
+    const store = new DynamoDbStore(client, tableName);
+    await uploadCertificates({ store, reference: loadReferenceData(), settings: testSettings() }, [farmRecord(8, { phone: '13900000381' })], NOW);
+
+    // Act
+    const outcome = await ensureTable(client, tableName);
+    const types = await new DynamoDbPhoneHoldings(client, tableName).typesHeldBy('+8613900000381');
+
+    // Assess
+    expect(outcome).toBe('exists');
+    expect([...types]).toEqual([INSPECTION]);
+    expect([...(await new DynamoDbPhoneHoldings(client, tableName).typesHeldBy('+8613900000382'))]).toEqual([]);
   }, 120_000);
 });

@@ -7,6 +7,9 @@ import { DEMO_CAMPAIGN, DEMO_CAMPAIGN_VISITS, demoCertificates } from '../../app
 import { addVisit, createCampaign } from '../../app/campaigns/manage-campaigns.js';
 import { CursorSeal } from '../../app/cursors.js';
 import { createHttpApp } from '../../app/http/app.js';
+import { DynamoDbPhoneHoldings } from '../aws/dynamodb/dynamodb-phone-holdings.js';
+import { DynamoDbSuppressedPhones } from '../aws/dynamodb/dynamodb-suppressed-phones.js';
+import { DynamoDbSuppressionList } from '../aws/dynamodb/dynamodb-suppression-list.js';
 import type { Logger } from '../../app/logger.js';
 import { RateLimitedSmsSender } from '../../app/rate-limited-sender.js';
 import { loadReferenceData } from '../../app/reference-data.js';
@@ -190,6 +193,10 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       typeCertificates: store,
       deliveries,
       bookings: new DynamoDbBookingStore(client, tableName),
+      // Our suppression list (SNS's own list exists only on AWS: locally there is nothing to copy from it).
+      suppressions: new DynamoDbSuppressionList(client, tableName),
+      suppressedPhones: new DynamoDbSuppressedPhones(client, tableName),
+      phoneHoldings: new DynamoDbPhoneHoldings(client, tableName),
       outbox,
       tokens,
       imports,

@@ -1,6 +1,8 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
+import { maskPhonesInText } from '../../core/log-masking.js';
 import type { BookingStore } from '../../core/campaigns/booking-ports.js';
 import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, DeliveryHistory, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
+import type { PhoneHoldings, SuppressedPhones, SuppressionList } from '../../core/ports.js';
 import type { CampaignServices } from '../campaigns/campaign-deps.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
@@ -17,6 +19,7 @@ import { referenceRoutes } from './routes/reference.js';
 import { purgeRoutes } from './routes/purges.js';
 import { ruleRoutes } from './routes/rules.js';
 import { scanRoutes, type OutboxView } from './routes/scans.js';
+import { suppressionRoutes } from './routes/suppressions.js';
 import { tokenRoutes } from './routes/tokens.js';
 
 export type { OutboxView };
@@ -53,6 +56,11 @@ export interface HttpAppDeps extends ScanDeps {
   campaigns?: CampaignServices;
   /** The bookings that hold campaign slots (bookings, attendance, the report, inbound SMS). */
   bookings?: BookingStore;
+  /** Our suppression list (`GET /v1/suppressions`, reinstatement), read in batches for the certificates' `suppressed` flag. */
+  suppressions?: SuppressionList;
+  suppressedPhones?: SuppressedPhones;
+  /** Which types a phone holds (the `byPhone` index): a bureau sees the suppressed numbers of its own holders only. */
+  phoneHoldings?: PhoneHoldings;
   /** Local mode only: the outbox standing in for SNS; the latest messages, or the last `last` of them. */
   outbox?: { list(last?: number): OutboxView[] };
 }
@@ -83,6 +91,7 @@ const routes: Route[] = [
   ...campaignRoutes,
   ...bookingRoutes,
   ...inboundRoutes,
+  ...suppressionRoutes,
 ];
 
 /** What admitting a request from its head decided: a refusal, or how to finish it once its body is read. */
@@ -160,8 +169,9 @@ function match(method: string, path: string): { route: Route; params: string[] }
     if (route.method !== method) continue;
     return { route, params: found.slice(1).map(decodeSegment) };
   }
-  if (pathMatched) throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}`);
-  throw new HttpError(404, 'not_found', `no route for ${method} ${path}; see the README for the API`);
+  // A path may carry a phone (DELETE /v1/suppressions/{phone}), and an error message may be logged or shown.
+  if (pathMatched) throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${maskPhonesInText(path)}`);
+  throw new HttpError(404, 'not_found', `no route for ${method} ${maskPhonesInText(path)}; see the README for the API`);
 }
 
 /**

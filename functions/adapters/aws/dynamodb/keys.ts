@@ -11,6 +11,11 @@
  *                                   (a campaign's recipients: the township's certificates of one type, by expiry)
  *   dlvpk / dlvsk                   sparse GSI `deliveries`: only finished delivery items (any kind) carry these;
  *                                   dlvpk=DLV#<status>, dlvsk=<sentAt, UTC ISO>#<item pk>#<item sk>
+ *   phone / sk                      GSI `byPhone` (keys only): the `phone` attribute a certificate already has (E.164),
+ *                                   so no item needs new attributes and DynamoDB builds the index over the stored ones.
+ *                                   Other items with a `phone` (invitations, campaign messages, suppressions) land in it
+ *                                   too under their own `sk`; the certificates of a phone are `sk = CERT`. Any item's
+ *                                   `phone` must therefore be a non-empty string.
  *
  * <expiry> is the certificate's expiresOn (YYYY-MM-DD), or NOEXPIRY for a certificate of a type without
  * an expiry. `N` sorts after every digit, so those certificates come after all dated ones: an
@@ -62,6 +67,7 @@ export const INDEX = {
   byType: 'byType',
   deliveries: 'deliveries',
   byTownshipType: 'byTownshipType',
+  byPhone: 'byPhone',
 } as const;
 
 /** Attribute holding an epoch-seconds TTL, for records that should expire on their own. */
@@ -490,6 +496,14 @@ export const accessPatterns = {
   pendingJobs() {
     return { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'JOBS' } };
   },
+  /** Which certificates does this phone (E.164) hold? Keys only: the type is in the key. */
+  certificatesOfPhone(phone: string) {
+    return {
+      IndexName: INDEX.byPhone,
+      KeyConditionExpression: 'phone = :phone AND sk = :cert',
+      ExpressionAttributeValues: { ':phone': phone, ':cert': 'CERT' },
+    };
+  },
   /** What was sent for this certificate, across all its expiries? */
   deliveriesOf(cert: CertificateKey) {
     return {
@@ -515,5 +529,7 @@ export const TABLE_SCHEMA = {
     // All attributes: the listing shows the text sent, and reads nothing else.
     { name: INDEX.deliveries, partitionKey: 'dlvpk', sortKey: 'dlvsk', projection: 'ALL' as const },
     { name: INDEX.byTownshipType, partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'ALL' as const },
+    // Keys only: "does this phone hold a certificate of these types" needs the key and nothing else.
+    { name: INDEX.byPhone, partitionKey: 'phone', sortKey: 'sk', projection: 'KEYS_ONLY' as const },
   ],
 } as const;

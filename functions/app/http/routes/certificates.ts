@@ -7,6 +7,7 @@ import { InvalidCursorError } from '../../../core/errors.js';
 import { ZONE, type CertificateType, type Plan } from '../../../core/model.js';
 import type { StoredCertificate } from '../../../core/ports.js';
 import { MAX_CURSOR_LENGTH } from '../../cursors.js';
+import { suppressedFlags } from '../../suppressions/suppressed-flags.js';
 import { auditPrincipal, recordAudit } from '../../audit.js';
 import { uploadCertificates } from '../../upload-certificates.js';
 import { MAX_REVOCATIONS_PER_REQUEST, revokeCertificates, type RevocationItemResult } from '../../revoke-certificates.js';
@@ -37,7 +38,7 @@ const uploadQuery = z.object({ allOrNothing: z.enum(['true', 'false']).optional(
  * A certificate as the API shows it. The holder ID is masked (`3607**********123X`) unless `revealHolderId`:
  * only an operator's audited request for one record sees it whole.
  */
-function certificateView(stored: StoredCertificate, revealHolderId = false) {
+function certificateView(stored: StoredCertificate, revealHolderId = false, suppressed?: (phone: string) => boolean) {
   const { holder } = stored.certificate;
   return {
     ...stored.certificate,
@@ -47,6 +48,8 @@ function certificateView(stored: StoredCertificate, revealHolderId = false) {
     createdAt: stored.createdAt,
     updatedAt: stored.updatedAt,
     ...(stored.revoked !== undefined ? { revoked: stored.revoked } : {}),
+    // The holder opted out of SMS: staff phone them instead (see README, "Opting out").
+    ...(suppressed !== undefined ? { suppressed: suppressed(stored.certificate.phone) } : {}),
   };
 }
 
@@ -211,7 +214,8 @@ export const certificateRoutes: Route[] = [
           ...(cursor !== undefined ? { cursor } : {}),
         });
         const nextCursor = page.nextCursor === undefined ? undefined : await deps.cursors.seal(page.nextCursor, binding, now);
-        return json(200, { items: page.items.map((item) => certificateView(item)), ...(nextCursor !== undefined ? { nextCursor } : {}) });
+        const suppressed = await suppressedFlags(deps, principal, page.items.map((item) => item.certificate.phone));
+        return json(200, { items: page.items.map((item) => certificateView(item, false, suppressed)), ...(nextCursor !== undefined ? { nextCursor } : {}) });
       } catch (error) {
         if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid_cursor', error.message);
         throw error;
@@ -225,7 +229,8 @@ export const certificateRoutes: Route[] = [
     handler: async (req, params, deps, principal) => {
       const query = parseWith(readQuery, req.query, 'query');
       const stored = await findCertificate(params, deps, principal);
-      if (query.reveal !== 'holderId') return json(200, certificateView(stored));
+      const suppressed = await suppressedFlags(deps, principal, [stored.certificate.phone]);
+      if (query.reveal !== 'holderId') return json(200, certificateView(stored, false, suppressed));
       const decision = mayPerform(principal, 'revealHolderIds');
       if (!decision.allowed) throw new HttpError(403, 'forbidden', decision.reason);
       // Every look at a whole ID is on the trail, whether or not the record has one.
@@ -235,7 +240,7 @@ export const certificateRoutes: Route[] = [
         summary: `查看完整证件号码 / revealed the holder ID of ${stored.certificate.type} ${stored.certificate.number}`,
         details: { field: 'holder.id', present: stored.certificate.holder.id !== undefined },
       });
-      return json(200, certificateView(stored, true));
+      return json(200, certificateView(stored, true, suppressed));
     },
   },
   {

@@ -861,6 +861,59 @@ program
     },
   );
 
+const suppressions = program
+  .command('suppressions')
+  .description('the numbers that opted out of SMS (退订): list them, or reinstate one (operators); a bureau sees its own holders\' numbers');
+
+interface SuppressionEntry {
+  phone: string;
+  source: string;
+  at: string;
+  detail?: string;
+}
+
+suppressions
+  .command('list')
+  .description('every suppressed number, masked, with how it came on the list and when, in phone-number order')
+  .option('--limit <n>', 'entries per page', positiveInt, 100)
+  .option('--all', 'follow the pages to the end')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (opts: { url: string; token?: string; json?: boolean; limit: number; all?: boolean }) => {
+    const client = api(opts);
+    const entries: SuppressionEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const query = new URLSearchParams({ limit: String(opts.limit), ...(cursor !== undefined ? { cursor } : {}) });
+      const page = await client.get<{ items: SuppressionEntry[]; nextCursor?: string }>(`/v1/suppressions?${query.toString()}`);
+      entries.push(...page.items);
+      cursor = page.nextCursor;
+    } while (opts.all === true && cursor !== undefined);
+    print(opts.json === true, entries, () =>
+      entries.length === 0
+        ? 'no number is on the suppression list / 退订名单为空'
+        : [
+            ...entries.map((e) => [e.phone, e.source.padEnd(17), e.at, e.detail ?? ''].filter((part) => part !== '').join('  ')),
+            ...(cursor !== undefined ? ['… more: --all follows every page'] : []),
+          ].join('\n'),
+    );
+  });
+
+suppressions
+  .command('reinstate')
+  .description('take a number off the suppression list so it receives SMS again (operators; audited with the number masked)')
+  .argument('<phone>', 'the mobile number, in any usual form (13900000001, +86 139 0000 0001)')
+  .option('--comment <text>', 'why, e.g. "本人来电要求恢复" (required); kept in the audit log')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (phone: string, opts: { url: string; token?: string; json?: boolean; comment?: string }) => {
+    if (opts.comment === undefined || opts.comment.trim() === '') throw new InvalidArgumentError('suppressions reinstate needs --comment "<why>" / 需要说明恢复发送的原因');
+    const result = await api(opts).delete<SuppressionEntry & { reinstated: true; comment: string }>(`/v1/suppressions/${encodeURIComponent(phone)}`, { comment: opts.comment });
+    print(opts.json === true, result, () => `${result.phone} reinstated / 已恢复发送 (was ${result.source} since ${result.at}): it receives SMS again`);
+  });
+
 program
   .command('catalogue')
   .description('list the 42 certificate types with their renewal windows')

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import type { RenderedCampaignSms } from '../../core/campaigns/texts.js';
+import { isFinished } from '../../core/delivery-status.js';
 import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
 import { maskPhone } from '../../core/phone.js';
 import type { CampaignMessageId } from '../../core/ports.js';
@@ -25,7 +26,8 @@ export async function sendCampaignMessage(
   const ledger = deps.campaigns.messages;
   const token = randomUUID();
   const claim = await ledger.claimMessage(id, token, wall() + deps.settings.claimLeaseMs, wall());
-  if (!claim.claimed) return claim.existing?.status === 'sent' || claim.existing?.status === 'failed' || claim.existing?.status === 'suppressed' ? 'alreadySent' : 'inFlightElsewhere';
+  // A receipt may have moved a sent message on to delivered or failed meanwhile: it was still sent.
+  if (!claim.claimed) return claim.existing !== undefined && isFinished(claim.existing.status) ? 'alreadySent' : 'inFlightElsewhere';
   const log = { campaign: id.campaignId, visit: id.visitId, kind: id.kind, to: maskPhone(id.phone) };
   if (await skipIfSuppressed(deps, id, token, now)) {
     deps.logger.info(log, 'campaign SMS not sent: the number opted out');

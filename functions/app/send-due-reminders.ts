@@ -5,7 +5,8 @@ import type { IsoDate, Plan, PlannedStage, StageName } from '../core/model.js';
 import { RULE_DISABLED_NOTE } from '../core/model.js';
 import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
 import { finalReminderStage, isFinished } from '../core/delivery-status.js';
-import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, PhoneHasher, RuleSource, SmsSender, StoredCertificate } from '../core/ports.js';
+import type { CertificateKey, CertificateStore, DeliveryFacts, DeliveryId, DeliveryLedger, PhoneHasher, RuleSource, OptOutConfirmations, SmsSender, StoredCertificate, SuppressionList } from '../core/ports.js';
+import { SUPPRESSED_NOTE } from '../core/suppression.js';
 import { afterExpiryStage, defaultRule, stageTemplates, type ReminderRule } from '../core/rules.js';
 import { maskPhone } from '../core/phone.js';
 import { renderReminder } from '../core/sms.js';
@@ -27,6 +28,11 @@ export interface ScanDeps {
   rules?: RuleSource;
   /** Hashes each recipient for `GET /v1/deliveries?phone=`; without it, deliveries cannot be found by phone. */
   phoneHasher?: PhoneHasher;
+  /**
+   * Our opt-out list, asked after each claim (the same object as CampaignDeps' and the inbound use case's);
+   * every composition root wires it (without it nothing is skipped).
+   */
+  suppressions?: SuppressionList & OptOutConfirmations;
 }
 
 export interface ScanOptions {
@@ -56,11 +62,13 @@ export interface ScanResult {
   disabled: number;
   /** Due stages of certificates revoked after this scan read them: the revocation's cancellation won the claim. */
   revoked: number;
+  /** Due stages whose number is on our suppression list (opted out): recorded `suppressed`, never sent or retried. */
+  suppressed: number;
   /** True when the scan stopped at its time budget with due reminders left. */
   incomplete: boolean;
 }
 
-type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors' | 'disabled' | 'revoked';
+type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors' | 'disabled' | 'revoked' | 'suppressed';
 
 /**
  * Send every reminder whose time has come and that has not been sent, as of `now`.
@@ -79,6 +87,7 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
     errors: 0,
     disabled: 0,
     revoked: 0,
+    suppressed: 0,
     incomplete: false,
   };
   if (!result.insideSendWindow) {
@@ -152,12 +161,18 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
         status: claim.existing.messageId !== undefined ? 'sent' : 'skipped',
         messageId: claim.existing.messageId,
         sentAt: claim.existing.sentAt,
+        note: claim.existing.status === 'suppressed' ? SUPPRESSED_NOTE : undefined,
       });
       return 'alreadySent';
     }
     return 'inFlightElsewhere';
   }
   const log = { type: key.type, number: key.number, stage: target.stage, to: maskPhone(stored.certificate.phone) };
+  if (await skipIfSuppressed(deps, id, token, facts, now)) {
+    await settle(deps, stored, target, superseded, now, { status: 'skipped', note: SUPPRESSED_NOTE });
+    deps.logger.info(log, 'reminder not sent: the number opted out');
+    return 'suppressed';
+  }
   let messageId: string;
   let rendered: { body: string; segments: number } | undefined;
   try {
@@ -209,6 +224,25 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
   result.superseded += superseded.length;
   deps.logger.info({ ...log, messageId, segments: rendered.segments }, 'reminder sent');
   return 'sent';
+}
+
+/**
+ * Right after the claim, before anything is rendered or sent: a number on our suppression list gets
+ * nothing, and the claimed record is finished as `suppressed` (never retried, never claimed again).
+ * After the claim rather than before, so that of two scans only the claim's holder records the skip.
+ */
+async function skipIfSuppressed(deps: ScanDeps, id: DeliveryId, token: string, facts: DeliveryFacts, now: DateTime): Promise<boolean> {
+  if (deps.suppressions === undefined) return false;
+  let suppressed: boolean;
+  try {
+    suppressed = await deps.suppressions.isSuppressed(facts.to);
+  } catch (error) {
+    // Nothing was sent: give the claim back so the next scan asks again at once.
+    await deps.ledger.release(id, token);
+    throw error;
+  }
+  if (suppressed) await deps.ledger.recordSuppressed(id, token, now.toISO() ?? '', facts);
+  return suppressed;
 }
 
 /**

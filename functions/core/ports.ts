@@ -198,6 +198,11 @@ export interface DeliveryLedger {
   recordFailed(id: DeliveryId, token: string, reason: string, failedAt: IsoInstant, facts?: DeliveryFacts & { body?: string | undefined }): Promise<void>;
   /** Give a claim back so the next scan retries at once (a retryable failure before anything was sent). */
   release(id: DeliveryId, token: string): Promise<void>;
+  /**
+   * Nothing was sent: the number is on our suppression list. A finished status, never claimed again;
+   * listed as `suppressed` at `at` with `facts`, so `GET /v1/deliveries?status=suppressed` finds it.
+   */
+  recordSuppressed(id: DeliveryId, token: string, at: IsoInstant, facts: DeliveryFacts): Promise<void>;
   get(id: DeliveryId): Promise<DeliveryRecord | undefined>;
 }
 
@@ -753,6 +758,8 @@ export interface CampaignMessageLedger {
   recordMessageSent(id: CampaignMessageId, token: string, sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number }): Promise<void>;
   recordMessageFailed(id: CampaignMessageId, token: string, reason: string, failedAt: IsoInstant): Promise<void>;
   releaseMessage(id: CampaignMessageId, token: string): Promise<void>;
+  /** Nothing was sent: the number is on our suppression list. A finished status, never claimed again. */
+  recordMessageSuppressed(id: CampaignMessageId, token: string, at: IsoInstant): Promise<void>;
   getMessage(id: CampaignMessageId): Promise<DeliveryRecord | undefined>;
   /** Every message recorded for a visit (any kind, any status). */
   messagesOf(campaignId: string, visitId: string): Promise<Array<CampaignMessageId & DeliveryRecord>>;

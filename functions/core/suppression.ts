@@ -28,7 +28,7 @@ export interface Suppression {
 }
 
 /** The note a reminder's skipped stage carries when its number was suppressed at send time. */
-export const SUPPRESSED_NOTE = 'suppressed';
+export const SUPPRESSED_NOTE = 'suppressed' as const;
 
 /** What the ledgers record as the reason of a message skipped for a suppressed number. */
 export const SUPPRESSED_REASON = '号码已退订 / the number opted out (suppression list)';

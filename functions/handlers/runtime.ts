@@ -18,6 +18,7 @@ import type { PurgeDeps } from '../app/purge-expired.js';
 import type { RuleDeps } from '../app/rules/change-rule.js';
 import { StoredRuleSource } from '../app/rules/stored-rules.js';
 import { DynamoDbStore } from '../adapters/aws/dynamodb/dynamodb-store.js';
+import { DynamoDbSuppressionList } from '../adapters/aws/dynamodb/dynamodb-suppression-list.js';
 import { kmsCursorKey, PHONE_HASH_DERIVATION_MESSAGE } from '../adapters/aws/kms-cursor-key.js';
 import { KmsHolderIdCipher } from '../adapters/aws/kms-holder-id-cipher.js';
 import { DynamoDbDeliveries } from '../adapters/aws/dynamodb/dynamodb-deliveries.js';
@@ -148,7 +149,19 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
   );
   // Leases and time budgets on the composition's clock too: a Lambda has one clock, and its deadlines are instants on it.
   const phoneHasher = phoneHasherOf(env, baseDeps(env));
-  scan = { store, ledger: store, sms, reference, settings, logger, rules, wallClock: () => clock.now().toMillis(), ...(phoneHasher !== undefined ? { phoneHasher } : {}) };
+  const { dynamo, tableName } = baseDeps(env);
+  scan = {
+    store,
+    ledger: store,
+    sms,
+    reference,
+    settings,
+    logger,
+    rules,
+    wallClock: () => clock.now().toMillis(),
+    suppressions: new DynamoDbSuppressionList(dynamo, tableName),
+    ...(phoneHasher !== undefined ? { phoneHasher } : {}),
+  };
   return scan;
 }
 
@@ -301,7 +314,7 @@ const NO_SCHEDULING: ScheduleGateway = {
 export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
   if (campaignJob !== undefined) return campaignJob;
   const shared = baseDeps(env);
-  const { sms, wallClock } = lambdaDeps(env);
+  const { sms, wallClock, suppressions } = lambdaDeps(env);
   const store = new DynamoDbCampaignStore(shared.dynamo, shared.tableName);
   campaignJob = {
     campaigns: { store, messages: store, recipients: store, scheduler: { gateway: NO_SCHEDULING, targetArn: '', roleArn: '', group: '' } },
@@ -312,6 +325,7 @@ export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
     clock: shared.clock,
     audit: shared.audit,
     ...(wallClock !== undefined ? { wallClock } : {}),
+    ...(suppressions !== undefined ? { suppressions } : {}),
   };
   return campaignJob;
 }

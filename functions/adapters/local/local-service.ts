@@ -31,6 +31,7 @@ import { runCampaignJob } from '../../app/campaigns/run-campaign-job.js';
 import { InProcessScheduleGateway } from './in-process-schedule-gateway.js';
 import { DynamoDbCalendarStore } from '../aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbStore } from '../aws/dynamodb/dynamodb-store.js';
+import { DynamoDbSuppressionList } from '../aws/dynamodb/dynamodb-suppression-list.js';
 import { DynamoDbImportStore } from '../aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbTokenStore } from '../aws/dynamodb/dynamodb-token-store.js';
 import { authenticateToken, bearerToken, generateToken, installAdminToken } from '../../app/tokens.js';
@@ -173,7 +174,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       jobs: campaignStore,
       scheduler: { gateway, targetArn: 'local:campaign-job', roleArn: 'local:scheduler', group: 'certalarm' },
     };
-    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher, campaigns };
+    // Our opt-out list: every send (reminders, campaign messages, replies) asks it after its claim.
+    const suppressions = new DynamoDbSuppressionList(client, tableName);
+    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher, campaigns, suppressions };
     const cursorKey = localCursorKey(dataDir);
     const worker = new LocalImportWorker({
       ...base,

@@ -1,4 +1,4 @@
-import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, JobStore, Logger, RecipientSource, ScheduleGateway, SmsSender } from '../../core/ports.js';
+import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, JobStore, Logger, OptOutConfirmations, RecipientSource, ScheduleGateway, SmsSender, SuppressionList } from '../../core/ports.js';
 import type { ReferenceData } from '../reference-data.js';
 import type { ServiceSettings } from '../settings.js';
 
@@ -33,4 +33,9 @@ export interface CampaignDeps {
   wallClock?: () => number;
   /** Random bytes for ids and booking codes; tests fix them. */
   randomBytes?: (size: number) => Uint8Array;
+  /**
+   * Our opt-out list, asked after each campaign message's claim, and the opt-out confirmations of the
+   * inbound use case; every composition root wires it (without it nothing is skipped, and an opt-out fails).
+   */
+  suppressions?: SuppressionList & OptOutConfirmations;
 }

@@ -35,6 +35,8 @@ export interface CampaignJobResult {
   inFlightElsewhere: number;
   retryLater: number;
   failed: number;
+  /** Phones on our suppression list (opted out): recorded `suppressed`, nothing sent. */
+  suppressed: number;
   /** Phones whose processing hit an unexpected error (store unavailable…): left for the next run. */
   errors: number;
 }
@@ -57,6 +59,7 @@ export async function runCampaignJob(deps: CampaignDeps, payload: CampaignJobPay
     inFlightElsewhere: 0,
     retryLater: 0,
     failed: 0,
+    suppressed: 0,
     errors: 0,
   };
   const { store } = deps.campaigns;
@@ -190,10 +193,11 @@ export interface DueCampaignJobsResult {
   alreadySent: number;
   retryLater: number;
   failed: number;
+  suppressed: number;
 }
 
 export function emptyDueCampaignJobsResult(): DueCampaignJobsResult {
-  return { jobs: 0, done: 0, kept: 0, sent: 0, alreadySent: 0, retryLater: 0, failed: 0 };
+  return { jobs: 0, done: 0, kept: 0, sent: 0, alreadySent: 0, retryLater: 0, failed: 0, suppressed: 0 };
 }
 
 /**
@@ -219,6 +223,7 @@ export async function runDueCampaignJobs(deps: CampaignDeps, now: DateTime): Pro
     result.alreadySent += run.alreadySent;
     result.retryLater += run.retryLater + run.inFlightElsewhere + run.errors;
     result.failed += run.failed;
+    result.suppressed += run.suppressed;
     if (run.outcome === 'done' || run.outcome === 'skipped') {
       // Only this instant's job: a move while it ran stored the job anew, which must stay. A timer still
       // armed for it finds everything sent when it fires.

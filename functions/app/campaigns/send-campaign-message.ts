@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import type { RenderedCampaignSms } from '../../core/campaigns/texts.js';
+import { isFinished } from '../../core/delivery-status.js';
 import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
 import { maskPhone } from '../../core/phone.js';
 import type { CampaignMessageId } from '../../core/ports.js';
 import type { CampaignDeps } from './campaign-deps.js';
 
-export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed';
+/** `suppressed`: the number is on our opt-out list; recorded so, nothing sent. */
+export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'suppressed';
 
 /**
  * Sends one campaign SMS exactly once per (visit, phone, kind), by the reminders' protocol: claim the
@@ -15,7 +17,7 @@ export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' |
  * claim, so a message that is not ours to send is not even rendered.
  */
 export async function sendCampaignMessage(
-  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock'>,
+  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'suppressions'>,
   id: CampaignMessageId,
   render: () => RenderedCampaignSms,
   now: DateTime,
@@ -24,8 +26,13 @@ export async function sendCampaignMessage(
   const ledger = deps.campaigns.messages;
   const token = randomUUID();
   const claim = await ledger.claimMessage(id, token, wall() + deps.settings.claimLeaseMs, wall());
-  if (!claim.claimed) return claim.existing?.status === 'sent' || claim.existing?.status === 'failed' ? 'alreadySent' : 'inFlightElsewhere';
+  // A receipt may have moved a sent message on to delivered or failed meanwhile: it was still sent.
+  if (!claim.claimed) return claim.existing !== undefined && isFinished(claim.existing.status) ? 'alreadySent' : 'inFlightElsewhere';
   const log = { campaign: id.campaignId, visit: id.visitId, kind: id.kind, to: maskPhone(id.phone) };
+  if (await skipIfSuppressed(deps, id, token, now)) {
+    deps.logger.info(log, 'campaign SMS not sent: the number opted out');
+    return 'suppressed';
+  }
   let rendered: RenderedCampaignSms;
   let messageId: string;
   try {
@@ -57,4 +64,27 @@ export async function sendCampaignMessage(
   await ledger.recordMessageSent(id, token, { messageId, sentAt: now.toISO() ?? '', to: id.phone, body: rendered.body, segments: rendered.segments });
   deps.logger.info({ ...log, messageId, segments: rendered.segments }, 'campaign SMS sent');
   return 'sent';
+}
+
+/**
+ * Right after the claim, before anything is rendered or sent: a number on our suppression list gets no
+ * campaign SMS of any kind, and the claimed message is finished as `suppressed` (never retried).
+ */
+async function skipIfSuppressed(
+  deps: Pick<CampaignDeps, 'campaigns' | 'suppressions'>,
+  id: CampaignMessageId,
+  token: string,
+  now: DateTime,
+): Promise<boolean> {
+  if (deps.suppressions === undefined) return false;
+  let suppressed: boolean;
+  try {
+    suppressed = await deps.suppressions.isSuppressed(id.phone);
+  } catch (error) {
+    // Nothing was sent: give the claim back so the next run asks again at once.
+    await deps.campaigns.messages.releaseMessage(id, token);
+    throw error;
+  }
+  if (suppressed) await deps.campaigns.messages.recordMessageSuppressed(id, token, now.toISO() ?? '');
+  return suppressed;
 }

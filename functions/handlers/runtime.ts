@@ -27,7 +27,6 @@ import { LambdaScanTrigger } from '../adapters/aws/lambda-scan-trigger.js';
 import { S3ImportSubmitter } from '../adapters/aws/s3-import-submitter.js';
 import { SnsSmsSender } from '../adapters/aws/sns-sms-sender.js';
 import { SnsOptedOutNumbers } from '../adapters/aws/sns-opted-out-numbers.js';
-import { DynamoDbSuppressionList } from '../adapters/aws/dynamodb/dynamodb-suppression-list.js';
 import { DynamoDbSuppressedPhones } from '../adapters/aws/dynamodb/dynamodb-suppressed-phones.js';
 import { DynamoDbPhoneHoldings } from '../adapters/aws/dynamodb/dynamodb-phone-holdings.js';
 import { OptOutHonouringSender, type ProviderOptOutDeps } from '../app/suppressions/provider-opt-outs.js';
@@ -135,6 +134,7 @@ function holderIdOptions(env: Environment, dynamo: DynamoDBClient, logger: Logge
 export function lambdaDeps(env: Environment = process.env): ScanDeps {
   if (scan !== undefined) return scan;
   const { store, reference, settings, logger, clock, rules, dynamo, tableName } = baseDeps(env);
+  const suppressions = new DynamoDbSuppressionList(dynamo, tableName);
   // SNS refusing a number that opted out with it puts the number on our list, whatever the message kind.
   const sms = new OptOutHonouringSender(
     new RateLimitedSmsSender(
@@ -145,11 +145,10 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
       }),
       settings.smsRate,
     ),
-    { suppressions: new DynamoDbSuppressionList(dynamo, tableName), clock, logger },
+    { suppressions, clock, logger },
   );
   // Leases and time budgets on the composition's clock too: a Lambda has one clock, and its deadlines are instants on it.
   const phoneHasher = phoneHasherOf(env, baseDeps(env));
-  const { dynamo, tableName } = baseDeps(env);
   scan = {
     store,
     ledger: store,
@@ -159,7 +158,7 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
     logger,
     rules,
     wallClock: () => clock.now().toMillis(),
-    suppressions: new DynamoDbSuppressionList(dynamo, tableName),
+    suppressions,
     ...(phoneHasher !== undefined ? { phoneHasher } : {}),
   };
   return scan;
@@ -190,7 +189,6 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     typeCertificates: shared.store,
     deliveries: new DynamoDbDeliveries(shared.dynamo, shared.tableName),
     bookings: new DynamoDbBookingStore(shared.dynamo, shared.tableName),
-    suppressions: new DynamoDbSuppressionList(shared.dynamo, shared.tableName),
     suppressedPhones: new DynamoDbSuppressedPhones(shared.dynamo, shared.tableName),
     phoneHoldings: new DynamoDbPhoneHoldings(shared.dynamo, shared.tableName),
     imports,

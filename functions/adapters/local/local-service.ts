@@ -9,7 +9,6 @@ import { CursorSeal } from '../../app/cursors.js';
 import { createHttpApp } from '../../app/http/app.js';
 import { DynamoDbPhoneHoldings } from '../aws/dynamodb/dynamodb-phone-holdings.js';
 import { DynamoDbSuppressedPhones } from '../aws/dynamodb/dynamodb-suppressed-phones.js';
-import { DynamoDbSuppressionList } from '../aws/dynamodb/dynamodb-suppression-list.js';
 import type { Logger } from '../../app/logger.js';
 import { RateLimitedSmsSender } from '../../app/rate-limited-sender.js';
 import { loadReferenceData } from '../../app/reference-data.js';
@@ -196,8 +195,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       typeCertificates: store,
       deliveries,
       bookings: new DynamoDbBookingStore(client, tableName),
-      // Our suppression list (SNS's own list exists only on AWS: locally there is nothing to copy from it).
-      suppressions: new DynamoDbSuppressionList(client, tableName),
+      // The suppression list read for the routes (SNS's own list exists only on AWS: locally there is nothing to copy).
       suppressedPhones: new DynamoDbSuppressedPhones(client, tableName),
       phoneHoldings: new DynamoDbPhoneHoldings(client, tableName),
       outbox,

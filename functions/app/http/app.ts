@@ -2,7 +2,7 @@ import { mayPerform, type Action, type Principal } from '../../core/access.js';
 import { maskPhonesInText } from '../../core/log-masking.js';
 import type { BookingStore } from '../../core/campaigns/booking-ports.js';
 import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, DeliveryHistory, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
-import type { PhoneHoldings, SuppressedPhones, SuppressionList } from '../../core/ports.js';
+import type { PhoneHoldings, SuppressedPhones } from '../../core/ports.js';
 import type { CampaignServices } from '../campaigns/campaign-deps.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
@@ -56,8 +56,7 @@ export interface HttpAppDeps extends ScanDeps {
   campaigns?: CampaignServices;
   /** The bookings that hold campaign slots (bookings, attendance, the report, inbound SMS). */
   bookings?: BookingStore;
-  /** Our suppression list (`GET /v1/suppressions`, reinstatement), read in batches for the certificates' `suppressed` flag. */
-  suppressions?: SuppressionList;
+  /** Our suppression list (`suppressions`, from ScanDeps) read in batches for the certificates' `suppressed` flag. */
   suppressedPhones?: SuppressedPhones;
   /** Which types a phone holds (the `byPhone` index): a bureau sees the suppressed numbers of its own holders only. */
   phoneHoldings?: PhoneHoldings;

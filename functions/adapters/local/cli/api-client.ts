@@ -1,3 +1,5 @@
+import { maskPhonesInText } from '../../../core/log-masking.js';
+
 /** A failure talking to the service, phrased for the person at the terminal. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -85,7 +87,8 @@ export class ApiClient {
     if (!response.ok) {
       const error = (parsed as { error?: { message?: string; code?: string } } | undefined)?.error;
       const hint = response.status === 401 ? ' (pass --token, set CERTALARM_TOKEN, or run from the service\'s directory so <data dir>/admin-token is found)' : '';
-      throw new ApiError(`${method} ${path.split('?')[0]} failed with ${response.status}: ${error?.message ?? text}${hint}`, response.status, parsed);
+      // A path may carry a phone (DELETE /v1/suppressions/{phone}): the terminal and its logs get it masked.
+      throw new ApiError(`${method} ${maskPhonesInText(decodeURIComponent(path.split('?')[0] ?? ''))} failed with ${response.status}: ${error?.message ?? text}${hint}`, response.status, parsed);
     }
     return parsed as T;
   }

@@ -147,6 +147,28 @@ describe('Route: GET /v1/suppressions', () => {
     expect(pages).toBeLessThanOrEqual(3);
   });
 
+  it('examines at most 500 entries for a bureau per request, answering a short page with a cursor past them', { timeout: 120_000 }, async () => {
+    // Prepare: 501 numbers that are none of the agriculture bureau's holders, then one that is
+    const s = await service('sup-list-budget');
+    await s.seed([record(399, { type: PESTICIDE, number: 'NY-399', phone: '13900009999' })]);
+    // 138… sorts before the bureau's 139… number, so the first 500 entries examined are all others'.
+    const others = Array.from({ length: 501 }, (_, i) => `+86138000${String(i).padStart(5, '0')}`);
+    for (let i = 0; i < others.length; i += 25) await Promise.all(others.slice(i, i + 25).map((phone) => s.suppressions.suppress(phone, optedOut('2026-11-30T02:00:00.000Z'))));
+    await s.suppressions.suppress('+8613900009999', optedOut('2026-11-30T02:00:00.000Z'));
+
+    // Act
+    const first = await s.call('agriculture', 'GET', '/v1/suppressions?limit=10');
+    const second = await s.call('agriculture', 'GET', `/v1/suppressions?limit=10&cursor=${encodeURIComponent(first.body.nextCursor ?? '')}`);
+
+    // Assess
+    expect(new Set(others).size).toBe(501);
+    expect(first.status).toBe(200);
+    expect(first.body.items).toEqual([]);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    expect(second.body.items?.map((i) => i.phone)).toEqual(['+86139****9999']);
+    expect(second.body).not.toHaveProperty('nextCursor');
+  });
+
   it('refuses a cursor handed out to another caller, and a viewer altogether', async () => {
     // Prepare
     const s = await service('sup-list-refusals');

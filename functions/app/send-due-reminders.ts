@@ -5,7 +5,7 @@ import type { IsoDate, Plan, PlannedStage, StageName } from '../core/model.js';
 import { RULE_DISABLED_NOTE } from '../core/model.js';
 import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
 import { finalReminderStage, isFinished } from '../core/delivery-status.js';
-import type { CertificateKey, CertificateStore, DeliveryFacts, DeliveryId, DeliveryLedger, PhoneHasher, RuleSource, OptOutConfirmations, SmsSender, StoredCertificate, SuppressionList } from '../core/ports.js';
+import type { CertificateKey, CertificateStore, DeliveryFacts, DeliveryId, DeliveryLedger, OptOutConfirmations, PhoneHasher, RuleSource, SmsSender, StoredCertificate, SuppressionList } from '../core/ports.js';
 import { SUPPRESSED_NOTE } from '../core/suppression.js';
 import { afterExpiryStage, defaultRule, stageTemplates, type ReminderRule } from '../core/rules.js';
 import { maskPhone } from '../core/phone.js';

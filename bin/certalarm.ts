@@ -339,12 +339,15 @@ program
 
 interface DryRunAnswer {
   now: string;
-  messages: Array<{ type: string; number: string; stage: string; to: string; body: string; segments: number }>;
+  messages: Array<{ type: string; number: string; stage: string; to: string; body: string; segments: number; suppressed?: boolean }>;
 }
 
 function dryRunText(answer: DryRunAnswer): string {
-  const lines = [`dry run as of ${answer.now}: ${answer.messages.length} message(s) would be sent; nothing was sent or recorded`];
-  for (const m of answer.messages) lines.push(`${m.stage.padEnd(7)} ${m.type} ${m.number} → ${m.to} (${m.segments} 条计费)`, `  ${m.body}`);
+  const lines = [`dry run as of ${answer.now}: ${answer.messages.filter((m) => m.suppressed !== true).length} message(s) would be sent; nothing was sent or recorded`];
+  for (const m of answer.messages) {
+    const skipped = m.suppressed === true ? ' — 已退订，不发送 / opted out: recorded suppressed, not sent' : '';
+    lines.push(`${m.stage.padEnd(7)} ${m.type} ${m.number} → ${m.to} (${m.segments} 条计费)${skipped}`, `  ${m.body}`);
+  }
   return lines.join('\n');
 }
 

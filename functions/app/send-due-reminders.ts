@@ -5,7 +5,7 @@ import type { IsoDate, Plan, PlannedStage, StageName } from '../core/model.js';
 import { RULE_DISABLED_NOTE } from '../core/model.js';
 import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
 import { finalReminderStage, isFinished } from '../core/delivery-status.js';
-import type { CertificateKey, CertificateStore, DeliveryFacts, DeliveryId, DeliveryLedger, PhoneHasher, RuleSource, OptOutConfirmations, SmsSender, StoredCertificate, SuppressionList } from '../core/ports.js';
+import type { CertificateKey, CertificateStore, DeliveryFacts, DeliveryId, DeliveryLedger, OptOutConfirmations, PhoneHasher, RuleSource, SmsSender, StoredCertificate, SuppressionList } from '../core/ports.js';
 import { SUPPRESSED_NOTE } from '../core/suppression.js';
 import { afterExpiryStage, defaultRule, stageTemplates, type ReminderRule } from '../core/rules.js';
 import { maskPhone } from '../core/phone.js';
@@ -327,6 +327,8 @@ export interface PreviewMessage {
   supersedes: StageName[];
   /** Why the real scan would record this stage as failed instead of sending it. */
   refused?: string;
+  /** The number is on our suppression list: the real scan records the stage `suppressed` instead of sending it. */
+  suppressed?: true;
 }
 
 export interface PreviewResult {
@@ -342,7 +344,7 @@ export interface PreviewResult {
  * that an earlier scan sent but did not yet mark in the plan still shows here; the real scan would
  * only finish its bookkeeping.
  */
-export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'reference' | 'settings' | 'rules'>, now: DateTime): Promise<PreviewResult> {
+export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'reference' | 'settings' | 'rules' | 'suppressions'>, now: DateTime): Promise<PreviewResult> {
   const result: PreviewResult = { now: now.toISO() ?? '', insideSendWindow: isInsideSendWindow(now, deps.settings.sendWindow), dryRun: true, messages: [] };
   // Outside the window the real scan sends nothing, so neither does its preview.
   if (!result.insideSendWindow) return result;
@@ -358,7 +360,8 @@ export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'refere
       const rule = await ruleOf(deps, key.type);
       if (!rule.enabled) continue;
       const rendered = renderFor(deps, stored, selected.target, now, rule);
-      result.messages.push({ ...message, body: rendered.body, segments: rendered.segments });
+      const suppressed = (await deps.suppressions?.isSuppressed(stored.certificate.phone)) === true;
+      result.messages.push({ ...message, body: rendered.body, segments: rendered.segments, ...(suppressed ? { suppressed: true as const } : {}) });
     } catch (error) {
       // The real scan records such a stage as failed; the preview says so instead of stopping.
       if (!(error instanceof PermanentSendError)) throw error;

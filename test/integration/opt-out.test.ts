@@ -11,7 +11,7 @@ import { runCampaignJob } from '../../functions/app/campaigns/run-campaign-job.j
 import { CursorSeal } from '../../functions/app/cursors.js';
 import { createHttpApp } from '../../functions/app/http/app.js';
 import { receiveInboundSms, type InboundDeps } from '../../functions/app/inbound/receive-inbound-sms.js';
-import { sendDueReminders, type ScanDeps } from '../../functions/app/send-due-reminders.js';
+import { previewDueReminders, sendDueReminders, type ScanDeps } from '../../functions/app/send-due-reminders.js';
 import { loadReferenceData } from '../../functions/app/reference-data.js';
 import { uploadCertificates } from '../../functions/app/upload-certificates.js';
 import type { Principal } from '../../functions/core/access.js';
@@ -197,10 +197,15 @@ describe('Sending to a suppressed number, against DynamoDB Local', () => {
     await w.suppressions.suppress('+8613900000501', { source: 'sms-keyword', at: REPLIED.toISO() ?? '', detail: 'TD' });
 
     // Act
+    const preview = await previewDueReminders(w.deps, FIRST_DUE);
     const scan = await sendDueReminders(w.deps, FIRST_DUE);
     const rescan = await sendDueReminders(w.deps, FIRST_DUE.plus({ minutes: 15 }));
 
     // Assess
+    expect(preview.messages.map((m) => [m.number, m.suppressed ?? false]).sort()).toEqual([
+      ['TEST-000501', true],
+      ['TEST-000502', false],
+    ]);
     expect(scan).toMatchObject({ sent: 1, suppressed: 1, failed: 0, retryLater: 0 });
     expect(rescan).toMatchObject({ sent: 0, suppressed: 0, alreadySent: 0 });
     expect(w.sms.sent.map((m) => m.to)).toEqual(['+8613900000502']);

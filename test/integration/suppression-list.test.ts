@@ -2,10 +2,16 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidCursorError } from '../../functions/core/errors.js';
 import { DynamoDbSuppressionList } from '../../functions/adapters/aws/dynamodb/dynamodb-suppression-list.js';
-import { documentClient } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { optOutConfirmationKey, suppressionKey, TTL_ATTRIBUTE } from '../../functions/adapters/aws/dynamodb/keys.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
+import { DynamoDbAuditLog } from '../../functions/adapters/aws/dynamodb/dynamodb-audit-log.js';
+import { documentClient, DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
+import { silentLogger } from '../../functions/app/logger.js';
+import { purgeExpired } from '../../functions/app/purge-expired.js';
+import { loadReferenceData } from '../../functions/app/reference-data.js';
+import { uploadCertificates } from '../../functions/app/upload-certificates.js';
 import { dynamoTestClient, uniqueTableName } from '../support/dynamo.js';
+import { at, fixedClock, record, testSettings } from '../support/fixtures.js';
 
 const OPTED_OUT_AT = '2026-12-01T10:15:00.000+08:00';
 const LATER = '2026-12-02T09:00:00.000+08:00';
@@ -14,7 +20,7 @@ async function freshList(prefix: string) {
   const client = dynamoTestClient();
   const tableName = uniqueTableName(prefix);
   await ensureTable(client, tableName);
-  return { list: new DynamoDbSuppressionList(client, tableName), doc: documentClient(client), tableName };
+  return { list: new DynamoDbSuppressionList(client, tableName), doc: documentClient(client), tableName, client };
 }
 
 describe('Class: DynamoDbSuppressionList', () => {
@@ -176,6 +182,27 @@ describe('Class: DynamoDbSuppressionList', () => {
       expect(afterReinstatement.claimed).toBe(true);
       const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: optOutConfirmationKey(suppression.phone, suppression.at) }));
       expect(Item).toMatchObject({ entity: 'optOutConfirmation', status: 'sent', sentTo: '+8613900000131' });
+    });
+  });
+
+  describe('Retention', () => {
+    it('keeps the suppression when the retention purge removes the holder’s expired certificate and its deliveries', async () => {
+      // Prepare: a licence that expired in 2020, and its holder opted out
+      const { list, client, tableName } = await freshList('suppress-purge');
+      const store = new DynamoDbStore(client, tableName);
+      const reference = loadReferenceData();
+      const upload = await uploadCertificates({ store, reference, settings: testSettings() }, [record(141, { issuedOn: '2015-12-01', expiresOn: '2020-11-30' })], at('2016-01-04T10:00:00+08:00'));
+      expect(upload.rejected).toEqual([]);
+      const { suppression } = await list.suppress('+8613900000141', { source: 'sms-keyword', at: '2020-06-01T10:00:00.000+08:00', detail: '退订' });
+      const now = '2026-12-01T03:00:00.000+08:00';
+
+      // Act
+      const purge = await purgeExpired({ retention: store, reference, settings: testSettings(), clock: fixedClock(now), logger: silentLogger, audit: new DynamoDbAuditLog(client, tableName) }, at(now));
+
+      // Assess
+      expect(purge).toMatchObject({ state: 'done', certificates: 1 });
+      expect(await store.getCertificate({ type: 'pesticide_business_license', number: 'TEST-000141' })).toBeUndefined();
+      expect(await list.get('+8613900000141')).toEqual(suppression);
     });
   });
 });

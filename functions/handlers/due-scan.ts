@@ -12,7 +12,7 @@ const PURGE_MARGIN_MS = 30_000;
 
 type Invocation = Pick<Context, 'getRemainingTimeInMillis'>;
 
-/** EventBridge Scheduler → one due scan (or the daily retention purge), bounded by the invocation's remaining time. */
+/** EventBridge Scheduler → one due scan (or the daily retention purge, or the daily copy of SNS's opt-out list), bounded by the invocation's remaining time. */
 export async function handler(event: RetentionPurgePayload, context: Invocation): Promise<PurgeResult>;
 /** The daily copy of SNS's opt-out list into the suppression list. */
 export async function handler(event: ProviderOptOutsPayload, context: Invocation): Promise<ProviderOptOutsResult>;

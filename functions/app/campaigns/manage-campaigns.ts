@@ -43,7 +43,7 @@ function typesOf(deps: CampaignDeps, codes: readonly string[]): Array<{ code: st
   });
 }
 
-function assertMayManage(deps: CampaignDeps, principal: Principal, types: readonly string[]): void {
+export function assertMayManage(deps: CampaignDeps, principal: Principal, types: readonly string[]): void {
   const decision = mayManageCampaign(principal, typesOf(deps, types));
   if (!decision.allowed) throw new CampaignForbidden(decision.reason);
 }
@@ -64,7 +64,7 @@ export async function createCampaign(deps: CampaignDeps, principal: Principal, b
   return campaign;
 }
 
-async function campaignOf(deps: CampaignDeps, id: string): Promise<Campaign> {
+export async function campaignOf(deps: CampaignDeps, id: string): Promise<Campaign> {
   const campaign = await deps.campaigns.store.getCampaign(id);
   if (campaign === undefined) throw new CampaignNotFound(`没有活动 ${id} / no campaign ${id}`);
   return campaign;
@@ -223,6 +223,11 @@ export function campaignView(campaign: Campaign) {
     noticeTemplate: campaign.noticeTemplate ?? DEFAULT_NOTICE_TEMPLATE,
     createdBy: campaign.createdBy,
     createdAt: campaign.createdAt,
+    // An edit (PATCH /v1/campaigns/{id}) sends back the version it read.
+    version: campaign.version,
+    changedBy: campaign.changedBy ?? null,
+    changedAt: campaign.changedAt ?? null,
+    comment: campaign.comment ?? null,
   };
 }
 

@@ -122,6 +122,8 @@ export const ROUTE_TABLE: readonly RouteEntry[] = [
   { method: 'POST', pattern: /^\/v1\/campaigns$/, access: 'manageCampaigns', module: 'campaigns' },
   { method: 'GET', pattern: /^\/v1\/campaigns$/, access: 'readCampaigns', module: 'campaigns' },
   { method: 'GET', pattern: /^\/v1\/campaigns\/([^/]+)$/, access: 'readCampaigns', module: 'campaigns' },
+  { method: 'PATCH', pattern: /^\/v1\/campaigns\/([^/]+)$/, access: 'manageCampaigns', module: 'campaigns' },
+  { method: 'POST', pattern: /^\/v1\/campaigns\/([^/]+)\/preview$/, access: 'manageCampaigns', module: 'campaigns' },
   { method: 'POST', pattern: /^\/v1\/campaigns\/([^/]+)\/visits$/, access: 'manageCampaigns', module: 'campaigns' },
   { method: 'PATCH', pattern: /^\/v1\/campaigns\/([^/]+)\/visits\/([^/]+)$/, access: 'manageCampaigns', module: 'campaigns' },
   { method: 'DELETE', pattern: /^\/v1\/campaigns\/([^/]+)\/visits\/([^/]+)$/, access: 'manageCampaigns', module: 'campaigns' },

@@ -37,6 +37,10 @@ export interface Campaign extends CampaignDefinition {
   createdAt: IsoInstant;
   /** Increases on every write of the campaign item. */
   version: number;
+  /** The last edit (PATCH /v1/campaigns/{id}): who, when and why; absent until the first. */
+  changedBy?: string;
+  changedAt?: IsoInstant;
+  comment?: string;
 }
 
 export interface SlotDefinition {

@@ -70,6 +70,7 @@ describe('Function: campaignReport', () => {
       ],
       booked: 3,
       attended: 1,
+      bookedWhenCancelled: 0,
       renewedAfter: 2,
     });
   });

@@ -138,7 +138,9 @@ export function reportText(report: CampaignReportView): string {
         String(v.booked),
         String(v.attended),
         String(v.renewedAfter),
-        v.slots.map((s) => `${s.number}) ${s.booked}/${s.capacity}`).join(' '),
+        v.state === 'cancelled'
+          ? `已取消 cancelled（取消时 ${v.bookedWhenCancelled} 人已预约 / ${v.bookedWhenCancelled} booked when cancelled）`
+          : v.slots.map((s) => `${s.number}) ${s.booked}/${s.capacity}`).join(' '),
       ]),
     ),
   ].join('\n');

@@ -648,9 +648,9 @@ campaign
 
 campaign
   .command('edit')
-  .description("change a campaign's name, notice/reminder days or notice template from a JSON file; re-times the notices and reminders not sent yet (with --preview: show what it would do, change nothing)")
+  .description("change a campaign's name, notice/reminder days or notice/reminder templates from a JSON file; re-times the notices and reminders not sent yet (with --preview: show what it would do, change nothing)")
   .argument('<id>', 'the campaign id')
-  .argument('<file>', 'a JSON file: {"comment", "name"?, "noticeDaysBefore"?, "reminderDaysBefore"?, "template"? (null: the default), "expectedVersion"? (default: the current one, read just before)}')
+  .argument('<file>', 'a JSON file: {"comment", "name"?, "noticeDaysBefore"?, "reminderDaysBefore"?, "template"? (the notice; null: the default), "reminderTemplate"? (null: the default), "expectedVersion"? (default: the current one, read just before)}')
   .option('--preview', 'show per visit the new notice time, a real recipient\'s notice text and its segments, and what would be refused; saves nothing')
   .addOption(urlOption())
   .addOption(tokenOption())

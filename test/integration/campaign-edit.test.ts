@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbAuditLog } from '../../functions/adapters/aws/dynamodb/dynamodb-audit-log.js';
+import { DynamoDbBookingStore } from '../../functions/adapters/aws/dynamodb/dynamodb-booking-store.js';
 import { DynamoDbCalendarStore } from '../../functions/adapters/aws/dynamodb/dynamodb-calendar-store.js';
 import type { DynamoDbCampaignStore } from '../../functions/adapters/aws/dynamodb/dynamodb-campaign-store.js';
 import { InProcessScheduleGateway } from '../../functions/adapters/local/in-process-schedule-gateway.js';
@@ -39,6 +40,7 @@ const VISIT = {
   ],
 };
 const SHORT_TEMPLATE = '{township}农机上门服务：{date}在{place}，场次{slots}。回复“{code} 场次号”预约，截止{deadline}。';
+const REMINDER_TEMPLATE = '明天{date}{township}农机上门服务，第{slot}场{start}-{end}，地点{place}，预约码{code}。';
 
 interface Service {
   call(who: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
@@ -72,6 +74,7 @@ async function service(prefix: string): Promise<Service> {
     authenticate: async (req) => CALLERS[req.headers.authorization ?? ''],
     cursors: new CursorSeal(async () => key, 3600),
     campaigns: { store: campaigns, messages: campaigns, recipients: campaigns, jobs: campaigns, scheduler: { gateway, targetArn: 'local:job', roleArn: 'local:role', group: 'certalarm' } },
+    bookings: new DynamoDbBookingStore(client, store.tableName),
   });
   return {
     campaigns,
@@ -98,7 +101,7 @@ async function campaignWithVisit(api: Service): Promise<{ campaignId: string; vi
 type OutboxMessage = { to: string; body: string; campaign?: { kind: string } };
 
 describe('HTTP API: editing a campaign', () => {
-  it('re-times the visit’s unsent notice and reminder, moves the stored jobs, audits the change, and sends the notice at the new instant with the new text', async () => {
+  it('re-times the visit’s unsent notice and reminder, moves the stored jobs, audits the change, and sends both at their new instants with the new texts', async () => {
     // Prepare
     const api = await service('campaign-edit');
     const { campaignId, visitId } = await campaignWithVisit(api);
@@ -112,6 +115,7 @@ describe('HTTP API: editing a campaign', () => {
       noticeDaysBefore: 10,
       reminderDaysBefore: 2,
       template: SHORT_TEMPLATE,
+      reminderTemplate: REMINDER_TEMPLATE,
     });
     const jobs = await api.campaigns.pendingJobs();
     const stale = await api.call('operator', 'PATCH', `/v1/campaigns/${campaignId}`, { expectedVersion: read.body.version, comment: '改名', name: '春季上门服务' });
@@ -121,6 +125,11 @@ describe('HTTP API: editing a campaign', () => {
     const noticesBefore = ((await api.call('operator', 'GET', '/v1/outbox')).body as unknown as OutboxMessage[]).filter((m) => m.campaign?.kind === 'notice');
     const atNewInstant = await api.call('operator', 'POST', '/v1/scans', { now: '2027-01-02T09:05:00+08:00' });
     const notices = ((await api.call('operator', 'GET', '/v1/outbox')).body as unknown as OutboxMessage[]).filter((m) => m.campaign?.kind === 'notice');
+    const code = /回复“([A-Z2-9]{6}) /.exec(notices.find((n) => n.to === '+8613900000001')?.body ?? '')?.[1] ?? '-';
+    api.setNow(at('2027-01-03T10:00:00+08:00'));
+    const booked = await api.call('operator', 'POST', `/v1/campaigns/${campaignId}/bookings`, { code, slot: 2 });
+    await api.call('operator', 'POST', '/v1/scans', { now: '2027-01-10T09:05:00+08:00' });
+    const reminders = ((await api.call('operator', 'GET', '/v1/outbox')).body as unknown as OutboxMessage[]).filter((m) => m.campaign?.kind === 'reminder');
 
     // Assess
     expect(read.body.version).toBe(1);
@@ -129,7 +138,7 @@ describe('HTTP API: editing a campaign', () => {
       body: {
         id: campaignId,
         version: 2,
-        changes: { noticeDaysBefore: { from: 14, to: 10 }, reminderDaysBefore: { from: 1, to: 2 }, noticeTemplate: { from: null, to: SHORT_TEMPLATE } },
+        changes: { noticeDaysBefore: { from: 14, to: 10 }, reminderDaysBefore: { from: 1, to: 2 }, noticeTemplate: { from: null, to: SHORT_TEMPLATE }, reminderTemplate: { from: null, to: REMINDER_TEMPLATE } },
         visits: [{ id: visitId, noticeAt: '2027-01-02T09:00:00.000+08:00', reminderAt: '2027-01-10T09:00:00.000+08:00', retimed: { notice: true, reminder: true } }],
       },
     });
@@ -148,6 +157,8 @@ describe('HTTP API: editing a campaign', () => {
     for (const notice of notices) {
       expect(notice.body).toMatch(new RegExp(`^${DEFAULT_SIGNATURE}潋江镇农机上门服务：2027年1月12日在潋江镇农机服务站，场次1）09:00-10:00；2）10:00-11:00。回复“[A-Z2-9]{6} 场次号”预约，截止2027年1月11日。$`));
     }
+    expect(booked.status).toBe(201);
+    expect(reminders).toEqual([expect.objectContaining({ to: '+8613900000001', body: `${DEFAULT_SIGNATURE}明天2027年1月12日潋江镇农机上门服务，第2场10:00-11:00，地点潋江镇农机服务站，预约码${code}。` })]);
   });
 
   it('refuses, with each field and its reason, a template that does not fit and days that would put the unsent notice in the past', async () => {

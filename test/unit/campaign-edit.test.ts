@@ -103,10 +103,24 @@ describe('editing a campaign', () => {
     expect(plan({ template }, undefined, [VISITS[0]!]).errors).toEqual([]);
   });
 
+  it('takes a day-before reminder template, refusing an unknown placeholder and one too long for a visit', () => {
+    const reminder = '明天{date}{township}农机上门服务，第{slot}场{start}-{end}，地点{place}，预约码{code}。';
+
+    expect(plan({ reminderTemplate: reminder }).errors).toEqual([]);
+    expect(plan({ reminderTemplate: reminder }).changes).toEqual({ reminderTemplate: { from: null, to: reminder } });
+    expect(refusals({ expectedVersion: 1, comment: 'x', reminderTemplate: '明天{township}，{count}台' })).toEqual([
+      { field: 'reminderTemplate', reason: expect.stringMatching(/unknown placeholder \{count\}/) },
+    ]);
+    expect(refusals({ expectedVersion: 1, comment: 'x', reminderTemplate: `${'请带上证照和农机。'.repeat(20)}{place}{code}` })).toEqual([
+      { field: 'reminderTemplate', reason: expect.stringContaining('the reminder would be') },
+      { field: 'reminderTemplate', reason: expect.stringContaining('the reminder would be') },
+    ]);
+  });
+
   it('requires a comment, a version and something to change, and refuses unknown fields', () => {
     expect(refusals({ expectedVersion: 1, name: '新名称' })).toEqual([{ field: 'comment', reason: expect.stringContaining('comment is required') }]);
     expect(refusals({ comment: 'x', name: '新名称' })).toEqual([{ field: 'expectedVersion', reason: expect.stringContaining('expectedVersion must be the whole-number version you read') }]);
-    expect(refusals({ expectedVersion: 1, comment: 'x' })).toEqual([{ field: '', reason: expect.stringContaining('give a new name, noticeDaysBefore, reminderDaysBefore or template') }]);
+    expect(refusals({ expectedVersion: 1, comment: 'x' })).toEqual([{ field: '', reason: expect.stringContaining('give a new name, noticeDaysBefore, reminderDaysBefore, template or reminderTemplate') }]);
     expect(refusals({ expectedVersion: 1, comment: 'x', noticeDaysBefore: 14 })).toEqual([{ field: '', reason: expect.stringContaining('nothing to change') }]);
     expect(refusals({ expectedVersion: 1, comment: 'x', season: { from: '2027-01-01', to: '2027-02-01' } })[0]).toMatchObject({ field: '' });
   });

@@ -59,7 +59,8 @@ export async function editCampaign(deps: CampaignDeps, principal: Principal, cam
   if (plan.stale) throw new CampaignConflict(staleMessage(campaign, plan.input.expectedVersion));
   if (plan.errors.length > 0) throw new CampaignRejected(plan.errors);
   const now = deps.clock.now();
-  const { noticeTemplate: _previous, ...unchanged } = campaign;
+  // The templates are taken from the plan: one sent back to the default is dropped, not kept.
+  const { noticeTemplate: _notice, reminderTemplate: _reminder, ...unchanged } = campaign;
   const edited: Campaign = {
     ...unchanged,
     ...plan.next,

@@ -1,7 +1,7 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { mayManageCampaign, type Principal } from '../../core/access.js';
 import type { Campaign, Slot, Visit } from '../../core/campaigns/model.js';
-import { DEFAULT_NOTICE_TEMPLATE } from '../../core/campaigns/texts.js';
+import { DEFAULT_NOTICE_TEMPLATE, DEFAULT_REMINDER_TEMPLATE } from '../../core/campaigns/texts.js';
 import { visitInstants } from '../../core/campaigns/timing.js';
 import { checkCampaign, checkVisit, checkVisitMove, type CheckedVisit, type FieldError, type VisitContext } from '../../core/campaigns/validation.js';
 import { nextSendableInstant, todayIn } from '../../core/planning.js';
@@ -221,6 +221,7 @@ export function campaignView(campaign: Campaign) {
     noticeDaysBefore: campaign.noticeDaysBefore,
     reminderDaysBefore: campaign.reminderDaysBefore,
     noticeTemplate: campaign.noticeTemplate ?? DEFAULT_NOTICE_TEMPLATE,
+    reminderTemplate: campaign.reminderTemplate ?? DEFAULT_REMINDER_TEMPLATE,
     createdBy: campaign.createdBy,
     createdAt: campaign.createdAt,
     // An edit (PATCH /v1/campaigns/{id}) sends back the version it read.

@@ -1,6 +1,7 @@
 /**
  * Editing a campaign after it was created (PATCH /v1/campaigns/{id}): its name, how many days before a
- * visit the notice and the day-before reminder go out, and the notice template. The check and the plan
+ * visit the notice and the day-before reminder go out, and the templates of both. The short "moved" and
+ * "cancelled" texts stay fixed: they say only what changed, and no operator wording would add to them. The check and the plan
  * are pure: the use case reads the campaign and its visits, passes `now`, and stores and schedules what
  * the plan says (or, for a preview, shows it).
  *
@@ -17,7 +18,8 @@ import { addDays } from '../planning.js';
 import { zodErrors, type FieldError } from '../rules.js';
 import type { Campaign, Slot, VisitState } from './model.js';
 import { CAMPAIGN_SEND_TIME, campaignSendInstant } from './timing.js';
-import { DEFAULT_NOTICE_TEMPLATE, longestNotice, MAX_NOTICE_SEGMENTS } from './texts.js';
+import { TemplateError } from '../templates.js';
+import { DEFAULT_NOTICE_TEMPLATE, DEFAULT_REMINDER_TEMPLATE, longestNotice, MAX_NOTICE_LENGTH, MAX_NOTICE_SEGMENTS, reminderPlaceholders, renderReminderForBooking } from './texts.js';
 import { campaignInputSchema, templateErrors } from './validation.js';
 
 export const campaignEditSchema = z
@@ -40,11 +42,17 @@ export const campaignEditSchema = z
       .min(1, '模板不能为空；恢复默认请用 null / template must not be empty; send null for the default')
       .nullable()
       .optional(),
+    /** The day-before reminder's template; `null` goes back to the default one. */
+    reminderTemplate: z
+      .string({ error: 'reminderTemplate 须为文本，或 null 恢复默认模板 / reminderTemplate must be text, or null for the default' })
+      .min(1, '模板不能为空；恢复默认请用 null / reminderTemplate must not be empty; send null for the default')
+      .nullable()
+      .optional(),
   })
   .strict()
   .refine(
-    (edit) => edit.name !== undefined || edit.noticeDaysBefore !== undefined || edit.reminderDaysBefore !== undefined || edit.template !== undefined,
-    '请给出要修改的 name、noticeDaysBefore、reminderDaysBefore 或 template / give a new name, noticeDaysBefore, reminderDaysBefore or template',
+    (edit) => edit.name !== undefined || edit.noticeDaysBefore !== undefined || edit.reminderDaysBefore !== undefined || edit.template !== undefined || edit.reminderTemplate !== undefined,
+    '请给出要修改的 name、noticeDaysBefore、reminderDaysBefore、template 或 reminderTemplate / give a new name, noticeDaysBefore, reminderDaysBefore, template or reminderTemplate',
   );
 
 export type CampaignEditInput = z.infer<typeof campaignEditSchema>;
@@ -97,6 +105,7 @@ export interface EditedFields {
   reminderDaysBefore: number;
   /** Absent: the default template. */
   noticeTemplate?: string;
+  reminderTemplate?: string;
 }
 
 export interface CampaignEditPlan {
@@ -132,17 +141,20 @@ export function planCampaignEdit(raw: unknown, campaign: Campaign, visits: reado
   if (!parsed.success) return { ok: false, errors: zodErrors(parsed.error) };
   const input = parsed.data;
   const template = input.template === undefined ? campaign.noticeTemplate : (input.template ?? undefined);
+  const reminderTemplate = input.reminderTemplate === undefined ? campaign.reminderTemplate : (input.reminderTemplate ?? undefined);
   const next: EditedFields = {
     name: input.name ?? campaign.name,
     noticeDaysBefore: input.noticeDaysBefore ?? campaign.noticeDaysBefore,
     reminderDaysBefore: input.reminderDaysBefore ?? campaign.reminderDaysBefore,
     ...(template !== undefined ? { noticeTemplate: template } : {}),
+    ...(reminderTemplate !== undefined ? { reminderTemplate } : {}),
   };
   const changes: CampaignEditPlan['changes'] = {};
   if (next.name !== campaign.name) changes.name = { from: campaign.name, to: next.name };
   if (next.noticeDaysBefore !== campaign.noticeDaysBefore) changes.noticeDaysBefore = { from: campaign.noticeDaysBefore, to: next.noticeDaysBefore };
   if (next.reminderDaysBefore !== campaign.reminderDaysBefore) changes.reminderDaysBefore = { from: campaign.reminderDaysBefore, to: next.reminderDaysBefore };
   if (next.noticeTemplate !== campaign.noticeTemplate) changes.noticeTemplate = { from: campaign.noticeTemplate ?? null, to: next.noticeTemplate ?? null };
+  if (next.reminderTemplate !== campaign.reminderTemplate) changes.reminderTemplate = { from: campaign.reminderTemplate ?? null, to: next.reminderTemplate ?? null };
 
   const errors: FieldError[] = [];
   if (Object.keys(changes).length === 0) {
@@ -156,7 +168,9 @@ export function planCampaignEdit(raw: unknown, campaign: Campaign, visits: reado
   }
   const templateProblems = input.template !== undefined && input.template !== null ? templateErrors(input.template, 'template') : [];
   errors.push(...templateProblems);
-  const plans = visits.map((visit) => planVisit(visit, next, changes, templateProblems.length === 0, context));
+  const reminderProblems = input.reminderTemplate !== undefined && input.reminderTemplate !== null ? reminderTemplateErrors(input.reminderTemplate) : [];
+  errors.push(...reminderProblems);
+  const plans = visits.map((visit) => planVisit(visit, next, changes, templateProblems.length === 0, context, reminderProblems.length === 0));
   for (const plan of plans) errors.push(...plan.problems);
   return { ok: true, plan: { input, stale: input.expectedVersion !== campaign.version, next, changes, visits: plans, errors } };
 }
@@ -166,10 +180,45 @@ export function planCampaignEdit(raw: unknown, campaign: Campaign, visits: reado
  * (a booking or a move may have changed it since the edit was checked).
  */
 export function replanVisit(visit: EditableVisit, plan: Pick<CampaignEditPlan, 'next' | 'changes'>, context: EditContext): VisitEditPlan {
-  return planVisit(visit, plan.next, plan.changes, true, context);
+  return planVisit(visit, plan.next, plan.changes, true, context, true);
 }
 
-function planVisit(visit: EditableVisit, next: EditedFields, changes: CampaignEditPlan['changes'], templateUsable: boolean, context: EditContext): VisitEditPlan {
+/** What a reminder template may not be on its own: unknown placeholders, 【】, longer than 3 parts as written. */
+function reminderTemplateErrors(template: string): FieldError[] {
+  const field = 'reminderTemplate';
+  try {
+    reminderPlaceholders(template);
+  } catch (error) {
+    if (error instanceof TemplateError) return [{ field, reason: error.message }];
+    throw error;
+  }
+  if (template.length > MAX_NOTICE_LENGTH) {
+    return [{ field, reason: `模板最多 ${MAX_NOTICE_LENGTH} 个字符（3 条短信） / the template has at most ${MAX_NOTICE_LENGTH} characters (3 SMS parts)` }];
+  }
+  return [];
+}
+
+/** The longest reminder a visit's booked holder can get: its last slot's number, a six-character code. */
+function longestReminder(visit: EditableVisit, template: string, township: string, signature: string): { length: number; segments: number } | undefined {
+  const slot = visit.slots.reduce<EditableVisit['slots'][number] | undefined>((last, s) => (last === undefined || s.number > last.number ? s : last), undefined);
+  if (slot === undefined) return undefined;
+  try {
+    const rendered = renderReminderForBooking({ signature, township, date: visit.date, place: visit.place, code: 'X'.repeat(6), slot }, template);
+    return { length: rendered.length, segments: rendered.segments };
+  } catch (error) {
+    if (error instanceof PermanentSendError) return { length: Number.POSITIVE_INFINITY, segments: Number.POSITIVE_INFINITY };
+    throw error;
+  }
+}
+
+function planVisit(
+  visit: EditableVisit,
+  next: EditedFields,
+  changes: CampaignEditPlan['changes'],
+  templateUsable: boolean,
+  context: EditContext,
+  reminderTemplateUsable: boolean,
+): VisitEditPlan {
   const nowMs = context.now.toMillis();
   const cancelled = visit.state === 'cancelled';
   const noticeDone = Date.parse(visit.noticeAt) <= nowMs;
@@ -219,6 +268,18 @@ function planVisit(visit: EditableVisit, next: EditedFields, changes: CampaignEd
         reason:
           `用 ${label} 的乡镇、日期、地点和 ${visit.slots.length} 个场次填入后，通知有 ${length} 个字符（含签名），超过 ${MAX_NOTICE_SEGMENTS} 条短信；请缩短模板 / ` +
           `with the township, date, place and ${visit.slots.length} slots of the visit to ${townshipName} on ${visit.date} (${visit.id}), the notice would be ${length} characters with the signature, more than ${MAX_NOTICE_SEGMENTS} SMS parts: shorten the template`,
+      });
+    }
+  }
+  if (!cancelled && reminderTemplateUsable && changes.reminderTemplate !== undefined) {
+    const reminder = longestReminder(visit, next.reminderTemplate ?? DEFAULT_REMINDER_TEMPLATE, townshipName, context.signature);
+    if (reminder !== undefined && reminder.segments > MAX_NOTICE_SEGMENTS) {
+      const length = Number.isFinite(reminder.length) ? `${reminder.length}` : '500+';
+      problems.push({
+        field: 'reminderTemplate',
+        reason:
+          `用 ${label} 的乡镇、日期、地点和场次填入后，到场提醒有 ${length} 个字符（含签名），超过 ${MAX_NOTICE_SEGMENTS} 条短信；请缩短模板 / ` +
+          `with the township, date, place and slots of the visit to ${townshipName} on ${visit.date} (${visit.id}), the reminder would be ${length} characters with the signature, more than ${MAX_NOTICE_SEGMENTS} SMS parts: shorten the template`,
       });
     }
   }

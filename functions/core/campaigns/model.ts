@@ -29,6 +29,8 @@ export interface CampaignDefinition {
   reminderDaysBefore: number;
   /** The notice text with the placeholders of `NOTICE_PLACEHOLDERS`; absent: `DEFAULT_NOTICE_TEMPLATE`. */
   noticeTemplate?: string;
+  /** The day-before reminder with the placeholders of `REMINDER_PLACEHOLDERS`; absent: `DEFAULT_REMINDER_TEMPLATE`. Set by an edit. */
+  reminderTemplate?: string;
 }
 
 export interface Campaign extends CampaignDefinition {

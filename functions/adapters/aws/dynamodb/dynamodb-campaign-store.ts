@@ -319,6 +319,7 @@ function toCampaign(item: Item): Campaign {
     noticeDaysBefore: item.noticeDaysBefore as number,
     reminderDaysBefore: item.reminderDaysBefore as number,
     ...(typeof item.noticeTemplate === 'string' ? { noticeTemplate: item.noticeTemplate } : {}),
+    ...(typeof item.reminderTemplate === 'string' ? { reminderTemplate: item.reminderTemplate } : {}),
     createdBy: item.createdBy as string,
     createdAt: item.createdAt as string,
     version: item.version as number,

@@ -11,7 +11,7 @@ import { DateTime } from 'luxon';
 import { auditPrincipal, recordAudit } from '../audit.js';
 import type { CampaignDeps } from './campaign-deps.js';
 import { assertMayManage, campaignOf, CampaignConflict, CampaignRejected } from './manage-campaigns.js';
-import { campaignJobName } from './visit-jobs.js';
+import { rescheduleVisitJob } from './visit-jobs.js';
 
 /** A booking or a move may bump a visit's version between reading and re-timing it: read it again this often. */
 const VISIT_WRITE_ATTEMPTS = 5;
@@ -49,10 +49,10 @@ export interface CampaignEditResult {
 }
 
 /**
- * PATCH /v1/campaigns/{id}: `{expectedVersion, comment, name?, noticeDaysBefore?, reminderDaysBefore?, template?}`.
+ * PATCH /v1/campaigns/{id}: `{expectedVersion, comment, name?, noticeDaysBefore?, reminderDaysBefore?, template?, reminderTemplate?}`.
  * Saves the campaign if it is still at `expectedVersion`, then re-times the notice and reminder jobs
- * that have not run yet. Notices not sent yet go out with the new template: a notice job reads the
- * campaign's template when it sends.
+ * that have not run yet. Messages not sent yet go out with the new templates: a job reads the
+ * campaign's templates when it sends.
  */
 export async function editCampaign(deps: CampaignDeps, principal: Principal, campaignId: string, body: unknown): Promise<CampaignEditResult> {
   const { campaign, plan } = await planned(deps, principal, campaignId, body);
@@ -103,16 +103,8 @@ async function retimeVisit(deps: CampaignDeps, campaignId: string, visitId: stri
     if (!retime.notice && !retime.reminder) return result;
     const saved = await store.saveVisit({ ...visit, noticeAt: result.noticeAt, reminderAt: result.reminderAt, updatedAt: deps.clock.now().toISO() ?? '' }, visit.version);
     if (!saved) continue;
-    const payload = (job: 'notice' | 'reminder', at: string) => ({
-      name: campaignJobName(campaignId, visitId, job),
-      at: DateTime.fromISO(at, { setZone: true }),
-      payload: { kind: 'campaignJob', campaignId, visitId, job } as const,
-      targetArn: scheduler.targetArn,
-      roleArn: scheduler.roleArn,
-      group: scheduler.group,
-    });
-    if (retime.notice) await scheduler.gateway.reschedule(payload('notice', result.noticeAt));
-    if (retime.reminder) await scheduler.gateway.reschedule(payload('reminder', result.reminderAt));
+    if (retime.notice) await rescheduleVisitJob(scheduler, campaignId, visitId, 'notice', DateTime.fromISO(result.noticeAt, { setZone: true }));
+    if (retime.reminder) await rescheduleVisitJob(scheduler, campaignId, visitId, 'reminder', DateTime.fromISO(result.reminderAt, { setZone: true }));
     return result;
   }
   throw new CampaignConflict(

@@ -11,7 +11,7 @@ import { instantInShanghai } from '../functions/core/time.js';
 import { SettingsError } from '../functions/app/settings.js';
 import { PortInUseError } from '../functions/adapters/local/http-server.js';
 import type { RuleHistoryView, RulePreviewView, RuleSummaryView, RuleView } from '../functions/adapters/local/cli/rules-format.js';
-import type { BookingView, CampaignDetailView, CampaignReportView, CampaignView, VisitView } from '../functions/adapters/local/cli/campaign-format.js';
+import type { BookingView, CampaignDetailView, CampaignEditPreviewView, CampaignEditView, CampaignReportView, CampaignView, VisitView } from '../functions/adapters/local/cli/campaign-format.js';
 
 // Heavy modules (the AWS SDK, DynamoDB Local, spreadsheet readers) load only in the commands that need them,
 // so `--help` and the HTTP-client commands start quickly.
@@ -589,7 +589,7 @@ rules
 
 const campaign = program
   .command('campaign')
-  .description('seasonal door-to-door campaigns (上门服务): create, list, show, add or cancel visits, report (changes: operators, or the bureau that issues the types)');
+  .description('seasonal door-to-door campaigns (上门服务): create, list, show, edit, add or cancel visits, report (changes: operators, or the bureau that issues the types)');
 
 /** A refused campaign or visit names each field; print them one a line with what to change. */
 function campaignErrors(what: string) {
@@ -647,6 +647,30 @@ campaign
     const { campaignText } = await import('../functions/adapters/local/cli/campaign-format.js');
     const answer = await api(opts).get<CampaignDetailView>(`/v1/campaigns/${pathId(id)}`);
     print(opts.json === true, answer, () => campaignText(answer));
+  });
+
+campaign
+  .command('edit')
+  .description("change a campaign's name, notice/reminder days or notice/reminder templates from a JSON file; re-times the notices and reminders not sent yet (with --preview: show what it would do, change nothing)")
+  .argument('<id>', 'the campaign id')
+  .argument('<file>', 'a JSON file: {"comment", "name"?, "noticeDaysBefore"?, "reminderDaysBefore"?, "template"? (the notice; null: the default), "reminderTemplate"? (null: the default), "expectedVersion"? (default: the current one, read just before)}')
+  .option('--preview', 'show per visit the new notice time, a real recipient\'s notice text and its segments, and what would be refused; saves nothing')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(async (id: string, file: string, opts: { url: string; token?: string; json?: boolean; preview?: boolean }) => {
+    const { campaignEditPreviewText, campaignEditText } = await import('../functions/adapters/local/cli/campaign-format.js');
+    const body = readObjectFile(file, '{"comment": "县局要求提前通知", "noticeDaysBefore": 20}');
+    const client = api(opts);
+    const expectedVersion = body.expectedVersion ?? (await client.get<{ version: number }>(`/v1/campaigns/${pathId(id)}`)).version;
+    const request = { ...body, expectedVersion };
+    if (opts.preview === true) {
+      const preview = await client.post<CampaignEditPreviewView>(`/v1/campaigns/${pathId(id)}/preview`, request).catch(campaignErrors('活动修改 campaign edit'));
+      print(opts.json === true, preview, () => campaignEditPreviewText(preview));
+      return;
+    }
+    const result = await client.patch<CampaignEditView>(`/v1/campaigns/${pathId(id)}`, request).catch(campaignErrors('活动修改 campaign edit'));
+    print(opts.json === true, result, () => campaignEditText(result));
   });
 
 const visit = campaign.command('visit').description("a campaign's township visits: add one, cancel one");

@@ -770,6 +770,11 @@ export interface CampaignStore {
   /** Stores a new campaign and its listing entry together. */
   createCampaign(campaign: Campaign): Promise<void>;
   getCampaign(id: string): Promise<Campaign | undefined>;
+  /**
+   * Writes an edited campaign (name, days before, notice template, who changed it) if it is still at
+   * `expectedVersion`, as version `expectedVersion + 1`; false when another edit got there first.
+   */
+  saveCampaign(campaign: Campaign, expectedVersion: number): Promise<boolean>;
   /** Newest first. */
   listCampaigns(): Promise<Campaign[]>;
   createVisit(visit: Visit): Promise<void>;

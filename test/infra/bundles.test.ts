@@ -66,6 +66,13 @@ describe('Lambda bundles', () => {
       expect(from(bundled('httpApi'), LAMBDA_CLIENT)).toEqual([]);
     });
 
+    it('loads a route module’s use cases on the route’s first request, not at a cold start', () => {
+      const atLoad = evaluatedAtLoad('httpApi');
+      expect(from(bundled('httpApi'), /functions\/app\/http\/routes\/campaigns\.ts$/)).not.toEqual([]);
+      expect(from(atLoad, /functions\/app\/http\/routes\//)).toEqual([]);
+      expect(from(atLoad, /functions\/app\/(campaigns\/|inbound\/|rules\/(change|preview)-rule)/)).toEqual([]);
+    });
+
     it('carries no spreadsheet reader and no SQS client', () => {
       expect(from(bundled('httpApi'), CSV_READER)).toEqual([]);
       expect(from(bundled('httpApi'), XLSX_READER)).toEqual([]);

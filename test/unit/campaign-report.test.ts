@@ -70,6 +70,7 @@ describe('Function: campaignReport', () => {
       ],
       booked: 3,
       attended: 1,
+      bookedWhenCancelled: 0,
       renewedAfter: 2,
     });
   });
@@ -101,6 +102,20 @@ describe('Function: campaignReport', () => {
     // Assess
     expect(rows.find((r) => r.visitId === 'v2')?.renewedAfter).toBe(1);
   });
+
+  it('counts no live bookings on a cancelled visit, and says how many were held when it was cancelled', () => {
+    // Prepare: v1 is cancelled with its three bookings still on it
+    const cancelled = input();
+    cancelled.visits = cancelled.visits.map((v) => (v.id === 'v1' ? { ...v, state: 'cancelled' as const } : v));
+
+    // Act
+    const row = campaignReport(cancelled).find((r) => r.visitId === 'v1');
+
+    // Assess
+    expect(row).toMatchObject({ state: 'cancelled', booked: 0, attended: 0, bookedWhenCancelled: 3, invitedPhones: 3, notices: { sent: 2, failed: 1 } });
+    expect(row?.slots.map((s) => s.booked)).toEqual([0, 0]);
+    expect(campaignReport(input()).find((r) => r.visitId === 'v1')?.bookedWhenCancelled).toBe(0);
+  });
 });
 
 describe('Function: campaignReportCsv', () => {
@@ -115,5 +130,17 @@ describe('Function: campaignReportCsv', () => {
     expect(header).toEqual([...REPORT_CSV_HEADER]);
     expect(first).toEqual(['城岗乡', '2027-01-12', '城岗乡政府大院', '已安排', '3', '2', '1', '3', '第1场 09:00-10:00：2/20；第2场 10:00-11:00：1/20', '1', '2']);
     expect(second?.[0]).toBe('高兴镇');
+  });
+
+  it('writes a cancelled visit’s row as cancelled, with no bookings and those it held when cancelled', () => {
+    // Prepare
+    const cancelled = input();
+    cancelled.visits = cancelled.visits.map((v) => (v.id === 'v1' ? { ...v, state: 'cancelled' as const } : v));
+
+    // Act
+    const [, first] = parse(campaignReportCsv(campaignReport(cancelled)), { bom: true }) as string[][];
+
+    // Assess
+    expect(first).toEqual(['城岗乡', '2027-01-12', '城岗乡政府大院', '已取消', '3', '2', '1', '0', '已取消；取消时已有 3 人预约，已短信告知', '0', '2']);
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { mayManageCampaign, type Principal } from '../../core/access.js';
 import type { Campaign, Slot, Visit } from '../../core/campaigns/model.js';
-import { DEFAULT_NOTICE_TEMPLATE } from '../../core/campaigns/texts.js';
+import { DEFAULT_NOTICE_TEMPLATE, DEFAULT_REMINDER_TEMPLATE } from '../../core/campaigns/texts.js';
 import { visitInstants } from '../../core/campaigns/timing.js';
 import { checkCampaign, checkVisit, checkVisitMove, type CheckedVisit, type FieldError, type VisitContext } from '../../core/campaigns/validation.js';
 import { nextSendableInstant, todayIn } from '../../core/planning.js';
@@ -43,7 +43,7 @@ function typesOf(deps: CampaignDeps, codes: readonly string[]): Array<{ code: st
   });
 }
 
-function assertMayManage(deps: CampaignDeps, principal: Principal, types: readonly string[]): void {
+export function assertMayManage(deps: CampaignDeps, principal: Principal, types: readonly string[]): void {
   const decision = mayManageCampaign(principal, typesOf(deps, types));
   if (!decision.allowed) throw new CampaignForbidden(decision.reason);
 }
@@ -64,7 +64,7 @@ export async function createCampaign(deps: CampaignDeps, principal: Principal, b
   return campaign;
 }
 
-async function campaignOf(deps: CampaignDeps, id: string): Promise<Campaign> {
+export async function campaignOf(deps: CampaignDeps, id: string): Promise<Campaign> {
   const campaign = await deps.campaigns.store.getCampaign(id);
   if (campaign === undefined) throw new CampaignNotFound(`没有活动 ${id} / no campaign ${id}`);
   return campaign;
@@ -221,8 +221,14 @@ export function campaignView(campaign: Campaign) {
     noticeDaysBefore: campaign.noticeDaysBefore,
     reminderDaysBefore: campaign.reminderDaysBefore,
     noticeTemplate: campaign.noticeTemplate ?? DEFAULT_NOTICE_TEMPLATE,
+    reminderTemplate: campaign.reminderTemplate ?? DEFAULT_REMINDER_TEMPLATE,
     createdBy: campaign.createdBy,
     createdAt: campaign.createdAt,
+    // An edit (PATCH /v1/campaigns/{id}) sends back the version it read.
+    version: campaign.version,
+    changedBy: campaign.changedBy ?? null,
+    changedAt: campaign.changedAt ?? null,
+    comment: campaign.comment ?? null,
   };
 }
 

@@ -3,7 +3,7 @@ import type { DateTime } from 'luxon';
 import { bookingCodeFrom } from '../../core/campaigns/codes.js';
 import type { Campaign, Invitation, Recipient, RecipientCertificate, Visit } from '../../core/campaigns/model.js';
 import { recipientsOf } from '../../core/campaigns/recipients.js';
-import { DEFAULT_NOTICE_TEMPLATE, renderCancelled, renderMoved, renderNotice, renderReminderForBooking } from '../../core/campaigns/texts.js';
+import { DEFAULT_NOTICE_TEMPLATE, DEFAULT_REMINDER_TEMPLATE, renderCancelled, renderMoved, renderNotice, renderReminderForBooking } from '../../core/campaigns/texts.js';
 import { isInsideSendWindow } from '../../core/planning.js';
 import { maskPhone } from '../../core/phone.js';
 import { campaignJobPayloadSchema, type CampaignJobKind, type CampaignJobPayload } from '../../core/schedule-payloads.js';
@@ -164,7 +164,7 @@ async function bookedHolderSends(deps: CampaignDeps, campaign: Campaign, visit: 
         if (job === 'cancelled') return renderCancelled({ signature: deps.settings.signature, township, date: visit.date });
         if (slot === undefined) throw new Error(`booking ${booking.bookingId} is for slot ${booking.slot}, which the visit no longer has`);
         const input = { signature: deps.settings.signature, township, date: visit.date, place: visit.place, code: booking.code, slot };
-        return job === 'reminder' ? renderReminderForBooking(input) : renderMoved(input);
+        return job === 'reminder' ? renderReminderForBooking(input, campaign.reminderTemplate ?? DEFAULT_REMINDER_TEMPLATE) : renderMoved(input);
       },
       at,
     );

@@ -27,6 +27,11 @@ export async function rescheduleVisitJobs(scheduler: CampaignScheduler, campaign
   await scheduler.gateway.reschedule(request(scheduler, campaignId, visitId, 'reminder', instants.reminderAt));
 }
 
+/** One of a visit's jobs at a new instant (a campaign edit re-times only the jobs that have not run). */
+export async function rescheduleVisitJob(scheduler: CampaignScheduler, campaignId: string, visitId: string, job: 'notice' | 'reminder', at: DateTime): Promise<void> {
+  await scheduler.gateway.reschedule(request(scheduler, campaignId, visitId, job, at));
+}
+
 export async function cancelVisitJobs(scheduler: CampaignScheduler, campaignId: string, visitId: string): Promise<void> {
   await scheduler.gateway.cancel(campaignJobName(campaignId, visitId, 'notice'), scheduler.group);
   await scheduler.gateway.cancel(campaignJobName(campaignId, visitId, 'reminder'), scheduler.group);

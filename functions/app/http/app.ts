@@ -7,20 +7,7 @@ import type { CampaignServices } from '../campaigns/campaign-deps.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
-import { auditRoutes } from './routes/audit.js';
-import { bookingRoutes } from './routes/bookings.js';
-import { calendarRoutes } from './routes/calendar.js';
-import { campaignRoutes } from './routes/campaigns.js';
-import { certificateRoutes } from './routes/certificates.js';
-import { deliveryRoutes } from './routes/deliveries.js';
-import { importRoutes } from './routes/imports.js';
-import { inboundRoutes } from './routes/inbound.js';
-import { referenceRoutes } from './routes/reference.js';
-import { purgeRoutes } from './routes/purges.js';
-import { ruleRoutes } from './routes/rules.js';
-import { scanRoutes, type OutboxView } from './routes/scans.js';
-import { suppressionRoutes } from './routes/suppressions.js';
-import { tokenRoutes } from './routes/tokens.js';
+import type { OutboxView } from './routes/scans.js';
 
 export type { OutboxView };
 
@@ -76,22 +63,105 @@ export interface Route {
 
 const ANONYMOUS: Principal = { role: 'viewer', subject: 'anonymous' };
 
-const routes: Route[] = [
-  ...referenceRoutes,
-  ...certificateRoutes,
-  ...scanRoutes,
-  ...tokenRoutes,
-  ...importRoutes,
-  ...calendarRoutes,
-  ...auditRoutes,
-  ...ruleRoutes,
-  ...purgeRoutes,
-  ...deliveryRoutes,
-  ...campaignRoutes,
-  ...bookingRoutes,
-  ...inboundRoutes,
-  ...suppressionRoutes,
+/**
+ * Each route module, imported on its first request. esbuild still puts them in the one-file bundle, but
+ * evaluates a module reached only through `import()` when it is first imported: a cold start pays for
+ * the routing table and the composition, not for every use case behind it (bench/bundles.ts).
+ */
+const ROUTE_MODULES = {
+  reference: async () => (await import('./routes/reference.js')).referenceRoutes,
+  certificates: async () => (await import('./routes/certificates.js')).certificateRoutes,
+  scans: async () => (await import('./routes/scans.js')).scanRoutes,
+  tokens: async () => (await import('./routes/tokens.js')).tokenRoutes,
+  imports: async () => (await import('./routes/imports.js')).importRoutes,
+  calendar: async () => (await import('./routes/calendar.js')).calendarRoutes,
+  audit: async () => (await import('./routes/audit.js')).auditRoutes,
+  rules: async () => (await import('./routes/rules.js')).ruleRoutes,
+  purges: async () => (await import('./routes/purges.js')).purgeRoutes,
+  deliveries: async () => (await import('./routes/deliveries.js')).deliveryRoutes,
+  campaigns: async () => (await import('./routes/campaigns.js')).campaignRoutes,
+  bookings: async () => (await import('./routes/bookings.js')).bookingRoutes,
+  inbound: async () => (await import('./routes/inbound.js')).inboundRoutes,
+  suppressions: async () => (await import('./routes/suppressions.js')).suppressionRoutes,
+} satisfies Record<string, () => Promise<readonly Route[]>>;
+
+export type RouteModuleName = keyof typeof ROUTE_MODULES;
+
+/** A route as the table knows it before its module is loaded: enough to match, authenticate and authorise. */
+export type RouteEntry = Omit<Route, 'handler'> & { module: RouteModuleName };
+
+/**
+ * The routing table, in matching order (the first pattern that matches wins). A new route gets its entry
+ * here and its handler in its module's `Route[]`; test/unit/http-route-table.test.ts holds the two equal.
+ */
+export const ROUTE_TABLE: readonly RouteEntry[] = [
+  { method: 'GET', pattern: /^\/healthz$/, access: 'public', module: 'reference' },
+  { method: 'GET', pattern: /^\/v1\/catalogue$/, access: 'readCertificates', module: 'reference' },
+  { method: 'GET', pattern: /^\/v1\/townships$/, access: 'readCertificates', module: 'reference' },
+  { method: 'GET', pattern: /^\/v1\/authorities$/, access: 'readCertificates', module: 'reference' },
+  { method: 'POST', pattern: /^\/v1\/certificates\/revocations$/, access: 'writeCertificates', module: 'certificates' },
+  { method: 'DELETE', pattern: /^\/v1\/certificates\/([^/]+)\/([^/]+)$/, access: 'writeCertificates', module: 'certificates' },
+  { method: 'POST', pattern: /^\/v1\/certificates$/, access: 'writeCertificates', module: 'certificates' },
+  { method: 'GET', pattern: /^\/v1\/certificates$/, access: 'readCertificates', module: 'certificates' },
+  { method: 'GET', pattern: /^\/v1\/certificates\/([^/]+)\/([^/]+)$/, access: 'readCertificates', module: 'certificates' },
+  { method: 'GET', pattern: /^\/v1\/certificates\/([^/]+)\/([^/]+)\/plan$/, access: 'readCertificates', module: 'certificates' },
+  { method: 'POST', pattern: /^\/v1\/scans$/, access: 'runScans', module: 'scans' },
+  { method: 'GET', pattern: /^\/v1\/outbox$/, access: 'readOutbox', module: 'scans' },
+  { method: 'POST', pattern: /^\/v1\/tokens$/, access: 'manageTokens', module: 'tokens' },
+  { method: 'GET', pattern: /^\/v1\/tokens$/, access: 'manageTokens', module: 'tokens' },
+  { method: 'DELETE', pattern: /^\/v1\/tokens\/([^/]+)$/, access: 'manageTokens', module: 'tokens' },
+  { method: 'POST', pattern: /^\/v1\/imports$/, access: 'writeCertificates', module: 'imports' },
+  { method: 'GET', pattern: /^\/v1\/imports\/([^/]+)$/, access: 'readImports', module: 'imports' },
+  { method: 'GET', pattern: /^\/v1\/imports\/([^/]+)\/errors\.csv$/, access: 'readImports', module: 'imports' },
+  { method: 'GET', pattern: /^\/v1\/calendar$/, access: 'readCertificates', module: 'calendar' },
+  { method: 'GET', pattern: /^\/v1\/calendar\/([^/]+)$/, access: 'readCertificates', module: 'calendar' },
+  { method: 'PUT', pattern: /^\/v1\/calendar\/([^/]+)$/, access: 'loadCalendar', module: 'calendar' },
+  { method: 'GET', pattern: /^\/v1\/audit$/, access: 'readAudit', module: 'audit' },
+  { method: 'GET', pattern: /^\/v1\/rules$/, access: 'readCertificates', module: 'rules' },
+  { method: 'GET', pattern: /^\/v1\/rules\/([^/]+)$/, access: 'readCertificates', module: 'rules' },
+  { method: 'PUT', pattern: /^\/v1\/rules\/([^/]+)$/, access: 'changeRules', module: 'rules' },
+  { method: 'POST', pattern: /^\/v1\/rules\/([^/]+)\/preview$/, access: 'changeRules', module: 'rules' },
+  { method: 'GET', pattern: /^\/v1\/rules\/([^/]+)\/history$/, access: 'readCertificates', module: 'rules' },
+  { method: 'POST', pattern: /^\/v1\/rules\/([^/]+)\/restore$/, access: 'changeRules', module: 'rules' },
+  { method: 'POST', pattern: /^\/v1\/purges$/, access: 'runPurges', module: 'purges' },
+  { method: 'GET', pattern: /^\/v1\/deliveries$/, access: 'readDeliveries', module: 'deliveries' },
+  { method: 'GET', pattern: /^\/v1\/deliveries\/attention$/, access: 'readDeliveries', module: 'deliveries' },
+  { method: 'POST', pattern: /^\/v1\/campaigns$/, access: 'manageCampaigns', module: 'campaigns' },
+  { method: 'GET', pattern: /^\/v1\/campaigns$/, access: 'readCampaigns', module: 'campaigns' },
+  { method: 'GET', pattern: /^\/v1\/campaigns\/([^/]+)$/, access: 'readCampaigns', module: 'campaigns' },
+  { method: 'PATCH', pattern: /^\/v1\/campaigns\/([^/]+)$/, access: 'manageCampaigns', module: 'campaigns' },
+  { method: 'POST', pattern: /^\/v1\/campaigns\/([^/]+)\/preview$/, access: 'manageCampaigns', module: 'campaigns' },
+  { method: 'POST', pattern: /^\/v1\/campaigns\/([^/]+)\/visits$/, access: 'manageCampaigns', module: 'campaigns' },
+  { method: 'PATCH', pattern: /^\/v1\/campaigns\/([^/]+)\/visits\/([^/]+)$/, access: 'manageCampaigns', module: 'campaigns' },
+  { method: 'DELETE', pattern: /^\/v1\/campaigns\/([^/]+)\/visits\/([^/]+)$/, access: 'manageCampaigns', module: 'campaigns' },
+  { method: 'POST', pattern: /^\/v1\/campaigns\/([^/]+)\/bookings$/, access: 'manageCampaigns', module: 'bookings' },
+  { method: 'DELETE', pattern: /^\/v1\/campaigns\/([^/]+)\/bookings\/([^/]+)$/, access: 'manageCampaigns', module: 'bookings' },
+  { method: 'POST', pattern: /^\/v1\/campaigns\/([^/]+)\/visits\/([^/]+)\/attendance$/, access: 'manageCampaigns', module: 'bookings' },
+  { method: 'GET', pattern: /^\/v1\/campaigns\/([^/]+)\/report$/, access: 'readCampaigns', module: 'bookings' },
+  { method: 'POST', pattern: /^\/v1\/inbound-sms$/, access: 'receiveInboundSms', module: 'inbound' },
+  { method: 'GET', pattern: /^\/v1\/suppressions$/, access: 'readSuppressions', module: 'suppressions' },
+  { method: 'DELETE', pattern: /^\/v1\/suppressions\/([^/]+)$/, access: 'reinstateSuppressions', module: 'suppressions' },
 ];
+
+const loadedModules = new Map<RouteModuleName, Promise<readonly Route[]>>();
+
+/** The loaded modules' route arrays, by module name (the route table's test compares them with the table). */
+export function loadRouteModule(name: RouteModuleName): Promise<readonly Route[]> {
+  let loading = loadedModules.get(name);
+  if (loading === undefined) {
+    loading = ROUTE_MODULES[name]();
+    // A failed import is tried again by the next request rather than remembered.
+    void loading.catch(() => loadedModules.delete(name));
+    loadedModules.set(name, loading);
+  }
+  return loading;
+}
+
+async function handlerOf(entry: RouteEntry): Promise<RouteHandler> {
+  const route = (await loadRouteModule(entry.module)).find((r) => r.method === entry.method && r.pattern.source === entry.pattern.source);
+  if (route === undefined) throw new Error(`route table: ${entry.method} ${entry.pattern.source} has no handler in routes/${entry.module}`);
+  return route.handler;
+}
 
 /** What admitting a request from its head decided: a refusal, or how to finish it once its body is read. */
 export type Admission = { refused: HttpResponse } | { handle(req: HttpRequest): Promise<HttpResponse> };
@@ -118,7 +188,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
       return {
         handle: async (req) => {
           try {
-            return await route.handler(req, params, deps, principal);
+            return await (await handlerOf(route))(req, params, deps, principal);
           } catch (error) {
             return refusal(error);
           }
@@ -140,7 +210,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
 }
 
 /** The route, its path parameters and the caller allowed to use it; throws the HttpError that refuses it. */
-async function authorise(deps: HttpAppDeps, req: HttpRequest): Promise<{ route: Route; params: string[]; principal: Principal }> {
+async function authorise(deps: HttpAppDeps, req: HttpRequest): Promise<{ route: RouteEntry; params: string[]; principal: Principal }> {
   const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
   const { route, params } = match(req.method, path);
   if (route.access === 'public') return { route, params, principal: ANONYMOUS };
@@ -159,9 +229,9 @@ async function authorise(deps: HttpAppDeps, req: HttpRequest): Promise<{ route: 
   return { route, params, principal: caller };
 }
 
-function match(method: string, path: string): { route: Route; params: string[] } {
+function match(method: string, path: string): { route: RouteEntry; params: string[] } {
   let pathMatched = false;
-  for (const route of routes) {
+  for (const route of ROUTE_TABLE) {
     const found = route.pattern.exec(path);
     if (found === null) continue;
     pathMatched = true;

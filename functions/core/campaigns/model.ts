@@ -29,6 +29,8 @@ export interface CampaignDefinition {
   reminderDaysBefore: number;
   /** The notice text with the placeholders of `NOTICE_PLACEHOLDERS`; absent: `DEFAULT_NOTICE_TEMPLATE`. */
   noticeTemplate?: string;
+  /** The day-before reminder with the placeholders of `REMINDER_PLACEHOLDERS`; absent: `DEFAULT_REMINDER_TEMPLATE`. Set by an edit. */
+  reminderTemplate?: string;
 }
 
 export interface Campaign extends CampaignDefinition {
@@ -37,6 +39,10 @@ export interface Campaign extends CampaignDefinition {
   createdAt: IsoInstant;
   /** Increases on every write of the campaign item. */
   version: number;
+  /** The last edit (PATCH /v1/campaigns/{id}): who, when and why; absent until the first. */
+  changedBy?: string;
+  changedAt?: IsoInstant;
+  comment?: string;
 }
 
 export interface SlotDefinition {

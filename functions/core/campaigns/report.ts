@@ -88,6 +88,11 @@ export interface VisitReport {
   booked: number;
   attended: number;
   /**
+   * A cancelled visit holds no live bookings (`booked`, `attended` and each slot's count are 0): its
+   * holders were told by SMS and booked nowhere. This says how many bookings it held when cancelled.
+   */
+  bookedWhenCancelled: number;
+  /**
    * Invited certificates whose expiry is now later than when the phone was invited: renewed since
    * (on the spot at the visit, or at the service desk after the notice).
    */
@@ -104,7 +109,9 @@ export function campaignReport(input: ReportInput): VisitReport[] {
 function visitReport(visit: ReportVisit, input: ReportInput): VisitReport {
   const invitations = input.invitations.filter((i) => i.visitId === visit.id);
   const notices = input.messages.filter((m) => m.visitId === visit.id && m.kind === 'notice');
-  const bookings = input.bookings.filter((b) => b.visitId === visit.id && b.state === 'booked');
+  const held = input.bookings.filter((b) => b.visitId === visit.id && b.state === 'booked');
+  const cancelled = visit.state === 'cancelled';
+  const bookings = cancelled ? [] : held;
   const slots = [...visit.slots]
     .sort((a, b) => a.number - b.number)
     .map((slot) => ({ ...slot, booked: bookings.filter((b) => b.slot === slot.number).length }));
@@ -123,6 +130,7 @@ function visitReport(visit: ReportVisit, input: ReportInput): VisitReport {
     slots,
     booked: bookings.length,
     attended: bookings.filter((b) => b.attended === true).length,
+    bookedWhenCancelled: cancelled ? held.length : 0,
     renewedAfter: renewedCount(invitations, input.currentExpiry, input.seasonEnd),
   };
 }
@@ -174,7 +182,9 @@ export function campaignReportCsv(rows: readonly VisitReport[]): string {
       row.notices.sent,
       row.notices.failed,
       row.booked,
-      row.slots.map((s) => `第${s.number}场 ${s.start}-${s.end}：${s.booked}/${s.capacity}`).join('；'),
+      row.state === 'cancelled'
+        ? `已取消；取消时已有 ${row.bookedWhenCancelled} 人预约，已短信告知`
+        : row.slots.map((s) => `第${s.number}场 ${s.start}-${s.end}：${s.booked}/${s.capacity}`).join('；'),
       row.attended,
       row.renewedAfter,
     ]),

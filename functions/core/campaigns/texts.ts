@@ -93,11 +93,29 @@ export interface BookedMessageInput {
   slot: Pick<SlotDefinition, 'start' | 'end'> & { number: number };
 }
 
+export const REMINDER_PLACEHOLDERS = ['township', 'date', 'place', 'slot', 'start', 'end', 'code'] as const;
+
+/** The day-before reminder to a holder who booked, unless the campaign has its own (`reminderTemplate`). */
+export const DEFAULT_REMINDER_TEMPLATE = '提醒：您已预约{date}{township}农机上门服务第{slot}场（{start}-{end}），地点：{place}，预约码{code}。请带上证照和农机按时到场。';
+
+/** The placeholders a reminder template uses; throws a `TemplateError` for an unknown one or for 【】. */
+export function reminderPlaceholders(template: string): Array<(typeof REMINDER_PLACEHOLDERS)[number]> {
+  return placeholdersOf(template, REMINDER_PLACEHOLDERS);
+}
+
 /** The day-before reminder to a holder who booked. */
-export function renderReminderForBooking(input: BookedMessageInput): RenderedCampaignSms {
+export function renderReminderForBooking(input: BookedMessageInput, template: string = DEFAULT_REMINDER_TEMPLATE): RenderedCampaignSms {
   return signed(
     input.signature,
-    `提醒：您已预约${formatChineseDate(input.date)}${input.township}农机上门服务第${input.slot.number}场（${input.slot.start}-${input.slot.end}），地点：${input.place}，预约码${input.code}。请带上证照和农机按时到场。`,
+    fillTemplateOf(template, REMINDER_PLACEHOLDERS, {
+      township: input.township,
+      date: formatChineseDate(input.date),
+      place: input.place,
+      slot: String(input.slot.number),
+      start: input.slot.start,
+      end: input.slot.end,
+      code: input.code,
+    }),
   );
 }
 

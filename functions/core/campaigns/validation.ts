@@ -98,8 +98,8 @@ export function checkCampaign(raw: unknown, types: TypeLookup): Checked<Campaign
   return { ok: true, value: { ...rest, ...(noticeTemplate !== undefined ? { noticeTemplate } : {}) } };
 }
 
-function templateErrors(template: string): FieldError[] {
-  const field = 'noticeTemplate';
+/** What a notice template may not be on its own: unknown placeholders, 【】, no `{code}`, longer than 3 parts as written. */
+export function templateErrors(template: string, field = 'noticeTemplate'): FieldError[] {
   let used: string[];
   try {
     used = noticePlaceholders(template);

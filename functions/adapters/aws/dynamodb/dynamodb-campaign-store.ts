@@ -75,6 +75,24 @@ export class DynamoDbCampaignStore implements CampaignStore, CampaignMessageLedg
     return Item === undefined ? undefined : toCampaign(Item);
   }
 
+  async saveCampaign(campaign: Campaign, expectedVersion: number): Promise<boolean> {
+    try {
+      // A whole Put: a template reset to the default must drop the stored one, not keep it.
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...campaignKey(campaign.id), entity: 'campaign', ...campaign, version: expectedVersion + 1 },
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
+  }
+
   async listCampaigns(): Promise<Campaign[]> {
     const entries = await queryAll(this.doc, this.tableName, accessPatterns.campaigns());
     const campaigns = await Promise.all(entries.map((entry) => this.getCampaign(entry.id as string)));
@@ -306,9 +324,13 @@ function toCampaign(item: Item): Campaign {
     noticeDaysBefore: item.noticeDaysBefore as number,
     reminderDaysBefore: item.reminderDaysBefore as number,
     ...(typeof item.noticeTemplate === 'string' ? { noticeTemplate: item.noticeTemplate } : {}),
+    ...(typeof item.reminderTemplate === 'string' ? { reminderTemplate: item.reminderTemplate } : {}),
     createdBy: item.createdBy as string,
     createdAt: item.createdAt as string,
     version: item.version as number,
+    ...(typeof item.changedBy === 'string' ? { changedBy: item.changedBy } : {}),
+    ...(typeof item.changedAt === 'string' ? { changedAt: item.changedAt } : {}),
+    ...(typeof item.comment === 'string' ? { comment: item.comment } : {}),
   };
 }
 

@@ -27,6 +27,10 @@ export class ApiClient {
     return this.request<T>('POST', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   }
 
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  }
+
   put<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>('PUT', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   }

@@ -138,7 +138,9 @@ export function reportText(report: CampaignReportView): string {
         String(v.booked),
         String(v.attended),
         String(v.renewedAfter),
-        v.slots.map((s) => `${s.number}) ${s.booked}/${s.capacity}`).join(' '),
+        v.state === 'cancelled'
+          ? `已取消 cancelled（取消时 ${v.bookedWhenCancelled} 人已预约 / ${v.bookedWhenCancelled} booked when cancelled）`
+          : v.slots.map((s) => `${s.number}) ${s.booked}/${s.capacity}`).join(' '),
       ]),
     ),
   ].join('\n');
@@ -184,4 +186,75 @@ export function inboundText(outcome: { action: string; slot?: number; bookingId?
     default:
       return JSON.stringify(outcome);
   }
+}
+
+export interface CampaignEditView {
+  id: string;
+  version: number;
+  changes: Record<string, { from: unknown; to: unknown }>;
+  visits: Array<{ id: string; noticeAt: string; reminderAt: string; retimed: { notice: boolean; reminder: boolean } }>;
+}
+
+export interface CampaignEditPreviewView {
+  id: string;
+  version: number;
+  wouldSave: boolean;
+  stale: boolean;
+  changes: Record<string, { from: unknown; to: unknown }>;
+  errors: Array<{ field: string; reason: string }>;
+  visits: Array<{
+    id: string;
+    township: { code: string; nameZh: string };
+    date: string;
+    state: string;
+    noticeAt: string;
+    reminderAt: string;
+    noticeSent: boolean;
+    retimed: { notice: boolean; reminder: boolean };
+    sample: { to: string; code: string | null; body: string; length: number; segments: number } | null;
+    longestNotice: { length: number; segments: number } | null;
+    refused: Array<{ field: string; reason: string }>;
+  }>;
+}
+
+function changeLines(changes: CampaignEditView['changes']): string[] {
+  const shown = (value: unknown) => (value === null ? '（默认 default）' : typeof value === 'string' ? value : JSON.stringify(value));
+  return Object.entries(changes).map(([field, change]) => `  ${field}: ${shown(change.from)} → ${shown(change.to)}`);
+}
+
+export function campaignEditText(edit: CampaignEditView): string {
+  const retimed = edit.visits.filter((v) => v.retimed.notice || v.retimed.reminder);
+  return [
+    `已修改活动 / campaign edited: ${edit.id}, 第 ${edit.version} 版 / version ${edit.version}`,
+    ...changeLines(edit.changes),
+    retimed.length === 0
+      ? '  没有需要重排的通知或提醒 / no notice or reminder needed re-timing'
+      : table(
+          ['visit', '预约通知 notice', '提醒 reminder'],
+          retimed.map((v) => [v.id, `${beijing(v.noticeAt)}${v.retimed.notice ? ' *' : ''}`, `${beijing(v.reminderAt)}${v.retimed.reminder ? ' *' : ''}`]),
+        ),
+    ...(retimed.length > 0 ? ['  * 已重排 / re-timed'] : []),
+  ].join('\n');
+}
+
+export function campaignEditPreviewText(preview: CampaignEditPreviewView): string {
+  const lines = [
+    preview.wouldSave
+      ? `预览：可以保存 / preview: this edit can be saved (campaign ${preview.id}, version ${preview.version}); nothing was changed`
+      : `预览：会被拒绝 / preview: this edit would be refused (campaign ${preview.id}, version ${preview.version}); nothing was changed`,
+    ...changeLines(preview.changes),
+    ...preview.errors.map((e) => `  ✗ ${e.field || '(body)'}: ${e.reason}`),
+  ];
+  for (const v of preview.visits) {
+    lines.push('', `${v.date} ${v.township.nameZh} (${v.id}) ${STATE_WORDS[v.state as keyof typeof STATE_WORDS] ?? v.state}`);
+    if (v.state === 'cancelled') continue;
+    lines.push(
+      `  预约通知 notice:   ${beijing(v.noticeAt)}${v.noticeSent ? ' (已发出，不再改动 / already sent, unchanged)' : v.retimed.notice ? ' (新时间 / new time)' : ''}`,
+      `  提醒 reminder:     ${beijing(v.reminderAt)}${v.retimed.reminder ? ' (新时间 / new time)' : ''}`,
+    );
+    if (v.sample !== null) lines.push(`  示例 sample → ${v.sample.to} (${v.sample.length} 字 chars, ${v.sample.segments} 条 segments):`, `    ${v.sample.body}`);
+    else lines.push('  示例 sample: 该乡镇没有收件人 / no recipient in this township yet');
+    for (const problem of v.refused) lines.push(`  ✗ ${problem.field}: ${problem.reason}`);
+  }
+  return lines.join('\n');
 }

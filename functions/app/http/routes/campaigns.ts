@@ -14,6 +14,7 @@ import {
   moveVisit,
   visitView,
 } from '../../campaigns/manage-campaigns.js';
+import { editCampaign, previewCampaignEdit } from '../../campaigns/edit-campaign.js';
 import type { HttpAppDeps, Route } from '../app.js';
 import { HttpError, json, type HttpResponse } from '../http.js';
 import { parseJsonBody, parseWith } from '../parse.js';
@@ -71,6 +72,21 @@ export const campaignRoutes: Route[] = [
         const { campaign, visits } = await campaignWithVisits(campaigns, parseWith(idParam, params[0] ?? '', 'campaign id'));
         return json(200, { ...campaignView(campaign), visits: visits.map((v) => visitView(campaigns, v)) });
       }),
+  },
+  {
+    method: 'PATCH',
+    pattern: /^\/v1\/campaigns\/([^/]+)$/,
+    access: 'manageCampaigns',
+    handler: async (req, params, deps, principal) =>
+      answeringCampaign(async () => json(200, await editCampaign(campaignDeps(deps), principal, parseWith(idParam, params[0] ?? '', 'campaign id'), parseJsonBody(req)))),
+  },
+  {
+    // As the rules' preview: the edit's body, answered with what saving it would do; nothing is stored or scheduled.
+    method: 'POST',
+    pattern: /^\/v1\/campaigns\/([^/]+)\/preview$/,
+    access: 'manageCampaigns',
+    handler: async (req, params, deps, principal) =>
+      answeringCampaign(async () => json(200, await previewCampaignEdit(campaignDeps(deps), principal, parseWith(idParam, params[0] ?? '', 'campaign id'), parseJsonBody(req)))),
   },
   {
     method: 'POST',

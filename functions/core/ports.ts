@@ -6,6 +6,7 @@ import type { ImportContinueMessage } from './import-messages.js';
 import type { Certificate, IsoDate, IsoInstant, Plan, StageName } from './model.js';
 import type { DueScanPayload } from './schedule-payloads.js';
 import type { PurgeProgress } from './retention.js';
+import type { CertificateIndexSnapshot, IndexBackfillProgress } from './index-backfill.js';
 import type { Revocation } from './revocation.js';
 import type { BookingCodeRecord, BookingRecord, Campaign, Invitation, RecipientCertificate, Visit } from './campaigns/model.js';
 import type { ReminderRule, RuleReplanProgress, RuleVersion } from './rules.js';
@@ -244,6 +245,22 @@ export interface RetentionStore {
   purgeCertificate(key: CertificateKey, cutoff: IsoDate): Promise<{ deleted: boolean; deliveries: number }>;
   getPurgeProgress(): Promise<PurgeProgress | undefined>;
   savePurgeProgress(progress: PurgeProgress): Promise<void>;
+}
+
+// ---- Index backfill ----------------------------------------------------------------------------
+
+/**
+ * Gives certificates stored before the `byTownshipType` index existed its keys. Certificates are walked
+ * type by type on the `byType` index, never by a table scan: deliveries, campaign items and the audit trail
+ * are never read.
+ */
+export interface TownshipTypeBackfillStore {
+  /** Certificates of `type` without the keys, from a page of that type's certificates (the page may hold none). */
+  certificatesLackingTownshipTypeKeys(type: string, cursor?: string): Promise<Page<CertificateIndexSnapshot>>;
+  /** Sets the keys from `snapshot` if the certificate is still that version without keys; false if it changed since. */
+  setTownshipTypeKeys(snapshot: CertificateIndexSnapshot): Promise<boolean>;
+  getTownshipTypeBackfill(): Promise<IndexBackfillProgress | undefined>;
+  saveTownshipTypeBackfill(progress: IndexBackfillProgress): Promise<void>;
 }
 
 // ---- Delivery status ---------------------------------------------------------------------------

@@ -27,8 +27,18 @@ export type RetentionPurgePayload = z.infer<typeof retentionPurgePayloadSchema>;
 
 export const DAILY_RETENTION_PURGE_PAYLOAD = { kind: 'retentionPurge' } as const satisfies RetentionPurgePayload;
 
+/**
+ * The backfill of the `byTownshipType` keys on certificates stored before that index existed, run by the
+ * same function as the scan, at night until it is done (see app/backfill-township-type-index.ts).
+ */
+export const indexBackfillPayloadSchema = z.object({ kind: z.literal('indexBackfill') }).strict();
+
+export type IndexBackfillPayload = z.infer<typeof indexBackfillPayloadSchema>;
+
+export const NIGHTLY_INDEX_BACKFILL_PAYLOAD = { kind: 'indexBackfill' } as const satisfies IndexBackfillPayload;
+
 /** Everything the scan function is invoked with, told apart by `kind`. */
-export const scanFunctionPayloadSchema = z.discriminatedUnion('kind', [dueScanPayloadSchema, retentionPurgePayloadSchema]);
+export const scanFunctionPayloadSchema = z.discriminatedUnion('kind', [dueScanPayloadSchema, retentionPurgePayloadSchema, indexBackfillPayloadSchema]);
 
 /**
  * What a campaign's one-off schedule carries (EventBridge Scheduler on AWS, the in-process scheduler

@@ -15,6 +15,8 @@ import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-st
 import { DynamoDbBookingStore } from '../adapters/aws/dynamodb/dynamodb-booking-store.js';
 import { DynamoDbRuleStore } from '../adapters/aws/dynamodb/dynamodb-rule-store.js';
 import type { PurgeDeps } from '../app/purge-expired.js';
+import type { IndexBackfillDeps } from '../app/backfill-township-type-index.js';
+import { DynamoDbTownshipTypeBackfill } from '../adapters/aws/dynamodb/township-type-backfill.js';
 import type { RuleDeps } from '../app/rules/change-rule.js';
 import { StoredRuleSource } from '../app/rules/stored-rules.js';
 import { DynamoDbStore } from '../adapters/aws/dynamodb/dynamodb-store.js';
@@ -260,6 +262,12 @@ export function ruleDeps(env: Environment = process.env): RuleDeps {
 export function purgeDeps(env: Environment = process.env): PurgeDeps {
   const shared = baseDeps(env);
   return { ...shared, retention: shared.store, wallClock: () => shared.clock.now().toMillis() };
+}
+
+/** What the nightly `byTownshipType` keys backfill needs; it runs in the scan function. */
+export function indexBackfillDeps(env: Environment = process.env): IndexBackfillDeps {
+  const shared = baseDeps(env);
+  return { ...shared, backfill: new DynamoDbTownshipTypeBackfill(shared.dynamo, shared.tableName), wallClock: () => shared.clock.now().toMillis() };
 }
 
 /** Tests build a fresh composition per environment, optionally on a clock of their own. */

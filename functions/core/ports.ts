@@ -311,6 +311,8 @@ export interface DeliveryQuery {
   type?: string;
   /** Only these certificate types (a bureau's scope). */
   types?: readonly string[];
+  /** With `types`, also the messages of campaigns this authority's bureau sees (campaignAuthority). */
+  authority?: string;
   number?: string;
   phoneHash?: string;
   /** Only the plans' final stages. */
@@ -710,10 +712,24 @@ export interface CampaignMessageId {
 }
 
 /** The ledger of campaign SMS: the same claim → send → record protocol, leases and records as `DeliveryLedger`. */
+/** What the deliveries listing shows of a campaign message beyond its record: who may see it, and its phone's search hash. */
+export interface CampaignMessageListing {
+  /** The authority whose bureau sees it (campaignAuthority); operators see all. */
+  authority?: string | undefined;
+  phoneHash?: string | undefined;
+}
+
 export interface CampaignMessageLedger {
   claimMessage(id: CampaignMessageId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
-  recordMessageSent(id: CampaignMessageId, token: string, sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number }): Promise<void>;
-  recordMessageFailed(id: CampaignMessageId, token: string, reason: string, failedAt: IsoInstant): Promise<void>;
+  /** With `listing`, the message is on the deliveries listing too. */
+  recordMessageSent(
+    id: CampaignMessageId,
+    token: string,
+    sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number },
+    listing?: CampaignMessageListing,
+  ): Promise<void>;
+  /** With `refused`, the refusal is listed as failed, with the text that was refused. */
+  recordMessageFailed(id: CampaignMessageId, token: string, reason: string, failedAt: IsoInstant, refused?: { body?: string | undefined; listing: CampaignMessageListing }): Promise<void>;
   releaseMessage(id: CampaignMessageId, token: string): Promise<void>;
   getMessage(id: CampaignMessageId): Promise<DeliveryRecord | undefined>;
   /** Every message recorded for a visit (any kind, any status). */

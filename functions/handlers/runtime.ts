@@ -288,6 +288,7 @@ export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
   const shared = baseDeps(env);
   const { sms, wallClock } = lambdaDeps(env);
   const store = new DynamoDbCampaignStore(shared.dynamo, shared.tableName);
+  const phoneHasher = phoneHasherOf(env, shared);
   campaignJob = {
     campaigns: { store, messages: store, recipients: store, scheduler: { gateway: NO_SCHEDULING, targetArn: '', roleArn: '', group: '' } },
     sms,
@@ -297,6 +298,7 @@ export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
     clock: shared.clock,
     audit: shared.audit,
     ...(wallClock !== undefined ? { wallClock } : {}),
+    ...(phoneHasher !== undefined ? { phoneHasher } : {}),
   };
   return campaignJob;
 }

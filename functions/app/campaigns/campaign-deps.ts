@@ -1,4 +1,4 @@
-import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, JobStore, Logger, RecipientSource, ScheduleGateway, SmsSender } from '../../core/ports.js';
+import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, JobStore, Logger, PhoneHasher, RecipientSource, ScheduleGateway, SmsSender } from '../../core/ports.js';
 import type { ReferenceData } from '../reference-data.js';
 import type { ServiceSettings } from '../settings.js';
 
@@ -33,4 +33,6 @@ export interface CampaignDeps {
   wallClock?: () => number;
   /** Random bytes for ids and booking codes; tests fix them. */
   randomBytes?: (size: number) => Uint8Array;
+  /** The keyed hash the deliveries listing finds a phone's messages by; without it, messages are listed without one. */
+  phoneHasher?: PhoneHasher;
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
+import { campaignAuthority } from '../../core/campaigns/delivery-scope.js';
+import type { Campaign } from '../../core/campaigns/model.js';
 import type { RenderedCampaignSms } from '../../core/campaigns/texts.js';
 import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
 import { maskPhone } from '../../core/phone.js';
@@ -15,18 +17,22 @@ export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' |
  * claim, so a message that is not ours to send is not even rendered.
  */
 export async function sendCampaignMessage(
-  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock'>,
+  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'phoneHasher'>,
   id: CampaignMessageId,
   render: () => RenderedCampaignSms,
   now: DateTime,
+  /** Who sees the message in the deliveries listing besides operators (campaignAuthority of its campaign). */
+  scope: { authority?: string | undefined } = {},
 ): Promise<CampaignSendOutcome> {
   const wall = deps.wallClock ?? Date.now;
   const ledger = deps.campaigns.messages;
+  // Before the claim: a failure here (the hash key unavailable) leaves nothing held for a lease to release.
+  const listing = { authority: scope.authority, phoneHash: await deps.phoneHasher?.hash(id.phone) };
   const token = randomUUID();
   const claim = await ledger.claimMessage(id, token, wall() + deps.settings.claimLeaseMs, wall());
   if (!claim.claimed) return claim.existing?.status === 'sent' || claim.existing?.status === 'failed' ? 'alreadySent' : 'inFlightElsewhere';
   const log = { campaign: id.campaignId, visit: id.visitId, kind: id.kind, to: maskPhone(id.phone) };
-  let rendered: RenderedCampaignSms;
+  let rendered: RenderedCampaignSms | undefined;
   let messageId: string;
   try {
     rendered = render();
@@ -46,7 +52,7 @@ export async function sendCampaignMessage(
       return 'retryLater';
     }
     if (error instanceof PermanentSendError) {
-      await ledger.recordMessageFailed(id, token, error.message, now.toISO() ?? '');
+      await ledger.recordMessageFailed(id, token, error.message, now.toISO() ?? '', { body: rendered?.body, listing });
       deps.logger.error({ ...log, err: error.message }, 'campaign SMS refused permanently');
       return 'failed';
     }
@@ -54,7 +60,13 @@ export async function sendCampaignMessage(
     deps.logger.error({ ...log, err: (error as Error).message }, 'campaign SMS ended in an unknown state');
     return 'retryLater';
   }
-  await ledger.recordMessageSent(id, token, { messageId, sentAt: now.toISO() ?? '', to: id.phone, body: rendered.body, segments: rendered.segments });
+  await ledger.recordMessageSent(id, token, { messageId, sentAt: now.toISO() ?? '', to: id.phone, body: rendered.body, segments: rendered.segments }, listing);
   deps.logger.info({ ...log, messageId, segments: rendered.segments }, 'campaign SMS sent');
   return 'sent';
+}
+
+/** Which bureau sees the campaign's messages in the deliveries listing. */
+export function listedFor(deps: Pick<CampaignDeps, 'reference'>, campaign: Pick<Campaign, 'types'>): { authority?: string } {
+  const authority = campaignAuthority(campaign.types, deps.reference.catalogue.all());
+  return authority === undefined ? {} : { authority };
 }

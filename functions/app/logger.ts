@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { maskPhones } from '../core/log-masking.js';
+import { maskPhones, maskPhonesInText } from '../core/log-masking.js';
 import type { Logger } from '../core/ports.js';
 
 export { maskPhonesInText, silentLogger } from '../core/log-masking.js';
@@ -15,10 +15,12 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
       hooks: {
         logMethod(args, method) {
           const [first, ...rest] = args;
+          // The message too: a constant today, but one built from a value must not carry a number out.
+          const masked = rest.map((arg: unknown) => (typeof arg === 'string' ? maskPhonesInText(arg) : arg));
           if (first !== null && typeof first === 'object') {
-            method.apply(this, [maskPhones(first as Record<string, unknown>), ...rest] as Parameters<typeof method>);
+            method.apply(this, [maskPhones(first as Record<string, unknown>), ...masked] as Parameters<typeof method>);
           } else {
-            method.apply(this, args);
+            method.apply(this, [typeof first === 'string' ? maskPhonesInText(first) : first, ...masked] as Parameters<typeof method>);
           }
         },
       },

@@ -1,6 +1,7 @@
 import type { Logger } from './ports.js';
 
-const PHONE = /(\+?86)?(1[3-9]\d)(\d{4})(\d{4})/g;
+// People write numbers in groups (139 0000 0001, 139-0000-0001, +86 139…): those are masked too.
+const PHONE = /(\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})/g;
 
 /**
  * 18-character holder IDs: a resident ID (17 digits and a digit or X, GB 11643) or a unified social credit
@@ -23,13 +24,16 @@ export function maskPhonesInText(text: string): string {
 
 export function maskPhones(value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v === 'string') out[k] = maskPhonesInText(v);
-    else if (Array.isArray(v)) out[k] = v.map((item: unknown) => (typeof item === 'string' ? maskPhonesInText(item) : item));
-    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Error)) out[k] = maskPhones(v as Record<string, unknown>);
-    else out[k] = v;
-  }
+  for (const [k, v] of Object.entries(value)) out[k] = maskValue(v);
   return out;
+}
+
+/** Strings, and the strings inside arrays and plain objects at any depth (rows refused, lists of messages). */
+function maskValue(value: unknown): unknown {
+  if (typeof value === 'string') return maskPhonesInText(value);
+  if (Array.isArray(value)) return value.map(maskValue);
+  if (value !== null && typeof value === 'object' && !(value instanceof Error)) return maskPhones(value as Record<string, unknown>);
+  return value;
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

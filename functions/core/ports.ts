@@ -6,6 +6,7 @@ import type { ImportContinueMessage } from './import-messages.js';
 import type { Certificate, IsoDate, IsoInstant, Plan, StageName } from './model.js';
 import type { DueScanPayload } from './schedule-payloads.js';
 import type { PurgeProgress } from './retention.js';
+import type { CertificateIndexSnapshot, IndexBackfillProgress } from './index-backfill.js';
 import type { Revocation } from './revocation.js';
 import type { Suppression, SuppressionSource } from './suppression.js';
 import type { BookingCodeRecord, BookingRecord, Campaign, Invitation, RecipientCertificate, Visit } from './campaigns/model.js';
@@ -306,6 +307,22 @@ export interface RetentionStore {
   savePurgeProgress(progress: PurgeProgress): Promise<void>;
 }
 
+// ---- Index backfill ----------------------------------------------------------------------------
+
+/**
+ * Gives certificates stored before the `byTownshipType` index existed its keys. Certificates are walked
+ * type by type on the `byType` index, never by a table scan: deliveries, campaign items and the audit trail
+ * are never read.
+ */
+export interface TownshipTypeBackfillStore {
+  /** Certificates of `type` without the keys, from a page of that type's certificates (the page may hold none). */
+  certificatesLackingTownshipTypeKeys(type: string, cursor?: string): Promise<Page<CertificateIndexSnapshot>>;
+  /** Sets the keys from `snapshot` if the certificate is still that version without keys; false if it changed since. */
+  setTownshipTypeKeys(snapshot: CertificateIndexSnapshot): Promise<boolean>;
+  getTownshipTypeBackfill(): Promise<IndexBackfillProgress | undefined>;
+  saveTownshipTypeBackfill(progress: IndexBackfillProgress): Promise<void>;
+}
+
 // ---- Delivery status ---------------------------------------------------------------------------
 
 /**
@@ -354,6 +371,8 @@ export interface DeliveryQuery {
   type?: string;
   /** Only these certificate types (a bureau's scope). */
   types?: readonly string[];
+  /** With `types`, also the messages of campaigns this authority's bureau sees (campaignAuthority). */
+  authority?: string;
   number?: string;
   phoneHash?: string;
   /** Only the plans' final stages. */
@@ -753,13 +772,27 @@ export interface CampaignMessageId {
 }
 
 /** The ledger of campaign SMS: the same claim → send → record protocol, leases and records as `DeliveryLedger`. */
+/** What the deliveries listing shows of a campaign message beyond its record: who may see it, and its phone's search hash. */
+export interface CampaignMessageListing {
+  /** The authority whose bureau sees it (campaignAuthority); operators see all. */
+  authority?: string | undefined;
+  phoneHash?: string | undefined;
+}
+
 export interface CampaignMessageLedger {
   claimMessage(id: CampaignMessageId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
-  recordMessageSent(id: CampaignMessageId, token: string, sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number }): Promise<void>;
-  recordMessageFailed(id: CampaignMessageId, token: string, reason: string, failedAt: IsoInstant): Promise<void>;
+  /** With `listing`, the message is on the deliveries listing too. */
+  recordMessageSent(
+    id: CampaignMessageId,
+    token: string,
+    sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number },
+    listing?: CampaignMessageListing,
+  ): Promise<void>;
+  /** With `refused`, the refusal is listed as failed, with the text that was refused. */
+  recordMessageFailed(id: CampaignMessageId, token: string, reason: string, failedAt: IsoInstant, refused?: { body?: string | undefined; listing: CampaignMessageListing }): Promise<void>;
   releaseMessage(id: CampaignMessageId, token: string): Promise<void>;
   /** Nothing was sent: the number is on our suppression list. A finished status, never claimed again. */
-  recordMessageSuppressed(id: CampaignMessageId, token: string, at: IsoInstant): Promise<void>;
+  recordMessageSuppressed(id: CampaignMessageId, token: string, at: IsoInstant, listing?: CampaignMessageListing): Promise<void>;
   getMessage(id: CampaignMessageId): Promise<DeliveryRecord | undefined>;
   /** Every message recorded for a visit (any kind, any status). */
   messagesOf(campaignId: string, visitId: string): Promise<Array<CampaignMessageId & DeliveryRecord>>;

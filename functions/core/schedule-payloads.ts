@@ -34,8 +34,18 @@ export type ProviderOptOutsPayload = z.infer<typeof providerOptOutsPayloadSchema
 
 export const DAILY_PROVIDER_OPT_OUTS_PAYLOAD = { kind: 'providerOptOuts' } as const satisfies ProviderOptOutsPayload;
 
+/**
+ * The backfill of the `byTownshipType` keys on certificates stored before that index existed, run by the
+ * same function as the scan, at night until it is done (see app/backfill-township-type-index.ts).
+ */
+export const indexBackfillPayloadSchema = z.object({ kind: z.literal('indexBackfill') }).strict();
+
+export type IndexBackfillPayload = z.infer<typeof indexBackfillPayloadSchema>;
+
+export const NIGHTLY_INDEX_BACKFILL_PAYLOAD = { kind: 'indexBackfill' } as const satisfies IndexBackfillPayload;
+
 /** Everything the scan function is invoked with, told apart by `kind`. */
-export const scanFunctionPayloadSchema = z.discriminatedUnion('kind', [dueScanPayloadSchema, retentionPurgePayloadSchema, providerOptOutsPayloadSchema]);
+export const scanFunctionPayloadSchema = z.discriminatedUnion('kind', [dueScanPayloadSchema, retentionPurgePayloadSchema, providerOptOutsPayloadSchema, indexBackfillPayloadSchema]);
 
 /**
  * What a campaign's one-off schedule carries (EventBridge Scheduler on AWS, the in-process scheduler

@@ -15,6 +15,8 @@ import { DynamoDbImportStore } from '../adapters/aws/dynamodb/dynamodb-import-st
 import { DynamoDbBookingStore } from '../adapters/aws/dynamodb/dynamodb-booking-store.js';
 import { DynamoDbRuleStore } from '../adapters/aws/dynamodb/dynamodb-rule-store.js';
 import type { PurgeDeps } from '../app/purge-expired.js';
+import type { IndexBackfillDeps } from '../app/backfill-township-type-index.js';
+import { DynamoDbTownshipTypeBackfill } from '../adapters/aws/dynamodb/township-type-backfill.js';
 import type { RuleDeps } from '../app/rules/change-rule.js';
 import { StoredRuleSource } from '../app/rules/stored-rules.js';
 import { DynamoDbStore } from '../adapters/aws/dynamodb/dynamodb-store.js';
@@ -296,6 +298,12 @@ export function providerOptOutDeps(env: Environment = process.env): ProviderOptO
   };
 }
 
+/** What the nightly `byTownshipType` keys backfill needs; it runs in the scan function. */
+export function indexBackfillDeps(env: Environment = process.env): IndexBackfillDeps {
+  const shared = baseDeps(env);
+  return { ...shared, backfill: new DynamoDbTownshipTypeBackfill(shared.dynamo, shared.tableName), wallClock: () => shared.clock.now().toMillis() };
+}
+
 /** Tests build a fresh composition per environment, optionally on a clock of their own. */
 /**
  * The campaign-job and inbound-SMS functions send and record campaign messages but never schedule:
@@ -314,6 +322,7 @@ export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
   const shared = baseDeps(env);
   const { sms, wallClock, suppressions } = lambdaDeps(env);
   const store = new DynamoDbCampaignStore(shared.dynamo, shared.tableName);
+  const phoneHasher = phoneHasherOf(env, shared);
   campaignJob = {
     campaigns: { store, messages: store, recipients: store, scheduler: { gateway: NO_SCHEDULING, targetArn: '', roleArn: '', group: '' } },
     sms,
@@ -324,6 +333,7 @@ export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
     audit: shared.audit,
     ...(wallClock !== undefined ? { wallClock } : {}),
     ...(suppressions !== undefined ? { suppressions } : {}),
+    ...(phoneHasher !== undefined ? { phoneHasher } : {}),
   };
   return campaignJob;
 }

@@ -236,7 +236,8 @@ export class CertalarmFunctions extends Construct {
       memorySize: 512,
       // Two visits' jobs may overlap; more would only share the same SMS rate.
       reservedConcurrentExecutions: 2,
-      environment,
+      // Campaign messages are listed with their phone's search hash, like reminders.
+      environment: { ...environment, ...phoneHashEnvironment },
       config,
     });
     this.campaignJob = job.fn;
@@ -250,11 +251,15 @@ export class CertalarmFunctions extends Construct {
       description: 'certalarm inbound SMS: a holder\'s reply books, moves or cancels a slot (SNS two-way SMS)',
       timeout: Duration.seconds(30),
       memorySize: 512,
-      environment,
+      environment: { ...environment, ...phoneHashEnvironment },
       config,
     });
     this.inboundSms = inbound.fn;
     this.inboundSmsRole = inbound.role;
+    // Both record campaign messages (notices, reminders, confirmations) on the deliveries listing, with the phone's search hash.
+    for (const role of [this.campaignJobRole, this.inboundSmsRole]) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'DerivePhoneHashKey', actions: ['kms:GenerateMac'], resources: [this.phoneHashKey.keyArn] }));
+    }
 
     // A campaign job reads its campaign and visit, finds the township's certificates of the covered types
     // on `byTownshipType`, reads bookings (a Query of the campaign partition), writes invitations, codes

@@ -6,7 +6,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue.js';
-import { DAILY_PROVIDER_OPT_OUTS_PAYLOAD, DAILY_RETENTION_PURGE_PAYLOAD, RECURRING_DUE_SCAN_PAYLOAD } from '../../functions/core/schedule-payloads.js';
+import { DAILY_PROVIDER_OPT_OUTS_PAYLOAD, DAILY_RETENTION_PURGE_PAYLOAD, NIGHTLY_INDEX_BACKFILL_PAYLOAD, RECURRING_DUE_SCAN_PAYLOAD } from '../../functions/core/schedule-payloads.js';
 
 export interface CertalarmSchedulesProps {
   dueScan: lambda.IFunction;
@@ -31,6 +31,16 @@ export const RETENTION_PURGE_CRON = { minute: '0', hour: '3' } as const;
 export const PROVIDER_OPT_OUTS_CRON = { minute: '30', hour: '8' } as const;
 
 /**
+ * The `byTownshipType` keys backfill: every 15 minutes from 00:00 to 02:45 Beijing time, each run within the
+ * scan function's 5 minutes, so about 55 minutes of work a night, before the purge and far from the scans
+ * (the function runs one invocation at a time). Recurring rather than a one-time `at()` schedule made at
+ * deploy: a synthesised template has no deploy instant to name, one run cannot finish a large table within
+ * its budget and the scan function may not create schedules, and a failed one-off run would be lost; a run
+ * after the backfill is done reads one item and returns.
+ */
+export const INDEX_BACKFILL_CRON = { minute: '0/15', hour: '0-2' } as const;
+
+/**
  * EventBridge Scheduler: the `certalarm` group, the recurring due scan, and the dead-letter queue for
  * invocations Scheduler could not deliver.
  */
@@ -41,6 +51,8 @@ export class CertalarmSchedules extends Construct {
   readonly retentionPurge: scheduler.Schedule;
   /** Invokes the scan function with `{"kind": "providerOptOuts"}` once a day (see functions/app/suppressions/). */
   readonly providerOptOuts: scheduler.Schedule;
+  /** Invokes the scan function with `{"kind": "indexBackfill"}` at night (see functions/app/backfill-township-type-index.ts). */
+  readonly indexBackfill: scheduler.Schedule;
   readonly deadLetterQueue: sqs.Queue;
   /** The role Scheduler assumes: it may invoke the scan function and write to the DLQ, nothing else. */
   readonly role: iam.Role;
@@ -115,6 +127,22 @@ export class CertalarmSchedules extends Construct {
         // them one by one); the next day's run copies the whole list again.
         retryAttempts: 3,
         maxEventAge: Duration.minutes(30),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+    // Likewise the backfill of the campaigns' index keys: one more payload kind, no new function, role or grant
+    // (it Queries `byType` and updates certificates, which the scan function may already do).
+    this.indexBackfill = new scheduler.Schedule(this, 'IndexBackfill', {
+      description: 'certalarm: give certificates stored before the byTownshipType index its keys (every 15 minutes, 00:00–02:45 Asia/Shanghai; a no-op once done)',
+      scheduleGroup: this.group,
+      schedule: scheduler.ScheduleExpression.cron({ ...INDEX_BACKFILL_CRON, timeZone: TimeZone.ASIA_SHANGHAI }),
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new LambdaInvoke(props.dueScan, {
+        role: this.role,
+        input: scheduler.ScheduleTargetInput.fromObject(NIGHTLY_INDEX_BACKFILL_PAYLOAD),
+        // A run that cannot be delivered is overtaken by the next one 15 minutes on, which continues from the saved progress.
+        retryAttempts: 3,
+        maxEventAge: Duration.minutes(10),
         deadLetterQueue: this.deadLetterQueue,
       }),
     });

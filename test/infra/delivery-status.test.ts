@@ -152,7 +152,7 @@ describe('Construct: CertalarmFunctions (delivery status)', () => {
     expect(statements.flatMap(actionsOf).filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('kms:') && !a.startsWith('logs:'))).toEqual([]);
   });
 
-  it('derives the phone search key from an HMAC KMS key that only the scan and HTTP functions may use, retained in production', () => {
+  it('derives the phone search key from an HMAC KMS key that only the functions recording or searching deliveries may use (scan, HTTP, campaign job, inbound SMS), retained in production', () => {
     // Prepare
     const keyId = logicalId(prod.stack, prod.stack.functions.phoneHashKey);
 
@@ -174,9 +174,11 @@ describe('Construct: CertalarmFunctions (delivery status)', () => {
       expect.arrayContaining([
         { roles: [{ Ref: logicalId(prod.stack, prod.stack.functions.dueScanRole) }], action: 'kms:GenerateMac' },
         { roles: [{ Ref: logicalId(prod.stack, prod.stack.functions.httpApiRole) }], action: 'kms:GenerateMac' },
+        { roles: [{ Ref: logicalId(prod.stack, prod.stack.functions.campaignJobRole) }], action: 'kms:GenerateMac' },
+        { roles: [{ Ref: logicalId(prod.stack, prod.stack.functions.inboundSmsRole) }], action: 'kms:GenerateMac' },
       ]),
     );
-    expect(uses).toHaveLength(2);
+    expect(uses).toHaveLength(4);
   });
 
   it('gives the HTTP function Query on the deliveries index', () => {

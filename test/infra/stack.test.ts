@@ -496,6 +496,50 @@ describe('Construct: CertalarmSchedules', () => {
     expect(scanFunctionPayloadSchema.safeParse(JSON.parse(sync.Target.Input)).success).toBe(true);
   });
 
+  it('runs the byTownshipType keys backfill every 15 minutes from 00:00 to 02:45 Beijing time on the scan function with a {"kind":"indexBackfill"} payload', () => {
+    // Prepare
+    const { stack, template } = prod;
+
+    // Act
+    const backfill = (template.findResources('AWS::Scheduler::Schedule')[logicalId(stack, stack.schedules.indexBackfill)] as { Properties: { Target: { Input: string } } }).Properties;
+
+    // Assess
+    expect(backfill).toMatchObject({
+      GroupName: 'certalarm',
+      ScheduleExpression: 'cron(0/15 0-2 * * ? *)',
+      ScheduleExpressionTimezone: 'Asia/Shanghai',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: {
+        Arn: getAtt(logicalId(stack, stack.functions.dueScan)),
+        RoleArn: getAtt(logicalId(stack, stack.schedules.role)),
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 },
+        DeadLetterConfig: { Arn: getAtt(logicalId(stack, stack.schedules.deadLetterQueue)) },
+      },
+    });
+    expect(JSON.parse(backfill.Target.Input)).toEqual({ kind: 'indexBackfill' });
+    expect(scanFunctionPayloadSchema.safeParse(JSON.parse(backfill.Target.Input)).success).toBe(true);
+  });
+
+  it('gives the backfill no grant of its own: the scan function may not Scan the table, and only Query byType and update items', () => {
+    // Prepare
+    const { stack, template } = prod;
+
+    // Act
+    const actions = statementsOfRole(template, logicalId(stack, stack.functions.dueScanRole)).flatMap((s) => actionsOf(s));
+
+    // Assess
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(actions).not.toContain('dynamodb:Scan');
+  });
+
   it('lets the Scheduler role only invoke the scan function and write to its dead-letter queue', () => {
     // Prepare
     const { stack, template } = prod;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { residentIdCheckCharacter, usccCheckCharacter, USCC_CHARSET } from '../../functions/core/holder-id.js';
 import { startLocalService, type LocalService } from '../../functions/adapters/local/local-service.js';
-import { silentLogger } from '../../functions/app/logger.js';
+import { silentLogger, type Logger } from '../../functions/app/logger.js';
 import { settingsFromEnvironment } from '../../functions/app/settings.js';
 
 /**
@@ -38,6 +38,8 @@ export interface TestServiceOptions {
   startAt?: string;
   /** How long after a send the outbox's sandbox receipt arrives (default: the service's 3000 ms). */
   sandboxReceiptMs?: number;
+  /** Where the service logs (default: nowhere); a test that reads the logs gives its own. */
+  logger?: Logger;
 }
 
 /** The local service as `npm start` builds it, on port 0 with the scheduled scan off and a fixed clock. */
@@ -48,7 +50,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     dataDir,
     port: 0,
     settings: settingsFromEnvironment(options.env ?? {}),
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     demo: options.demo ?? false,
     scanEveryMinutes: 0,
     startAt: DateTime.fromISO(options.startAt ?? SERVICE_START, { setZone: true }),

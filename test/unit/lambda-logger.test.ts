@@ -25,6 +25,18 @@ describe('Function: lambdaLogger', () => {
     expect(records).toEqual([['info', { service: 'certalarm', msg: 'reminder sent', to: '+86139****5678', stage: 'first' }]]);
   });
 
+  it('masks numbers in the message and in grouped forms too', () => {
+    // Prepare
+    const { records, sink } = recordingSink();
+    const logger = lambdaLogger({ sink });
+
+    // Act
+    logger.warn({ text: '请回电 139 1234 5678' }, 'reply from 13987654321');
+
+    // Assess
+    expect(records).toEqual([['warn', { service: 'certalarm', msg: 'reply from 139****4321', text: '请回电 139****5678' }]]);
+  });
+
   it('drops records below the configured level, and everything when silent', () => {
     // Prepare
     const warnOnly = recordingSink();

@@ -15,7 +15,7 @@ export function lambdaLogger(options: { level?: string; service?: string; sink?:
   const service = options.service ?? 'certalarm';
   const emit = (level: Level) => (obj: object, msg?: string) => {
     if (RANK[level] < threshold) return;
-    sink[level]({ service, ...(msg !== undefined ? { msg } : {}), ...maskPhones(obj as Record<string, unknown>) });
+    sink[level]({ service, ...maskPhones({ ...(msg !== undefined ? { msg } : {}), ...(obj as Record<string, unknown>) }) });
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }

@@ -3,9 +3,9 @@ import type { Booking } from '../../core/campaigns/booking.js';
 import { bookingCancellationText, bookingConfirmationText } from '../../core/campaigns/booking-texts.js';
 import type { BookingResult } from './bookings.js';
 import type { CampaignDeps } from './campaign-deps.js';
-import { sendCampaignMessage, type CampaignSendOutcome } from './send-campaign-message.js';
+import { listedFor, sendCampaignMessage, type CampaignSendOutcome } from './send-campaign-message.js';
 
-export type BookingMessageDeps = Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'suppressions'>;
+export type BookingMessageDeps = Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'suppressions' | 'reference' | 'phoneHasher'>;
 
 /**
  * The kind of a booking's message in the campaign ledger. The sequence is part of it: booking, moving
@@ -25,5 +25,7 @@ export async function confirmBooking(deps: BookingMessageDeps, result: BookingRe
   const slot = visit.slots.find((s) => s.number === booking.slot);
   const details = { code: booking.code, date: visit.date, slot: booking.slot, start: slot?.start ?? '', end: slot?.end ?? '', place: visit.place };
   const id = { campaignId: booking.campaignId, visitId: booking.visitId, phone: booking.phone, kind: bookingMessageKind(booking) };
-  return sendCampaignMessage(deps, id, () => (booking.state === 'booked' ? bookingConfirmationText(details) : bookingCancellationText(details)), now);
+  const campaign = await deps.campaigns.store.getCampaign(booking.campaignId);
+  const scope = campaign === undefined ? {} : listedFor(deps, campaign);
+  return sendCampaignMessage(deps, id, () => (booking.state === 'booked' ? bookingConfirmationText(details) : bookingCancellationText(details)), now, scope);
 }

@@ -1,4 +1,4 @@
-import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, JobStore, Logger, OptOutConfirmations, RecipientSource, ScheduleGateway, SmsSender, SuppressionList } from '../../core/ports.js';
+import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, JobStore, Logger, OptOutConfirmations, PhoneHasher, RecipientSource, ScheduleGateway, SmsSender, SuppressionList } from '../../core/ports.js';
 import type { ReferenceData } from '../reference-data.js';
 import type { ServiceSettings } from '../settings.js';
 
@@ -38,4 +38,6 @@ export interface CampaignDeps {
    * inbound use case; every composition root wires it (without it nothing is skipped, and an opt-out fails).
    */
   suppressions?: SuppressionList & OptOutConfirmations;
+  /** The keyed hash the deliveries listing finds a phone's messages by; without it, messages are listed without one. */
+  phoneHasher?: PhoneHasher;
 }

@@ -8,7 +8,7 @@ import { isInsideSendWindow } from '../../core/planning.js';
 import { maskPhone } from '../../core/phone.js';
 import { campaignJobPayloadSchema, type CampaignJobKind, type CampaignJobPayload } from '../../core/schedule-payloads.js';
 import type { CampaignDeps } from './campaign-deps.js';
-import { sendCampaignMessage, type CampaignSendOutcome } from './send-campaign-message.js';
+import { listedFor, sendCampaignMessage, type CampaignSendOutcome } from './send-campaign-message.js';
 
 /** Recipients handled at once; sends are still paced by the SMS rate of the sender. */
 const CONCURRENCY = 4;
@@ -119,6 +119,7 @@ async function noticeSends(deps: CampaignDeps, campaign: Campaign, visit: Visit,
           count: invitation.count,
         }),
       at,
+      listedFor(deps, campaign),
     );
   });
 }
@@ -167,6 +168,7 @@ async function bookedHolderSends(deps: CampaignDeps, campaign: Campaign, visit: 
         return job === 'reminder' ? renderReminderForBooking(input, campaign.reminderTemplate ?? DEFAULT_REMINDER_TEMPLATE) : renderMoved(input);
       },
       at,
+      listedFor(deps, campaign),
     );
   });
 }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
+import { campaignAuthority } from '../../core/campaigns/delivery-scope.js';
+import type { Campaign } from '../../core/campaigns/model.js';
 import type { RenderedCampaignSms } from '../../core/campaigns/texts.js';
 import { isFinished } from '../../core/delivery-status.js';
 import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
 import { maskPhone } from '../../core/phone.js';
-import type { CampaignMessageId } from '../../core/ports.js';
+import type { CampaignMessageId, CampaignMessageListing } from '../../core/ports.js';
 import type { CampaignDeps } from './campaign-deps.js';
 
 /** `suppressed`: the number is on our opt-out list; recorded so, nothing sent. */
@@ -17,23 +19,27 @@ export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' |
  * claim, so a message that is not ours to send is not even rendered.
  */
 export async function sendCampaignMessage(
-  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'suppressions'>,
+  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'suppressions' | 'phoneHasher'>,
   id: CampaignMessageId,
   render: () => RenderedCampaignSms,
   now: DateTime,
+  /** Who sees the message in the deliveries listing besides operators (campaignAuthority of its campaign). */
+  scope: { authority?: string | undefined } = {},
 ): Promise<CampaignSendOutcome> {
   const wall = deps.wallClock ?? Date.now;
   const ledger = deps.campaigns.messages;
+  // Before the claim: a failure here (the hash key unavailable) leaves nothing held for a lease to release.
+  const listing = { authority: scope.authority, phoneHash: await deps.phoneHasher?.hash(id.phone) };
   const token = randomUUID();
   const claim = await ledger.claimMessage(id, token, wall() + deps.settings.claimLeaseMs, wall());
   // A receipt may have moved a sent message on to delivered or failed meanwhile: it was still sent.
   if (!claim.claimed) return claim.existing !== undefined && isFinished(claim.existing.status) ? 'alreadySent' : 'inFlightElsewhere';
   const log = { campaign: id.campaignId, visit: id.visitId, kind: id.kind, to: maskPhone(id.phone) };
-  if (await skipIfSuppressed(deps, id, token, now)) {
+  if (await skipIfSuppressed(deps, id, token, now, listing)) {
     deps.logger.info(log, 'campaign SMS not sent: the number opted out');
     return 'suppressed';
   }
-  let rendered: RenderedCampaignSms;
+  let rendered: RenderedCampaignSms | undefined;
   let messageId: string;
   try {
     rendered = render();
@@ -53,7 +59,7 @@ export async function sendCampaignMessage(
       return 'retryLater';
     }
     if (error instanceof PermanentSendError) {
-      await ledger.recordMessageFailed(id, token, error.message, now.toISO() ?? '');
+      await ledger.recordMessageFailed(id, token, error.message, now.toISO() ?? '', { body: rendered?.body, listing });
       deps.logger.error({ ...log, err: error.message }, 'campaign SMS refused permanently');
       return 'failed';
     }
@@ -61,7 +67,7 @@ export async function sendCampaignMessage(
     deps.logger.error({ ...log, err: (error as Error).message }, 'campaign SMS ended in an unknown state');
     return 'retryLater';
   }
-  await ledger.recordMessageSent(id, token, { messageId, sentAt: now.toISO() ?? '', to: id.phone, body: rendered.body, segments: rendered.segments });
+  await ledger.recordMessageSent(id, token, { messageId, sentAt: now.toISO() ?? '', to: id.phone, body: rendered.body, segments: rendered.segments }, listing);
   deps.logger.info({ ...log, messageId, segments: rendered.segments }, 'campaign SMS sent');
   return 'sent';
 }
@@ -75,6 +81,7 @@ async function skipIfSuppressed(
   id: CampaignMessageId,
   token: string,
   now: DateTime,
+  listing: CampaignMessageListing,
 ): Promise<boolean> {
   if (deps.suppressions === undefined) return false;
   let suppressed: boolean;
@@ -85,6 +92,12 @@ async function skipIfSuppressed(
     await deps.campaigns.messages.releaseMessage(id, token);
     throw error;
   }
-  if (suppressed) await deps.campaigns.messages.recordMessageSuppressed(id, token, now.toISO() ?? '');
+  if (suppressed) await deps.campaigns.messages.recordMessageSuppressed(id, token, now.toISO() ?? '', listing);
   return suppressed;
+}
+
+/** Which bureau sees the campaign's messages in the deliveries listing. */
+export function listedFor(deps: Pick<CampaignDeps, 'reference'>, campaign: Pick<Campaign, 'types'>): { authority?: string } {
+  const authority = campaignAuthority(campaign.types, deps.reference.catalogue.all());
+  return authority === undefined ? {} : { authority };
 }

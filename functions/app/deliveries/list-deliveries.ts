@@ -24,7 +24,8 @@ const NOTHING: Page<DeliveryListing> = { items: [] };
 
 /**
  * Who was told what and when, newest first. A bureau sees the deliveries of its own types (reminders,
- * and any message item that carries one of its types); an operator sees all.
+ * and any message item that carries one of its types) and the messages of the campaigns it may manage;
+ * an operator sees all.
  */
 export async function listDeliveries(deps: DeliveryListDeps, principal: Principal, filter: DeliveryFilter): Promise<Page<DeliveryListing>> {
   const scope = filter.type === undefined ? visibleTypes(principal, deps.reference.catalogue.all()) : undefined;
@@ -33,7 +34,7 @@ export async function listDeliveries(deps: DeliveryListDeps, principal: Principa
     statuses: filter.status === undefined ? DELIVERY_STATUSES : [filter.status],
     limit: filter.limit,
     ...(filter.type !== undefined ? { type: filter.type } : {}),
-    ...(scope !== undefined ? { types: scope } : {}),
+    ...(scope !== undefined ? { types: scope, ...(principal.authority !== undefined ? { authority: principal.authority } : {}) } : {}),
     ...(filter.number !== undefined ? { number: filter.number } : {}),
     ...(filter.phoneHash !== undefined ? { phoneHash: filter.phoneHash } : {}),
     ...(filter.since !== undefined ? { since: filter.since } : {}),

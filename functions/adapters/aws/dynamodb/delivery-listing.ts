@@ -28,6 +28,8 @@ export interface DeliveryListingFacts {
   phoneHash?: string | undefined;
   /** A reminder's final stage (see finalReminderStage); campaign messages leave it false. */
   final: boolean;
+  /** A campaign message's: the authority whose bureau sees it (it has no certificate type). */
+  authority?: string | undefined;
 }
 
 /** SET clauses with their values and names, added to a record's own update. */
@@ -39,7 +41,7 @@ export interface ListingUpdate {
 
 /**
  * The SET clauses that put a delivery item of any kind on the deliveries index with what its listing shows
- * (`dlvpk`, `dlvsk`, `dlvType`, `dlvNumber`, `dlvKind`, `final`, `phoneHash`, `statusAt`). A campaign
+ * (`dlvpk`, `dlvsk`, `dlvType`, `dlvNumber`, `dlvAuthority`, `dlvKind`, `final`, `phoneHash`, `statusAt`). A campaign
  * message's record uses it the same way as a reminder's, with its own item key; `status`, `sentTo`, `body`,
  * `sentAt` and `messageId` are the record's own attributes, as on a reminder's delivery.
  */
@@ -47,7 +49,7 @@ export function deliveryListingUpdate(item: ItemKey, status: 'sent' | 'failed' |
   const { dlvpk, dlvsk } = deliveryIndexKeys(status, at, item);
   const set = ['dlvpk = :dlvpk', 'dlvsk = :dlvsk', 'dlvKind = :dlvKind', '#final = :final', 'statusAt = :statusAt'];
   const values: Record<string, NativeAttributeValue> = { ':dlvpk': dlvpk, ':dlvsk': dlvsk, ':dlvKind': facts.kind, ':final': facts.final, ':statusAt': at };
-  const optional = { dlvType: facts.type, dlvNumber: facts.number, phoneHash: facts.phoneHash };
+  const optional = { dlvType: facts.type, dlvNumber: facts.number, phoneHash: facts.phoneHash, dlvAuthority: facts.authority };
   for (const [name, value] of Object.entries(optional)) {
     if (value === undefined) continue;
     set.push(`${name} = :${name}`);

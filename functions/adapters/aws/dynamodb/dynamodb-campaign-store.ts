@@ -13,6 +13,7 @@ import { DateTime } from 'luxon';
 import type { BookingCodeRecord, BookingRecord, Campaign, Invitation, RecipientCertificate, Slot, Visit } from '../../../core/campaigns/model.js';
 import type {
   CampaignMessageId,
+  CampaignMessageListing,
   CampaignMessageLedger,
   CampaignStore,
   ClaimOutcome,
@@ -25,6 +26,7 @@ import { maskPhone } from '../../../core/phone.js';
 import { SUPPRESSED_REASON } from '../../../core/suppression.js';
 import { isConditionalFailure } from './conditions.js';
 import { documentClient } from './dynamodb-store.js';
+import { deliveryListingUpdate } from './delivery-listing.js';
 import { claimRecordOf, ItemClaims } from './item-claims.js';
 import {
   accessPatterns,
@@ -224,20 +226,32 @@ export class DynamoDbCampaignStore implements CampaignStore, CampaignMessageLedg
     return this.messages.claim(messageKey(id), token, leaseUntilMs, nowMs, { campaignId: id.campaignId, visitId: id.visitId, phone: id.phone, kind: id.kind });
   }
 
-  async recordMessageSent(id: CampaignMessageId, token: string, sent: { messageId: string; sentAt: string; to: string; body: string; segments: number }): Promise<void> {
-    await this.messages.recordSent(messageKey(id), token, sent, () => describeMessage(id));
+  async recordMessageSent(
+    id: CampaignMessageId,
+    token: string,
+    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number },
+    listing?: CampaignMessageListing,
+  ): Promise<void> {
+    const key = messageKey(id);
+    const listed = listing === undefined ? undefined : deliveryListingUpdate(key, 'sent', sent.sentAt, { kind: id.kind, final: false, ...listing });
+    await this.messages.recordSent(key, token, sent, () => describeMessage(id), listed);
   }
 
-  async recordMessageFailed(id: CampaignMessageId, token: string, reason: string, failedAt: string): Promise<void> {
-    await this.messages.recordFailed(messageKey(id), token, reason, failedAt, () => describeMessage(id));
+  async recordMessageFailed(id: CampaignMessageId, token: string, reason: string, failedAt: string, refused?: { body?: string | undefined; listing: CampaignMessageListing }): Promise<void> {
+    const key = messageKey(id);
+    const listed =
+      refused === undefined ? undefined : { to: id.phone, body: refused.body, listing: deliveryListingUpdate(key, 'failed', failedAt, { kind: id.kind, final: false, ...refused.listing }) };
+    await this.messages.recordFailed(key, token, reason, failedAt, () => describeMessage(id), listed);
   }
 
   async releaseMessage(id: CampaignMessageId, token: string): Promise<void> {
     await this.messages.release(messageKey(id), token);
   }
 
-  async recordMessageSuppressed(id: CampaignMessageId, token: string, at: string): Promise<void> {
-    await this.messages.recordSuppressed(messageKey(id), token, SUPPRESSED_REASON, at, () => describeMessage(id));
+  async recordMessageSuppressed(id: CampaignMessageId, token: string, at: string, listing?: CampaignMessageListing): Promise<void> {
+    const key = messageKey(id);
+    const listed = listing === undefined ? undefined : { to: id.phone, listing: deliveryListingUpdate(key, 'suppressed', at, { kind: id.kind, final: false, ...listing }) };
+    await this.messages.recordSuppressed(key, token, SUPPRESSED_REASON, at, () => describeMessage(id), listed);
   }
 
   async getMessage(id: CampaignMessageId): Promise<DeliveryRecord | undefined> {

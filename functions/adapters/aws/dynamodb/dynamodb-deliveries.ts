@@ -140,9 +140,12 @@ function filters(query: DeliveryQuery): { filter?: string; names: Record<string,
     parts.push('dlvType = :type');
     values[':type'] = query.type;
   } else if (query.types !== undefined) {
-    // A bureau's scope; an item without a type (a campaign message of no type) is outside every scope.
-    parts.push(`dlvType IN (${query.types.map((_, i) => `:t${i}`).join(', ')})`);
+    // A bureau's scope: reminders of its types, and campaign messages (which have no type) of campaigns
+    // whose every type it issues, marked with its authority when recorded.
+    const ofTypes = `dlvType IN (${query.types.map((_, i) => `:t${i}`).join(', ')})`;
+    parts.push(query.authority === undefined ? ofTypes : `(${ofTypes} OR dlvAuthority = :authority)`);
     query.types.forEach((code, i) => (values[`:t${i}`] = code));
+    if (query.authority !== undefined) values[':authority'] = query.authority;
   }
   if (query.number !== undefined) {
     parts.push('dlvNumber = :number');

@@ -26,7 +26,7 @@
  *   certificate   pk=CERT#<type>#<number>  sk=CERT
  *   delivery      pk=CERT#<type>#<number>  sk=DELIVERY#<expiresOn>#<stage>   claim + record of one SMS
  *   meta          pk=META                  sk=<name>                          e.g. the demo-seed marker, the retention purge's progress (PURGE),
- *                                                                              INDEX#byTownshipType (its keys were given to every stored certificate)
+ *                                                                              INDEX#byTownshipType (the backfill of its keys: progress, or done)
  *   token         pk=TOKENS                sk=TOKEN#<id>                      an API token, stored hashed
  *   import        pk=IMPORT#<id>           sk=IMPORT                          one upload: who, when, hash, state, counts
  *   import error  pk=IMPORT#<id>           sk=ERR#<row>#<seq>                 one rejected cell or row
@@ -201,6 +201,11 @@ export function typeIndexKeys(expiresOn: string | null, cert: CertificateKey): {
 /** Written with every certificate, whatever its type: a campaign may cover any catalogue type. */
 export function townshipTypeIndexKeys(township: string, expiresOn: string | null, cert: CertificateKey): { gsi3pk: string; gsi3sk: string } {
   return { gsi3pk: `TWP#${township}#${cert.type}`, gsi3sk: `${expirySortPart(expiresOn)}#${cert.number}` };
+}
+
+/** The meta item saying how far giving stored certificates the `byTownshipType` keys got (done, or where it stopped). */
+export function townshipTypeBackfillKey(): ItemKey {
+  return metaKey(`INDEX#${INDEX.byTownshipType}`);
 }
 
 const CAMPAIGN_PREFIX = 'CAMPAIGN#';

@@ -7,8 +7,10 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
-import { INDEX, metaKey, TABLE_SCHEMA, townshipTypeIndexKeys } from './keys.js';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { TOWNSHIP_TYPE_INDEX_VERSION } from '../../../core/index-backfill.js';
+import { INDEX, TABLE_SCHEMA, townshipTypeBackfillKey } from './keys.js';
+import { setAll, snapshotOf, SNAPSHOT_PROJECTION } from './township-type-backfill.js';
 
 /**
  * Create the table (for DynamoDB Local) exactly as TABLE_SCHEMA describes it, if it is missing. A table
@@ -108,11 +110,12 @@ async function addMissingIndexes(client: DynamoDBClient, tableName: string, tabl
   await markBackfilled(client, tableName);
 }
 
-const BACKFILL_MARKER = metaKey(`INDEX#${INDEX.byTownshipType}`);
+const BACKFILL_MARKER = townshipTypeBackfillKey();
 
 async function isBackfilled(client: DynamoDBClient, tableName: string): Promise<boolean> {
   const { Item } = await DynamoDBDocumentClient.from(client).send(new GetCommand({ TableName: tableName, Key: BACKFILL_MARKER, ConsistentRead: true }));
-  return Item !== undefined;
+  // A backfill job's progress item that is still running is not done; the start-up marker has no state.
+  return Item !== undefined && (Item.state === undefined || (Item.state === 'done' && Item.version === TOWNSHIP_TYPE_INDEX_VERSION));
 }
 
 async function markBackfilled(client: DynamoDBClient, tableName: string): Promise<void> {
@@ -136,7 +139,10 @@ async function indexActive(client: DynamoDBClient, tableName: string, name: stri
 
 const INDEX_BUILD_WAIT_MS = 10 * 60_000;
 
-/** Certificates stored before the index existed get its keys, so a campaign finds them too. */
+/**
+ * Certificates stored before the index existed get its keys, so a campaign finds them too. A local table
+ * is small, so one Scan does; the keys are set as the AWS backfill job sets them (township-type-backfill.ts).
+ */
 async function backfillTownshipTypeIndex(client: DynamoDBClient, tableName: string): Promise<void> {
   const doc = DynamoDBDocumentClient.from(client);
   let ExclusiveStartKey: Record<string, NativeAttributeValue> | undefined;
@@ -145,27 +151,12 @@ async function backfillTownshipTypeIndex(client: DynamoDBClient, tableName: stri
       new ScanCommand({
         TableName: tableName,
         FilterExpression: 'entity = :certificate AND attribute_not_exists(gsi3pk)',
+        ...SNAPSHOT_PROJECTION,
         ExpressionAttributeValues: { ':certificate': 'certificate' },
-        ProjectionExpression: 'pk, sk, township, expiresOn, #type, #number',
-        ExpressionAttributeNames: { '#type': 'type', '#number': 'number' },
         ExclusiveStartKey,
       }),
     );
-    for (const item of page.Items ?? []) {
-      const keys = townshipTypeIndexKeys(item.township as string, (item.expiresOn as string | undefined) ?? null, { type: item.type as string, number: item.number as string });
-      await doc.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { pk: item.pk, sk: item.sk },
-          UpdateExpression: 'SET gsi3pk = :pk, gsi3sk = :sk',
-          // A certificate rewritten meanwhile already carries the keys of its current expiry.
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(gsi3pk)',
-          ExpressionAttributeValues: { ':pk': keys.gsi3pk, ':sk': keys.gsi3sk },
-        }),
-      ).catch((error: unknown) => {
-        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-      });
-    }
+    await setAll(doc, tableName, (page.Items ?? []).map(snapshotOf));
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey !== undefined);
 }

@@ -427,7 +427,7 @@ describe('Construct: CertalarmSchedules', () => {
     );
 
     // Assess
-    expect(Object.keys(all)).toHaveLength(3);
+    expect(Object.keys(all)).toHaveLength(4);
     expect(schedules[0]).toMatchObject({
       GroupName: 'certalarm',
       ScheduleExpression: 'cron(0/15 9-19 * * ? *)',

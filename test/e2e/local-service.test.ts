@@ -804,5 +804,5 @@ describe('Local service: data directory', () => {
     expect(existsSync(outboxFile)).toBe(true);
     const lines = readFileSync(outboxFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as OutboxMessage);
     expect(lines.map((m) => `${m.number}/${m.stage}`)).toEqual(outboxBefore.map((m) => `${m.number}/${m.stage}`));
-  });
+  }, 90_000); // two starts of the service with the demo: on a loaded machine this alone takes 30 s
 });

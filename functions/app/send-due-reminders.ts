@@ -5,11 +5,12 @@ import type { IsoDate, Plan, PlannedStage, StageName } from '../core/model.js';
 import { RULE_DISABLED_NOTE } from '../core/model.js';
 import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
 import { finalReminderStage, isFinished } from '../core/delivery-status.js';
-import type { CertificateKey, CertificateStore, DeliveryId, DeliveryLedger, PhoneHasher, RuleSource, SmsSender, StoredCertificate } from '../core/ports.js';
+import type { CertificateKey, CertificateStore, DailySendCap, DeliveryFacts, DeliveryId, DeliveryLedger, PhoneHasher, RuleSource, SmsSender, StoredCertificate } from '../core/ports.js';
 import { afterExpiryStage, defaultRule, stageTemplates, type ReminderRule } from '../core/rules.js';
 import { maskPhone } from '../core/phone.js';
 import { renderReminder } from '../core/sms.js';
 import { renewalPlaceName } from '../core/catalogue.js';
+import { takeDailySlot, type DailySlot } from './daily-send-slot.js';
 import type { Logger } from './logger.js';
 import type { ReferenceData } from './reference-data.js';
 import type { ServiceSettings } from './settings.js';
@@ -27,6 +28,8 @@ export interface ScanDeps {
   rules?: RuleSource;
   /** Hashes each recipient for `GET /v1/deliveries?phone=`; without it, deliveries cannot be found by phone. */
   phoneHasher?: PhoneHasher;
+  /** The per-phone daily cap (`CERTALARM_SMS_DAILY_CAP_PER_PHONE`); without it, nothing is held back. */
+  cap?: DailySendCap;
 }
 
 export interface ScanOptions {
@@ -56,11 +59,13 @@ export interface ScanResult {
   disabled: number;
   /** Due stages of certificates revoked after this scan read them: the revocation's cancellation won the claim. */
   revoked: number;
+  /** Held back by the holder's daily cap: still due, sent on a later day inside the window. */
+  deferred: number;
   /** True when the scan stopped at its time budget with due reminders left. */
   incomplete: boolean;
 }
 
-type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors' | 'disabled' | 'revoked';
+type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors' | 'disabled' | 'revoked' | 'deferred';
 
 /**
  * Send every reminder whose time has come and that has not been sent, as of `now`.
@@ -79,6 +84,7 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
     errors: 0,
     disabled: 0,
     revoked: 0,
+    deferred: 0,
     incomplete: false,
   };
   if (!result.insideSendWindow) {
@@ -141,10 +147,12 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
     final: finalReminderStage(stored.plan.stages, dates.expiresOn) === target.stage,
   };
   const token = randomUUID();
-  const claim = await deps.ledger.claim(id, token, wall() + deps.settings.claimLeaseMs, wall());
+  const claim = await deps.ledger.claim(id, token, wall() + deps.settings.claimLeaseMs, wall(), todayIn(now));
   if (!claim.claimed) {
     // Revoked after this scan read the certificate: the revocation wrote the plan without this stage already.
     if (claim.existing?.status === 'cancelled') return 'revoked';
+    // Held back by the daily cap earlier today: it is claimed again tomorrow.
+    if (claim.existing?.status === 'deferred') return 'deferred';
     if (claim.existing !== undefined && isFinished(claim.existing.status)) {
       // A scan sent it (or gave up on it) and died before updating the plan: finish its bookkeeping.
       // A receipt may have moved a sent record on to delivered or failed meanwhile; it was still sent.
@@ -158,6 +166,11 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
     return 'inFlightElsewhere';
   }
   const log = { type: key.type, number: key.number, stage: target.stage, to: maskPhone(stored.certificate.phone) };
+  const slot = await holdForDailyCap(deps, id, token, facts, now);
+  if (!slot.taken) {
+    deps.logger.info({ ...log, deferredOn: slot.day }, 'reminder deferred: the holder had the day’s messages');
+    return 'deferred';
+  }
   let messageId: string;
   let rendered: { body: string; segments: number } | undefined;
   try {
@@ -179,12 +192,14 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
     messageId = receipt.messageId;
   } catch (error) {
     if (error instanceof RetryableSendError) {
-      // Nothing went out: give the claim back so the next scan retries at once.
+      // Nothing went out: give the day's slot and the claim back so the next scan retries at once.
+      await slot.giveBack();
       await deps.ledger.release(id, token);
       deps.logger.warn({ ...log, err: error.message }, 'SMS not sent, will retry');
       return 'retryLater';
     }
     if (error instanceof PermanentSendError) {
+      await slot.giveBack();
       await deps.ledger.recordFailed(id, token, error.message, now.toISO() ?? '', { ...facts, body: rendered?.body });
       await settle(deps, stored, target, superseded, now, { status: 'skipped' });
       deps.logger.error({ ...log, err: error.message }, 'SMS refused permanently');
@@ -209,6 +224,16 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
   result.superseded += superseded.length;
   deps.logger.info({ ...log, messageId, segments: rendered.segments }, 'reminder sent');
   return 'sent';
+}
+
+/**
+ * The holder's daily cap, checked once the claim is ours: a slot taken, or the claimed record marked
+ * `deferred` (the stage stays pending, and a scan on a later day claims it again).
+ */
+async function holdForDailyCap(deps: ScanDeps, id: DeliveryId, token: string, facts: DeliveryFacts, now: DateTime): Promise<DailySlot> {
+  const slot = await takeDailySlot(deps, facts.to, now);
+  if (!slot.taken) await deps.ledger.recordDeferred(id, token, slot.day, now.toISO() ?? '', facts);
+  return slot;
 }
 
 /**

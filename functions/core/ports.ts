@@ -154,6 +154,8 @@ export interface DeliveryRecord {
   reason?: string;
   body?: string;
   ruleVersion?: number;
+  /** The Asia/Shanghai day the daily cap held a `deferred` message back on; it is claimed again from the next day. */
+  deferredOn?: IsoDate;
 }
 
 export type ClaimOutcome =
@@ -175,7 +177,8 @@ export interface DeliveryFacts {
  * claim → send → recordSent: the claim is a conditional write, so two scans never both send.
  */
 export interface DeliveryLedger {
-  claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
+  /** `today` (the scan's Asia/Shanghai day): a record the daily cap deferred on an earlier day may be claimed again. */
+  claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number, today?: IsoDate): Promise<ClaimOutcome>;
   /**
    * Keeps the rendered text and the version of the rule it was rendered with, marks the record `sent`,
    * and leaves a pointer from the message id to the record, so that a receipt finds it in one read.
@@ -190,6 +193,24 @@ export interface DeliveryLedger {
   /** Give a claim back so the next scan retries at once (a retryable failure before anything was sent). */
   release(id: DeliveryId, token: string): Promise<void>;
   get(id: DeliveryId): Promise<DeliveryRecord | undefined>;
+  /**
+   * The daily cap held the message back on `deferredOn`: marks the record `deferred` (listed as such) instead of
+   * sending; the stage stays pending in the plan, and a scan on a later day claims it again.
+   */
+  recordDeferred(id: DeliveryId, token: string, deferredOn: IsoDate, at: IsoInstant, facts?: DeliveryFacts): Promise<void>;
+}
+
+// ---- Daily cap per phone --------------------------------------------------------------------------
+
+/**
+ * How many capped SMS each phone got on one Asia/Shanghai day (see core/daily-cap.ts): a conditional
+ * counter per phone and day, so two senders racing for a phone's last slot cannot both win.
+ */
+export interface DailySendCap {
+  /** Takes one of the phone's `limit` slots for `day`; false when every one is taken. */
+  take(phone: string, day: IsoDate, limit: number): Promise<boolean>;
+  /** Gives back a slot taken for a message that did not go out (its send failed before the provider took it). */
+  giveBack(phone: string, day: IsoDate): Promise<void>;
 }
 
 // ---- Holder IDs ---------------------------------------------------------------------------------
@@ -694,10 +715,13 @@ export interface CampaignMessageId {
 
 /** The ledger of campaign SMS: the same claim → send → record protocol, leases and records as `DeliveryLedger`. */
 export interface CampaignMessageLedger {
-  claimMessage(id: CampaignMessageId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
+  /** `today`: a message the daily cap deferred on an earlier day may be claimed again (see DeliveryLedger.claim). */
+  claimMessage(id: CampaignMessageId, token: string, leaseUntilMs: number, nowMs: number, today?: IsoDate): Promise<ClaimOutcome>;
   recordMessageSent(id: CampaignMessageId, token: string, sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number }): Promise<void>;
   recordMessageFailed(id: CampaignMessageId, token: string, reason: string, failedAt: IsoInstant): Promise<void>;
   releaseMessage(id: CampaignMessageId, token: string): Promise<void>;
+  /** The daily cap held the message back on `deferredOn`: it is claimed again from the next day. */
+  recordMessageDeferred(id: CampaignMessageId, token: string, deferredOn: IsoDate, at: IsoInstant): Promise<void>;
   getMessage(id: CampaignMessageId): Promise<DeliveryRecord | undefined>;
   /** Every message recorded for a visit (any kind, any status). */
   messagesOf(campaignId: string, visitId: string): Promise<Array<CampaignMessageId & DeliveryRecord>>;

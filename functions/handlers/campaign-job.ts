@@ -1,5 +1,5 @@
 import { emitMetrics } from '../adapters/aws/emf-metrics.js';
-import { runCampaignJob, type CampaignJobResult } from '../app/campaigns/run-campaign-job.js';
+import { onlyDeferredLeft, runCampaignJob, type CampaignJobResult } from '../app/campaigns/run-campaign-job.js';
 import { scheduleJobContinuation } from '../app/campaigns/visit-jobs.js';
 import { campaignJobPayloadSchema } from '../core/schedule-payloads.js';
 import { campaignJobContinuations, campaignJobDeps } from './runtime.js';
@@ -29,7 +29,9 @@ export async function handler(event: unknown, context?: CampaignJobContext): Pro
   const continuations = campaignJobContinuations();
   if (continuations === undefined || context?.invokedFunctionArn === undefined) throw new CampaignJobIncompleteError(unsent);
   // Every message is claimed before it is sent, so the continuation sends only what is still unsent.
-  const at = await scheduleJobContinuation({ ...continuations, targetArn: context.invokedFunctionArn }, payload, deps.clock.now(), deps.settings.sendWindow);
+  const at = await scheduleJobContinuation({ ...continuations, targetArn: context.invokedFunctionArn }, payload, deps.clock.now(), deps.settings.sendWindow, {
+    nextDay: onlyDeferredLeft(result),
+  });
   const continuesAt = at.toISO() ?? '';
   deps.logger.info({ job: payload.job, campaignId: payload.campaignId, visitId: payload.visitId, continuesAt }, `${unsent}; it runs again at ${continuesAt}`);
   return { ...result, continuesAt };

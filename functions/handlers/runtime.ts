@@ -7,6 +7,7 @@ import type { CalendarDeps } from '../app/calendar/load-calendar.js';
 import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbCampaignStore } from '../adapters/aws/dynamodb/dynamodb-campaign-store.js';
+import { DynamoDbDailySendCap } from '../adapters/aws/dynamodb/dynamodb-daily-send-cap.js';
 import { EventBridgeScheduleGateway } from '../adapters/aws/schedule-gateway.js';
 import type { CampaignDeps, CampaignScheduler, CampaignServices } from '../app/campaigns/campaign-deps.js';
 import type { InboundDeps } from '../app/inbound/receive-inbound-sms.js';
@@ -128,7 +129,7 @@ function holderIdOptions(env: Environment, dynamo: DynamoDBClient, logger: Logge
 /** The due-scan function: the store, the delivery ledger and the SMS sender. */
 export function lambdaDeps(env: Environment = process.env): ScanDeps {
   if (scan !== undefined) return scan;
-  const { store, reference, settings, logger, clock, rules } = baseDeps(env);
+  const { store, reference, settings, logger, clock, rules, dynamo, tableName } = baseDeps(env);
   const sms = new RateLimitedSmsSender(
     new SnsSmsSender({
       client: new SNSClient({}),
@@ -139,7 +140,8 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
   );
   // Leases and time budgets on the composition's clock too: a Lambda has one clock, and its deadlines are instants on it.
   const phoneHasher = phoneHasherOf(env, baseDeps(env));
-  scan = { store, ledger: store, sms, reference, settings, logger, rules, wallClock: () => clock.now().toMillis(), ...(phoneHasher !== undefined ? { phoneHasher } : {}) };
+  const cap = new DynamoDbDailySendCap(dynamo, tableName);
+  scan = { store, ledger: store, sms, reference, settings, logger, rules, cap, wallClock: () => clock.now().toMillis(), ...(phoneHasher !== undefined ? { phoneHasher } : {}) };
   return scan;
 }
 
@@ -288,6 +290,8 @@ export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
     logger: shared.logger,
     clock: shared.clock,
     audit: shared.audit,
+    // The same per-phone daily counter as the scan's: a notice and a reminder share a holder's cap.
+    cap: new DynamoDbDailySendCap(shared.dynamo, shared.tableName),
     ...(wallClock !== undefined ? { wallClock } : {}),
   };
   return campaignJob;

@@ -259,6 +259,7 @@ describe('Use case: sendDueReminders', () => {
       recordFailed: (...args) => store.recordFailed(...args),
       release: (...args) => store.release(...args),
       get: (...args) => store.get(...args),
+      recordDeferred: (...args) => store.recordDeferred(...args),
     };
     let wall = Date.now();
     const deps = scanDeps(store, outbox, { ledger: crashingLedger, wallClock: () => wall });

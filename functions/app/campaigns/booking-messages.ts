@@ -5,7 +5,7 @@ import type { BookingResult } from './bookings.js';
 import type { CampaignDeps } from './campaign-deps.js';
 import { sendCampaignMessage, type CampaignSendOutcome } from './send-campaign-message.js';
 
-export type BookingMessageDeps = Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock'>;
+export type BookingMessageDeps = Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'cap'>;
 
 /**
  * The kind of a booking's message in the campaign ledger. The sequence is part of it: booking, moving
@@ -25,5 +25,6 @@ export async function confirmBooking(deps: BookingMessageDeps, result: BookingRe
   const slot = visit.slots.find((s) => s.number === booking.slot);
   const details = { code: booking.code, date: visit.date, slot: booking.slot, start: slot?.start ?? '', end: slot?.end ?? '', place: visit.place };
   const id = { campaignId: booking.campaignId, visitId: booking.visitId, phone: booking.phone, kind: bookingMessageKind(booking) };
-  return sendCampaignMessage(deps, id, () => (booking.state === 'booked' ? bookingConfirmationText(details) : bookingCancellationText(details)), now);
+  // Exempt from the daily cap: the holder has just asked, and a confirmation held back a day would confirm nothing.
+  return sendCampaignMessage(deps, id, () => (booking.state === 'booked' ? bookingConfirmationText(details) : bookingCancellationText(details)), now, { capExempt: true });
 }

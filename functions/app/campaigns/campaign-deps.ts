@@ -1,4 +1,4 @@
-import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, JobStore, Logger, RecipientSource, ScheduleGateway, SmsSender } from '../../core/ports.js';
+import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, DailySendCap, JobStore, Logger, RecipientSource, ScheduleGateway, SmsSender } from '../../core/ports.js';
 import type { ReferenceData } from '../reference-data.js';
 import type { ServiceSettings } from '../settings.js';
 
@@ -33,4 +33,6 @@ export interface CampaignDeps {
   wallClock?: () => number;
   /** Random bytes for ids and booking codes; tests fix them. */
   randomBytes?: (size: number) => Uint8Array;
+  /** The per-phone daily cap shared with the reminders (`CERTALARM_SMS_DAILY_CAP_PER_PHONE`); without it, nothing is held back. */
+  cap?: DailySendCap;
 }

@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import type { RenderedCampaignSms } from '../../core/campaigns/texts.js';
+import { isFinished } from '../../core/delivery-status.js';
 import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
+import { todayIn } from '../../core/planning.js';
 import { maskPhone } from '../../core/phone.js';
 import type { CampaignMessageId } from '../../core/ports.js';
+import { takeDailySlot } from '../daily-send-slot.js';
 import type { CampaignDeps } from './campaign-deps.js';
 
-export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed';
+/** `deferred`: the holder's daily cap held it back; it goes out on a later day inside the window. */
+export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'deferred';
 
 /**
  * Sends one campaign SMS exactly once per (visit, phone, kind), by the reminders' protocol: claim the
@@ -15,17 +19,29 @@ export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' |
  * claim, so a message that is not ours to send is not even rendered.
  */
 export async function sendCampaignMessage(
-  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock'>,
+  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'cap'>,
   id: CampaignMessageId,
   render: () => RenderedCampaignSms,
   now: DateTime,
+  options: { capExempt?: boolean } = {},
 ): Promise<CampaignSendOutcome> {
   const wall = deps.wallClock ?? Date.now;
   const ledger = deps.campaigns.messages;
   const token = randomUUID();
-  const claim = await ledger.claimMessage(id, token, wall() + deps.settings.claimLeaseMs, wall());
-  if (!claim.claimed) return claim.existing?.status === 'sent' || claim.existing?.status === 'failed' ? 'alreadySent' : 'inFlightElsewhere';
+  const claim = await ledger.claimMessage(id, token, wall() + deps.settings.claimLeaseMs, wall(), todayIn(now));
+  if (!claim.claimed) {
+    const status = claim.existing?.status;
+    if (status === 'deferred') return 'deferred';
+    // A receipt may have moved a sent message on to delivered or failed: it was still sent once.
+    return status !== undefined && isFinished(status) ? 'alreadySent' : 'inFlightElsewhere';
+  }
   const log = { campaign: id.campaignId, visit: id.visitId, kind: id.kind, to: maskPhone(id.phone) };
+  const slot = options.capExempt === true ? undefined : await takeDailySlot(deps, id.phone, now);
+  if (slot?.taken === false) {
+    await ledger.recordMessageDeferred(id, token, slot.day, now.toISO() ?? '');
+    deps.logger.info({ ...log, deferredOn: slot.day }, 'campaign SMS deferred: the holder had the day’s messages');
+    return 'deferred';
+  }
   let rendered: RenderedCampaignSms;
   let messageId: string;
   try {
@@ -40,12 +56,14 @@ export async function sendCampaignMessage(
     messageId = receipt.messageId;
   } catch (error) {
     if (error instanceof RetryableSendError) {
-      // Nothing went out: give the claim back so the next run retries at once.
+      // Nothing went out: give the day's slot and the claim back so the next run retries at once.
+      if (slot?.taken === true) await slot.giveBack();
       await ledger.releaseMessage(id, token);
       deps.logger.warn({ ...log, err: error.message }, 'campaign SMS not sent, will retry');
       return 'retryLater';
     }
     if (error instanceof PermanentSendError) {
+      if (slot?.taken === true) await slot.giveBack();
       await ledger.recordMessageFailed(id, token, error.message, now.toISO() ?? '');
       deps.logger.error({ ...log, err: error.message }, 'campaign SMS refused permanently');
       return 'failed';

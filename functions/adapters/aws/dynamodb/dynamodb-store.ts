@@ -252,7 +252,7 @@ async function inParallel<T>(chunks: T[], limit: number, work: (chunk: T) => Pro
 }
 
 /** A reminder's delivery on the deliveries index. */
-function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed', at: string, facts: { phoneHash?: string | undefined; final: boolean }) {
+function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed' | 'deferred', at: string, facts: { phoneHash?: string | undefined; final: boolean }) {
   return deliveryListingUpdate(deliveryKey(id.key, id.expiresOn, id.stage), status, at, {
     type: id.key.type,
     number: id.key.number,
@@ -608,8 +608,13 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
 
   // ---- Delivery ledger: one claim implementation for every kind of send (see item-claims.ts) ----
 
-  async claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome> {
-    return this.deliveries.claim(deliveryKey(id.key, id.expiresOn, id.stage), token, leaseUntilMs, nowMs);
+  async claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number, today?: IsoDate): Promise<ClaimOutcome> {
+    return this.deliveries.claim(deliveryKey(id.key, id.expiresOn, id.stage), token, leaseUntilMs, nowMs, {}, today);
+  }
+
+  async recordDeferred(id: DeliveryId, token: string, deferredOn: IsoDate, at: string, facts?: DeliveryFacts): Promise<void> {
+    const listing = facts === undefined ? undefined : { to: facts.to, listing: deliveryFacts(id, 'deferred', at, facts) };
+    await this.deliveries.recordDeferred(deliveryKey(id.key, id.expiresOn, id.stage), token, deferredOn, at, () => describeDelivery(id), listing);
   }
 
   async recordSent(id: DeliveryId, token: string, sent: SentRecord & { phoneHash?: string | undefined; final?: boolean }): Promise<void> {

@@ -31,16 +31,21 @@ export class ItemClaims {
     private readonly entity: string,
   ) {}
 
-  async claim(key: ItemKey, token: string, leaseUntilMs: number, nowMs: number, attributes: Record<string, NativeAttributeValue> = {}): Promise<ClaimOutcome> {
+  /**
+   * `today` (Asia/Shanghai): a record the daily cap deferred on an earlier day is claimed like a new one; it
+   * leaves the deferred listing, and a release afterwards deletes it as it would a new claim.
+   */
+  async claim(key: ItemKey, token: string, leaseUntilMs: number, nowMs: number, attributes: Record<string, NativeAttributeValue> = {}, today?: string): Promise<ClaimOutcome> {
     const extra = Object.keys(attributes);
+    const deferredEnded = today === undefined ? '' : ' OR (#status = :deferred AND deferredOn < :today)';
     try {
       const result = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
           // A new claim, or the takeover of a claim whose holder died before recording anything.
-          UpdateExpression: `SET #status = :claimed, claimToken = :token, leaseUntil = :lease, entity = :entity${extra.map((name, i) => `, #a${i} = :a${i}`).join('')} ADD attempts :one`,
-          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :now)',
+          UpdateExpression: `SET #status = :claimed, claimToken = :token, leaseUntil = :lease, entity = :entity${extra.map((name, i) => `, #a${i} = :a${i}`).join('')}${today === undefined ? '' : ' REMOVE deferredOn, dlvpk, dlvsk'} ADD attempts :one`,
+          ConditionExpression: `attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :now)${deferredEnded}`,
           ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(extra.map((name, i) => [`#a${i}`, name])) },
           ExpressionAttributeValues: {
             ':claimed': 'claimed',
@@ -50,6 +55,7 @@ export class ItemClaims {
             ':one': 1,
             ':entity': this.entity,
             ...Object.fromEntries(extra.map((name, i) => [`:a${i}`, attributes[name]])),
+            ...(today === undefined ? {} : { ':deferred': 'deferred', ':today': today }),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -119,6 +125,27 @@ export class ItemClaims {
     );
   }
 
+  /**
+   * The daily cap held the message back: `deferred` on `deferredOn`, with no lease, so it is neither sent nor
+   * taken over today; a claim with a later `today` takes it again. `listing` puts it on the deferred listing.
+   */
+  async recordDeferred(key: ItemKey, token: string, deferredOn: string, at: string, describe: () => string, listing?: { to: string; listing: ListingUpdate }): Promise<void> {
+    await this.finish(
+      key,
+      token,
+      `SET #status = :deferred, deferredOn = :deferredOn, #ttl = :ttl${listing === undefined ? '' : `, sentTo = :to, ${listing.listing.set}`} REMOVE leaseUntil`,
+      {
+        ':deferred': 'deferred',
+        ':deferredOn': deferredOn,
+        // Kept like any record, should it never be claimed again (the certificate revoked or renewed meanwhile).
+        ':ttl': Math.floor(Date.parse(at) / 1000) + SEND_RECORD_RETENTION_SECONDS,
+        ...(listing === undefined ? {} : { ':to': listing.to, ...listing.listing.values }),
+      },
+      describe,
+      listing?.listing.names ?? {},
+    );
+  }
+
   private async finish(
     key: ItemKey,
     token: string,
@@ -179,6 +206,7 @@ export function claimRecordOf(item: Record<string, NativeAttributeValue>): Deliv
     reason: item.reason as string | undefined,
     body: item.body as string | undefined,
     ruleVersion: item.ruleVersion as number | undefined,
+    deferredOn: item.deferredOn as string | undefined,
   };
 }
 

@@ -45,6 +45,7 @@
  *   campaign msg  pk=CAMPAIGN#<id>          sk=MSG#<visitId>#<phone>#<kind>    one campaign SMS (notice, reminder, moved, cancelled,
  *                                                                              confirmation …): claim + record, as a delivery
  *   daily reply   pk=INBOUND#<phone>        sk=REPLY#<day>#<topic>             a reply to an inbound SMS went out that day (TTL)
+ *   daily count   pk=SMSCAP#<phone>         sk=DAY#<day>                       capped SMS sent to the phone that Shanghai day (TTL)
  *   job           pk=JOBS                   sk=<at UTC ISO>#<name>             a one-off schedule the local scheduler holds: name,
  *                                                                              group, payload (EventBridge Scheduler holds them on AWS)
  *
@@ -229,6 +230,11 @@ export function campaignMessageKey(campaignId: string, visitId: string, phone: s
 /** Per phone and day: the help reply (or another topic) went out once that day; two messages race for the one put. */
 export function dailyReplyKey(phone: string, day: string, topic: string): ItemKey {
   return { pk: `INBOUND#${phone}`, sk: `REPLY#${day}#${topic}` };
+}
+
+/** How many capped SMS went to this phone on this Asia/Shanghai day: one conditional counter, so the last slot has one winner. */
+export function dailySendCountKey(phone: string, day: string): ItemKey {
+  return { pk: `SMSCAP#${phone}`, sk: `DAY#${day}` };
 }
 
 /** Pending one-off jobs sort by their instant, so "due by now" is one range Query. */

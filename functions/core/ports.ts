@@ -198,6 +198,20 @@ export interface DeliveryLedger {
    * sending; the stage stays pending in the plan, and a scan on a later day claims it again.
    */
   recordDeferred(id: DeliveryId, token: string, deferredOn: IsoDate, at: IsoInstant, facts?: DeliveryFacts): Promise<void>;
+  /**
+   * One SMS carried several reminders (a merge): marks every member `sent` with the same message id and text,
+   * in one atomic write conditional on each member's claim token, so a crash records all of them or none.
+   */
+  recordMergedSent(
+    members: ReadonlyArray<{ id: DeliveryId; token: string; final: boolean; ruleVersion?: number }>,
+    sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number; phoneHash?: string | undefined },
+  ): Promise<void>;
+}
+
+/** The phones of due certificates, so a scan can group one holder's reminders into one SMS. */
+export interface DuePhoneSource {
+  /** Keyed by `${type}#${number}`; only the phone is read, missing certificates are absent. */
+  phonesOf(keys: readonly CertificateKey[]): Promise<Map<string, string>>;
 }
 
 // ---- Daily cap per phone --------------------------------------------------------------------------

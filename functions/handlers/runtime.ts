@@ -141,7 +141,8 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
   // Leases and time budgets on the composition's clock too: a Lambda has one clock, and its deadlines are instants on it.
   const phoneHasher = phoneHasherOf(env, baseDeps(env));
   const cap = new DynamoDbDailySendCap(dynamo, tableName);
-  scan = { store, ledger: store, sms, reference, settings, logger, rules, cap, wallClock: () => clock.now().toMillis(), ...(phoneHasher !== undefined ? { phoneHasher } : {}) };
+  // `phones`: one holder's due reminders are merged into one SMS (see README, "One holder, one message a day").
+  scan = { store, ledger: store, sms, reference, settings, logger, rules, cap, phones: store, wallClock: () => clock.now().toMillis(), ...(phoneHasher !== undefined ? { phoneHasher } : {}) };
   return scan;
 }
 

@@ -32,6 +32,7 @@ import type {
   DeliveryId,
   DeliveryLedger,
   DeliveryRecord,
+  DuePhoneSource,
   HolderIdCipher,
   Page,
   PlanRow,
@@ -268,7 +269,7 @@ export { isConditionalFailure, deliveryListingUpdate, putMessagePointer };
  * The one store: certificates and their plans, and the delivery ledger, in one DynamoDB table.
  * Local mode and the tests run it against DynamoDB Local.
  */
-export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource, TypeCertificateSource, CertificateRevoker, RetentionStore {
+export class DynamoDbStore implements CertificateStore, DeliveryLedger, DuePhoneSource, ReplanSource, TypeCertificateSource, CertificateRevoker, RetentionStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly deliveries: ItemClaims;
 
@@ -610,6 +611,41 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
 
   async claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number, today?: IsoDate): Promise<ClaimOutcome> {
     return this.deliveries.claim(deliveryKey(id.key, id.expiresOn, id.stage), token, leaseUntilMs, nowMs, {}, today);
+  }
+
+  async recordMergedSent(
+    members: ReadonlyArray<{ id: DeliveryId; token: string; final: boolean; ruleVersion?: number }>,
+    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number; phoneHash?: string | undefined },
+  ): Promise<void> {
+    const { phoneHash, ...record } = sent;
+    await this.deliveries.recordSentTogether(
+      members.map((m) => ({
+        key: deliveryKey(m.id.key, m.id.expiresOn, m.id.stage),
+        token: m.token,
+        ruleVersion: m.ruleVersion,
+        listing: deliveryFacts(m.id, 'sent', sent.sentAt, { phoneHash, final: m.final }),
+      })),
+      record,
+      () => `merged reminder of ${members.map((m) => describeDelivery(m.id)).join(', ')}`,
+    );
+  }
+
+  async phonesOf(keys: readonly CertificateKey[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const chunks: CertificateKey[][] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_SIZE) chunks.push(keys.slice(i, i + BATCH_GET_SIZE));
+    await inParallel(chunks, BATCH_CONCURRENCY, async (chunk) => {
+      const statement = accessPatterns.phonesByKeys(this.tableName, chunk.map((key) => certificateKey(key).pk));
+      let NextToken: string | undefined;
+      do {
+        const result: ExecuteStatementCommandOutput = await this.doc.send(new ExecuteStatementCommand({ ...statement, NextToken }));
+        for (const item of result.Items ?? []) {
+          if (typeof item.phone === 'string') found.set(certificateId(parseCertificatePk(item.pk as string)), item.phone);
+        }
+        NextToken = result.NextToken;
+      } while (NextToken !== undefined);
+    });
+    return found;
   }
 
   async recordDeferred(id: DeliveryId, token: string, deferredOn: IsoDate, at: string, facts?: DeliveryFacts): Promise<void> {

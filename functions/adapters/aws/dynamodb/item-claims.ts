@@ -1,8 +1,9 @@
-import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import type { ClaimOutcome, DeliveryRecord } from '../../../core/ports.js';
 import { isConditionalFailure } from './conditions.js';
 import { putMessagePointer, type ListingUpdate } from './delivery-listing.js';
-import { TTL_ATTRIBUTE, type ItemKey } from './keys.js';
+import { messagePointerKey, TTL_ATTRIBUTE, type ItemKey } from './keys.js';
 
 /** Finished send records stay two years for audit, then DynamoDB TTL removes them. */
 export const SEND_RECORD_RETENTION_SECONDS = 2 * 365 * 24 * 3600;
@@ -93,6 +94,64 @@ export class ItemClaims {
       { '#body': 'body', '#segments': 'segments', ...(listing?.names ?? {}) },
     );
     await Promise.all([pointer, record]);
+  }
+
+  /**
+   * One SMS for several items (a merged reminder): every item marked `sent` with the same message id and text,
+   * each conditional on its own claim token, and the message-id pointer put, in one TransactWriteItems: a crash
+   * leaves all of them recorded or none, and a member whose claim was taken over fails the whole write.
+   */
+  async recordSentTogether(
+    members: ReadonlyArray<{ key: ItemKey; token: string; ruleVersion?: number | undefined; listing?: ListingUpdate | undefined }>,
+    sent: Omit<SentRecord, 'ruleVersion'>,
+    describe: () => string,
+  ): Promise<void> {
+    const [first] = members;
+    if (first === undefined) return;
+    const ttl = Math.floor(Date.parse(sent.sentAt) / 1000) + SEND_RECORD_RETENTION_SECONDS;
+    const updates = members.map((member) => ({
+      Update: {
+        TableName: this.tableName,
+        Key: member.key,
+        UpdateExpression: `SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, ruleVersion = :ruleVersion, #ttl = :ttl${member.listing === undefined ? '' : `, ${member.listing.set}`} REMOVE leaseUntil`,
+        ConditionExpression: 'claimToken = :token',
+        ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE, '#body': 'body', '#segments': 'segments', ...(member.listing?.names ?? {}) },
+        ExpressionAttributeValues: {
+          ':sent': 'sent',
+          ':messageId': sent.messageId,
+          ':sentAt': sent.sentAt,
+          ':to': sent.to,
+          ':body': sent.body,
+          ':segments': sent.segments,
+          ':ruleVersion': member.ruleVersion ?? 0,
+          ':ttl': ttl,
+          ':token': member.token,
+          ...(member.listing?.values ?? {}),
+        },
+      },
+    }));
+    // A receipt finds the first member; the others carry the same message id (see README, "Delivery status").
+    const pointer = {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...messagePointerKey(sent.messageId),
+          entity: 'messagePointer',
+          deliveryPk: first.key.pk,
+          deliverySk: first.key.sk,
+          merged: members.map((m) => ({ pk: m.key.pk, sk: m.key.sk })),
+          [TTL_ATTRIBUTE]: Math.floor(Date.parse(sent.sentAt) / 1000) + 30 * 24 * 3600,
+        },
+      },
+    };
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: [...updates, pointer] }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')) {
+        throw new LostClaimError(describe());
+      }
+      throw error;
+    }
   }
 
   /**

@@ -343,6 +343,13 @@ export const accessPatterns = {
       Parameters: [...partitionKeys, 'CERT'],
     };
   },
+  /** What are the phones of these certificates (given their partition keys, at most 50)? Point reads of one attribute. */
+  phonesByKeys(tableName: string, partitionKeys: readonly string[]) {
+    return {
+      Statement: `SELECT pk, phone FROM "${tableName}" WHERE pk IN [${partitionKeys.map(() => '?').join(', ')}] AND sk = ?`,
+      Parameters: [...partitionKeys, 'CERT'],
+    };
+  },
   /** Which API tokens exist? */
   allTokens() {
     return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': 'TOKENS', ':prefix': 'TOKEN#' } };

@@ -5,7 +5,7 @@ import type { IsoDate, Plan, PlannedStage, StageName } from '../core/model.js';
 import { RULE_DISABLED_NOTE } from '../core/model.js';
 import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
 import { finalReminderStage, isFinished } from '../core/delivery-status.js';
-import type { CertificateKey, CertificateStore, DailySendCap, DeliveryFacts, DeliveryId, DeliveryLedger, DeliveryRecord, DuePhoneSource, PhoneHasher, RuleSource, SmsSender, StoredCertificate } from '../core/ports.js';
+import type { CertificateKey, CertificateStore, DailySendCap, DeliveryFacts, DeliveryId, DeliveryLedger, DeliveryRecord, DuePhoneSource, MergedTemplateStore, PhoneHasher, RuleSource, SmsSender, StoredCertificate } from '../core/ports.js';
 import { afterExpiryStage, defaultRule, stageTemplates, type ReminderRule } from '../core/rules.js';
 import { maskPhone } from '../core/phone.js';
 import { renderReminder, type ReminderInput } from '../core/sms.js';
@@ -29,8 +29,8 @@ export interface ScanDeps {
   rules?: RuleSource;
   /** The phones of due certificates: with it, one holder's due renewal reminders are merged into one SMS. */
   phones?: DuePhoneSource;
-  /** The merged SMS's texts as operators set them; without them, DEFAULT_MERGED_TEMPLATE. */
-  mergedTemplate?: MergedTemplate;
+  /** The merged SMS's texts as operators set them (read once per scan); without them, DEFAULT_MERGED_TEMPLATE. */
+  mergedTemplates?: MergedTemplateStore;
   /** Hashes each recipient for `GET /v1/deliveries?phone=`; without it, deliveries cannot be found by phone. */
   phoneHasher?: PhoneHasher;
   /** The per-phone daily cap (`CERTALARM_SMS_DAILY_CAP_PER_PHONE`); without it, nothing is held back. */
@@ -106,6 +106,9 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
   const count = (outcome: Outcome) => {
     if (outcome !== 'notDue') result[outcome] += 1;
   };
+  // One read per scan: every merge of this scan speaks with the same texts.
+  const stored = deps.phones === undefined ? undefined : await deps.mergedTemplates?.getMergedTemplate();
+  const mergedTemplate = stored === undefined ? undefined : { template: stored.template, itemTemplate: stored.itemTemplate };
   const units = await dueUnits(deps, now);
   let exhausted = false;
   const nextUnit = async (): Promise<CertificateKey[] | undefined> => {
@@ -126,7 +129,7 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
       if (first === undefined) continue;
       try {
         if (unit.length === 1) count(await remindOne(deps, first, now, wall, result));
-        else await remindHolder(deps, unit, now, wall, result, count);
+        else await remindHolder(deps, unit, now, wall, result, count, mergedTemplate);
       } catch (error) {
         // One certificate's failure must not stop the others; whatever it claimed is retried after its lease.
         deps.logger.error({ type: first.type, number: first.number, err: (error as Error).message }, 'reminder failed unexpectedly');
@@ -191,7 +194,15 @@ async function claimAndSend(deps: ScanDeps, due: DueReminder, now: DateTime, wal
  * left out), the SMS is sent once and counts once against the cap, all members are recorded in one atomic
  * write with the same message id, then each plan is settled. Otherwise each goes out on its own.
  */
-async function remindHolder(deps: ScanDeps, keys: readonly CertificateKey[], now: DateTime, wall: () => number, result: ScanResult, count: (outcome: Outcome) => void): Promise<void> {
+async function remindHolder(
+  deps: ScanDeps,
+  keys: readonly CertificateKey[],
+  now: DateTime,
+  wall: () => number,
+  result: ScanResult,
+  count: (outcome: Outcome) => void,
+  template: MergedTemplate | undefined,
+): Promise<void> {
   const candidates: DueReminder[] = [];
   for (const key of keys) {
     const due = await prepare(deps, key, now);
@@ -210,7 +221,7 @@ async function remindHolder(deps: ScanDeps, keys: readonly CertificateKey[], now
     if (claim.claimed) claimed.push({ ...due, token });
     else count(await notClaimed(deps, due, claim.existing, now));
   }
-  const merged = claimed.length < 2 ? undefined : renderMerged(deps, claimed, now);
+  const merged = claimed.length < 2 ? undefined : renderMerged(deps, claimed, now, template);
   if (merged === undefined) {
     // Too long together (or one of them cannot be rendered): separate messages, each under the cap.
     for (const due of claimed) count(await sendClaimed(deps, due, now, result));
@@ -225,13 +236,13 @@ function isRenewalReminder(due: DueReminder, now: DateTime): boolean {
 }
 
 /** The merged text of these claimed reminders, or undefined when it is too long or one of them cannot be rendered. */
-function renderMerged(deps: ScanDeps, members: ReadonlyArray<DueReminder>, now: DateTime): { body: string; segments: number } | undefined {
+function renderMerged(deps: ScanDeps, members: ReadonlyArray<DueReminder>, now: DateTime, template: MergedTemplate | undefined): { body: string; segments: number } | undefined {
   try {
     const rendered = renderMergedReminder({
       signature: deps.settings.signature,
       county: deps.settings.county,
       helpPhone: deps.settings.helpPhone,
-      ...(deps.mergedTemplate !== undefined ? { template: deps.mergedTemplate } : {}),
+      ...(template !== undefined ? { template } : {}),
       items: members.map((m) => reminderInputFor(deps, m.stored, m.target, now, m.rule)),
     });
     return rendered.segments <= MERGE_SEGMENT_LIMIT ? rendered : undefined;

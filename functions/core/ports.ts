@@ -9,6 +9,7 @@ import type { PurgeProgress } from './retention.js';
 import type { Revocation } from './revocation.js';
 import type { BookingCodeRecord, BookingRecord, Campaign, Invitation, RecipientCertificate, Visit } from './campaigns/model.js';
 import type { ReminderRule, RuleReplanProgress, RuleVersion } from './rules.js';
+import type { MergedTemplate } from './merged-reminder.js';
 
 /**
  * Business time, the one clock of a process: use cases, handlers and adapters take `now` from here
@@ -705,6 +706,21 @@ export interface RuleStore {
   putRule(version: RuleVersion, replan: RuleReplanProgress): Promise<boolean>;
   /** Save re-plan progress if the rule is still at `progress.version`; false when a newer change replaced it. */
   saveRuleReplan(type: string, progress: RuleReplanProgress): Promise<boolean>;
+}
+
+/** The merged reminder's texts as an operator last set them (version 0: the defaults, never changed). */
+export interface StoredMergedTemplate extends MergedTemplate {
+  version: number;
+  changedBy: string | null;
+  changedAt: IsoInstant | null;
+  comment: string | null;
+}
+
+/** Where the merged reminder's texts are kept, beside the reminder rules. */
+export interface MergedTemplateStore {
+  getMergedTemplate(): Promise<StoredMergedTemplate | undefined>;
+  /** Stores `next` if the stored texts are still at `next.version - 1` (0: none stored); false when another change got there first. */
+  putMergedTemplate(next: StoredMergedTemplate): Promise<boolean>;
 }
 
 /** The rules as currently stored, shared by every plan and send a process makes for a short while. */

@@ -142,7 +142,8 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
   const phoneHasher = phoneHasherOf(env, baseDeps(env));
   const cap = new DynamoDbDailySendCap(dynamo, tableName);
   // `phones`: one holder's due reminders are merged into one SMS (see README, "One holder, one message a day").
-  scan = { store, ledger: store, sms, reference, settings, logger, rules, cap, phones: store, wallClock: () => clock.now().toMillis(), ...(phoneHasher !== undefined ? { phoneHasher } : {}) };
+  const mergedTemplates = new DynamoDbRuleStore(dynamo, tableName);
+  scan = { store, ledger: store, sms, reference, settings, logger, rules, cap, phones: store, mergedTemplates, wallClock: () => clock.now().toMillis(), ...(phoneHasher !== undefined ? { phoneHasher } : {}) };
   return scan;
 }
 

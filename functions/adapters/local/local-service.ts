@@ -173,7 +173,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     };
     // One per-phone daily counter for reminders, campaign messages and inbound replies alike.
     const cap = new DynamoDbDailySendCap(client, tableName);
-    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher, campaigns, cap, phones: store };
+    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher, campaigns, cap, phones: store, mergedTemplates: ruleStore };
     const cursorKey = localCursorKey(dataDir);
     const worker = new LocalImportWorker({
       ...base,

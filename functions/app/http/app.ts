@@ -1,6 +1,6 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
 import type { BookingStore } from '../../core/campaigns/booking-ports.js';
-import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, DeliveryHistory, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
+import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, DeliveryHistory, ImportStore, ImportSubmitter, MergedTemplateStore, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
 import type { CampaignServices } from '../campaigns/campaign-deps.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
@@ -47,6 +47,8 @@ export interface HttpAppDeps extends ScanDeps {
   /** Operators' reminder rules, and where a change finds the certificates it re-plans (the byType index). */
   ruleStore?: RuleStore;
   typeCertificates?: TypeCertificateSource;
+  /** The merged reminder's texts, edited beside the rules (`/v1/rules/merged-template`). */
+  mergedTemplates?: MergedTemplateStore;
   /** Delivery status: the history of sends through the deliveries index (phones are searched through `phoneHasher`). */
   deliveries?: DeliveryHistory;
   /** Seasonal campaigns: their store, the recipients' index and where visits' jobs are scheduled. */

@@ -32,6 +32,7 @@
  *   audit entry   pk=AUDIT                  sk=<at, UTC ISO>#<id>              one write by a person; put once, never updated
  *   rule          pk=RULES                  sk=TYPE#<type>                     a type's current reminder rule, its re-plan progress
  *   rule version  pk=RULE#<type>            sk=V#<version, 6 digits>           every version of a type's rule (history)
+ *   merged text   pk=RULES                  sk=MERGED                          the merged reminder's texts as an operator set them, version
  *   msg pointer   pk=MSG#<messageId>        sk=MSG                             the delivery item a provider's message id belongs to (TTL)
  *   campaign      pk=CAMPAIGN#<id>          sk=CAMPAIGN                        definition, createdBy/At, version
  *   campaign idx  pk=CAMPAIGNS              sk=<createdAt UTC>#<id>            one per campaign, for listing newest first
@@ -132,6 +133,11 @@ export function calendarVersionKey(year: number, version: number): ItemKey {
 
 export function ruleKey(type: string): ItemKey {
   return { pk: 'RULES', sk: `TYPE#${type}` };
+}
+
+/** The merged reminder's texts: beside the rules, outside their `TYPE#` prefix, so listing rules never meets it. */
+export function mergedTemplateKey(): ItemKey {
+  return { pk: 'RULES', sk: 'MERGED' };
 }
 
 /** Versions sort numerically: zero-padded so string order is version order. */

@@ -297,6 +297,8 @@ export interface DeliveryRef {
 export interface DeliveryReceipts {
   /** The item a message id was recorded on, in one read; undefined for an id this service never recorded. */
   findByMessageId(messageId: string): Promise<DeliveryRef | undefined>;
+  /** Every item a message id was recorded on: several for a merged reminder, else the one `findByMessageId` finds. */
+  findAllByMessageId?(messageId: string): Promise<DeliveryRef[]>;
   /** The item's status and message id, read consistently. */
   deliveryState(ref: DeliveryRef): Promise<{ status: LedgerStatus; messageId?: string | undefined } | undefined>;
   /**

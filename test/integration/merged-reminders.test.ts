@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoDbDailySendCap } from '../../functions/adapters/aws/dynamodb/dynamodb-daily-send-cap.js';
+import { DynamoDbDeliveries } from '../../functions/adapters/aws/dynamodb/dynamodb-deliveries.js';
+import { recordDeliveryReceipt } from '../../functions/app/deliveries/record-receipt.js';
+import { silentLogger } from '../../functions/app/logger.js';
 import { OutboxSmsSender } from '../../functions/adapters/local/outbox-sms-sender.js';
 import { loadReferenceData } from '../../functions/app/reference-data.js';
 import { sendDueReminders, type ScanDeps } from '../../functions/app/send-due-reminders.js';
@@ -90,6 +93,22 @@ describe('Use case: sendDueReminders — merged reminders', () => {
     expect(await cap.take(E164, '2026-08-21', 3)).toBe(true);
     expect(await cap.take(E164, '2026-08-21', 3)).toBe(true);
     expect(await cap.take(E164, '2026-08-21', 3)).toBe(false);
+  });
+
+  it('writes one receipt of a merged SMS onto every certificate it carried', async () => {
+    // Prepare
+    const store = await storeWith('merge-receipt', holderRecords(3));
+    const sms = new RecordingSender();
+    await sendDueReminders(mergingDeps(store, sms), DAY_1);
+    const receipts = new DynamoDbDeliveries(dynamoTestClient(), store.tableName);
+
+    // Act
+    const outcome = await recordDeliveryReceipt({ receipts, logger: silentLogger }, { messageId: 'msg-1', status: 'delivered', at: '2026-08-21T01:00:05.000Z' });
+    const again = await recordDeliveryReceipt({ receipts, logger: silentLogger }, { messageId: 'msg-1', status: 'delivered', at: '2026-08-21T01:00:05.000Z' });
+
+    // Assess
+    expect([outcome, again]).toEqual(['recorded', 'unchanged']);
+    expect((await Promise.all([1, 2, 3].map((n) => store.get(firstOf(n))))).map((r) => r?.status)).toEqual(['delivered', 'delivered', 'delivered']);
   });
 
   it('sends separate messages under the cap when the merged text would be too long, deferring the rest to the next day', async () => {

@@ -333,18 +333,21 @@ program
       if (result.insideSendWindow === false) return `${String(result.now)} is outside the send window: nothing ${opts.dryRun === true ? 'would be ' : ''}sent`;
       if (result.queued === true) return `scan queued as of ${String(result.now)}`;
       if (opts.dryRun === true) return dryRunText(result as unknown as DryRunAnswer);
-      return `sent ${String(result.sent)} · already sent ${String(result.alreadySent)} · retry later ${String(result.retryLater)} · failed ${String(result.failed)}`;
+      return `sent ${String(result.sent)} · already sent ${String(result.alreadySent)} · retry later ${String(result.retryLater)} · failed ${String(result.failed)} · suppressed (opted out) ${String(result.suppressed ?? 0)}`;
     });
   });
 
 interface DryRunAnswer {
   now: string;
-  messages: Array<{ type: string; number: string; stage: string; to: string; body: string; segments: number }>;
+  messages: Array<{ type: string; number: string; stage: string; to: string; body: string; segments: number; suppressed?: boolean }>;
 }
 
 function dryRunText(answer: DryRunAnswer): string {
-  const lines = [`dry run as of ${answer.now}: ${answer.messages.length} message(s) would be sent; nothing was sent or recorded`];
-  for (const m of answer.messages) lines.push(`${m.stage.padEnd(7)} ${m.type} ${m.number} → ${m.to} (${m.segments} 条计费)`, `  ${m.body}`);
+  const lines = [`dry run as of ${answer.now}: ${answer.messages.filter((m) => m.suppressed !== true).length} message(s) would be sent; nothing was sent or recorded`];
+  for (const m of answer.messages) {
+    const skipped = m.suppressed === true ? ' — 已退订，不发送 / opted out: recorded suppressed, not sent' : '';
+    lines.push(`${m.stage.padEnd(7)} ${m.type} ${m.number} → ${m.to} (${m.segments} 条计费)${skipped}`, `  ${m.body}`);
+  }
   return lines.join('\n');
 }
 

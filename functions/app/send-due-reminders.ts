@@ -5,7 +5,24 @@ import type { IsoDate, Plan, PlannedStage, StageName } from '../core/model.js';
 import { RULE_DISABLED_NOTE } from '../core/model.js';
 import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
 import { finalReminderStage, isFinished } from '../core/delivery-status.js';
-import type { CertificateKey, CertificateStore, DailySendCap, DeliveryFacts, DeliveryId, DeliveryLedger, DeliveryRecord, DuePhoneSource, MergedTemplateStore, PhoneHasher, RuleSource, SmsSender, StoredCertificate } from '../core/ports.js';
+import type {
+  CertificateKey,
+  CertificateStore,
+  DailySendCap,
+  DeliveryFacts,
+  DeliveryId,
+  DeliveryLedger,
+  DeliveryRecord,
+  DuePhoneSource,
+  MergedTemplateStore,
+  OptOutConfirmations,
+  PhoneHasher,
+  RuleSource,
+  SmsSender,
+  StoredCertificate,
+  SuppressionList,
+} from '../core/ports.js';
+import { SUPPRESSED_NOTE } from '../core/suppression.js';
 import { afterExpiryStage, defaultRule, stageTemplates, type ReminderRule } from '../core/rules.js';
 import { maskPhone } from '../core/phone.js';
 import { renderReminder, type ReminderInput } from '../core/sms.js';
@@ -33,6 +50,11 @@ export interface ScanDeps {
   mergedTemplates?: MergedTemplateStore;
   /** Hashes each recipient for `GET /v1/deliveries?phone=`; without it, deliveries cannot be found by phone. */
   phoneHasher?: PhoneHasher;
+  /**
+   * Our opt-out list, asked after each claim (the same object as CampaignDeps' and the inbound use case's);
+   * every composition root wires it (without it nothing is skipped).
+   */
+  suppressions?: SuppressionList & OptOutConfirmations;
   /** The per-phone daily cap (`CERTALARM_SMS_DAILY_CAP_PER_PHONE`); without it, nothing is held back. */
   cap?: DailySendCap;
 }
@@ -64,6 +86,8 @@ export interface ScanResult {
   disabled: number;
   /** Due stages of certificates revoked after this scan read them: the revocation's cancellation won the claim. */
   revoked: number;
+  /** Due stages whose number is on our suppression list (opted out): recorded `suppressed`, never sent or retried. */
+  suppressed: number;
   /** Held back by the holder's daily cap: still due, sent on a later day inside the window. */
   deferred: number;
   /** Reminders that went out inside a merged SMS (each also counted in `sent`). */
@@ -74,7 +98,7 @@ export interface ScanResult {
   incomplete: boolean;
 }
 
-type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors' | 'disabled' | 'revoked' | 'deferred';
+type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors' | 'disabled' | 'revoked' | 'suppressed' | 'deferred';
 
 /**
  * Send every reminder whose time has come and that has not been sent, as of `now`.
@@ -93,6 +117,7 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
     errors: 0,
     disabled: 0,
     revoked: 0,
+    suppressed: 0,
     deferred: 0,
     merged: 0,
     mergedMessages: 0,
@@ -218,8 +243,15 @@ async function remindHolder(
   for (const due of candidates) {
     const token = randomUUID();
     const claim = await deps.ledger.claim(due.id, token, wall() + deps.settings.claimLeaseMs, wall(), todayIn(now));
-    if (claim.claimed) claimed.push({ ...due, token });
-    else count(await notClaimed(deps, due, claim.existing, now));
+    if (!claim.claimed) {
+      count(await notClaimed(deps, due, claim.existing, now));
+    } else if (await skipIfSuppressed(deps, due.id, token, due.facts, now)) {
+      // Opted out: recorded suppressed and left out of the merge, so it neither uses nor is held by the cap.
+      await settle(deps, due.stored, due.target, due.superseded, now, { status: 'skipped', note: SUPPRESSED_NOTE });
+      count('suppressed');
+    } else {
+      claimed.push({ ...due, token });
+    }
   }
   const merged = claimed.length < 2 ? undefined : renderMerged(deps, claimed, now, template);
   if (merged === undefined) {
@@ -366,6 +398,7 @@ async function notClaimed(deps: ScanDeps, due: DueReminder, existing: DeliveryRe
       status: existing.messageId !== undefined ? 'sent' : 'skipped',
       messageId: existing.messageId,
       sentAt: existing.sentAt,
+      note: existing.status === 'suppressed' ? SUPPRESSED_NOTE : undefined,
     });
     return 'alreadySent';
   }
@@ -376,6 +409,12 @@ async function notClaimed(deps: ScanDeps, due: DueReminder, existing: DeliveryRe
 async function sendClaimed(deps: ScanDeps, due: DueReminder & { token: string }, now: DateTime, result: ScanResult): Promise<Outcome> {
   const { key, stored, dates, target, superseded, rule, id, facts, token } = due;
   const log = { type: key.type, number: key.number, stage: target.stage, to: maskPhone(stored.certificate.phone) };
+  if (await skipIfSuppressed(deps, id, token, facts, now)) {
+    await settle(deps, stored, target, superseded, now, { status: 'skipped', note: SUPPRESSED_NOTE });
+    deps.logger.info(log, 'reminder not sent: the number opted out');
+    return 'suppressed';
+  }
+  // After the opt-out check: a suppressed number neither uses a slot of the cap nor is held by it.
   const slot = await holdForDailyCap(deps, id, token, facts, now);
   if (!slot.taken) {
     deps.logger.info({ ...log, deferredOn: slot.day }, 'reminder deferred: the holder had the day’s messages');
@@ -444,6 +483,25 @@ async function holdForDailyCap(deps: ScanDeps, id: DeliveryId, token: string, fa
   const slot = await takeDailySlot(deps, facts.to, now);
   if (!slot.taken) await deps.ledger.recordDeferred(id, token, slot.day, now.toISO() ?? '', facts);
   return slot;
+}
+
+/**
+ * Right after the claim, before anything is rendered or sent: a number on our suppression list gets
+ * nothing, and the claimed record is finished as `suppressed` (never retried, never claimed again).
+ * After the claim rather than before, so that of two scans only the claim's holder records the skip.
+ */
+async function skipIfSuppressed(deps: ScanDeps, id: DeliveryId, token: string, facts: DeliveryFacts, now: DateTime): Promise<boolean> {
+  if (deps.suppressions === undefined) return false;
+  let suppressed: boolean;
+  try {
+    suppressed = await deps.suppressions.isSuppressed(facts.to);
+  } catch (error) {
+    // Nothing was sent: give the claim back so the next scan asks again at once.
+    await deps.ledger.release(id, token);
+    throw error;
+  }
+  if (suppressed) await deps.ledger.recordSuppressed(id, token, now.toISO() ?? '', facts);
+  return suppressed;
 }
 
 /**
@@ -539,6 +597,8 @@ export interface PreviewMessage {
   supersedes: StageName[];
   /** Why the real scan would record this stage as failed instead of sending it. */
   refused?: string;
+  /** The number is on our suppression list: the real scan records the stage `suppressed` instead of sending it. */
+  suppressed?: true;
 }
 
 export interface PreviewResult {
@@ -554,7 +614,7 @@ export interface PreviewResult {
  * that an earlier scan sent but did not yet mark in the plan still shows here; the real scan would
  * only finish its bookkeeping.
  */
-export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'reference' | 'settings' | 'rules'>, now: DateTime): Promise<PreviewResult> {
+export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'reference' | 'settings' | 'rules' | 'suppressions'>, now: DateTime): Promise<PreviewResult> {
   const result: PreviewResult = { now: now.toISO() ?? '', insideSendWindow: isInsideSendWindow(now, deps.settings.sendWindow), dryRun: true, messages: [] };
   // Outside the window the real scan sends nothing, so neither does its preview.
   if (!result.insideSendWindow) return result;
@@ -570,7 +630,8 @@ export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'refere
       const rule = await ruleOf(deps, key.type);
       if (!rule.enabled) continue;
       const rendered = renderFor(deps, stored, selected.target, now, rule);
-      result.messages.push({ ...message, body: rendered.body, segments: rendered.segments });
+      const suppressed = (await deps.suppressions?.isSuppressed(stored.certificate.phone)) === true;
+      result.messages.push({ ...message, body: rendered.body, segments: rendered.segments, ...(suppressed ? { suppressed: true as const } : {}) });
     } catch (error) {
       // The real scan records such a stage as failed; the preview says so instead of stopping.
       if (!(error instanceof PermanentSendError)) throw error;

@@ -117,7 +117,7 @@ export interface PlannedStage {
   sendAt: IsoInstant;
   status: StageStatus;
   /** Why a stage is skipped, or `catchUp` for the single late-upload message. */
-  note?: 'catchUp' | 'superseded' | 'passedBeforeUpload' | 'renewed' | typeof RULE_CHANGED_NOTE | typeof RULE_DISABLED_NOTE | typeof REVOKED_NOTE;
+  note?: 'catchUp' | 'superseded' | 'passedBeforeUpload' | 'renewed' | 'suppressed' | typeof RULE_CHANGED_NOTE | typeof RULE_DISABLED_NOTE | typeof REVOKED_NOTE;
   messageId?: string;
   sentAt?: IsoInstant;
 }

@@ -7,6 +7,7 @@ import type { Certificate, IsoDate, IsoInstant, Plan, StageName } from './model.
 import type { DueScanPayload } from './schedule-payloads.js';
 import type { PurgeProgress } from './retention.js';
 import type { Revocation } from './revocation.js';
+import type { Suppression, SuppressionSource } from './suppression.js';
 import type { BookingCodeRecord, BookingRecord, Campaign, Invitation, RecipientCertificate, Visit } from './campaigns/model.js';
 import type { ReminderRule, RuleReplanProgress, RuleVersion } from './rules.js';
 import type { MergedTemplate } from './merged-reminder.js';
@@ -193,6 +194,11 @@ export interface DeliveryLedger {
   recordFailed(id: DeliveryId, token: string, reason: string, failedAt: IsoInstant, facts?: DeliveryFacts & { body?: string | undefined }): Promise<void>;
   /** Give a claim back so the next scan retries at once (a retryable failure before anything was sent). */
   release(id: DeliveryId, token: string): Promise<void>;
+  /**
+   * Nothing was sent: the number is on our suppression list. A finished status, never claimed again;
+   * listed as `suppressed` at `at` with `facts`, so `GET /v1/deliveries?status=suppressed` finds it.
+   */
+  recordSuppressed(id: DeliveryId, token: string, at: IsoInstant, facts: DeliveryFacts): Promise<void>;
   get(id: DeliveryId): Promise<DeliveryRecord | undefined>;
   /**
    * The daily cap held the message back on `deferredOn`: marks the record `deferred` (listed as such) instead of
@@ -239,6 +245,42 @@ export interface HolderIdCipher {
   seal(plain: string): Promise<string>;
   /** The plain ID; a value without a scheme prefix (stored before encryption) is returned unchanged. */
   open(stored: string): Promise<string>;
+}
+
+// ---- Suppressions ------------------------------------------------------------------------------
+
+/**
+ * Our own list of numbers that asked for no more SMS (see suppression.ts). Every send asks
+ * `isSuppressed` right after its claim; the opt-out confirmation is the one message a suppressed number gets.
+ * Phones are E.164 (`normaliseMainlandMobile`). Entries never expire and no purge reaches them.
+ */
+export interface SuppressionList {
+  /**
+   * Puts the number on the list. Idempotent: a number already on it keeps its first entry (source and
+   * instant), and `added` is false. `suppression` is the entry as stored either way.
+   */
+  suppress(phone: string, entry: { source: SuppressionSource; at: IsoInstant; detail?: string | undefined }): Promise<{ added: boolean; suppression: Suppression }>;
+  isSuppressed(phone: string): Promise<boolean>;
+  get(phone: string): Promise<Suppression | undefined>;
+  /** The list ordered by phone number (not by time), a page at a time; the cursor is opaque. */
+  list(query: { limit: number; cursor?: string | undefined }): Promise<Page<Suppression>>;
+  /**
+   * Takes the number off the list; the entry removed, or undefined when it was not on it. The caller
+   * audits (who, why); `expectedAt` removes the entry only if it is still the one suppressed at that instant.
+   */
+  reinstate(phone: string, options?: { expectedAt?: IsoInstant }): Promise<Suppression | undefined>;
+}
+
+/**
+ * The opt-out confirmation's claim and record, keyed by the suppression (phone and instant): a reply
+ * delivered twice, or two replies at once, confirm once; a number reinstated and suppressed again is a
+ * new suppression and is confirmed again.
+ */
+export interface OptOutConfirmations {
+  claimConfirmation(suppression: Suppression, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
+  recordConfirmationSent(suppression: Suppression, token: string, sent: { messageId: string; sentAt: IsoInstant; body: string; segments: number }): Promise<void>;
+  recordConfirmationFailed(suppression: Suppression, token: string, reason: string, failedAt: IsoInstant): Promise<void>;
+  releaseConfirmation(suppression: Suppression, token: string): Promise<void>;
 }
 
 // ---- Revocation ---------------------------------------------------------------------------------
@@ -754,6 +796,8 @@ export interface CampaignMessageLedger {
   releaseMessage(id: CampaignMessageId, token: string): Promise<void>;
   /** The daily cap held the message back on `deferredOn`: it is claimed again from the next day. */
   recordMessageDeferred(id: CampaignMessageId, token: string, deferredOn: IsoDate, at: IsoInstant): Promise<void>;
+  /** Nothing was sent: the number is on our suppression list. A finished status, never claimed again. */
+  recordMessageSuppressed(id: CampaignMessageId, token: string, at: IsoInstant): Promise<void>;
   getMessage(id: CampaignMessageId): Promise<DeliveryRecord | undefined>;
   /** Every message recorded for a visit (any kind, any status). */
   messagesOf(campaignId: string, visitId: string): Promise<Array<CampaignMessageId & DeliveryRecord>>;

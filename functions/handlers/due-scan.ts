@@ -32,6 +32,7 @@ export async function handler(event: unknown, context: Invocation): Promise<Sche
     RemindersSent: result.sent,
     RemindersFailed: result.failed,
     RemindersRetryLater: result.retryLater,
+    RemindersSuppressed: result.suppressed,
     UnsentAtWindowClose: result.unsentAtWindowClose,
   });
   return result;

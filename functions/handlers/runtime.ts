@@ -19,6 +19,7 @@ import type { PurgeDeps } from '../app/purge-expired.js';
 import type { RuleDeps } from '../app/rules/change-rule.js';
 import { StoredRuleSource } from '../app/rules/stored-rules.js';
 import { DynamoDbStore } from '../adapters/aws/dynamodb/dynamodb-store.js';
+import { DynamoDbSuppressionList } from '../adapters/aws/dynamodb/dynamodb-suppression-list.js';
 import { kmsCursorKey, PHONE_HASH_DERIVATION_MESSAGE } from '../adapters/aws/kms-cursor-key.js';
 import { KmsHolderIdCipher } from '../adapters/aws/kms-holder-id-cipher.js';
 import { DynamoDbDeliveries } from '../adapters/aws/dynamodb/dynamodb-deliveries.js';
@@ -129,7 +130,7 @@ function holderIdOptions(env: Environment, dynamo: DynamoDBClient, logger: Logge
 /** The due-scan function: the store, the delivery ledger and the SMS sender. */
 export function lambdaDeps(env: Environment = process.env): ScanDeps {
   if (scan !== undefined) return scan;
-  const { store, reference, settings, logger, clock, rules, dynamo, tableName } = baseDeps(env);
+  const { store, reference, settings, logger, clock, rules } = baseDeps(env);
   const sms = new RateLimitedSmsSender(
     new SnsSmsSender({
       client: new SNSClient({}),
@@ -140,10 +141,23 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
   );
   // Leases and time budgets on the composition's clock too: a Lambda has one clock, and its deadlines are instants on it.
   const phoneHasher = phoneHasherOf(env, baseDeps(env));
-  const cap = new DynamoDbDailySendCap(dynamo, tableName);
-  // `phones`: one holder's due reminders are merged into one SMS (see README, "One holder, one message a day").
-  const mergedTemplates = new DynamoDbRuleStore(dynamo, tableName);
-  scan = { store, ledger: store, sms, reference, settings, logger, rules, cap, phones: store, mergedTemplates, wallClock: () => clock.now().toMillis(), ...(phoneHasher !== undefined ? { phoneHasher } : {}) };
+  const { dynamo, tableName } = baseDeps(env);
+  scan = {
+    store,
+    ledger: store,
+    sms,
+    reference,
+    settings,
+    logger,
+    rules,
+    wallClock: () => clock.now().toMillis(),
+    suppressions: new DynamoDbSuppressionList(dynamo, tableName),
+    // The per-phone daily cap, and `phones`: one holder's due reminders merged into one SMS (see README, "One holder, one message a day").
+    cap: new DynamoDbDailySendCap(dynamo, tableName),
+    phones: store,
+    mergedTemplates: new DynamoDbRuleStore(dynamo, tableName),
+    ...(phoneHasher !== undefined ? { phoneHasher } : {}),
+  };
   return scan;
 }
 
@@ -282,7 +296,7 @@ const NO_SCHEDULING: ScheduleGateway = {
 export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
   if (campaignJob !== undefined) return campaignJob;
   const shared = baseDeps(env);
-  const { sms, wallClock } = lambdaDeps(env);
+  const { sms, wallClock, suppressions } = lambdaDeps(env);
   const store = new DynamoDbCampaignStore(shared.dynamo, shared.tableName);
   campaignJob = {
     campaigns: { store, messages: store, recipients: store, scheduler: { gateway: NO_SCHEDULING, targetArn: '', roleArn: '', group: '' } },
@@ -295,6 +309,7 @@ export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
     // The same per-phone daily counter as the scan's: a notice and a reminder share a holder's cap.
     cap: new DynamoDbDailySendCap(shared.dynamo, shared.tableName),
     ...(wallClock !== undefined ? { wallClock } : {}),
+    ...(suppressions !== undefined ? { suppressions } : {}),
   };
   return campaignJob;
 }

@@ -3,6 +3,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { DynamoDbCampaignStore } from '../../functions/adapters/aws/dynamodb/dynamodb-campaign-store.js';
+import { DynamoDbDeliveries } from '../../functions/adapters/aws/dynamodb/dynamodb-deliveries.js';
 import { documentClient } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { bookingKey } from '../../functions/adapters/aws/dynamodb/keys.js';
 import { InProcessScheduleGateway } from '../../functions/adapters/local/in-process-schedule-gateway.js';
@@ -140,6 +141,23 @@ describe('Use case: runDueCampaignJobs — the booking notice', () => {
     }
     expect(new Set(invitations.map((i) => i.code)).size).toBe(2);
     expect((await w.campaigns.pendingJobs()).map((j) => j.name)).toEqual([campaignJobName(campaignId, visit.id, 'reminder')]);
+  });
+
+  it('counts a notice whose receipt already said delivered as sent when the job runs again, and finishes', async () => {
+    // Prepare: both notices out, and the carrier confirmed the first one
+    const w = await world('campaign-notice-delivered');
+    const { campaignId, visit } = await campaignWithVisit(w);
+    await runDueCampaignJobs(w.deps, NOTICE_AT);
+    const deliveries = new DynamoDbDeliveries(w.client, w.campaigns.tableName);
+    const ref = await deliveries.findByMessageId('msg-1');
+    expect(ref).toBeDefined();
+    expect(await deliveries.applyReceipt(ref ?? { pk: '', sk: '' }, { messageId: 'msg-1', status: 'delivered', at: NOTICE_AT.plus({ seconds: 5 }).toISO() ?? '' })).toBe(true);
+
+    // Act
+    const again = await runCampaignJob(w.deps, { kind: 'campaignJob', campaignId, visitId: visit.id, job: 'notice' }, NOTICE_AT.plus({ hours: 1 }));
+
+    // Assess
+    expect(again).toMatchObject({ outcome: 'done', sent: 0, alreadySent: 2, inFlightElsewhere: 0 });
   });
 
   it('draws again when a code is already taken in the campaign', async () => {

@@ -134,6 +134,27 @@ describe('Lambda handlers: campaign job (Scheduler target) and inbound SMS (SNS 
     expect((await campaigns.getVisit('cmp_spring2027', 'v_lianjiang'))?.slots.map((s) => s.booked)).toEqual([0, 1]);
   });
 
+  it('takes an opt-out reply onto our suppression list with one confirmation, and publishes nothing more to that number', async () => {
+    // Prepare: the notices are out (a job run again sends nothing new); holder …0002 holds a code
+    resetLambdaDeps({ clock: { now: () => at('2026-12-29T10:00:00+08:00') } });
+    await campaignJob(fixture('scheduler-campaign-job.json'));
+    sns.reset();
+    sns.on(PublishCommand).resolves({ MessageId: 'sns-message-2' });
+    const code = (await campaigns.getInvitation('cmp_spring2027', 'v_lianjiang', '+8613900000002'))?.code ?? '';
+
+    // Act
+    const optedOut = await inboundSms(reply('+8613900000002', '退订'));
+    const repeated = await inboundSms(reply('+8613900000002', 'ＴＤ'));
+    const booked = await inboundSms(reply('+8613900000002', `${code} 1`));
+
+    // Assess
+    expect(optedOut).toEqual([{ action: 'optedOut', added: true, confirmation: 'sent' }]);
+    expect(repeated).toEqual([{ action: 'optedOut', added: false, confirmation: 'alreadySent' }]);
+    expect(booked).toEqual([expect.objectContaining({ action: 'booked', slot: 1, confirmation: 'suppressed' })]);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, { PhoneNumber: '+8613900000002', Message: expect.stringContaining('您已退订') as string });
+  });
+
   it('reads nothing from an SNS message that is not a two-way SMS payload, and texts nobody', async () => {
     // Prepare
     const event = fixture<SnsEvent>('sns-two-way-sms.json');

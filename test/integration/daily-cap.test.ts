@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoDbBookingStore } from '../../functions/adapters/aws/dynamodb/dynamodb-booking-store.js';
 import { DynamoDbDeliveries } from '../../functions/adapters/aws/dynamodb/dynamodb-deliveries.js';
+import { DynamoDbSuppressionList } from '../../functions/adapters/aws/dynamodb/dynamodb-suppression-list.js';
 import { DynamoDbDailySendCap } from '../../functions/adapters/aws/dynamodb/dynamodb-daily-send-cap.js';
 import { InProcessScheduleGateway } from '../../functions/adapters/local/in-process-schedule-gateway.js';
 import type { CampaignDeps } from '../../functions/app/campaigns/campaign-deps.js';
@@ -150,6 +151,28 @@ describe('Use case: sendDueReminders — the daily cap per phone', () => {
     // Assess
     expect(throttled).toMatchObject({ sent: 0, retryLater: 1, deferred: 0 });
     expect(retried).toMatchObject({ sent: 1, deferred: 0 });
+  });
+
+  it('skips a suppressed holder without using a slot of the cap or being held by it', async () => {
+    // Prepare: holders 777 and 888 opted out, 888's cap already full; 999 did not
+    const store = await storeWith('cap-suppressed', [...holderRecords(2), ...holderRecords(1, '13900000888', 10), ...holderRecords(1, '13900000999', 20)]);
+    const client = dynamoTestClient();
+    const suppressions = new DynamoDbSuppressionList(client, store.tableName);
+    for (const phone of ['+8613900000777', '+8613900000888']) await suppressions.suppress(phone, { source: 'sms-keyword', at: '2026-08-20T10:00:00.000Z' });
+    const cap = new DynamoDbDailySendCap(client, store.tableName);
+    await cap.take('+8613900000888', '2026-08-21', 1);
+    const sms = new RecordingSender();
+    const deps = scanDeps(store, sms, { cap, suppressions, phones: store, settings: testSettings({ smsDailyCapPerPhone: 1 }) });
+
+    // Act
+    const day1 = await sendDueReminders(deps, DAY_1);
+    const day2 = await sendDueReminders(deps, DAY_2);
+
+    // Assess: suppressed, never deferred; 777's slot of the day is still free
+    expect(day1).toMatchObject({ suppressed: 3, deferred: 0, sent: 1 });
+    expect(day2).toMatchObject({ suppressed: 0, deferred: 0, sent: 0 });
+    expect(sms.sent.map((m) => m.to)).toEqual(['+8613900000999']);
+    expect(await cap.take('+8613900000777', '2026-08-21', 1)).toBe(true);
   });
 
   it('counts each holder apart: another phone is not held back by a busy one', async () => {

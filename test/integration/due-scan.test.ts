@@ -258,6 +258,7 @@ describe('Use case: sendDueReminders', () => {
       },
       recordFailed: (...args) => store.recordFailed(...args),
       release: (...args) => store.release(...args),
+      recordSuppressed: (...args) => store.recordSuppressed(...args),
       get: (...args) => store.get(...args),
       recordDeferred: (...args) => store.recordDeferred(...args),
       recordMergedSent: (...args) => store.recordMergedSent(...args),

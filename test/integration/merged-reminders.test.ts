@@ -55,6 +55,7 @@ function ledgerDyingAfterMergedSend(store: DynamoDbStore): DeliveryLedger {
     release: (...args) => store.release(...args),
     get: (...args) => store.get(...args),
     recordDeferred: (...args) => store.recordDeferred(...args),
+    recordSuppressed: (...args) => store.recordSuppressed(...args),
     recordMergedSent: async (...args) => {
       if (die) {
         die = false;

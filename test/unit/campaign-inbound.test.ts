@@ -71,6 +71,55 @@ describe('Function: parseInboundSms', () => {
     });
   });
 
+  describe('Opt-out keywords', () => {
+    const KEYWORDS = ['R', 'T', 'TD', 'N', '退订', '拒收', '取消订阅'];
+    /** Full width as Chinese input methods type Latin letters (Ａ = U+FF21). */
+    const fullWidth = (text: string) => text.replace(/[A-Za-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+    const variants = (keyword: string) => [
+      ...new Set([
+        keyword,
+        keyword.toLowerCase(),
+        fullWidth(keyword),
+        fullWidth(keyword.toLowerCase()),
+        ` ${keyword.toLowerCase()}。`,
+        `\u3000${keyword}\u3000`,
+        `【${keyword}】`,
+        `${keyword}!`,
+        `${keyword}！`,
+        `“${keyword}”`,
+        `${keyword}.`,
+      ]),
+    ];
+    const cases = KEYWORDS.flatMap((keyword) => variants(keyword).map((text) => [text, keyword] as const));
+
+    it.each(cases)('reads %j (keyword %s) as an opt-out', (text) => {
+      // Act & Assess
+      expect(parseInboundSms(text)).toEqual({ kind: 'optOut' });
+    });
+
+    it.each([[' td。'], ['ＴＤ'], ['【退订】'], ['退订!'], ['ｔｄ'], ['Td']])('reads the example %j from the issue as an opt-out', (text) => {
+      // Act & Assess
+      expect(parseInboundSms(text)).toEqual({ kind: 'optOut' });
+    });
+
+    it('still reads 取消 with a code as cancelling that booking, not as 取消订阅', () => {
+      // Act & Assess
+      expect(parseInboundSms('取消 ABC123')).toEqual({ kind: 'cancel', code: 'ABC123' });
+      expect(parseInboundSms('取消ABC123')).toEqual({ kind: 'cancel', code: 'ABC123' });
+    });
+
+    it('still reads a booking reply as a booking', () => {
+      // Act & Assess
+      expect(parseInboundSms('ABC123 2')).toEqual({ kind: 'book', code: 'ABC123', slot: 2 });
+      expect(parseInboundSms('TDR123 2')).toEqual({ kind: 'book', code: 'TDR123', slot: 2 });
+    });
+
+    it.each([['TDD'], ['RT'], ['NO'], ['退订了吗'], ['我不拒收'], ['T D']])('does not read %j, which only contains a keyword, as an opt-out', (text) => {
+      // Act & Assess
+      expect(parseInboundSms(text)).toEqual({ kind: 'other' });
+    });
+  });
+
   describe('Anything else', () => {
     it.each([[''], ['   '], ['你好'], ['什么时候来？'], ['2'], ['取消'], ['http://x.cn ABC123 2'], ['😀']])('reads %j as other', (text) => {
       // Act & Assess

@@ -29,6 +29,7 @@ import { runCampaignJob } from '../../app/campaigns/run-campaign-job.js';
 import { InProcessScheduleGateway } from './in-process-schedule-gateway.js';
 import { DynamoDbCalendarStore } from '../aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbStore } from '../aws/dynamodb/dynamodb-store.js';
+import { DynamoDbSuppressionList } from '../aws/dynamodb/dynamodb-suppression-list.js';
 import { DynamoDbImportStore } from '../aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbTokenStore } from '../aws/dynamodb/dynamodb-token-store.js';
 import { authenticateToken, bearerToken, generateToken, installAdminToken } from '../../app/tokens.js';
@@ -173,7 +174,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     };
     // One per-phone daily counter for reminders, campaign messages and inbound replies alike.
     const cap = new DynamoDbDailySendCap(client, tableName);
-    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher, campaigns, cap, phones: store, mergedTemplates: ruleStore };
+    // Our opt-out list: every send (reminders, campaign messages, replies) asks it after its claim.
+    const suppressions = new DynamoDbSuppressionList(client, tableName);
+    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher, campaigns, suppressions, cap, phones: store, mergedTemplates: ruleStore };
     const cursorKey = localCursorKey(dataDir);
     const worker = new LocalImportWorker({
       ...base,

@@ -5,7 +5,7 @@ import type { BookingResult } from './bookings.js';
 import type { CampaignDeps } from './campaign-deps.js';
 import { sendCampaignMessage, type CampaignSendOutcome } from './send-campaign-message.js';
 
-export type BookingMessageDeps = Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'cap'>;
+export type BookingMessageDeps = Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'suppressions' | 'cap'>;
 
 /**
  * The kind of a booking's message in the campaign ledger. The sequence is part of it: booking, moving

@@ -1,4 +1,4 @@
-import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, DailySendCap, JobStore, Logger, RecipientSource, ScheduleGateway, SmsSender } from '../../core/ports.js';
+import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, DailySendCap, JobStore, Logger, OptOutConfirmations, RecipientSource, ScheduleGateway, SmsSender, SuppressionList } from '../../core/ports.js';
 import type { ReferenceData } from '../reference-data.js';
 import type { ServiceSettings } from '../settings.js';
 
@@ -33,6 +33,11 @@ export interface CampaignDeps {
   wallClock?: () => number;
   /** Random bytes for ids and booking codes; tests fix them. */
   randomBytes?: (size: number) => Uint8Array;
+  /**
+   * Our opt-out list, asked after each campaign message's claim, and the opt-out confirmations of the
+   * inbound use case; every composition root wires it (without it nothing is skipped, and an opt-out fails).
+   */
+  suppressions?: SuppressionList & OptOutConfirmations;
   /** The per-phone daily cap shared with the reminders (`CERTALARM_SMS_DAILY_CAP_PER_PHONE`); without it, nothing is held back. */
   cap?: DailySendCap;
 }

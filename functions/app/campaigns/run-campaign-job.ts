@@ -36,6 +36,8 @@ export interface CampaignJobResult {
   inFlightElsewhere: number;
   retryLater: number;
   failed: number;
+  /** Phones on our suppression list (opted out): recorded `suppressed`, nothing sent. */
+  suppressed: number;
   /** Phones whose processing hit an unexpected error (store unavailable…): left for the next run. */
   errors: number;
   /** Held back by the holder's daily cap: the job continues on the next day inside the send window. */
@@ -68,6 +70,7 @@ export async function runCampaignJob(deps: CampaignDeps, payload: CampaignJobPay
     inFlightElsewhere: 0,
     retryLater: 0,
     failed: 0,
+    suppressed: 0,
     errors: 0,
     deferred: 0,
   };
@@ -205,10 +208,11 @@ export interface DueCampaignJobsResult {
   failed: number;
   /** Messages the daily cap held back; their job was moved to the next day's window opening. */
   deferred: number;
+  suppressed: number;
 }
 
 export function emptyDueCampaignJobsResult(): DueCampaignJobsResult {
-  return { jobs: 0, done: 0, kept: 0, sent: 0, alreadySent: 0, retryLater: 0, failed: 0, deferred: 0 };
+  return { jobs: 0, done: 0, kept: 0, sent: 0, alreadySent: 0, retryLater: 0, failed: 0, deferred: 0, suppressed: 0 };
 }
 
 /**
@@ -235,6 +239,7 @@ export async function runDueCampaignJobs(deps: CampaignDeps, now: DateTime): Pro
     result.retryLater += run.retryLater + run.inFlightElsewhere + run.errors;
     result.failed += run.failed;
     result.deferred += run.deferred;
+    result.suppressed += run.suppressed;
     if (run.outcome === 'done' || run.outcome === 'skipped') {
       // Only this instant's job: a move while it ran stored the job anew, which must stay. A timer still
       // armed for it finds everything sent when it fires.

@@ -9,8 +9,11 @@ import type { CampaignMessageId } from '../../core/ports.js';
 import { takeDailySlot } from '../daily-send-slot.js';
 import type { CampaignDeps } from './campaign-deps.js';
 
-/** `deferred`: the holder's daily cap held it back; it goes out on a later day inside the window. */
-export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'deferred';
+/**
+ * `suppressed`: the number is on our opt-out list; recorded so, nothing sent. `deferred`: the holder's daily
+ * cap held it back; it goes out on a later day inside the window.
+ */
+export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'suppressed' | 'deferred';
 
 /**
  * Sends one campaign SMS exactly once per (visit, phone, kind), by the reminders' protocol: claim the
@@ -19,7 +22,7 @@ export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' |
  * claim, so a message that is not ours to send is not even rendered.
  */
 export async function sendCampaignMessage(
-  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'cap'>,
+  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'suppressions' | 'cap'>,
   id: CampaignMessageId,
   render: () => RenderedCampaignSms,
   now: DateTime,
@@ -32,10 +35,15 @@ export async function sendCampaignMessage(
   if (!claim.claimed) {
     const status = claim.existing?.status;
     if (status === 'deferred') return 'deferred';
-    // A receipt may have moved a sent message on to delivered or failed: it was still sent once.
+    // A receipt may have moved a sent message on to delivered or failed meanwhile: it was still sent.
     return status !== undefined && isFinished(status) ? 'alreadySent' : 'inFlightElsewhere';
   }
   const log = { campaign: id.campaignId, visit: id.visitId, kind: id.kind, to: maskPhone(id.phone) };
+  if (await skipIfSuppressed(deps, id, token, now)) {
+    deps.logger.info(log, 'campaign SMS not sent: the number opted out');
+    return 'suppressed';
+  }
+  // After the opt-out check: a suppressed number neither uses a slot of the cap nor is held by it.
   const slot = options.capExempt === true ? undefined : await takeDailySlot(deps, id.phone, now);
   if (slot?.taken === false) {
     await ledger.recordMessageDeferred(id, token, slot.day, now.toISO() ?? '');
@@ -75,4 +83,27 @@ export async function sendCampaignMessage(
   await ledger.recordMessageSent(id, token, { messageId, sentAt: now.toISO() ?? '', to: id.phone, body: rendered.body, segments: rendered.segments });
   deps.logger.info({ ...log, messageId, segments: rendered.segments }, 'campaign SMS sent');
   return 'sent';
+}
+
+/**
+ * Right after the claim, before anything is rendered or sent: a number on our suppression list gets no
+ * campaign SMS of any kind, and the claimed message is finished as `suppressed` (never retried).
+ */
+async function skipIfSuppressed(
+  deps: Pick<CampaignDeps, 'campaigns' | 'suppressions'>,
+  id: CampaignMessageId,
+  token: string,
+  now: DateTime,
+): Promise<boolean> {
+  if (deps.suppressions === undefined) return false;
+  let suppressed: boolean;
+  try {
+    suppressed = await deps.suppressions.isSuppressed(id.phone);
+  } catch (error) {
+    // Nothing was sent: give the claim back so the next run asks again at once.
+    await deps.campaigns.messages.releaseMessage(id, token);
+    throw error;
+  }
+  if (suppressed) await deps.campaigns.messages.recordMessageSuppressed(id, token, now.toISO() ?? '');
+  return suppressed;
 }

@@ -1,6 +1,6 @@
 import type { DateTime } from 'luxon';
 import { bookingHelpText, slotFullText, type ReplyText } from '../../core/campaigns/booking-texts.js';
-import { parseInboundSms } from '../../core/campaigns/inbound.js';
+import { foldInboundText, parseInboundSms } from '../../core/campaigns/inbound.js';
 import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
 import { ZONE } from '../../core/model.js';
 import { maskPhone, normaliseMainlandMobile } from '../../core/phone.js';
@@ -9,6 +9,7 @@ import { BookingNotFound, BookingRefused, bookSlot, cancelBooking, type BookingD
 import { confirmBooking, type BookingMessageDeps } from '../campaigns/booking-messages.js';
 import type { CampaignSendOutcome } from '../campaigns/send-campaign-message.js';
 import { takeDailySlot } from '../daily-send-slot.js';
+import { optOut, type OptOutResult } from './opt-out.js';
 
 export interface InboundSms {
   /** The sender as the carrier reports it (E.164 on SNS; any usual mainland form is accepted). */
@@ -25,13 +26,18 @@ export type InboundOutcome =
   | { action: 'booked' | 'moved' | 'unchanged'; campaignId: string; bookingId: string; slot: number; confirmation: CampaignSendOutcome | 'unchanged' }
   | { action: 'cancelled'; campaignId: string; bookingId: string; confirmation: CampaignSendOutcome }
   | { action: 'full'; campaignId: string; reply: ReplyOutcome }
+  /** An opt-out keyword: the number is on our suppression list, and got its one confirmation. */
+  | ({ action: 'optedOut' } & OptOutResult)
   /** Not understood, or a code this phone does not hold: at most one help reply a day. */
   | { action: 'help'; reason: 'notUnderstood' | 'unknownCode' | 'notOwner' | 'refused'; reply: ReplyOutcome }
   /** A sender that is not a mainland mobile number: nothing is read and nothing is sent. */
   | { action: 'ignored'; reason: string };
 
-/** `skipped`: this phone already had that reply today. `capped`: it had the day's messages (the daily cap); no reply. */
-export type ReplyOutcome = 'sent' | 'skipped' | 'failed' | 'capped';
+/**
+ * `skipped`: this phone already had that reply today; `suppressed`: the phone opted out, so no reply;
+ * `capped`: it had the day's messages (the daily cap), so no reply.
+ */
+export type ReplyOutcome = 'sent' | 'skipped' | 'failed' | 'suppressed' | 'capped';
 
 /** How long the once-a-day marker is kept: past the day, with room for clock skew. */
 const REPLY_MARKER_DAYS = 3;
@@ -46,6 +52,7 @@ export async function receiveInboundSms(deps: InboundDeps, message: InboundSms):
   if (!phone.ok) return { action: 'ignored', reason: phone.reason };
   const from = phone.e164;
   const request = parseInboundSms(message.text);
+  if (request.kind === 'optOut') return { action: 'optedOut', ...(await optOut(deps, from, foldInboundText(message.text), message.receivedAt)) };
   if (request.kind === 'other') return help(deps, from, message.receivedAt, 'notUnderstood');
   const holders = await codeHolders(deps, request.code);
   if (holders.length === 0) return help(deps, from, message.receivedAt, 'unknownCode');
@@ -103,6 +110,7 @@ async function replyOncePerDay(deps: InboundDeps, to: string, receivedAt: DateTi
   const day = receivedAt.setZone(ZONE).toISODate() ?? '';
   const keepUntil = Math.floor(receivedAt.plus({ days: REPLY_MARKER_DAYS }).toSeconds());
   if (!(await deps.bookings.claimDailyReply(to, day, topic, keepUntil))) return 'skipped';
+  if (await replyIsSuppressed(deps, to)) return 'suppressed';
   // A help text held back a day would answer a question no longer asked: over the cap, it is not sent at all.
   const slot = await takeDailySlot(deps, to, receivedAt);
   if (!slot.taken) {
@@ -121,4 +129,11 @@ async function replyOncePerDay(deps: InboundDeps, to: string, receivedAt: DateTi
     }
     throw error;
   }
+}
+
+/** Right after the day's claim: a number that opted out gets no reply, not even the help text. */
+async function replyIsSuppressed(deps: InboundDeps, to: string): Promise<boolean> {
+  if (deps.suppressions === undefined || !(await deps.suppressions.isSuppressed(to))) return false;
+  deps.logger.info({ to: maskPhone(to) }, 'reply to an inbound SMS not sent: the number opted out');
+  return true;
 }

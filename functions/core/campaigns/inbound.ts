@@ -23,6 +23,8 @@ export interface KeywordCommand<C extends string = string> {
 
 export const KEYWORD_COMMANDS = [
   { command: 'cancel', keywords: ['取消', 'QX', '取消预约'], argument: 'code' },
+  // The usual opt-out words of Chinese SMS (退订 回T / 回TD / 回N / 回R); the whole reply must be the word.
+  { command: 'optOut', keywords: ['R', 'T', 'TD', 'N', '退订', '拒收', '取消订阅'], argument: 'none' },
 ] as const satisfies readonly KeywordCommand[];
 
 type Commands = (typeof KEYWORD_COMMANDS)[number];

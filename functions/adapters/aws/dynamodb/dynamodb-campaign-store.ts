@@ -22,6 +22,7 @@ import type {
   StoredJob,
 } from '../../../core/ports.js';
 import { maskPhone } from '../../../core/phone.js';
+import { SUPPRESSED_REASON } from '../../../core/suppression.js';
 import { isConditionalFailure } from './conditions.js';
 import { documentClient } from './dynamodb-store.js';
 import { claimRecordOf, ItemClaims } from './item-claims.js';
@@ -219,6 +220,10 @@ export class DynamoDbCampaignStore implements CampaignStore, CampaignMessageLedg
 
   async releaseMessage(id: CampaignMessageId, token: string): Promise<void> {
     await this.messages.release(messageKey(id), token);
+  }
+
+  async recordMessageSuppressed(id: CampaignMessageId, token: string, at: string): Promise<void> {
+    await this.messages.recordSuppressed(messageKey(id), token, SUPPRESSED_REASON, at, () => describeMessage(id));
   }
 
   async getMessage(id: CampaignMessageId): Promise<DeliveryRecord | undefined> {

@@ -22,6 +22,7 @@ import { InvalidCursorError } from '../../../core/errors.js';
 import type { Certificate, IsoDate, Plan, PlannedStage, StageName } from '../../../core/model.js';
 import type { PurgeProgress } from '../../../core/retention.js';
 import type { Revocation } from '../../../core/revocation.js';
+import { SUPPRESSED_REASON } from '../../../core/suppression.js';
 import type {
   CertificateKey,
   CertificateQuery,
@@ -253,7 +254,7 @@ async function inParallel<T>(chunks: T[], limit: number, work: (chunk: T) => Pro
 }
 
 /** A reminder's delivery on the deliveries index. */
-function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed' | 'deferred', at: string, facts: { phoneHash?: string | undefined; final: boolean }) {
+function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed' | 'deferred' | 'suppressed', at: string, facts: { phoneHash?: string | undefined; final: boolean }) {
   return deliveryListingUpdate(deliveryKey(id.key, id.expiresOn, id.stage), status, at, {
     type: id.key.type,
     number: id.key.number,
@@ -666,6 +667,11 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, DuePhone
 
   async release(id: DeliveryId, token: string): Promise<void> {
     await this.deliveries.release(deliveryKey(id.key, id.expiresOn, id.stage), token);
+  }
+
+  async recordSuppressed(id: DeliveryId, token: string, at: string, facts: DeliveryFacts): Promise<void> {
+    const listed = { to: facts.to, listing: deliveryFacts(id, 'suppressed', at, facts) };
+    await this.deliveries.recordSuppressed(deliveryKey(id.key, id.expiresOn, id.stage), token, SUPPRESSED_REASON, at, () => describeDelivery(id), listed);
   }
 
   async get(id: DeliveryId): Promise<DeliveryRecord | undefined> {

@@ -205,6 +205,27 @@ export class ItemClaims {
     );
   }
 
+  /**
+   * Marks the item `suppressed`, a finished status no run claims again: nothing was sent, because the
+   * number is on our suppression list. `listed`: put on the deliveries index at the instant of the skip,
+   * with the phone it was meant for, like a refused message.
+   */
+  async recordSuppressed(key: ItemKey, token: string, reason: string, at: string, describe: () => string, listed?: { to: string; listing: ListingUpdate }): Promise<void> {
+    await this.finish(
+      key,
+      token,
+      `SET #status = :suppressed, reason = :reason, #ttl = :ttl${listed === undefined ? '' : `, sentAt = :at, sentTo = :to, ${listed.listing.set}`} REMOVE leaseUntil`,
+      {
+        ':suppressed': 'suppressed',
+        ':reason': reason,
+        ':ttl': Math.floor(Date.parse(at) / 1000) + SEND_RECORD_RETENTION_SECONDS,
+        ...(listed === undefined ? {} : { ':at': at, ':to': listed.to, ...listed.listing.values }),
+      },
+      describe,
+      listed?.listing.names ?? {},
+    );
+  }
+
   private async finish(
     key: ItemKey,
     token: string,

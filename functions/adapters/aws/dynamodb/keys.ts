@@ -49,6 +49,9 @@
  *   daily count   pk=SMSCAP#<phone>         sk=DAY#<day>                       capped SMS sent to the phone that Shanghai day (TTL)
  *   job           pk=JOBS                   sk=<at UTC ISO>#<name>             a one-off schedule the local scheduler holds: name,
  *                                                                              group, payload (EventBridge Scheduler holds them on AWS)
+ *   suppression   pk=SUPPRESSIONS           sk=<phone>                         a number that opted out: source, at, detail; no TTL,
+ *                                                                              and no purge reaches it (it is no certificate's item)
+ *   opt-out conf. pk=OPTOUT#<phone>            sk=CONFIRM#<suppressed at, UTC>    the one confirmation SMS of one suppression: claim + record
  *
  * Phones in keys are the E.164 form the certificates store; they are never logged unmasked.
  */
@@ -241,6 +244,26 @@ export function dailyReplyKey(phone: string, day: string, topic: string): ItemKe
 /** How many capped SMS went to this phone on this Asia/Shanghai day: one conditional counter, so the last slot has one winner. */
 export function dailySendCountKey(phone: string, day: string): ItemKey {
   return { pk: `SMSCAP#${phone}`, sk: `DAY#${day}` };
+}
+
+const SUPPRESSIONS_PK = 'SUPPRESSIONS';
+
+/**
+ * One partition for the whole list: a county's opt-outs are thousands, written rarely, and every send
+ * reads one item by phone (far below a partition's 3,000 reads a second); the listing is one Query.
+ */
+export function suppressionKey(phone: string): ItemKey {
+  return { pk: SUPPRESSIONS_PK, sk: phone };
+}
+
+/** The opt-out confirmation of the suppression made at `suppressedAt`: a later suppression of the number gets its own. */
+export function optOutConfirmationKey(phone: string, suppressedAt: string): ItemKey {
+  return { pk: `OPTOUT#${phone}`, sk: `CONFIRM#${new Date(suppressedAt).toISOString()}` };
+}
+
+/** Is `value` a suppression sort key (an E.164 number) this service could have handed out as a cursor? */
+export function isSuppressionSortKey(value: unknown): value is string {
+  return typeof value === 'string' && /^\+[1-9]\d{5,14}$/.test(value);
 }
 
 /** Pending one-off jobs sort by their instant, so "due by now" is one range Query. */
@@ -477,6 +500,10 @@ export const accessPatterns = {
   dueJobs(untilUtc: string) {
     // The sort key is `<at>#<name>`: every job of the instant itself sorts below `#\uffff`.
     return { KeyConditionExpression: 'pk = :pk AND sk <= :until', ExpressionAttributeValues: { ':pk': 'JOBS', ':until': `${untilUtc}#\uffff` } };
+  },
+  /** Which numbers are on our suppression list, in phone-number order? */
+  suppressions() {
+    return { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': SUPPRESSIONS_PK } };
   },
   /** Which one-off jobs are pending (to re-arm them after a restart)? */
   pendingJobs() {

@@ -177,6 +177,8 @@ export function inboundText(outcome: { action: string; slot?: number; bookingId?
       return `该场已满，已回复有空位的场次 / that slot is full; the reply lists the slots with room (${outcome.reply ?? '—'})`;
     case 'help':
       return `未能办理（${outcome.reason ?? ''}），回复帮助短信 / not acted on (${outcome.reason ?? ''}); help reply: ${outcome.reply ?? '—'}`;
+    case 'optedOut':
+      return `已退订，不再发送短信 / opted out: no more SMS to this number; 确认短信 confirmation: ${outcome.confirmation ?? '—'}`;
     case 'ignored':
       return `已忽略 / ignored: ${outcome.reason ?? ''}`;
     default:

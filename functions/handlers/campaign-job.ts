@@ -23,7 +23,7 @@ export async function handler(event: unknown, context?: CampaignJobContext): Pro
   const payload = campaignJobPayloadSchema.parse(event);
   const deps = campaignJobDeps();
   const result = await runCampaignJob(deps, payload);
-  emitMetrics({ CampaignMessagesSent: result.sent, CampaignMessagesFailed: result.failed, CampaignMessagesRetryLater: result.retryLater + result.errors, CampaignMessagesSuppressed: result.suppressed }, { job: payload.job });
+  emitMetrics({ CampaignMessagesSent: result.sent, CampaignMessagesFailed: result.failed, CampaignMessagesRetryLater: result.retryLater + result.errors, CampaignMessagesSuppressed: result.suppressed, CampaignMessagesDeferred: result.deferred }, { job: payload.job });
   if (result.outcome !== 'incomplete') return result;
   const unsent = `campaign job ${payload.job} of visit ${payload.visitId} left messages unsent (${result.reason ?? `${result.retryLater} to retry, ${result.errors} errors`})`;
   const continuations = campaignJobContinuations();

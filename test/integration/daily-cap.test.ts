@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DynamoDbBookingStore } from '../../functions/adapters/aws/dynamodb/dynamodb-booking-store.js';
 import { DynamoDbDeliveries } from '../../functions/adapters/aws/dynamodb/dynamodb-deliveries.js';
 import { DynamoDbSuppressionList } from '../../functions/adapters/aws/dynamodb/dynamodb-suppression-list.js';
+import { DynamoDbCalendarStore } from '../../functions/adapters/aws/dynamodb/dynamodb-calendar-store.js';
+import { StoredCalendarSource } from '../../functions/app/calendar/stored-calendar.js';
+import { runScheduledScan } from '../../functions/app/scheduled-scan.js';
 import { DynamoDbDailySendCap } from '../../functions/adapters/aws/dynamodb/dynamodb-daily-send-cap.js';
 import { InProcessScheduleGateway } from '../../functions/adapters/local/in-process-schedule-gateway.js';
 import type { CampaignDeps } from '../../functions/app/campaigns/campaign-deps.js';
@@ -173,6 +176,27 @@ describe('Use case: sendDueReminders — the daily cap per phone', () => {
     expect(day2).toMatchObject({ suppressed: 0, deferred: 0, sent: 0 });
     expect(sms.sent.map((m) => m.to)).toEqual(['+8613900000999']);
     expect(await cap.take('+8613900000777', '2026-08-21', 1)).toBe(true);
+  });
+
+  it('does not count reminders the cap deferred as unsent at the window’s close: they are due the next day by design', async () => {
+    // Prepare: two certificates of one holder, a cap of 1, the last scheduled scan of the day
+    const store = await storeWith('cap-window-close', holderRecords(2));
+    const client = dynamoTestClient();
+    const calendars = new DynamoDbCalendarStore(client, store.tableName);
+    const clock = { now: () => DAY_1.set({ hour: 19, minute: 45 }) };
+    const deps = {
+      ...scanDeps(store, new RecordingSender(), { cap: new DynamoDbDailySendCap(client, store.tableName), settings: testSettings({ smsDailyCapPerPhone: 1 }) }),
+      clock,
+      calendars,
+      calendarSource: new StoredCalendarSource({ calendars, bundled: reference.calendarYears, clock, logger: silentLogger }),
+      replanSource: store,
+    };
+
+    // Act
+    const result = await runScheduledScan(deps);
+
+    // Assess
+    expect(result).toMatchObject({ sent: 1, deferred: 1, unsentAtWindowClose: 0 });
   });
 
   it('counts each holder apart: another phone is not held back by a busy one', async () => {

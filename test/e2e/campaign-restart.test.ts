@@ -68,5 +68,6 @@ describe('Local service: campaign jobs across a restart', () => {
     expect(sent.map((m) => m.to).sort()).toEqual(['+8613900000001', '+8613900000002']);
     expect(sent.every((m) => m.campaign?.visitId === visit.body.id)).toBe(true);
     expect(rescan.body.campaigns.jobs).toBe(0);
-  });
+    // Two service starts, each with its own DynamoDB Local: on a shared 2-core machine they take 30 s alone.
+  }, 120_000);
 });

@@ -355,7 +355,7 @@ describe('Route: POST /v1/scans run in the request (local mode)', () => {
 
     // Assess
     expect(response.status).toBe(200);
-    expect(Object.keys(JSON.parse(response.body) as object)).toEqual(['now', 'insideSendWindow', 'sent', 'superseded', 'alreadySent', 'inFlightElsewhere', 'retryLater', 'failed', 'errors', 'disabled', 'revoked', 'incomplete']);
+    expect(Object.keys(JSON.parse(response.body) as object)).toEqual(['now', 'insideSendWindow', 'sent', 'superseded', 'alreadySent', 'inFlightElsewhere', 'retryLater', 'failed', 'errors', 'disabled', 'revoked', 'suppressed', 'deferred', 'merged', 'mergedMessages', 'incomplete']);
     expect((await w.calendars.getCalendarYear(2027))?.replan).toMatchObject({ state: 'done', replanned: 1 });
     expect((await w.store.getCertificate(key('FOOD-9')))?.plan.calendarProvisional).toBe(false);
   });

@@ -333,7 +333,7 @@ program
       if (result.insideSendWindow === false) return `${String(result.now)} is outside the send window: nothing ${opts.dryRun === true ? 'would be ' : ''}sent`;
       if (result.queued === true) return `scan queued as of ${String(result.now)}`;
       if (opts.dryRun === true) return dryRunText(result as unknown as DryRunAnswer);
-      return `sent ${String(result.sent)} · already sent ${String(result.alreadySent)} · retry later ${String(result.retryLater)} · failed ${String(result.failed)} · suppressed (opted out) ${String(result.suppressed ?? 0)}`;
+      return `sent ${String(result.sent)} · already sent ${String(result.alreadySent)} · retry later ${String(result.retryLater)} · failed ${String(result.failed)} · suppressed (opted out) ${String(result.suppressed ?? 0)} · deferred (daily cap) ${String(result.deferred ?? 0)}`;
     });
   });
 

@@ -68,6 +68,8 @@ export async function runScheduledScan(deps: ScheduledScanDeps, options: Schedul
   const lastRunOfWindow = result.insideSendWindow && nextSendableInstant(nextRun, deps.settings.sendWindow).toMillis() > nextRun.toMillis();
   if (lastRunOfWindow) {
     for await (const _ of deps.store.dueCertificates(now)) unsentAtWindowClose += 1;
+    // The daily cap's deferrals stay due by design (they go out tomorrow); this last run counted every one of them.
+    unsentAtWindowClose = Math.max(0, unsentAtWindowClose - result.deferred);
   }
   if (unsentAtWindowClose > 0) deps.logger.warn({ now: result.now, unsentAtWindowClose }, 'due reminders left unsent at the send window’s close');
   if (onClock.campaigns === undefined) return { ...result, unsentAtWindowClose };

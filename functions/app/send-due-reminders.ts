@@ -1,16 +1,34 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { DateTime } from 'luxon';
 import { PermanentSendError, RetryableSendError } from '../core/errors.js';
 import type { IsoDate, Plan, PlannedStage, StageName } from '../core/model.js';
 import { RULE_DISABLED_NOTE } from '../core/model.js';
 import { deadlinePassed, isInsideSendWindow, todayIn } from '../core/planning.js';
 import { finalReminderStage, isFinished } from '../core/delivery-status.js';
-import type { CertificateKey, CertificateStore, DeliveryFacts, DeliveryId, DeliveryLedger, OptOutConfirmations, PhoneHasher, RuleSource, SmsSender, StoredCertificate, SuppressionList } from '../core/ports.js';
+import type {
+  CertificateKey,
+  CertificateStore,
+  DailySendCap,
+  DeliveryFacts,
+  DeliveryId,
+  DeliveryLedger,
+  DeliveryRecord,
+  DuePhoneSource,
+  MergedTemplateStore,
+  OptOutConfirmations,
+  PhoneHasher,
+  RuleSource,
+  SmsSender,
+  StoredCertificate,
+  SuppressionList,
+} from '../core/ports.js';
 import { SUPPRESSED_NOTE } from '../core/suppression.js';
 import { afterExpiryStage, defaultRule, stageTemplates, type ReminderRule } from '../core/rules.js';
 import { maskPhone } from '../core/phone.js';
-import { renderReminder } from '../core/sms.js';
+import { renderReminder, type ReminderInput } from '../core/sms.js';
+import { MAX_MERGED_REMINDERS, MERGE_SEGMENT_LIMIT, renderMergedReminder, type MergedTemplate } from '../core/merged-reminder.js';
 import { renewalPlaceName } from '../core/catalogue.js';
+import { takeDailySlot, type DailySlot } from './daily-send-slot.js';
 import type { Logger } from './logger.js';
 import type { ReferenceData } from './reference-data.js';
 import type { ServiceSettings } from './settings.js';
@@ -26,6 +44,10 @@ export interface ScanDeps {
   wallClock?: () => number;
   /** The reminder rules as stored (texts, and whether a type is switched off); without it, the default rule. */
   rules?: RuleSource;
+  /** The phones of due certificates: with it, one holder's due renewal reminders are merged into one SMS. */
+  phones?: DuePhoneSource;
+  /** The merged SMS's texts as operators set them (read once per scan); without them, DEFAULT_MERGED_TEMPLATE. */
+  mergedTemplates?: MergedTemplateStore;
   /** Hashes each recipient for `GET /v1/deliveries?phone=`; without it, deliveries cannot be found by phone. */
   phoneHasher?: PhoneHasher;
   /**
@@ -33,6 +55,8 @@ export interface ScanDeps {
    * every composition root wires it (without it nothing is skipped).
    */
   suppressions?: SuppressionList & OptOutConfirmations;
+  /** The per-phone daily cap (`CERTALARM_SMS_DAILY_CAP_PER_PHONE`); without it, nothing is held back. */
+  cap?: DailySendCap;
 }
 
 export interface ScanOptions {
@@ -64,11 +88,17 @@ export interface ScanResult {
   revoked: number;
   /** Due stages whose number is on our suppression list (opted out): recorded `suppressed`, never sent or retried. */
   suppressed: number;
+  /** Held back by the holder's daily cap: still due, sent on a later day inside the window. */
+  deferred: number;
+  /** Reminders that went out inside a merged SMS (each also counted in `sent`). */
+  merged: number;
+  /** Merged SMS sent: each carried several of one holder's reminders and counted once against the cap. */
+  mergedMessages: number;
   /** True when the scan stopped at its time budget with due reminders left. */
   incomplete: boolean;
 }
 
-type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors' | 'disabled' | 'revoked' | 'suppressed';
+type Outcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'notDue' | 'errors' | 'disabled' | 'revoked' | 'suppressed' | 'deferred';
 
 /**
  * Send every reminder whose time has come and that has not been sent, as of `now`.
@@ -88,6 +118,9 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
     disabled: 0,
     revoked: 0,
     suppressed: 0,
+    deferred: 0,
+    merged: 0,
+    mergedMessages: 0,
     incomplete: false,
   };
   if (!result.insideSendWindow) {
@@ -95,11 +128,17 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
     return result;
   }
   const wall = deps.wallClock ?? Date.now;
-  const due = deps.store.dueCertificates(now)[Symbol.asyncIterator]();
+  const count = (outcome: Outcome) => {
+    if (outcome !== 'notDue') result[outcome] += 1;
+  };
+  // One read per scan: every merge of this scan speaks with the same texts.
+  const stored = deps.phones === undefined ? undefined : await deps.mergedTemplates?.getMergedTemplate();
+  const mergedTemplate = stored === undefined ? undefined : { template: stored.template, itemTemplate: stored.itemTemplate };
+  const units = await dueUnits(deps, now);
   let exhausted = false;
-  const nextKey = async (): Promise<CertificateKey | undefined> => {
+  const nextUnit = async (): Promise<CertificateKey[] | undefined> => {
     if (exhausted) return undefined;
-    const step = await due.next();
+    const step = await units.next();
     if (step.done) exhausted = true;
     return step.done ? undefined : step.value;
   };
@@ -109,17 +148,18 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
         if (!exhausted) result.incomplete = true;
         return;
       }
-      const key = await nextKey();
-      if (key === undefined) return;
-      let outcome: Outcome;
+      const unit = await nextUnit();
+      if (unit === undefined) return;
+      const [first] = unit;
+      if (first === undefined) continue;
       try {
-        outcome = await remindOne(deps, key, now, wall, result);
+        if (unit.length === 1) count(await remindOne(deps, first, now, wall, result));
+        else await remindHolder(deps, unit, now, wall, result, count, mergedTemplate);
       } catch (error) {
         // One certificate's failure must not stop the others; whatever it claimed is retried after its lease.
-        deps.logger.error({ type: key.type, number: key.number, err: (error as Error).message }, 'reminder failed unexpectedly');
-        outcome = 'errors';
+        deps.logger.error({ type: first.type, number: first.number, err: (error as Error).message }, 'reminder failed unexpectedly');
+        count('errors');
       }
-      if (outcome !== 'notDue') result[outcome] += 1;
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
@@ -127,7 +167,199 @@ export async function sendDueReminders(deps: ScanDeps, now: DateTime, options: S
   return result;
 }
 
+/**
+ * The scan's units of work. Without a phone source, each due certificate on its own, streamed from the due
+ * index. With one, the due keys are read first (memory grows with what is due, not with the table), their
+ * phones looked up in batches, and each phone's certificates handed out together so they can be merged.
+ */
+async function dueUnits(deps: ScanDeps, now: DateTime): Promise<AsyncIterator<CertificateKey[]>> {
+  const { phones } = deps;
+  if (phones === undefined) {
+    return (async function* () {
+      for await (const key of deps.store.dueCertificates(now)) yield [key];
+    })();
+  }
+  const keys: CertificateKey[] = [];
+  for await (const key of deps.store.dueCertificates(now)) keys.push(key);
+  const phoneOf = await phones.phonesOf(keys);
+  const groups = new Map<string, CertificateKey[]>();
+  for (const key of keys) {
+    const id = `${key.type}#${key.number}`;
+    // A certificate without a phone read (deleted meanwhile) is its own unit: remindOne finds nothing due.
+    const group = phoneOf.get(id) ?? `#${id}`;
+    const members = groups.get(group);
+    if (members === undefined) groups.set(group, [key]);
+    else members.push(key);
+  }
+  return (async function* () {
+    yield* groups.values();
+  })();
+}
+
 async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wall: () => number, result: ScanResult): Promise<Outcome> {
+  const due = await prepare(deps, key, now);
+  if (typeof due === 'string') return due;
+  const token = randomUUID();
+  const claim = await deps.ledger.claim(due.id, token, wall() + deps.settings.claimLeaseMs, wall(), todayIn(now));
+  if (!claim.claimed) return notClaimed(deps, due, claim.existing, now);
+  return sendClaimed(deps, { ...due, token }, now, result);
+}
+
+/** Claims one due reminder and sends it on its own. */
+async function claimAndSend(deps: ScanDeps, due: DueReminder, now: DateTime, wall: () => number, result: ScanResult): Promise<Outcome> {
+  const token = randomUUID();
+  const claim = await deps.ledger.claim(due.id, token, wall() + deps.settings.claimLeaseMs, wall(), todayIn(now));
+  if (!claim.claimed) return notClaimed(deps, due, claim.existing, now);
+  return sendClaimed(deps, { ...due, token }, now, result);
+}
+
+/**
+ * Several due certificates of one phone. Their renewal reminders (not a notice after expiry) become one SMS
+ * when the merged text fits MERGE_SEGMENT_LIMIT segments: every member is claimed (one whose claim fails is
+ * left out), the SMS is sent once and counts once against the cap, all members are recorded in one atomic
+ * write with the same message id, then each plan is settled. Otherwise each goes out on its own.
+ */
+async function remindHolder(
+  deps: ScanDeps,
+  keys: readonly CertificateKey[],
+  now: DateTime,
+  wall: () => number,
+  result: ScanResult,
+  count: (outcome: Outcome) => void,
+  template: MergedTemplate | undefined,
+): Promise<void> {
+  const candidates: DueReminder[] = [];
+  for (const key of keys) {
+    const due = await prepare(deps, key, now);
+    if (typeof due === 'string') count(due);
+    else if (isRenewalReminder(due, now) && candidates.length < MAX_MERGED_REMINDERS) candidates.push(due);
+    else count(await claimAndSend(deps, due, now, wall, result));
+  }
+  if (candidates.length < 2) {
+    for (const due of candidates) count(await claimAndSend(deps, due, now, wall, result));
+    return;
+  }
+  const claimed: Array<DueReminder & { token: string }> = [];
+  for (const due of candidates) {
+    const token = randomUUID();
+    const claim = await deps.ledger.claim(due.id, token, wall() + deps.settings.claimLeaseMs, wall(), todayIn(now));
+    if (!claim.claimed) {
+      count(await notClaimed(deps, due, claim.existing, now));
+    } else if (await skipIfSuppressed(deps, due.id, token, due.facts, now)) {
+      // Opted out: recorded suppressed and left out of the merge, so it neither uses nor is held by the cap.
+      await settle(deps, due.stored, due.target, due.superseded, now, { status: 'skipped', note: SUPPRESSED_NOTE });
+      count('suppressed');
+    } else {
+      claimed.push({ ...due, token });
+    }
+  }
+  const merged = claimed.length < 2 ? undefined : renderMerged(deps, claimed, now, template);
+  if (merged === undefined) {
+    // Too long together (or one of them cannot be rendered): separate messages, each under the cap.
+    for (const due of claimed) count(await sendClaimed(deps, due, now, result));
+    return;
+  }
+  for (const outcome of await sendMerged(deps, claimed, merged, now, result)) count(outcome);
+}
+
+/** A reminder to renew, said before the expiry: the kind a merged text speaks of (即将到期). */
+function isRenewalReminder(due: DueReminder, now: DateTime): boolean {
+  return todayIn(now) <= due.dates.expiresOn && due.target.stage !== afterExpiryStage(due.rule.stages);
+}
+
+/** The merged text of these claimed reminders, or undefined when it is too long or one of them cannot be rendered. */
+function renderMerged(deps: ScanDeps, members: ReadonlyArray<DueReminder>, now: DateTime, template: MergedTemplate | undefined): { body: string; segments: number } | undefined {
+  try {
+    const rendered = renderMergedReminder({
+      signature: deps.settings.signature,
+      county: deps.settings.county,
+      helpPhone: deps.settings.helpPhone,
+      ...(template !== undefined ? { template } : {}),
+      items: members.map((m) => reminderInputFor(deps, m.stored, m.target, now, m.rule)),
+    });
+    return rendered.segments <= MERGE_SEGMENT_LIMIT ? rendered : undefined;
+  } catch (error) {
+    if (error instanceof PermanentSendError) return undefined;
+    throw error;
+  }
+}
+
+/** The idempotency key of a merged SMS: the same members give the same key (a rerun after a crash). */
+function mergedIdempotencyKey(members: ReadonlyArray<DueReminder>): string {
+  const ids = members.map((m) => `${m.key.type}#${m.key.number}#${m.id.expiresOn}#${m.id.stage}`).sort();
+  return `merged#${createHash('sha256').update(ids.join('\n')).digest('hex').slice(0, 32)}`;
+}
+
+/** Sends one merged SMS for claimed members: one slot of the cap, one send, one atomic record, then each plan. */
+async function sendMerged(
+  deps: ScanDeps,
+  members: ReadonlyArray<DueReminder & { token: string }>,
+  rendered: { body: string; segments: number },
+  now: DateTime,
+  result: ScanResult,
+): Promise<Outcome[]> {
+  const [first] = members;
+  if (first === undefined) return [];
+  const phone = first.stored.certificate.phone;
+  const nowIso = now.toISO() ?? '';
+  const log = { merged: members.map((m) => `${m.key.type}/${m.key.number}/${m.target.stage}`), to: maskPhone(phone) };
+  const slot = await takeDailySlot(deps, phone, now);
+  if (!slot.taken) {
+    for (const m of members) await deps.ledger.recordDeferred(m.id, m.token, slot.day, nowIso, m.facts);
+    deps.logger.info({ ...log, deferredOn: slot.day }, 'merged reminder deferred: the holder had the day’s messages');
+    return members.map(() => 'deferred');
+  }
+  let messageId: string;
+  try {
+    messageId = (await deps.sms.send({ to: phone, body: rendered.body, idempotencyKey: mergedIdempotencyKey(members), at: nowIso })).messageId;
+  } catch (error) {
+    if (error instanceof RetryableSendError) {
+      await slot.giveBack();
+      for (const m of members) await deps.ledger.release(m.id, m.token);
+      deps.logger.warn({ ...log, err: error.message }, 'merged SMS not sent, will retry');
+      return members.map(() => 'retryLater');
+    }
+    if (error instanceof PermanentSendError) {
+      await slot.giveBack();
+      for (const m of members) {
+        await deps.ledger.recordFailed(m.id, m.token, error.message, nowIso, { ...m.facts, body: rendered.body });
+        await settle(deps, m.stored, m.target, m.superseded, now, { status: 'skipped' });
+      }
+      deps.logger.error({ ...log, err: error.message }, 'merged SMS refused permanently');
+      return members.map(() => 'failed');
+    }
+    // Unknown outcome: keep every claim; once their leases run out a later scan sends with the same idempotency key.
+    deps.logger.error({ ...log, err: (error as Error).message }, 'merged SMS send ended in an unknown state');
+    return members.map(() => 'retryLater');
+  }
+  await deps.ledger.recordMergedSent(
+    members.map((m) => ({ id: m.id, token: m.token, final: m.facts.final, ruleVersion: m.rule.version })),
+    { messageId, sentAt: nowIso, to: phone, body: rendered.body, segments: rendered.segments, phoneHash: first.facts.phoneHash },
+  );
+  for (const m of members) {
+    await settle(deps, m.stored, m.target, m.superseded, now, { status: 'sent', messageId, sentAt: nowIso });
+    result.superseded += m.superseded.length;
+  }
+  result.merged += members.length;
+  result.mergedMessages += 1;
+  deps.logger.info({ ...log, messageId, segments: rendered.segments }, 'merged reminder sent');
+  return members.map(() => 'sent');
+}
+
+/** A certificate's due reminder, read and chosen, ready to claim. */
+interface DueReminder {
+  key: CertificateKey;
+  stored: StoredCertificate;
+  dates: ReminderDates;
+  target: PlannedStage;
+  superseded: StageName[];
+  rule: ReminderRule;
+  id: DeliveryId;
+  facts: DeliveryFacts;
+}
+
+/** Reads the certificate (consistently) and picks its due stage; a stage of a switched-off type is settled as skipped. */
+async function prepare(deps: ScanDeps, key: CertificateKey, now: DateTime): Promise<DueReminder | 'notDue' | 'disabled'> {
   const stored = await deps.store.getCertificate(key);
   if (stored === undefined) return 'notDue';
   const dates = datesOf(stored);
@@ -149,29 +381,44 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
     // If the final reminder fails or goes unconfirmed, staff phone the holder (the attention list).
     final: finalReminderStage(stored.plan.stages, dates.expiresOn) === target.stage,
   };
-  const token = randomUUID();
-  const claim = await deps.ledger.claim(id, token, wall() + deps.settings.claimLeaseMs, wall());
-  if (!claim.claimed) {
-    // Revoked after this scan read the certificate: the revocation wrote the plan without this stage already.
-    if (claim.existing?.status === 'cancelled') return 'revoked';
-    if (claim.existing !== undefined && isFinished(claim.existing.status)) {
-      // A scan sent it (or gave up on it) and died before updating the plan: finish its bookkeeping.
-      // A receipt may have moved a sent record on to delivered or failed meanwhile; it was still sent.
-      await settle(deps, stored, target, superseded, now, {
-        status: claim.existing.messageId !== undefined ? 'sent' : 'skipped',
-        messageId: claim.existing.messageId,
-        sentAt: claim.existing.sentAt,
-        note: claim.existing.status === 'suppressed' ? SUPPRESSED_NOTE : undefined,
-      });
-      return 'alreadySent';
-    }
-    return 'inFlightElsewhere';
+  return { key, stored, dates, target, superseded, rule, id, facts };
+}
+
+/** What a claim that another writer holds or finished means for this scan. */
+async function notClaimed(deps: ScanDeps, due: DueReminder, existing: DeliveryRecord | undefined, now: DateTime): Promise<Outcome> {
+  const { stored, target, superseded } = due;
+  // Revoked after this scan read the certificate: the revocation wrote the plan without this stage already.
+  if (existing?.status === 'cancelled') return 'revoked';
+  // Held back by the daily cap earlier today: it is claimed again tomorrow.
+  if (existing?.status === 'deferred') return 'deferred';
+  if (existing !== undefined && isFinished(existing.status)) {
+    // A scan sent it (or gave up on it) and died before updating the plan: finish its bookkeeping.
+    // A receipt may have moved a sent record on to delivered or failed meanwhile; it was still sent.
+    await settle(deps, stored, target, superseded, now, {
+      status: existing.messageId !== undefined ? 'sent' : 'skipped',
+      messageId: existing.messageId,
+      sentAt: existing.sentAt,
+      note: existing.status === 'suppressed' ? SUPPRESSED_NOTE : undefined,
+    });
+    return 'alreadySent';
   }
+  return 'inFlightElsewhere';
+}
+
+/** Sends one claimed reminder on its own: the daily cap, then send, record and settle. */
+async function sendClaimed(deps: ScanDeps, due: DueReminder & { token: string }, now: DateTime, result: ScanResult): Promise<Outcome> {
+  const { key, stored, dates, target, superseded, rule, id, facts, token } = due;
   const log = { type: key.type, number: key.number, stage: target.stage, to: maskPhone(stored.certificate.phone) };
   if (await skipIfSuppressed(deps, id, token, facts, now)) {
     await settle(deps, stored, target, superseded, now, { status: 'skipped', note: SUPPRESSED_NOTE });
     deps.logger.info(log, 'reminder not sent: the number opted out');
     return 'suppressed';
+  }
+  // After the opt-out check: a suppressed number neither uses a slot of the cap nor is held by it.
+  const slot = await holdForDailyCap(deps, id, token, facts, now);
+  if (!slot.taken) {
+    deps.logger.info({ ...log, deferredOn: slot.day }, 'reminder deferred: the holder had the day’s messages');
+    return 'deferred';
   }
   let messageId: string;
   let rendered: { body: string; segments: number } | undefined;
@@ -194,12 +441,14 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
     messageId = receipt.messageId;
   } catch (error) {
     if (error instanceof RetryableSendError) {
-      // Nothing went out: give the claim back so the next scan retries at once.
+      // Nothing went out: give the day's slot and the claim back so the next scan retries at once.
+      await slot.giveBack();
       await deps.ledger.release(id, token);
       deps.logger.warn({ ...log, err: error.message }, 'SMS not sent, will retry');
       return 'retryLater';
     }
     if (error instanceof PermanentSendError) {
+      await slot.giveBack();
       await deps.ledger.recordFailed(id, token, error.message, now.toISO() ?? '', { ...facts, body: rendered?.body });
       await settle(deps, stored, target, superseded, now, { status: 'skipped' });
       deps.logger.error({ ...log, err: error.message }, 'SMS refused permanently');
@@ -224,6 +473,16 @@ async function remindOne(deps: ScanDeps, key: CertificateKey, now: DateTime, wal
   result.superseded += superseded.length;
   deps.logger.info({ ...log, messageId, segments: rendered.segments }, 'reminder sent');
   return 'sent';
+}
+
+/**
+ * The holder's daily cap, checked once the claim is ours: a slot taken, or the claimed record marked
+ * `deferred` (the stage stays pending, and a scan on a later day claims it again).
+ */
+async function holdForDailyCap(deps: ScanDeps, id: DeliveryId, token: string, facts: DeliveryFacts, now: DateTime): Promise<DailySlot> {
+  const slot = await takeDailySlot(deps, facts.to, now);
+  if (!slot.taken) await deps.ledger.recordDeferred(id, token, slot.day, now.toISO() ?? '', facts);
+  return slot;
 }
 
 /**
@@ -288,6 +547,17 @@ export function renderFor(
   now: DateTime,
   rule: Pick<ReminderRule, 'stages'>,
 ): { body: string; segments: number } {
+  return renderReminder(reminderInputFor(deps, stored, target, now, rule));
+}
+
+/** What a stage's text is made of: the certificate's values, the rule's texts, the settings. */
+function reminderInputFor(
+  deps: Pick<ScanDeps, 'reference' | 'settings'>,
+  stored: StoredCertificate,
+  target: Pick<PlannedStage, 'stage'>,
+  now: DateTime,
+  rule: Pick<ReminderRule, 'stages'>,
+): ReminderInput {
   const dates = datesOf(stored);
   if (dates === undefined) throw new PermanentSendError(`${stored.certificate.type} ${stored.certificate.number} has no expiry to remind of`);
   const type = deps.reference.catalogue.get(stored.certificate.type);
@@ -295,7 +565,7 @@ export function renderFor(
     // A plan stored before its type lost its reminders (or its entry) has nothing true to say.
     throw new PermanentSendError(`type ${stored.certificate.type} sends no reminders (catalogue ${deps.reference.catalogue.version})`);
   }
-  return renderReminder({
+  return {
     signature: deps.settings.signature,
     typeName: type.smsName,
     number: stored.certificate.number,
@@ -312,7 +582,7 @@ export function renderFor(
     sendOn: todayIn(now),
     templates: stageTemplates(rule.stages),
     afterExpiryStage: afterExpiryStage(rule.stages),
-  });
+  };
 }
 
 /** One message a scan as of `now` would send; the phone is masked, as in every log line. */

@@ -5,6 +5,7 @@ import { checkSmsSafeText } from '../core/sms-safe-text.js';
 import { DEFAULT_RENEWAL_PLACE } from '../core/sms.js';
 import { DEFAULT_SPREADSHEET_LIMITS, type SpreadsheetLimits } from '../core/import-limits.js';
 import { DEFAULT_RETENTION_YEARS } from '../core/retention.js';
+import { DEFAULT_SMS_DAILY_CAP_PER_PHONE } from '../core/daily-cap.js';
 
 /** What an operator can set for a deployment; the same in local mode and on AWS. */
 export interface ServiceSettings {
@@ -31,6 +32,8 @@ export interface ServiceSettings {
   importLimits: SpreadsheetLimits;
   /** Certificates (and their deliveries) are purged this many whole years after their expiry. */
   retentionYears: number;
+  /** Capped SMS one phone may get on one Asia/Shanghai day (booking confirmations are exempt); the rest wait a day. */
+  smsDailyCapPerPhone: number;
 }
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:mm, e.g. 09:00');
@@ -92,6 +95,12 @@ const environmentSchema = z.object({
   CERTALARM_IMPORT_MAX_SHARED_STRINGS: z.coerce.number().int().min(1).default(DEFAULT_SPREADSHEET_LIMITS.maxSharedStrings),
   CERTALARM_IMPORT_MAX_SHARED_STRING_CHARS: z.coerce.number().int().min(1024).default(DEFAULT_SPREADSHEET_LIMITS.maxSharedStringChars),
   CERTALARM_RETENTION_YEARS: z.coerce.number().int().min(1, 'keep certificates at least 1 year past their expiry').max(100).default(DEFAULT_RETENTION_YEARS),
+  CERTALARM_SMS_DAILY_CAP_PER_PHONE: z.coerce
+    .number()
+    .int('每日上限须为整数 / use a whole number of messages')
+    .min(1, '每个号码每天至少1条 / allow at least 1 message a day per phone')
+    .max(50)
+    .default(DEFAULT_SMS_DAILY_CAP_PER_PHONE),
 });
 
 export class SettingsError extends Error {
@@ -129,6 +138,7 @@ export function settingsFromEnvironment(env: Record<string, string | undefined>)
       maxSharedStringChars: e.CERTALARM_IMPORT_MAX_SHARED_STRING_CHARS,
     },
     retentionYears: e.CERTALARM_RETENTION_YEARS,
+    smsDailyCapPerPhone: e.CERTALARM_SMS_DAILY_CAP_PER_PHONE,
   };
 }
 

@@ -44,9 +44,12 @@ export function receiptTransition(current: LedgerStatus, receipt: DeliveryReceip
   return 'ignore';
 }
 
-/** A record in one of these statuses is done with: a scan that finds it only finishes the plan's bookkeeping. */
+/**
+ * A record in one of these statuses is done with: a scan that finds it only finishes the plan's bookkeeping.
+ * `deferred` is not: the daily cap held the message back, it stays due and is claimed again the next day.
+ */
 export function isFinished(status: LedgerStatus): boolean {
-  return status !== 'claimed';
+  return status !== 'claimed' && status !== 'deferred';
 }
 
 /** How long after its send an unconfirmed final reminder needs a person to phone the holder. */

@@ -11,6 +11,7 @@ import type { Revocation } from './revocation.js';
 import type { Suppression, SuppressionSource } from './suppression.js';
 import type { BookingCodeRecord, BookingRecord, Campaign, Invitation, RecipientCertificate, Visit } from './campaigns/model.js';
 import type { ReminderRule, RuleReplanProgress, RuleVersion } from './rules.js';
+import type { MergedTemplate } from './merged-reminder.js';
 
 /**
  * Business time, the one clock of a process: use cases, handlers and adapters take `now` from here
@@ -164,6 +165,8 @@ export interface DeliveryRecord {
   reason?: string;
   body?: string;
   ruleVersion?: number;
+  /** The Asia/Shanghai day the daily cap held a `deferred` message back on; it is claimed again from the next day. */
+  deferredOn?: IsoDate;
 }
 
 export type ClaimOutcome =
@@ -185,7 +188,8 @@ export interface DeliveryFacts {
  * claim → send → recordSent: the claim is a conditional write, so two scans never both send.
  */
 export interface DeliveryLedger {
-  claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
+  /** `today` (the scan's Asia/Shanghai day): a record the daily cap deferred on an earlier day may be claimed again. */
+  claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number, today?: IsoDate): Promise<ClaimOutcome>;
   /**
    * Keeps the rendered text and the version of the rule it was rendered with, marks the record `sent`,
    * and leaves a pointer from the message id to the record, so that a receipt finds it in one read.
@@ -205,6 +209,38 @@ export interface DeliveryLedger {
    */
   recordSuppressed(id: DeliveryId, token: string, at: IsoInstant, facts: DeliveryFacts): Promise<void>;
   get(id: DeliveryId): Promise<DeliveryRecord | undefined>;
+  /**
+   * The daily cap held the message back on `deferredOn`: marks the record `deferred` (listed as such) instead of
+   * sending; the stage stays pending in the plan, and a scan on a later day claims it again.
+   */
+  recordDeferred(id: DeliveryId, token: string, deferredOn: IsoDate, at: IsoInstant, facts?: DeliveryFacts): Promise<void>;
+  /**
+   * One SMS carried several reminders (a merge): marks every member `sent` with the same message id and text,
+   * in one atomic write conditional on each member's claim token, so a crash records all of them or none.
+   */
+  recordMergedSent(
+    members: ReadonlyArray<{ id: DeliveryId; token: string; final: boolean; ruleVersion?: number }>,
+    sent: { messageId: string; sentAt: IsoInstant; to: string; body: string; segments: number; phoneHash?: string | undefined },
+  ): Promise<void>;
+}
+
+/** The phones of due certificates, so a scan can group one holder's reminders into one SMS. */
+export interface DuePhoneSource {
+  /** Keyed by `${type}#${number}`; only the phone is read, missing certificates are absent. */
+  phonesOf(keys: readonly CertificateKey[]): Promise<Map<string, string>>;
+}
+
+// ---- Daily cap per phone --------------------------------------------------------------------------
+
+/**
+ * How many capped SMS each phone got on one Asia/Shanghai day (see core/daily-cap.ts): a conditional
+ * counter per phone and day, so two senders racing for a phone's last slot cannot both win.
+ */
+export interface DailySendCap {
+  /** Takes one of the phone's `limit` slots for `day`; false when every one is taken. */
+  take(phone: string, day: IsoDate, limit: number): Promise<boolean>;
+  /** Gives back a slot taken for a message that did not go out (its send failed before the provider took it). */
+  giveBack(phone: string, day: IsoDate): Promise<void>;
 }
 
 // ---- Holder IDs ---------------------------------------------------------------------------------
@@ -338,6 +374,8 @@ export interface DeliveryRef {
 export interface DeliveryReceipts {
   /** The item a message id was recorded on, in one read; undefined for an id this service never recorded. */
   findByMessageId(messageId: string): Promise<DeliveryRef | undefined>;
+  /** Every item a message id was recorded on: several for a merged reminder, else the one `findByMessageId` finds. */
+  findAllByMessageId?(messageId: string): Promise<DeliveryRef[]>;
   /** The item's status and message id, read consistently. */
   deliveryState(ref: DeliveryRef): Promise<{ status: LedgerStatus; messageId?: string | undefined } | undefined>;
   /**
@@ -751,6 +789,21 @@ export interface RuleStore {
   saveRuleReplan(type: string, progress: RuleReplanProgress): Promise<boolean>;
 }
 
+/** The merged reminder's texts as an operator last set them (version 0: the defaults, never changed). */
+export interface StoredMergedTemplate extends MergedTemplate {
+  version: number;
+  changedBy: string | null;
+  changedAt: IsoInstant | null;
+  comment: string | null;
+}
+
+/** Where the merged reminder's texts are kept, beside the reminder rules. */
+export interface MergedTemplateStore {
+  getMergedTemplate(): Promise<StoredMergedTemplate | undefined>;
+  /** Stores `next` if the stored texts are still at `next.version - 1` (0: none stored); false when another change got there first. */
+  putMergedTemplate(next: StoredMergedTemplate): Promise<boolean>;
+}
+
 /** The rules as currently stored, shared by every plan and send a process makes for a short while. */
 export interface RuleSource {
   /** The type's current rule: the stored one, or the default (version 0). */
@@ -780,7 +833,8 @@ export interface CampaignMessageListing {
 }
 
 export interface CampaignMessageLedger {
-  claimMessage(id: CampaignMessageId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome>;
+  /** `today`: a message the daily cap deferred on an earlier day may be claimed again (see DeliveryLedger.claim). */
+  claimMessage(id: CampaignMessageId, token: string, leaseUntilMs: number, nowMs: number, today?: IsoDate): Promise<ClaimOutcome>;
   /** With `listing`, the message is on the deliveries listing too. */
   recordMessageSent(
     id: CampaignMessageId,
@@ -791,6 +845,8 @@ export interface CampaignMessageLedger {
   /** With `refused`, the refusal is listed as failed, with the text that was refused. */
   recordMessageFailed(id: CampaignMessageId, token: string, reason: string, failedAt: IsoInstant, refused?: { body?: string | undefined; listing: CampaignMessageListing }): Promise<void>;
   releaseMessage(id: CampaignMessageId, token: string): Promise<void>;
+  /** The daily cap held the message back on `deferredOn`: it is claimed again from the next day. */
+  recordMessageDeferred(id: CampaignMessageId, token: string, deferredOn: IsoDate, at: IsoInstant): Promise<void>;
   /** Nothing was sent: the number is on our suppression list. A finished status, never claimed again. */
   recordMessageSuppressed(id: CampaignMessageId, token: string, at: IsoInstant, listing?: CampaignMessageListing): Promise<void>;
   getMessage(id: CampaignMessageId): Promise<DeliveryRecord | undefined>;

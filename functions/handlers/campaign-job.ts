@@ -1,5 +1,5 @@
 import { emitMetrics } from '../adapters/aws/emf-metrics.js';
-import { runCampaignJob, type CampaignJobResult } from '../app/campaigns/run-campaign-job.js';
+import { onlyDeferredLeft, runCampaignJob, type CampaignJobResult } from '../app/campaigns/run-campaign-job.js';
 import { scheduleJobContinuation } from '../app/campaigns/visit-jobs.js';
 import { campaignJobPayloadSchema } from '../core/schedule-payloads.js';
 import { campaignJobContinuations, campaignJobDeps } from './runtime.js';
@@ -23,13 +23,15 @@ export async function handler(event: unknown, context?: CampaignJobContext): Pro
   const payload = campaignJobPayloadSchema.parse(event);
   const deps = campaignJobDeps();
   const result = await runCampaignJob(deps, payload);
-  emitMetrics({ CampaignMessagesSent: result.sent, CampaignMessagesFailed: result.failed, CampaignMessagesRetryLater: result.retryLater + result.errors, CampaignMessagesSuppressed: result.suppressed }, { job: payload.job });
+  emitMetrics({ CampaignMessagesSent: result.sent, CampaignMessagesFailed: result.failed, CampaignMessagesRetryLater: result.retryLater + result.errors, CampaignMessagesSuppressed: result.suppressed, CampaignMessagesDeferred: result.deferred }, { job: payload.job });
   if (result.outcome !== 'incomplete') return result;
   const unsent = `campaign job ${payload.job} of visit ${payload.visitId} left messages unsent (${result.reason ?? `${result.retryLater} to retry, ${result.errors} errors`})`;
   const continuations = campaignJobContinuations();
   if (continuations === undefined || context?.invokedFunctionArn === undefined) throw new CampaignJobIncompleteError(unsent);
   // Every message is claimed before it is sent, so the continuation sends only what is still unsent.
-  const at = await scheduleJobContinuation({ ...continuations, targetArn: context.invokedFunctionArn }, payload, deps.clock.now(), deps.settings.sendWindow);
+  const at = await scheduleJobContinuation({ ...continuations, targetArn: context.invokedFunctionArn }, payload, deps.clock.now(), deps.settings.sendWindow, {
+    nextDay: onlyDeferredLeft(result),
+  });
   const continuesAt = at.toISO() ?? '';
   deps.logger.info({ job: payload.job, campaignId: payload.campaignId, visitId: payload.visitId, continuesAt }, `${unsent}; it runs again at ${continuesAt}`);
   return { ...result, continuesAt };

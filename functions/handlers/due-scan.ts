@@ -52,6 +52,7 @@ export async function handler(event: unknown, context: Invocation): Promise<Sche
     RemindersFailed: result.failed,
     RemindersRetryLater: result.retryLater,
     RemindersSuppressed: result.suppressed,
+    RemindersDeferred: result.deferred,
     UnsentAtWindowClose: result.unsentAtWindowClose,
   });
   return result;

@@ -7,6 +7,7 @@ import type { CalendarDeps } from '../app/calendar/load-calendar.js';
 import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbCampaignStore } from '../adapters/aws/dynamodb/dynamodb-campaign-store.js';
+import { DynamoDbDailySendCap } from '../adapters/aws/dynamodb/dynamodb-daily-send-cap.js';
 import { EventBridgeScheduleGateway } from '../adapters/aws/schedule-gateway.js';
 import type { CampaignDeps, CampaignScheduler, CampaignServices } from '../app/campaigns/campaign-deps.js';
 import type { InboundDeps } from '../app/inbound/receive-inbound-sms.js';
@@ -161,6 +162,10 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
     rules,
     wallClock: () => clock.now().toMillis(),
     suppressions,
+    // The per-phone daily cap, and `phones`: one holder's due reminders merged into one SMS (see README, "One holder, one message a day").
+    cap: new DynamoDbDailySendCap(dynamo, tableName),
+    phones: store,
+    mergedTemplates: new DynamoDbRuleStore(dynamo, tableName),
     ...(phoneHasher !== undefined ? { phoneHasher } : {}),
   };
   return scan;
@@ -331,6 +336,8 @@ export function campaignJobDeps(env: Environment = process.env): CampaignDeps {
     logger: shared.logger,
     clock: shared.clock,
     audit: shared.audit,
+    // The same per-phone daily counter as the scan's: a notice and a reminder share a holder's cap.
+    cap: new DynamoDbDailySendCap(shared.dynamo, shared.tableName),
     ...(wallClock !== undefined ? { wallClock } : {}),
     ...(suppressions !== undefined ? { suppressions } : {}),
     ...(phoneHasher !== undefined ? { phoneHasher } : {}),

@@ -216,9 +216,11 @@ export class CertalarmFunctions extends Construct {
     // It also finishes a calendar load's re-plan that outgrew its API request: the certificates of each
     // type expiring near the loaded year come from the `byType` index, and their plans are updated; a rule
     // change's re-plan continues the same way (the rule's progress is an Update of its item).
+    // It reads the phones of the due certificates with PartiQL point SELECTs on the partition key (never a
+    // scan), to merge one holder's reminders; a merged send is recorded with one TransactWriteItems of Updates and a Put.
     table.grantItemAccess(
       this.dueScanRole,
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      ['dynamodb:GetItem', 'dynamodb:PartiQLSelect', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
       ['due', 'byType'],
     );
     // A receipt reads the message-id pointer and the delivery (GetItem) and moves its status (UpdateItem): nothing else.

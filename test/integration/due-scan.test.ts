@@ -260,6 +260,8 @@ describe('Use case: sendDueReminders', () => {
       release: (...args) => store.release(...args),
       recordSuppressed: (...args) => store.recordSuppressed(...args),
       get: (...args) => store.get(...args),
+      recordDeferred: (...args) => store.recordDeferred(...args),
+      recordMergedSent: (...args) => store.recordMergedSent(...args),
     };
     let wall = Date.now();
     const deps = scanDeps(store, outbox, { ledger: crashingLedger, wallClock: () => wall });

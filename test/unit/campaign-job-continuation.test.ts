@@ -51,4 +51,16 @@ describe('Use case: scheduleJobContinuation', () => {
     expect(when.toISO()).toBe('2026-12-30T09:00:00.000+08:00');
     expect(gateway.requests[0]?.name).toBe('campaign-notice-again-cmp_spring2027.v_lianjiang.202612300900');
   });
+
+  it('continues a job that left only messages deferred by the daily cap when the window opens the next day, not ten minutes later', async () => {
+    // Prepare
+    const gateway = recordingGateway();
+
+    // Act
+    const when = await scheduleJobContinuation(scheduler(gateway), PAYLOAD, at('2026-12-29T10:03:27+08:00'), DEFAULT_SEND_WINDOW, { nextDay: true });
+
+    // Assess
+    expect(when.toISO()).toBe('2026-12-30T09:00:00.000+08:00');
+    expect(gateway.requests[0]?.name).toBe('campaign-notice-again-cmp_spring2027.v_lianjiang.202612300900');
+  });
 });

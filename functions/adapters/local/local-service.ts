@@ -24,6 +24,7 @@ import { DynamoDbRuleStore } from '../aws/dynamodb/dynamodb-rule-store.js';
 import { logCalendarWarnings, StoredCalendarSource } from '../../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../aws/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbCampaignStore } from '../aws/dynamodb/dynamodb-campaign-store.js';
+import { DynamoDbDailySendCap } from '../aws/dynamodb/dynamodb-daily-send-cap.js';
 import { campaignJobPayloadSchema } from '../../core/schedule-payloads.js';
 import type { CampaignServices } from '../../app/campaigns/campaign-deps.js';
 import { runCampaignJob } from '../../app/campaigns/run-campaign-job.js';
@@ -173,9 +174,11 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       jobs: campaignStore,
       scheduler: { gateway, targetArn: 'local:campaign-job', roleArn: 'local:scheduler', group: 'certalarm' },
     };
+    // One per-phone daily counter for reminders, campaign messages and inbound replies alike.
+    const cap = new DynamoDbDailySendCap(client, tableName);
     // Our opt-out list: every send (reminders, campaign messages, replies) asks it after its claim.
     const suppressions = new DynamoDbSuppressionList(client, tableName);
-    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher, campaigns, suppressions };
+    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher, campaigns, suppressions, cap, phones: store, mergedTemplates: ruleStore };
     const cursorKey = localCursorKey(dataDir);
     const worker = new LocalImportWorker({
       ...base,

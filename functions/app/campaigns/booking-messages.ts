@@ -5,7 +5,7 @@ import type { BookingResult } from './bookings.js';
 import type { CampaignDeps } from './campaign-deps.js';
 import { listedFor, sendCampaignMessage, type CampaignSendOutcome } from './send-campaign-message.js';
 
-export type BookingMessageDeps = Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'suppressions' | 'reference' | 'phoneHasher'>;
+export type BookingMessageDeps = Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'suppressions' | 'cap' | 'reference' | 'phoneHasher'>;
 
 /**
  * The kind of a booking's message in the campaign ledger. The sequence is part of it: booking, moving
@@ -27,5 +27,6 @@ export async function confirmBooking(deps: BookingMessageDeps, result: BookingRe
   const id = { campaignId: booking.campaignId, visitId: booking.visitId, phone: booking.phone, kind: bookingMessageKind(booking) };
   const campaign = await deps.campaigns.store.getCampaign(booking.campaignId);
   const scope = campaign === undefined ? {} : listedFor(deps, campaign);
-  return sendCampaignMessage(deps, id, () => (booking.state === 'booked' ? bookingConfirmationText(details) : bookingCancellationText(details)), now, scope);
+  // Exempt from the daily cap: the holder has just asked, and a confirmation held back a day would confirm nothing.
+  return sendCampaignMessage(deps, id, () => (booking.state === 'booked' ? bookingConfirmationText(details) : bookingCancellationText(details)), now, { ...scope, capExempt: true });
 }

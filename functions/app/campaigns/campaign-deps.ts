@@ -1,4 +1,4 @@
-import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, JobStore, Logger, OptOutConfirmations, PhoneHasher, RecipientSource, ScheduleGateway, SmsSender, SuppressionList } from '../../core/ports.js';
+import type { AuditLog, CampaignMessageLedger, CampaignStore, Clock, DailySendCap, JobStore, Logger, OptOutConfirmations, PhoneHasher, RecipientSource, ScheduleGateway, SmsSender, SuppressionList } from '../../core/ports.js';
 import type { ReferenceData } from '../reference-data.js';
 import type { ServiceSettings } from '../settings.js';
 
@@ -40,4 +40,6 @@ export interface CampaignDeps {
   suppressions?: SuppressionList & OptOutConfirmations;
   /** The keyed hash the deliveries listing finds a phone's messages by; without it, messages are listed without one. */
   phoneHasher?: PhoneHasher;
+  /** The per-phone daily cap shared with the reminders (`CERTALARM_SMS_DAILY_CAP_PER_PHONE`); without it, nothing is held back. */
+  cap?: DailySendCap;
 }

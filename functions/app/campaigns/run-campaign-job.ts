@@ -4,6 +4,7 @@ import { bookingCodeFrom } from '../../core/campaigns/codes.js';
 import type { Campaign, Invitation, Recipient, RecipientCertificate, Visit } from '../../core/campaigns/model.js';
 import { recipientsOf } from '../../core/campaigns/recipients.js';
 import { DEFAULT_NOTICE_TEMPLATE, DEFAULT_REMINDER_TEMPLATE, renderCancelled, renderMoved, renderNotice, renderReminderForBooking } from '../../core/campaigns/texts.js';
+import { nextCapDayOpening } from '../../core/daily-cap.js';
 import { isInsideSendWindow } from '../../core/planning.js';
 import { maskPhone } from '../../core/phone.js';
 import { campaignJobPayloadSchema, type CampaignJobKind, type CampaignJobPayload } from '../../core/schedule-payloads.js';
@@ -39,6 +40,16 @@ export interface CampaignJobResult {
   suppressed: number;
   /** Phones whose processing hit an unexpected error (store unavailable…): left for the next run. */
   errors: number;
+  /** Held back by the holder's daily cap: the job continues on the next day inside the send window. */
+  deferred: number;
+}
+
+/**
+ * Whether a job left only messages the daily cap held back: running it again today would only defer them
+ * again, so it continues when the window opens on the next day, not every few minutes.
+ */
+export function onlyDeferredLeft(result: Pick<CampaignJobResult, 'retryLater' | 'inFlightElsewhere' | 'errors' | 'deferred'>): boolean {
+  return result.deferred > 0 && result.retryLater + result.inFlightElsewhere + result.errors === 0;
 }
 
 /**
@@ -61,6 +72,7 @@ export async function runCampaignJob(deps: CampaignDeps, payload: CampaignJobPay
     failed: 0,
     suppressed: 0,
     errors: 0,
+    deferred: 0,
   };
   const { store } = deps.campaigns;
   const campaign = await store.getCampaign(payload.campaignId);
@@ -84,7 +96,8 @@ export async function runCampaignJob(deps: CampaignDeps, payload: CampaignJobPay
     }
     result[outcome] += 1;
   });
-  if (result.retryLater + result.inFlightElsewhere + result.errors > 0) result.outcome = 'incomplete';
+  if (result.retryLater + result.inFlightElsewhere + result.errors + result.deferred > 0) result.outcome = 'incomplete';
+  if (onlyDeferredLeft(result)) result.reason = 'deferred by the daily cap per phone';
   deps.logger.info({ campaignJob: result }, 'campaign job finished');
   return result;
 }
@@ -195,11 +208,13 @@ export interface DueCampaignJobsResult {
   alreadySent: number;
   retryLater: number;
   failed: number;
+  /** Messages the daily cap held back; their job was moved to the next day's window opening. */
+  deferred: number;
   suppressed: number;
 }
 
 export function emptyDueCampaignJobsResult(): DueCampaignJobsResult {
-  return { jobs: 0, done: 0, kept: 0, sent: 0, alreadySent: 0, retryLater: 0, failed: 0, suppressed: 0 };
+  return { jobs: 0, done: 0, kept: 0, sent: 0, alreadySent: 0, retryLater: 0, failed: 0, deferred: 0, suppressed: 0 };
 }
 
 /**
@@ -225,6 +240,7 @@ export async function runDueCampaignJobs(deps: CampaignDeps, now: DateTime): Pro
     result.alreadySent += run.alreadySent;
     result.retryLater += run.retryLater + run.inFlightElsewhere + run.errors;
     result.failed += run.failed;
+    result.deferred += run.deferred;
     result.suppressed += run.suppressed;
     if (run.outcome === 'done' || run.outcome === 'skipped') {
       // Only this instant's job: a move while it ran stored the job anew, which must stay. A timer still
@@ -233,6 +249,10 @@ export async function runDueCampaignJobs(deps: CampaignDeps, now: DateTime): Pro
       result.done += 1;
     } else {
       result.kept += 1;
+      if (onlyDeferredLeft(run)) {
+        // The same name replaces the stored job: it is due again when the window opens tomorrow, not at every scan today.
+        await jobs.putJob({ ...job, at: nextCapDayOpening(now, deps.settings.sendWindow).toUTC().toISO() ?? job.at });
+      }
     }
   }
   return result;

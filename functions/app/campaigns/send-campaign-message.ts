@@ -5,12 +5,17 @@ import type { Campaign } from '../../core/campaigns/model.js';
 import type { RenderedCampaignSms } from '../../core/campaigns/texts.js';
 import { isFinished } from '../../core/delivery-status.js';
 import { PermanentSendError, RetryableSendError } from '../../core/errors.js';
+import { todayIn } from '../../core/planning.js';
 import { maskPhone } from '../../core/phone.js';
 import type { CampaignMessageId, CampaignMessageListing } from '../../core/ports.js';
+import { takeDailySlot } from '../daily-send-slot.js';
 import type { CampaignDeps } from './campaign-deps.js';
 
-/** `suppressed`: the number is on our opt-out list; recorded so, nothing sent. */
-export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'suppressed';
+/**
+ * `suppressed`: the number is on our opt-out list; recorded so, nothing sent. `deferred`: the holder's daily
+ * cap held it back; it goes out on a later day inside the window.
+ */
+export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' | 'retryLater' | 'failed' | 'suppressed' | 'deferred';
 
 /**
  * Sends one campaign SMS exactly once per (visit, phone, kind), by the reminders' protocol: claim the
@@ -19,25 +24,36 @@ export type CampaignSendOutcome = 'sent' | 'alreadySent' | 'inFlightElsewhere' |
  * claim, so a message that is not ours to send is not even rendered.
  */
 export async function sendCampaignMessage(
-  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'suppressions' | 'phoneHasher'>,
+  deps: Pick<CampaignDeps, 'campaigns' | 'sms' | 'settings' | 'logger' | 'wallClock' | 'suppressions' | 'phoneHasher' | 'cap'>,
   id: CampaignMessageId,
   render: () => RenderedCampaignSms,
   now: DateTime,
-  /** Who sees the message in the deliveries listing besides operators (campaignAuthority of its campaign). */
-  scope: { authority?: string | undefined } = {},
+  /** Who sees the message in the deliveries listing besides operators (campaignAuthority of its campaign); `capExempt`: not counted against the daily cap. */
+  scope: { authority?: string | undefined; capExempt?: boolean } = {},
 ): Promise<CampaignSendOutcome> {
   const wall = deps.wallClock ?? Date.now;
   const ledger = deps.campaigns.messages;
   // Before the claim: a failure here (the hash key unavailable) leaves nothing held for a lease to release.
   const listing = { authority: scope.authority, phoneHash: await deps.phoneHasher?.hash(id.phone) };
   const token = randomUUID();
-  const claim = await ledger.claimMessage(id, token, wall() + deps.settings.claimLeaseMs, wall());
-  // A receipt may have moved a sent message on to delivered or failed meanwhile: it was still sent.
-  if (!claim.claimed) return claim.existing !== undefined && isFinished(claim.existing.status) ? 'alreadySent' : 'inFlightElsewhere';
+  const claim = await ledger.claimMessage(id, token, wall() + deps.settings.claimLeaseMs, wall(), todayIn(now));
+  if (!claim.claimed) {
+    const status = claim.existing?.status;
+    if (status === 'deferred') return 'deferred';
+    // A receipt may have moved a sent message on to delivered or failed meanwhile: it was still sent.
+    return status !== undefined && isFinished(status) ? 'alreadySent' : 'inFlightElsewhere';
+  }
   const log = { campaign: id.campaignId, visit: id.visitId, kind: id.kind, to: maskPhone(id.phone) };
   if (await skipIfSuppressed(deps, id, token, now, listing)) {
     deps.logger.info(log, 'campaign SMS not sent: the number opted out');
     return 'suppressed';
+  }
+  // After the opt-out check: a suppressed number neither uses a slot of the cap nor is held by it.
+  const slot = scope.capExempt === true ? undefined : await takeDailySlot(deps, id.phone, now);
+  if (slot?.taken === false) {
+    await ledger.recordMessageDeferred(id, token, slot.day, now.toISO() ?? '');
+    deps.logger.info({ ...log, deferredOn: slot.day }, 'campaign SMS deferred: the holder had the day’s messages');
+    return 'deferred';
   }
   let rendered: RenderedCampaignSms | undefined;
   let messageId: string;
@@ -53,12 +69,14 @@ export async function sendCampaignMessage(
     messageId = receipt.messageId;
   } catch (error) {
     if (error instanceof RetryableSendError) {
-      // Nothing went out: give the claim back so the next run retries at once.
+      // Nothing went out: give the day's slot and the claim back so the next run retries at once.
+      if (slot?.taken === true) await slot.giveBack();
       await ledger.releaseMessage(id, token);
       deps.logger.warn({ ...log, err: error.message }, 'campaign SMS not sent, will retry');
       return 'retryLater';
     }
     if (error instanceof PermanentSendError) {
+      if (slot?.taken === true) await slot.giveBack();
       await ledger.recordMessageFailed(id, token, error.message, now.toISO() ?? '', { body: rendered?.body, listing });
       deps.logger.error({ ...log, err: error.message }, 'campaign SMS refused permanently');
       return 'failed';

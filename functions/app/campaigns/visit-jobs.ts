@@ -1,4 +1,5 @@
 import type { DateTime } from 'luxon';
+import { nextCapDayOpening } from '../../core/daily-cap.js';
 import { nextSendableInstant } from '../../core/planning.js';
 import type { SendWindow } from '../../core/model.js';
 import type { CampaignJobKind, CampaignJobPayload } from '../../core/schedule-payloads.js';
@@ -51,8 +52,16 @@ export const CONTINUATION_DELAY_MINUTES = 10;
  * carries that instant, so a retried invocation finds the continuation it already made, and the rerun
  * sends only what is still unsent (every message is claimed before it is sent).
  */
-export async function scheduleJobContinuation(scheduler: CampaignScheduler, payload: CampaignJobPayload, now: DateTime, window: SendWindow): Promise<DateTime> {
-  const at = nextSendableInstant(now.plus({ minutes: CONTINUATION_DELAY_MINUTES }), window).startOf('minute');
+export async function scheduleJobContinuation(
+  scheduler: CampaignScheduler,
+  payload: CampaignJobPayload,
+  now: DateTime,
+  window: SendWindow,
+  options: { nextDay?: boolean } = {},
+): Promise<DateTime> {
+  // Only messages the daily cap held back: today they would be held back again, so the job waits for tomorrow's window.
+  const earliest = options.nextDay === true ? nextCapDayOpening(now, window) : now.plus({ minutes: CONTINUATION_DELAY_MINUTES });
+  const at = nextSendableInstant(earliest, window).startOf('minute');
   const name = scheduleName(`campaign-${payload.job}-again`, `${payload.campaignId}.${payload.visitId}.${at.toFormat('yyyyLLddHHmm')}`);
   await scheduler.gateway.scheduleOnce({ name, at, payload, targetArn: scheduler.targetArn, roleArn: scheduler.roleArn, group: scheduler.group });
   return at;

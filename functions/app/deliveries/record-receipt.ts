@@ -1,5 +1,5 @@
 import { receiptTransition, type DeliveryReceipt } from '../../core/delivery-status.js';
-import type { DeliveryReceipts, Logger, ReceiptOutcome } from '../../core/ports.js';
+import type { DeliveryReceipts, DeliveryRef, Logger, ReceiptOutcome } from '../../core/ports.js';
 
 export interface ReceiptDeps {
   receipts: DeliveryReceipts;
@@ -19,11 +19,22 @@ function shortId(messageId: string): string {
  */
 export async function recordDeliveryReceipt(deps: ReceiptDeps, receipt: DeliveryReceipt): Promise<ReceiptOutcome> {
   const log = { messageId: shortId(receipt.messageId), status: receipt.status };
-  const ref = await deps.receipts.findByMessageId(receipt.messageId);
-  if (ref === undefined) {
+  const { receipts } = deps;
+  const found = receipts.findAllByMessageId !== undefined ? await receipts.findAllByMessageId(receipt.messageId) : [await receipts.findByMessageId(receipt.messageId)];
+  const refs = found.filter((ref): ref is DeliveryRef => ref !== undefined);
+  if (refs.length === 0) {
     deps.logger.info(log, 'receipt for a message id no delivery carries: ignored');
     return 'unknown';
   }
+  // A merged reminder: one receipt speaks for every certificate it carried. The answer that asks most of the caller wins.
+  const outcomes: ReceiptOutcome[] = [];
+  for (const ref of refs) outcomes.push(await applyTo(deps, ref, receipt, log));
+  return RECEIPT_PRECEDENCE.find((o) => outcomes.includes(o)) ?? 'unchanged';
+}
+
+const RECEIPT_PRECEDENCE: readonly ReceiptOutcome[] = ['pending', 'recorded', 'unchanged', 'ignored', 'unknown'];
+
+async function applyTo(deps: ReceiptDeps, ref: DeliveryRef, receipt: DeliveryReceipt, log: { messageId: string; status: string }): Promise<ReceiptOutcome> {
   // Two rounds: a concurrent receipt can win the conditional write once, and then this one is read as it stands.
   for (let round = 0; round < 2; round += 1) {
     const state = await deps.receipts.deliveryState(ref);

@@ -1,7 +1,7 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
 import { maskPhonesInText } from '../../core/log-masking.js';
 import type { BookingStore } from '../../core/campaigns/booking-ports.js';
-import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, DeliveryHistory, ImportStore, ImportSubmitter, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
+import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, DeliveryHistory, ImportStore, ImportSubmitter, MergedTemplateStore, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
 import type { PhoneHoldings, SuppressedPhones } from '../../core/ports.js';
 import type { CampaignServices } from '../campaigns/campaign-deps.js';
 import type { CursorSeal } from '../cursors.js';
@@ -37,6 +37,8 @@ export interface HttpAppDeps extends ScanDeps {
   /** Operators' reminder rules, and where a change finds the certificates it re-plans (the byType index). */
   ruleStore?: RuleStore;
   typeCertificates?: TypeCertificateSource;
+  /** The merged reminder's texts, edited beside the rules (`/v1/rules/merged-template`). */
+  mergedTemplates?: MergedTemplateStore;
   /** Delivery status: the history of sends through the deliveries index (phones are searched through `phoneHasher`). */
   deliveries?: DeliveryHistory;
   /** Seasonal campaigns: their store, the recipients' index and where visits' jobs are scheduled. */
@@ -117,6 +119,10 @@ export const ROUTE_TABLE: readonly RouteEntry[] = [
   { method: 'GET', pattern: /^\/v1\/calendar\/([^/]+)$/, access: 'readCertificates', module: 'calendar' },
   { method: 'PUT', pattern: /^\/v1\/calendar\/([^/]+)$/, access: 'loadCalendar', module: 'calendar' },
   { method: 'GET', pattern: /^\/v1\/audit$/, access: 'readAudit', module: 'audit' },
+  // Before the per-type routes: `merged-template` is not a type code.
+  { method: 'GET', pattern: /^\/v1\/rules\/merged-template$/, access: 'readCertificates', module: 'rules' },
+  { method: 'PUT', pattern: /^\/v1\/rules\/merged-template$/, access: 'changeRules', module: 'rules' },
+  { method: 'POST', pattern: /^\/v1\/rules\/merged-template\/preview$/, access: 'changeRules', module: 'rules' },
   { method: 'GET', pattern: /^\/v1\/rules$/, access: 'readCertificates', module: 'rules' },
   { method: 'GET', pattern: /^\/v1\/rules\/([^/]+)$/, access: 'readCertificates', module: 'rules' },
   { method: 'PUT', pattern: /^\/v1\/rules\/([^/]+)$/, access: 'changeRules', module: 'rules' },

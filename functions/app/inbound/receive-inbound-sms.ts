@@ -8,6 +8,7 @@ import type { BookingCodeRecord } from '../../core/campaigns/model.js';
 import { BookingNotFound, BookingRefused, bookSlot, cancelBooking, type BookingDeps } from '../campaigns/bookings.js';
 import { confirmBooking, type BookingMessageDeps } from '../campaigns/booking-messages.js';
 import type { CampaignSendOutcome } from '../campaigns/send-campaign-message.js';
+import { takeDailySlot } from '../daily-send-slot.js';
 import { optOut, type OptOutResult } from './opt-out.js';
 
 export interface InboundSms {
@@ -32,8 +33,11 @@ export type InboundOutcome =
   /** A sender that is not a mainland mobile number: nothing is read and nothing is sent. */
   | { action: 'ignored'; reason: string };
 
-/** `skipped`: this phone already had that reply today; `suppressed`: the phone opted out, so no reply. */
-export type ReplyOutcome = 'sent' | 'skipped' | 'failed' | 'suppressed';
+/**
+ * `skipped`: this phone already had that reply today; `suppressed`: the phone opted out, so no reply;
+ * `capped`: it had the day's messages (the daily cap), so no reply.
+ */
+export type ReplyOutcome = 'sent' | 'skipped' | 'failed' | 'suppressed' | 'capped';
 
 /** How long the once-a-day marker is kept: past the day, with room for clock skew. */
 const REPLY_MARKER_DAYS = 3;
@@ -107,12 +111,19 @@ async function replyOncePerDay(deps: InboundDeps, to: string, receivedAt: DateTi
   const keepUntil = Math.floor(receivedAt.plus({ days: REPLY_MARKER_DAYS }).toSeconds());
   if (!(await deps.bookings.claimDailyReply(to, day, topic, keepUntil))) return 'skipped';
   if (await replyIsSuppressed(deps, to)) return 'suppressed';
+  // A help text held back a day would answer a question no longer asked: over the cap, it is not sent at all.
+  const slot = await takeDailySlot(deps, to, receivedAt);
+  if (!slot.taken) {
+    deps.logger.info({ to: maskPhone(to), topic }, 'reply to an inbound SMS not sent: the sender had the day’s messages');
+    return 'capped';
+  }
   try {
     await deps.sms.send({ to, body: text.body, idempotencyKey: `reply#${to}#${day}#${topic}`, at: receivedAt.toISO() ?? '' });
     return 'sent';
   } catch (error) {
     // The day's marker stays: a help text is not worth a second try that could become a second SMS.
     if (error instanceof RetryableSendError || error instanceof PermanentSendError) {
+      await slot.giveBack();
       deps.logger.warn({ to: maskPhone(to), topic, err: error.message }, 'reply to an inbound SMS not sent');
       return 'failed';
     }

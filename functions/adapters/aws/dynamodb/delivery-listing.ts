@@ -45,7 +45,7 @@ export interface ListingUpdate {
  * message's record uses it the same way as a reminder's, with its own item key; `status`, `sentTo`, `body`,
  * `sentAt` and `messageId` are the record's own attributes, as on a reminder's delivery.
  */
-export function deliveryListingUpdate(item: ItemKey, status: 'sent' | 'failed' | 'suppressed', at: string, facts: DeliveryListingFacts): ListingUpdate {
+export function deliveryListingUpdate(item: ItemKey, status: 'sent' | 'failed' | 'deferred' | 'suppressed', at: string, facts: DeliveryListingFacts): ListingUpdate {
   const { dlvpk, dlvsk } = deliveryIndexKeys(status, at, item);
   const set = ['dlvpk = :dlvpk', 'dlvsk = :dlvsk', 'dlvKind = :dlvKind', '#final = :final', 'statusAt = :statusAt'];
   const values: Record<string, NativeAttributeValue> = { ':dlvpk': dlvpk, ':dlvsk': dlvsk, ':dlvKind': facts.kind, ':final': facts.final, ':statusAt': at };

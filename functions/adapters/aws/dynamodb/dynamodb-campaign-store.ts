@@ -221,9 +221,13 @@ export class DynamoDbCampaignStore implements CampaignStore, CampaignMessageLedg
 
   // ---- Campaign messages: the delivery ledger's claim protocol (item-claims.ts) ---------------
 
-  async claimMessage(id: CampaignMessageId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome> {
+  async claimMessage(id: CampaignMessageId, token: string, leaseUntilMs: number, nowMs: number, today?: string): Promise<ClaimOutcome> {
     // The identity is also kept as attributes, so the report reads a visit's messages without parsing keys.
-    return this.messages.claim(messageKey(id), token, leaseUntilMs, nowMs, { campaignId: id.campaignId, visitId: id.visitId, phone: id.phone, kind: id.kind });
+    return this.messages.claim(messageKey(id), token, leaseUntilMs, nowMs, { campaignId: id.campaignId, visitId: id.visitId, phone: id.phone, kind: id.kind }, today);
+  }
+
+  async recordMessageDeferred(id: CampaignMessageId, token: string, deferredOn: string, at: string): Promise<void> {
+    await this.messages.recordDeferred(messageKey(id), token, deferredOn, at, () => describeMessage(id));
   }
 
   async recordMessageSent(

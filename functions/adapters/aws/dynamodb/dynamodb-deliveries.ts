@@ -32,6 +32,14 @@ export class DynamoDbDeliveries implements DeliveryReceipts, DeliveryHistory {
     return { pk: Item.deliveryPk, sk: Item.deliverySk };
   }
 
+  async findAllByMessageId(messageId: string): Promise<DeliveryRef[]> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: messagePointerKey(messageId) }));
+    if (Item === undefined || typeof Item.deliveryPk !== 'string' || typeof Item.deliverySk !== 'string') return [];
+    // A merged reminder's pointer lists every member; any other names its one item.
+    const merged = Array.isArray(Item.merged) ? (Item.merged as unknown[]).filter((m): m is DeliveryRef => typeof (m as DeliveryRef).pk === 'string' && typeof (m as DeliveryRef).sk === 'string') : [];
+    return merged.length > 0 ? merged : [{ pk: Item.deliveryPk, sk: Item.deliverySk }];
+  }
+
   async deliveryState(ref: DeliveryRef): Promise<{ status: LedgerStatus; messageId?: string | undefined } | undefined> {
     const { Item } = await this.doc.send(
       new GetCommand({

@@ -1,16 +1,17 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import type { StageRule } from '../../../core/model.js';
-import type { RuleStore } from '../../../core/ports.js';
+import type { MergedTemplateStore, RuleStore, StoredMergedTemplate } from '../../../core/ports.js';
 import type { ReminderRule, RuleReplanProgress, RuleVersion } from '../../../core/rules.js';
 import { documentClient } from './dynamodb-store.js';
-import { accessPatterns, ruleKey, ruleVersionKey } from './keys.js';
+import { isConditionalFailure } from './conditions.js';
+import { accessPatterns, mergedTemplateKey, ruleKey, ruleVersionKey } from './keys.js';
 import { putNewVersion, queryAll, saveReplanProgress } from './versioned-items.js';
 
 type Item = Record<string, NativeAttributeValue>;
 
 /** Operators' reminder rules, one item per type plus one per version, in the service's one table. */
-export class DynamoDbRuleStore implements RuleStore {
+export class DynamoDbRuleStore implements RuleStore, MergedTemplateStore {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -44,6 +45,37 @@ export class DynamoDbRuleStore implements RuleStore {
 
   async saveRuleReplan(type: string, progress: RuleReplanProgress): Promise<boolean> {
     return saveReplanProgress(this.doc, this.tableName, ruleKey(type), progress);
+  }
+
+  async getMergedTemplate(): Promise<StoredMergedTemplate | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: mergedTemplateKey(), ConsistentRead: true }));
+    if (Item === undefined) return undefined;
+    return {
+      template: Item.template as string,
+      itemTemplate: Item.itemTemplate as string,
+      version: Item.version as number,
+      changedBy: (Item.changedBy as string | undefined) ?? null,
+      changedAt: (Item.changedAt as string | undefined) ?? null,
+      comment: (Item.comment as string | undefined) ?? null,
+    };
+  }
+
+  async putMergedTemplate(next: StoredMergedTemplate): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...mergedTemplateKey(), entity: 'mergedTemplate', ...next },
+          // Two operators editing at once: the second finds the version moved and reads again.
+          ConditionExpression: next.version === 1 ? 'attribute_not_exists(pk)' : 'version = :previous',
+          ...(next.version === 1 ? {} : { ExpressionAttributeValues: { ':previous': next.version - 1 } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
   }
 
   private queryAll(pattern: Parameters<typeof queryAll>[2]): Promise<Item[]> {

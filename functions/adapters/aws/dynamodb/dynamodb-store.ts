@@ -33,6 +33,7 @@ import type {
   DeliveryId,
   DeliveryLedger,
   DeliveryRecord,
+  DuePhoneSource,
   HolderIdCipher,
   Page,
   PlanRow,
@@ -253,7 +254,7 @@ async function inParallel<T>(chunks: T[], limit: number, work: (chunk: T) => Pro
 }
 
 /** A reminder's delivery on the deliveries index. */
-function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed' | 'suppressed', at: string, facts: { phoneHash?: string | undefined; final: boolean }) {
+function deliveryFacts(id: DeliveryId, status: 'sent' | 'failed' | 'deferred' | 'suppressed', at: string, facts: { phoneHash?: string | undefined; final: boolean }) {
   return deliveryListingUpdate(deliveryKey(id.key, id.expiresOn, id.stage), status, at, {
     type: id.key.type,
     number: id.key.number,
@@ -269,7 +270,7 @@ export { isConditionalFailure, deliveryListingUpdate, putMessagePointer };
  * The one store: certificates and their plans, and the delivery ledger, in one DynamoDB table.
  * Local mode and the tests run it against DynamoDB Local.
  */
-export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSource, TypeCertificateSource, CertificateRevoker, RetentionStore {
+export class DynamoDbStore implements CertificateStore, DeliveryLedger, DuePhoneSource, ReplanSource, TypeCertificateSource, CertificateRevoker, RetentionStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly deliveries: ItemClaims;
 
@@ -609,8 +610,48 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
 
   // ---- Delivery ledger: one claim implementation for every kind of send (see item-claims.ts) ----
 
-  async claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number): Promise<ClaimOutcome> {
-    return this.deliveries.claim(deliveryKey(id.key, id.expiresOn, id.stage), token, leaseUntilMs, nowMs);
+  async claim(id: DeliveryId, token: string, leaseUntilMs: number, nowMs: number, today?: IsoDate): Promise<ClaimOutcome> {
+    return this.deliveries.claim(deliveryKey(id.key, id.expiresOn, id.stage), token, leaseUntilMs, nowMs, {}, today);
+  }
+
+  async recordMergedSent(
+    members: ReadonlyArray<{ id: DeliveryId; token: string; final: boolean; ruleVersion?: number }>,
+    sent: { messageId: string; sentAt: string; to: string; body: string; segments: number; phoneHash?: string | undefined },
+  ): Promise<void> {
+    const { phoneHash, ...record } = sent;
+    await this.deliveries.recordSentTogether(
+      members.map((m) => ({
+        key: deliveryKey(m.id.key, m.id.expiresOn, m.id.stage),
+        token: m.token,
+        ruleVersion: m.ruleVersion,
+        listing: deliveryFacts(m.id, 'sent', sent.sentAt, { phoneHash, final: m.final }),
+      })),
+      record,
+      () => `merged reminder of ${members.map((m) => describeDelivery(m.id)).join(', ')}`,
+    );
+  }
+
+  async phonesOf(keys: readonly CertificateKey[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const chunks: CertificateKey[][] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_SIZE) chunks.push(keys.slice(i, i + BATCH_GET_SIZE));
+    await inParallel(chunks, BATCH_CONCURRENCY, async (chunk) => {
+      const statement = accessPatterns.phonesByKeys(this.tableName, chunk.map((key) => certificateKey(key).pk));
+      let NextToken: string | undefined;
+      do {
+        const result: ExecuteStatementCommandOutput = await this.doc.send(new ExecuteStatementCommand({ ...statement, NextToken }));
+        for (const item of result.Items ?? []) {
+          if (typeof item.phone === 'string') found.set(certificateId(parseCertificatePk(item.pk as string)), item.phone);
+        }
+        NextToken = result.NextToken;
+      } while (NextToken !== undefined);
+    });
+    return found;
+  }
+
+  async recordDeferred(id: DeliveryId, token: string, deferredOn: IsoDate, at: string, facts?: DeliveryFacts): Promise<void> {
+    const listing = facts === undefined ? undefined : { to: facts.to, listing: deliveryFacts(id, 'deferred', at, facts) };
+    await this.deliveries.recordDeferred(deliveryKey(id.key, id.expiresOn, id.stage), token, deferredOn, at, () => describeDelivery(id), listing);
   }
 
   async recordSent(id: DeliveryId, token: string, sent: SentRecord & { phoneHash?: string | undefined; final?: boolean }): Promise<void> {

@@ -1,8 +1,9 @@
-import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import type { ClaimOutcome, DeliveryRecord } from '../../../core/ports.js';
 import { isConditionalFailure } from './conditions.js';
 import { putMessagePointer, type ListingUpdate } from './delivery-listing.js';
-import { TTL_ATTRIBUTE, type ItemKey } from './keys.js';
+import { messagePointerKey, TTL_ATTRIBUTE, type ItemKey } from './keys.js';
 
 /** Finished send records stay two years for audit, then DynamoDB TTL removes them. */
 export const SEND_RECORD_RETENTION_SECONDS = 2 * 365 * 24 * 3600;
@@ -31,16 +32,21 @@ export class ItemClaims {
     private readonly entity: string,
   ) {}
 
-  async claim(key: ItemKey, token: string, leaseUntilMs: number, nowMs: number, attributes: Record<string, NativeAttributeValue> = {}): Promise<ClaimOutcome> {
+  /**
+   * `today` (Asia/Shanghai): a record the daily cap deferred on an earlier day is claimed like a new one; it
+   * leaves the deferred listing, and a release afterwards deletes it as it would a new claim.
+   */
+  async claim(key: ItemKey, token: string, leaseUntilMs: number, nowMs: number, attributes: Record<string, NativeAttributeValue> = {}, today?: string): Promise<ClaimOutcome> {
     const extra = Object.keys(attributes);
+    const deferredEnded = today === undefined ? '' : ' OR (#status = :deferred AND deferredOn < :today)';
     try {
       const result = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
           // A new claim, or the takeover of a claim whose holder died before recording anything.
-          UpdateExpression: `SET #status = :claimed, claimToken = :token, leaseUntil = :lease, entity = :entity${extra.map((name, i) => `, #a${i} = :a${i}`).join('')} ADD attempts :one`,
-          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :now)',
+          UpdateExpression: `SET #status = :claimed, claimToken = :token, leaseUntil = :lease, entity = :entity${extra.map((name, i) => `, #a${i} = :a${i}`).join('')}${today === undefined ? '' : ' REMOVE deferredOn, dlvpk, dlvsk'} ADD attempts :one`,
+          ConditionExpression: `attribute_not_exists(pk) OR (#status = :claimed AND leaseUntil < :now)${deferredEnded}`,
           ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(extra.map((name, i) => [`#a${i}`, name])) },
           ExpressionAttributeValues: {
             ':claimed': 'claimed',
@@ -50,6 +56,7 @@ export class ItemClaims {
             ':one': 1,
             ':entity': this.entity,
             ...Object.fromEntries(extra.map((name, i) => [`:a${i}`, attributes[name]])),
+            ...(today === undefined ? {} : { ':deferred': 'deferred', ':today': today }),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -90,6 +97,64 @@ export class ItemClaims {
   }
 
   /**
+   * One SMS for several items (a merged reminder): every item marked `sent` with the same message id and text,
+   * each conditional on its own claim token, and the message-id pointer put, in one TransactWriteItems: a crash
+   * leaves all of them recorded or none, and a member whose claim was taken over fails the whole write.
+   */
+  async recordSentTogether(
+    members: ReadonlyArray<{ key: ItemKey; token: string; ruleVersion?: number | undefined; listing?: ListingUpdate | undefined }>,
+    sent: Omit<SentRecord, 'ruleVersion'>,
+    describe: () => string,
+  ): Promise<void> {
+    const [first] = members;
+    if (first === undefined) return;
+    const ttl = Math.floor(Date.parse(sent.sentAt) / 1000) + SEND_RECORD_RETENTION_SECONDS;
+    const updates = members.map((member) => ({
+      Update: {
+        TableName: this.tableName,
+        Key: member.key,
+        UpdateExpression: `SET #status = :sent, messageId = :messageId, sentAt = :sentAt, sentTo = :to, #body = :body, #segments = :segments, ruleVersion = :ruleVersion, #ttl = :ttl${member.listing === undefined ? '' : `, ${member.listing.set}`} REMOVE leaseUntil`,
+        ConditionExpression: 'claimToken = :token',
+        ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE, '#body': 'body', '#segments': 'segments', ...(member.listing?.names ?? {}) },
+        ExpressionAttributeValues: {
+          ':sent': 'sent',
+          ':messageId': sent.messageId,
+          ':sentAt': sent.sentAt,
+          ':to': sent.to,
+          ':body': sent.body,
+          ':segments': sent.segments,
+          ':ruleVersion': member.ruleVersion ?? 0,
+          ':ttl': ttl,
+          ':token': member.token,
+          ...(member.listing?.values ?? {}),
+        },
+      },
+    }));
+    // A receipt finds the first member; the others carry the same message id (see README, "Delivery status").
+    const pointer = {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...messagePointerKey(sent.messageId),
+          entity: 'messagePointer',
+          deliveryPk: first.key.pk,
+          deliverySk: first.key.sk,
+          merged: members.map((m) => ({ pk: m.key.pk, sk: m.key.sk })),
+          [TTL_ATTRIBUTE]: Math.floor(Date.parse(sent.sentAt) / 1000) + 30 * 24 * 3600,
+        },
+      },
+    };
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: [...updates, pointer] }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')) {
+        throw new LostClaimError(describe());
+      }
+      throw error;
+    }
+  }
+
+  /**
    * `refused`: a message refused at send is listed as failed at the instant of the attempt, with the phone it
    * was meant for and the text, when the caller gives them.
    */
@@ -116,6 +181,27 @@ export class ItemClaims {
       },
       describe,
       { ...(refused?.listing.names ?? {}), ...(refused?.body !== undefined ? { '#body': 'body' } : {}) },
+    );
+  }
+
+  /**
+   * The daily cap held the message back: `deferred` on `deferredOn`, with no lease, so it is neither sent nor
+   * taken over today; a claim with a later `today` takes it again. `listing` puts it on the deferred listing.
+   */
+  async recordDeferred(key: ItemKey, token: string, deferredOn: string, at: string, describe: () => string, listing?: { to: string; listing: ListingUpdate }): Promise<void> {
+    await this.finish(
+      key,
+      token,
+      `SET #status = :deferred, deferredOn = :deferredOn, #ttl = :ttl${listing === undefined ? '' : `, sentTo = :to, ${listing.listing.set}`} REMOVE leaseUntil`,
+      {
+        ':deferred': 'deferred',
+        ':deferredOn': deferredOn,
+        // Kept like any record, should it never be claimed again (the certificate revoked or renewed meanwhile).
+        ':ttl': Math.floor(Date.parse(at) / 1000) + SEND_RECORD_RETENTION_SECONDS,
+        ...(listing === undefined ? {} : { ':to': listing.to, ...listing.listing.values }),
+      },
+      describe,
+      listing?.listing.names ?? {},
     );
   }
 
@@ -200,6 +286,7 @@ export function claimRecordOf(item: Record<string, NativeAttributeValue>): Deliv
     reason: item.reason as string | undefined,
     body: item.body as string | undefined,
     ruleVersion: item.ruleVersion as number | undefined,
+    deferredOn: item.deferredOn as string | undefined,
   };
 }
 

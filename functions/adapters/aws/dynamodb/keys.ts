@@ -37,6 +37,7 @@
  *   audit entry   pk=AUDIT                  sk=<at, UTC ISO>#<id>              one write by a person; put once, never updated
  *   rule          pk=RULES                  sk=TYPE#<type>                     a type's current reminder rule, its re-plan progress
  *   rule version  pk=RULE#<type>            sk=V#<version, 6 digits>           every version of a type's rule (history)
+ *   merged text   pk=RULES                  sk=MERGED                          the merged reminder's texts as an operator set them, version
  *   msg pointer   pk=MSG#<messageId>        sk=MSG                             the delivery item a provider's message id belongs to (TTL)
  *   campaign      pk=CAMPAIGN#<id>          sk=CAMPAIGN                        definition, createdBy/At, version
  *   campaign idx  pk=CAMPAIGNS              sk=<createdAt UTC>#<id>            one per campaign, for listing newest first
@@ -50,6 +51,7 @@
  *   campaign msg  pk=CAMPAIGN#<id>          sk=MSG#<visitId>#<phone>#<kind>    one campaign SMS (notice, reminder, moved, cancelled,
  *                                                                              confirmation …): claim + record, as a delivery
  *   daily reply   pk=INBOUND#<phone>        sk=REPLY#<day>#<topic>             a reply to an inbound SMS went out that day (TTL)
+ *   daily count   pk=SMSCAP#<phone>         sk=DAY#<day>                       capped SMS sent to the phone that Shanghai day (TTL)
  *   job           pk=JOBS                   sk=<at UTC ISO>#<name>             a one-off schedule the local scheduler holds: name,
  *                                                                              group, payload (EventBridge Scheduler holds them on AWS)
  *   suppression   pk=SUPPRESSIONS           sk=<phone>                         a number that opted out: source, at, detail; no TTL,
@@ -140,6 +142,11 @@ export function calendarVersionKey(year: number, version: number): ItemKey {
 
 export function ruleKey(type: string): ItemKey {
   return { pk: 'RULES', sk: `TYPE#${type}` };
+}
+
+/** The merged reminder's texts: beside the rules, outside their `TYPE#` prefix, so listing rules never meets it. */
+export function mergedTemplateKey(): ItemKey {
+  return { pk: 'RULES', sk: 'MERGED' };
 }
 
 /** Versions sort numerically: zero-padded so string order is version order. */
@@ -243,6 +250,11 @@ export function campaignMessageKey(campaignId: string, visitId: string, phone: s
 /** Per phone and day: the help reply (or another topic) went out once that day; two messages race for the one put. */
 export function dailyReplyKey(phone: string, day: string, topic: string): ItemKey {
   return { pk: `INBOUND#${phone}`, sk: `REPLY#${day}#${topic}` };
+}
+
+/** How many capped SMS went to this phone on this Asia/Shanghai day: one conditional counter, so the last slot has one winner. */
+export function dailySendCountKey(phone: string, day: string): ItemKey {
+  return { pk: `SMSCAP#${phone}`, sk: `DAY#${day}` };
 }
 
 const SUPPRESSIONS_PK = 'SUPPRESSIONS';
@@ -368,6 +380,13 @@ export const accessPatterns = {
   certificatesByKeys(tableName: string, partitionKeys: readonly string[]) {
     return {
       Statement: `SELECT * FROM "${tableName}" WHERE pk IN [${partitionKeys.map(() => '?').join(', ')}] AND sk = ?`,
+      Parameters: [...partitionKeys, 'CERT'],
+    };
+  },
+  /** What are the phones of these certificates (given their partition keys, at most 50)? Point reads of one attribute. */
+  phonesByKeys(tableName: string, partitionKeys: readonly string[]) {
+    return {
+      Statement: `SELECT pk, phone FROM "${tableName}" WHERE pk IN [${partitionKeys.map(() => '?').join(', ')}] AND sk = ?`,
       Parameters: [...partitionKeys, 'CERT'],
     };
   },

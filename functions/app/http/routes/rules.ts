@@ -4,6 +4,7 @@ import { HttpError, json, type HttpResponse } from '../http.js';
 import { parseJsonBody, parseWith } from '../parse.js';
 import { changeRule, currentRule, listRuleSummaries, restoreRule, RuleChangeRejected, RuleConflict, ruleType, UnknownRuleType, type RuleDeps } from '../../rules/change-rule.js';
 import { previewRule } from '../../rules/preview-rule.js';
+import { changeMergedTemplate, currentMergedTemplate, previewMergedTemplate, type MergedTemplateDeps } from '../../rules/merged-template.js';
 
 /** API Gateway gives up after 30 s: a change re-plans for this long, and a running re-plan continues in the scheduled scans. */
 const REPLAN_BUDGET_MS = 20_000;
@@ -31,11 +32,35 @@ async function answering(work: () => Promise<HttpResponse>): Promise<HttpRespons
   }
 }
 
+function mergedTemplateDeps(deps: HttpAppDeps): MergedTemplateDeps {
+  if (deps.mergedTemplates === undefined) throw new HttpError(404, 'not_found', 'reminder rules are not kept in the store in this deployment');
+  return { ...deps, mergedTemplates: deps.mergedTemplates };
+}
+
 function typeOf(params: string[]): string {
   return parseWith(typeParam, params[0] ?? '', 'type');
 }
 
 export const ruleRoutes: Route[] = [
+  // Before the per-type routes: `merged-template` is not a type code.
+  {
+    method: 'GET',
+    pattern: /^\/v1\/rules\/merged-template$/,
+    access: 'readCertificates',
+    handler: async (_req, _p, deps) => json(200, await currentMergedTemplate(mergedTemplateDeps(deps))),
+  },
+  {
+    method: 'PUT',
+    pattern: /^\/v1\/rules\/merged-template$/,
+    access: 'changeRules',
+    handler: async (req, _p, deps, principal) => answering(async () => json(200, await changeMergedTemplate(mergedTemplateDeps(deps), principal, parseJsonBody(req)))),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/rules\/merged-template\/preview$/,
+    access: 'changeRules',
+    handler: async (req, _p, deps) => answering(async () => json(200, previewMergedTemplate(mergedTemplateDeps(deps), parseJsonBody(req)))),
+  },
   {
     method: 'GET',
     pattern: /^\/v1\/rules$/,

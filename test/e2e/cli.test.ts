@@ -244,7 +244,7 @@ describe('CLI: certalarm scan and outbox', () => {
     expect(outbox.code).toBe(0);
     const mine = (JSON.parse(outbox.stdout) as OutboxMessage[]).filter((m) => m.number === record.number);
     expect(mine).toEqual([
-      expect.objectContaining({ to: '+8613900000001', type: record.type, stage: 'first', expiresOn: '2026-12-20', renewalDeadline: '2026-09-21' }),
+      expect.objectContaining({ to: `+86${record.phone}`, type: record.type, stage: 'first', expiresOn: '2026-12-20', renewalDeadline: '2026-09-21' }),
     ]);
     expect(mine[0]!.body).toContain('【兴国县行政审批局】');
   });

@@ -88,7 +88,7 @@ describe('Local service: POST /v1/scans with dryRun', () => {
     expect(dry.body).toMatchObject({ dryRun: true, insideSendWindow: true });
     const mine = dry.body.messages.filter((m) => m.number === record.number);
     expect(mine).toEqual([
-      { type: record.type, number: record.number, stage: 'first', to: '+86139****0001', body: expect.stringContaining(record.number), segments: expect.any(Number), supersedes: [] },
+      { type: record.type, number: record.number, stage: 'first', to: `+86${record.phone.slice(0, 3)}****${record.phone.slice(-4)}`, body: expect.stringContaining(record.number), segments: expect.any(Number), supersedes: [] },
     ]);
     expect(planAfterDryRun).toEqual(planBefore);
     expect(outboxAfterDryRun).toEqual(outboxBefore);
@@ -205,7 +205,7 @@ describe('CLI: certalarm scan --dry-run', () => {
     // Assess
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^dry run as of 2026-09-14T09:30:00\.000\+08:00: \d+ message\(s\) would be sent; nothing was sent or recorded/);
-    expect(text.stdout).toMatch(new RegExp(`final\\s+${record.type} ${record.number} → \\+86139\\*\\*\\*\\*0001 \\(\\d 条计费\\)`));
+    expect(text.stdout).toMatch(new RegExp(`final\\s+${record.type} ${record.number} → \\+86${record.phone.slice(0, 3)}\\*\\*\\*\\*${record.phone.slice(-4)} \\(\\d 条计费\\)`));
     const answer = JSON.parse(json.stdout) as DryRunAnswer;
     const mine = answer.messages.find((m) => m.number === record.number);
     expect(text.stdout).toContain(mine?.body);

@@ -447,7 +447,7 @@ describe('Local service: re-uploading a certificate', () => {
     expect((await api.certificate(record.type, record.number)).body).toMatchObject({ phone: '+8613900000009', holder: { name: '兴国县某农资有限公司（更名）' } });
     const sent = await api.outboxFor(record.number);
     expect(sent.map(({ stage, to }) => ({ stage, to }))).toEqual([
-      { stage: 'first', to: '+8613900000001' },
+      { stage: 'first', to: `+86${record.phone}` },
       { stage: 'final', to: '+8613900000009' },
     ]);
   });
@@ -650,7 +650,7 @@ describe('Local service: GET /v1/outbox', () => {
     expect(messages.map((m) => m.stage)).toEqual(['first', 'final', 'expired']);
     for (const message of messages) {
       expect(message).toMatchObject({
-        to: '+8613900000001',
+        to: `+86${record.phone}`,
         type: 'pesticide_business_license',
         number: record.number,
         expiresOn: '2026-12-20',

@@ -258,13 +258,24 @@ export function withBrokenCheck(id: string): string {
   return id.slice(0, 17) + (last === '1' ? '2' : '1');
 }
 
-/** The pesticide licence of the contract's example, under a number of its own. */
+let phonesGiven = 0;
+
+/**
+ * A mobile number no other record of this test process holds: one holder's reminders due together are
+ * merged into one SMS and capped per day, so records that share a phone would not each get their own.
+ */
+export function uniquePhone(): string {
+  phonesGiven += 1;
+  return `138${String(phonesGiven).padStart(8, '0')}`;
+}
+
+/** The pesticide licence of the contract's example, under a number and a phone of its own. */
 export function certificateRecord(overrides: Partial<CertificateRecord> = {}): CertificateRecord {
   return {
     type: 'pesticide_business_license',
     number: uniqueNumber('HX-PEST'),
     holder: { name: '兴国县某农资有限公司', id: enterpriseId(4242) },
-    phone: '13900000001',
+    phone: uniquePhone(),
     township: '360732100',
     issuedOn: '2021-01-01',
     expiresOn: '2026-12-20',

@@ -51,7 +51,7 @@ export class DynamoDbRuleStore implements RuleStore {
   }
 }
 
-function toRule(item: Item): ReminderRule {
+export function toRule(item: Item): ReminderRule {
   return {
     type: item.type as string,
     version: item.version as number,

@@ -496,14 +496,20 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
     return { items: (result.Items ?? []).map(planRowFromItem), ...(next !== undefined ? { nextCursor: next } : {}) };
   }
 
+  /**
+   * Counted from pages of keys, not with `Select: 'COUNT'`: on DynamoDB Local a COUNT query's cost per
+   * certificate grew with the type's size (0.12 ms at 5,000, 0.64 ms at 20,000 of its CPU), which made
+   * a rule change's re-plan slower per certificate the larger the type; key pages of 1,000 cost 0.10 ms
+   * at either size.
+   */
   async countCertificatesOfTypeExpiringFrom(type: string, from: string): Promise<number> {
     let count = 0;
     let ExclusiveStartKey: Item | undefined;
     do {
       const result = await this.doc.send(
-        new QueryCommand({ TableName: this.tableName, ...accessPatterns.certificatesOfTypeExpiringFrom(type, from), Select: 'COUNT', ExclusiveStartKey }),
+        new QueryCommand({ TableName: this.tableName, ...accessPatterns.certificatesOfTypeExpiringFrom(type, from), ProjectionExpression: 'pk', Limit: 1000, ExclusiveStartKey }),
       );
-      count += result.Count ?? 0;
+      count += result.Items?.length ?? 0;
       ExclusiveStartKey = result.LastEvaluatedKey;
     } while (ExclusiveStartKey !== undefined);
     return count;

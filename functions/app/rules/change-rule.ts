@@ -218,7 +218,12 @@ async function storeVersion(
     diff: [...(change.restoredFrom !== undefined ? [`restored from version ${change.restoredFrom}`] : []), ...ruleDiff(current, change)],
   };
   const from = addDays(todayIn(deps.clock.now()), -RULE_REACH_AFTER_EXPIRY_DAYS);
-  const total = await deps.typeCertificates.countCertificatesOfTypeExpiringFrom(type, from);
+  // Under a mark the type is counted while the re-plan starts reading: the count is a read of the whole
+  // type, and run alongside the re-plan's own reads and writes it keeps DynamoDB busier instead of
+  // holding the first page back. `total` shows 0 until the count lands (at most a page later).
+  const counting = deps.typeCertificates.countCertificatesOfTypeExpiringFrom(type, from);
+  counting.catch(() => undefined);
+  const total = deps.replanMarks === undefined ? await counting : 0;
   const replan: RuleReplanProgress = { version: version.version, state: 'running', done: 0, total, replanned: 0, startedAt: nowIso };
   if (!(await deps.ruleStore.putRule(version, replan))) throw conflict();
   deps.rules.invalidate();
@@ -233,7 +238,7 @@ async function storeVersion(
           `changed the ${type} reminder rule (version ${version.version}, ${change.enabled ? 'enabled' : 'disabled'}, ${change.stages.length} stages): ${change.comment}`,
     details: { type, version: version.version, previousVersion: current.version, enabled: change.enabled, stages: change.stages.length, diff: version.diff, ...(change.restoredFrom !== undefined ? { restoredFrom: change.restoredFrom } : {}) },
   });
-  const progress = (await replanRule(deps, type, options)) ?? replan;
+  const progress = (await replanRule(deps, type, { ...options, counting })) ?? replan;
   const { diff, ...rule } = version;
   return { ...rule, changedBy: principal.subject, changedAt: nowIso, diff, replan: progress };
 }
@@ -244,7 +249,7 @@ async function storeVersion(
  * Scan); progress is saved on the rule after each page, so a crash or a spent time budget leaves it
  * `running` and the next run (the scheduled scan) continues. A newer change supersedes the run.
  */
-export async function replanRule(deps: RuleDeps, type: string, options: { stopAtMs?: number } = {}): Promise<RuleReplanProgress | undefined> {
+export async function replanRule(deps: RuleDeps, type: string, options: ReplanOptions = {}): Promise<RuleReplanProgress | undefined> {
   const stored = await deps.ruleStore.getRule(type);
   if (stored?.replan === undefined || stored.replan.state === 'done') return stored?.replan;
   const catalogueType = deps.reference.catalogue.get(type);
@@ -256,6 +261,12 @@ export async function replanRule(deps: RuleDeps, type: string, options: { stopAt
 }
 
 type StoredRule = ReminderRule & { replan: RuleReplanProgress };
+
+export interface ReplanOptions {
+  stopAtMs?: number;
+  /** The type's count, still being taken when the change started its re-plan (see storeVersion). */
+  counting?: Promise<number>;
+}
 
 /** Saves progress on the rule; false when a newer change replaced the rule (the run is superseded). */
 function progressSaver(deps: RuleDeps, type: string, initial: RuleReplanProgress) {
@@ -288,12 +299,22 @@ async function replanUnderMark(
   type: CertificateType,
   stored: StoredRule,
   calendar: WorkingDays,
-  options: { stopAtMs?: number },
+  options: ReplanOptions,
 ): Promise<RuleReplanProgress> {
   const nowMs = () => deps.clock.now().toMillis();
+  let counted: number | undefined;
+  options.counting?.then(
+    (n) => (counted = n),
+    () => undefined,
+  );
   const mark = await marks.acquireMark(type.code, stored.replan.version, nowMs(), REPLAN_LEASE_MS);
   if (mark === undefined) {
     deps.logger.info({ type: type.code, version: stored.replan.version }, 'another run holds this type\'s re-plan; it continues later');
+    // The holder is a run of an earlier version (its saves are refused now), so the count can be saved here.
+    if (options.counting !== undefined) {
+      const withTotal = { ...stored.replan, total: Math.max(stored.replan.total, await options.counting) };
+      if (await deps.ruleStore.saveRuleReplan(type.code, withTotal)) return withTotal;
+    }
     return stored.replan;
   }
   // Read again under the mark: a run that held it until just now may have finished or moved the cursor.
@@ -332,7 +353,7 @@ async function replanUnderMark(
     }
     await marks.putReplanned(writes, mark.id);
     const done = progress.current.done + page.items.length;
-    if (!(await progress.save({ done, total: Math.max(progress.current.total, done), replanned: progress.current.replanned + writes.length, cursor }))) {
+    if (!(await progress.save({ done, total: Math.max(progress.current.total, counted ?? 0, done), replanned: progress.current.replanned + writes.length, cursor }))) {
       outcome = 'superseded';
       break;
     }
@@ -353,6 +374,9 @@ async function replanUnderMark(
   await closeRepairRelease(deps, marks, type, mark.id, held, calendar);
   if (outcome === 'superseded') deps.logger.info({ type: type.code, version: progress.current.version }, 'rule re-plan superseded by a newer change');
   if (outcome === 'paused') deps.logger.info({ type: type.code, version: progress.current.version, done: progress.current.done }, 'rule re-plan paused; it continues on the next run');
+  if (outcome === 'paused' && counted === undefined && options.counting !== undefined) {
+    await progress.save({ total: Math.max(progress.current.total, await options.counting) });
+  }
   if (outcome !== 'done') return progress.current;
   await progress.save({ state: 'done', finishedAt: deps.clock.now().toISO() ?? '' });
   deps.logger.info({ type: type.code, version: progress.current.version, done: progress.current.done, replanned: progress.current.replanned }, 'rule re-plan done');

@@ -336,6 +336,22 @@ async function replanUnderMark(
     return reading;
   };
   let reading = read(cursor);
+  // Two pages' writes may be in flight (the store still sends at most four calls at once): the next
+  // page's batches fill the gaps while the last batches of a page finish and its progress is saved.
+  interface PageWrite {
+    writing: Promise<void>;
+    done: number;
+    replanned: number;
+    cursor: string | undefined;
+  }
+  const settle = async (page: PageWrite): Promise<'ok' | 'superseded' | 'lost'> => {
+    await page.writing;
+    if (!(await progress.save({ done: page.done, total: Math.max(progress.current.total, counted ?? 0, page.done), replanned: page.replanned, cursor: page.cursor }))) return 'superseded';
+    return (await marks.renewMark(type.code, mark.id, nowMs(), REPLAN_LEASE_MS)) ? 'ok' : 'lost';
+  };
+  let inFlight: PageWrite | undefined;
+  let done = progress.current.done;
+  let replanned = progress.current.replanned;
   do {
     const page = await reading;
     cursor = page.nextCursor;
@@ -351,21 +367,34 @@ async function replanUnderMark(
       const next = mergeRuleReplan(s.plan, ruleStages(s.certificate.expiresOn, type, held, calendar, deps.settings), now.toMillis());
       if (planChanged(s.plan, next)) writes.push({ ...s, plan: next, version: s.version + 1, updatedAt: now.toISO() ?? '' });
     }
-    await marks.putReplanned(writes, mark.id);
-    const done = progress.current.done + page.items.length;
-    if (!(await progress.save({ done, total: Math.max(progress.current.total, counted ?? 0, done), replanned: progress.current.replanned + writes.length, cursor }))) {
-      outcome = 'superseded';
-      break;
-    }
-    if (!(await marks.renewMark(type.code, mark.id, nowMs(), REPLAN_LEASE_MS))) {
-      outcome = 'lost';
-      break;
+    done += page.items.length;
+    replanned += writes.length;
+    const writing = marks.putReplanned(writes, mark.id);
+    // Marked handled now; a failure still surfaces where the write is awaited.
+    writing.catch(() => undefined);
+    const previous = inFlight;
+    inFlight = { writing, done, replanned, cursor };
+    if (previous !== undefined) {
+      const settled = await settle(previous);
+      if (settled !== 'ok') {
+        outcome = settled;
+        break;
+      }
     }
     if (cursor !== undefined && options.stopAtMs !== undefined && wall() >= options.stopAtMs) {
       outcome = 'paused';
       break;
     }
   } while (cursor !== undefined);
+  if (inFlight !== undefined) {
+    if (outcome === 'done' || outcome === 'paused') {
+      const settled = await settle(inFlight);
+      if (settled !== 'ok') outcome = settled;
+    } else {
+      // Superseded or lost: its writes land before the mark is closed (or left to the run that took it).
+      await inFlight.writing;
+    }
+  }
   if (outcome === 'lost') {
     // The lease lapsed and another run took the mark: its repair pass reads this run's journal too.
     deps.logger.warn({ type: type.code, version: progress.current.version }, 'rule re-plan lost its mark (lease lapsed); the run holding it now finishes');

@@ -30,6 +30,9 @@ const STAMP = 'replannedBy';
 export class DynamoDbReplanMarks implements ReplanMarks {
   private readonly doc: DynamoDBDocumentClient;
   private readonly holderIds: HolderIdCipher | undefined;
+  /** BatchWriteItem calls this instance may still start, and the calls waiting for one to finish. */
+  private freeSlots = BATCH_CONCURRENCY;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(
     client: DynamoDBClient,
@@ -170,9 +173,28 @@ export class DynamoDbReplanMarks implements ReplanMarks {
     await this.batchWrite(ids.map((sk) => ({ DeleteRequest: { Key: { pk, sk } } })));
   }
 
+  /**
+   * At most four BatchWriteItem calls in flight across every call of this instance, first come first
+   * served: a re-plan hands over its next page while the last batches of the previous one finish.
+   */
   async putReplanned(items: readonly StoredCertificate[], markId: string): Promise<void> {
     const written = await Promise.all(items.map(async (stored) => ({ PutRequest: { Item: { ...(await this.itemOf(stored)), [STAMP]: { mark: markId, version: stored.version } } } })));
-    await this.batchWrite(written);
+    const chunks: Item[][] = [];
+    for (let i = 0; i < written.length; i += BATCH_WRITE_SIZE) chunks.push(written.slice(i, i + BATCH_WRITE_SIZE));
+    await Promise.all(chunks.map((chunk) => this.inSlot(() => this.writeChunk(chunk))));
+  }
+
+
+  private async inSlot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.freeSlots > 0) this.freeSlots -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.freeSlots += 1;
+    }
   }
 
   async readForRepair(key: CertificateKey): Promise<RepairRead | undefined> {
@@ -209,19 +231,18 @@ export class DynamoDbReplanMarks implements ReplanMarks {
   private async batchWrite(requests: Item[]): Promise<void> {
     const chunks: Item[][] = [];
     for (let i = 0; i < requests.length; i += BATCH_WRITE_SIZE) chunks.push(requests.slice(i, i + BATCH_WRITE_SIZE));
-    let next = 0;
-    const worker = async () => {
-      while (next < chunks.length) {
-        let pending = chunks[next++] ?? [];
-        for (let attempt = 0; pending.length > 0; attempt += 1) {
-          if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('DynamoDB kept returning unprocessed items; try again later');
-          if (attempt > 0) await sleep(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2));
-          const result = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-          pending = (result.UnprocessedItems?.[this.tableName] ?? []) as Item[];
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, chunks.length) }, worker));
+    await Promise.all(chunks.map((chunk) => this.inSlot(() => this.writeChunk(chunk))));
+  }
+
+  /** One BatchWriteItem call, retrying unprocessed items with backoff. */
+  private async writeChunk(chunk: Item[]): Promise<void> {
+    let pending = chunk;
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('DynamoDB kept returning unprocessed items; try again later');
+      if (attempt > 0) await sleep(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      const result = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+      pending = (result.UnprocessedItems?.[this.tableName] ?? []) as Item[];
+    }
   }
 }
 

@@ -206,6 +206,10 @@ export class CertalarmFunctions extends Construct {
         'dynamodb:BatchWriteItem',
         'dynamodb:Query',
         'dynamodb:Scan',
+        // Uploads and revocations read their types' rule and re-plan mark (one BatchGetItem) and journal
+        // what they wrote while a re-plan holds the type (a transaction with a ConditionCheck on the mark).
+        'dynamodb:BatchGetItem',
+        'dynamodb:ConditionCheckItem',
       ],
       ['due', 'byTownship', 'byType', 'deliveries', 'byTownshipType'],
     );
@@ -213,9 +217,11 @@ export class CertalarmFunctions extends Construct {
     // It also finishes a calendar load's re-plan that outgrew its API request: the certificates of each
     // type expiring near the loaded year come from the `byType` index, and their plans are updated; a rule
     // change's re-plan continues the same way (the rule's progress is an Update of its item).
+    // A rule re-plan puts whole certificates back with BatchWriteItem (and deletes its journal entries so),
+    // after reading each page's certificates again from the table (a PartiQL point SELECT).
     table.grantItemAccess(
       this.dueScanRole,
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLSelect'],
       ['due', 'byType'],
     );
     // A receipt reads the message-id pointer and the delivery (GetItem) and moves its status (UpdateItem): nothing else.
@@ -269,9 +275,11 @@ export class CertalarmFunctions extends Construct {
       [],
     );
 
+    // Like an upload, each chunk reads its types' rule and re-plan mark (BatchGetItem) and journals its
+    // certificates while a re-plan holds a type (a transaction with a ConditionCheck on the mark).
     table.grantItemAccess(
       this.importWorkerRole,
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'],
       [],
     );
   }

@@ -233,14 +233,25 @@ describe('Least privilege', () => {
     // Assess
     expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:'))).toEqual([]);
     expect(actionsOf(tableStatement!).sort()).toEqual(
-      ['dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'].sort(),
+      [
+        'dynamodb:PartiQLSelect',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:Scan',
+        'dynamodb:UpdateItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:ConditionCheckItem',
+      ].sort(),
     );
     expect(actionsOf(indexStatement!)).toEqual(['dynamodb:Query']);
     expect(indexStatement!.Resource).toEqual(expect.arrayContaining(TABLE_SCHEMA.indexes.map((i) => indexArn(tableId, i.name))));
     expect(indexStatement!.Resource).toHaveLength(TABLE_SCHEMA.indexes.length);
   });
 
-  it('gives the scan function exactly GetItem/PutItem/UpdateItem/DeleteItem/Query on the table and Query on the due and byType indexes', () => {
+  it('gives the scan function exactly GetItem/PutItem/UpdateItem/DeleteItem/Query, and BatchWriteItem and PartiQLSelect for a rule re-plan, on the table and Query on the due and byType indexes', () => {
     // Prepare
     const { stack, template } = prod;
     const tableId = logicalId(stack, stack.table.table);
@@ -254,7 +265,7 @@ describe('Least privilege', () => {
     expect(dynamo).toContainEqual(
       expect.objectContaining({
         Effect: 'Allow',
-        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Action: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PartiQLSelect', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         Resource: getAtt(tableId),
       }),
     );

@@ -10,7 +10,7 @@ import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryComman
 import type { CertificateKey, HolderIdCipher, RepairRead, ReplanJournalEntry, ReplanMark, ReplanMarks, StoredCertificate, TypeWriteState } from '../../../core/ports.js';
 import { isConditionalFailure } from './conditions.js';
 import { toRule } from './dynamodb-rule-store.js';
-import { documentClient, fromItem, toItem } from './dynamodb-store.js';
+import { documentClient, fromItem, REPLAN_STAMP, toItem } from './dynamodb-store.js';
 import { accessPatterns, certificateKey, replanJournalKey, replanMarkKey, ruleKey } from './keys.js';
 
 type Item = Record<string, NativeAttributeValue>;
@@ -24,8 +24,12 @@ const BATCH_CONCURRENCY = 4;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The re-plan stamp on a certificate item: the mark that put it and the version it put. */
-const STAMP = 'replannedBy';
+/**
+ * The re-plan stamp on a certificate item: the mark that put it and the version it put. A Put by any
+ * other writer drops it; a revocation removes it; a plan update (a scan marking a stage sent) keeps it,
+ * because the record is still the one the re-plan put.
+ */
+const STAMP = REPLAN_STAMP;
 
 export class DynamoDbReplanMarks implements ReplanMarks {
   private readonly doc: DynamoDBDocumentClient;

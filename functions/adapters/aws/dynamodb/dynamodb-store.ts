@@ -58,6 +58,9 @@ import {
 
 type Item = Record<string, NativeAttributeValue>;
 
+/** The attribute a rule re-plan stamps on a certificate it put (its mark and the version it put); see dynamodb-replan-marks.ts. */
+export const REPLAN_STAMP = 'replannedBy';
+
 const BATCH_WRITE_SIZE = 25;
 /** TransactWriteItems takes at most 100 actions. */
 const TRANSACT_WRITE_SIZE = 100;
@@ -579,6 +582,8 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, ReplanSo
   ): Promise<RevokeOutcome> {
     const update = planUpdate(this.tableName, key, expectedVersion, change.plan, change.updatedAt);
     update.UpdateExpression = update.UpdateExpression.replace(/^SET /, 'SET revoked = :revoked, ');
+    // The content is no longer what a rule re-plan put: a repair must not take this record for its overwrite.
+    update.UpdateExpression += update.UpdateExpression.includes(' REMOVE ') ? `, ${REPLAN_STAMP}` : ` REMOVE ${REPLAN_STAMP}`;
     update.ExpressionAttributeValues[':revoked'] = change.revoked;
     const stages = cancel?.stages ?? [];
     const ttl = Math.floor(Date.parse(change.revoked.at) / 1000) + SEND_RECORD_RETENTION_SECONDS;

@@ -309,12 +309,9 @@ async function replanUnderMark(
   );
   const mark = await marks.acquireMark(type.code, stored.replan.version, nowMs(), REPLAN_LEASE_MS);
   if (mark === undefined) {
+    // Progress is not saved here (the count neither): the holder may be a run of this very version, and
+    // its progress is the one that counts. Its `total` then grows with what it has read.
     deps.logger.info({ type: type.code, version: stored.replan.version }, 'another run holds this type\'s re-plan; it continues later');
-    // The holder is a run of an earlier version (its saves are refused now), so the count can be saved here.
-    if (options.counting !== undefined) {
-      const withTotal = { ...stored.replan, total: Math.max(stored.replan.total, await options.counting) };
-      if (await deps.ruleStore.saveRuleReplan(type.code, withTotal)) return withTotal;
-    }
     return stored.replan;
   }
   // Read again under the mark: a run that held it until just now may have finished or moved the cursor.

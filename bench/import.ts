@@ -15,6 +15,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DateTime } from 'luxon';
 import { certificateKey } from '../functions/adapters/aws/dynamodb/keys.js';
+import { DynamoDbReplanMarks } from '../functions/adapters/aws/dynamodb/dynamodb-replan-marks.js';
 import { DynamoDbStore, toItem } from '../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { loadReferenceData } from '../functions/app/reference-data.js';
 import { settingsFromEnvironment } from '../functions/app/settings.js';
@@ -22,7 +23,7 @@ import { lookupsFrom, uploadCertificates, type UploadResult } from '../functions
 import { validateCertificates } from '../functions/core/certificate.js';
 import type { IsoDate } from '../functions/core/model.js';
 import { addDays, todayIn } from '../functions/core/planning.js';
-import type { CertificateStore } from '../functions/core/ports.js';
+import type { CertificateStore, ReplanMarks } from '../functions/core/ports.js';
 import { assertRecordsValid, certificateFactory, newStoredCertificate } from './lib/certificates.js';
 import { batchWriteStreams, putBatchesOf, startBenchDynamo, type BenchDynamo, type Item } from './lib/dynamo.js';
 import { readFlags } from './lib/flags.js';
@@ -35,6 +36,7 @@ const flags = readFlags('Usage: npx tsx bench/import.ts [options]', {
   breakdown: { description: 'certificates in the extra, instrumented import that shows where the time goes (0 skips it)', default: 20_000, min: 0 },
   check: { description: 'items read back from both tables to confirm they are identical', default: 1_000, min: 0 },
   rounds: { description: 'import runs, each followed by a raw run (1: raw, import, raw)', default: 1 },
+  marks: { description: "1: uploads read their types' rule and re-plan mark before planning and after writing, as the service does; 0: without", default: 1, min: 0 },
 });
 
 /** The same concurrency as DynamoDbStore.batchWrite: four BatchWriteItem calls in flight. */
@@ -78,10 +80,10 @@ function itemsFor(from: number, count: number): Item[] {
   return items;
 }
 
-async function runImport(store: CertificateStore, pages: unknown[][]): Promise<UploadResult> {
+async function runImport(store: CertificateStore, pages: unknown[][], replanMarks?: ReplanMarks): Promise<UploadResult> {
   const total: UploadResult = { accepted: 0, created: 0, updated: 0, renewed: 0, unchanged: 0, rejected: [] };
   for (const page of pages) {
-    const result = await uploadCertificates({ store, reference, settings }, page, NOW);
+    const result = await uploadCertificates({ store, reference, settings, ...(replanMarks !== undefined && flags.marks > 0 ? { replanMarks } : {}) }, page, NOW);
     total.accepted += result.accepted;
     total.created += result.created;
     total.updated += result.updated;
@@ -114,7 +116,7 @@ async function importPhase(dynamo: BenchDynamo, name: string, from: number, coun
   const table = await dynamo.freshTable(`bench-import-${name}`);
   // The store exactly as the service builds it: nothing wrapped, nothing tuned.
   const store = new DynamoDbStore(dynamo.client, table);
-  const { result, seconds, cpu } = await timePhase(() => runImport(store, pages));
+  const { result, seconds, cpu } = await timePhase(() => runImport(store, pages, new DynamoDbReplanMarks(dynamo.client, table)));
   if (result.rejected.length > 0 || result.created !== count) {
     throw new Error(`import ${name}: created ${result.created} of ${count}, rejected ${result.rejected.length}`);
   }
@@ -167,7 +169,7 @@ async function breakdownPhase(dynamo: BenchDynamo, from: number, count: number):
 
   const table = await dynamo.freshTable('bench-import-breakdown');
   const store = new TimedStore(new DynamoDbStore(dynamo.client, table));
-  const { seconds } = await timePhase(() => runImport(store, pages));
+  const { seconds } = await timePhase(() => runImport(store, pages, new DynamoDbReplanMarks(dynamo.client, table)));
   const other = seconds - store.readSeconds - store.writeSeconds;
   const perCert = (s: number) => `${((s * 1e6) / count).toFixed(0)} µs/cert`;
   const share = (s: number) => `${s.toFixed(2)} s (${((s / seconds) * 100).toFixed(0)}%, ${perCert(s)})`;

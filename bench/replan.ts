@@ -1,8 +1,8 @@
 /**
  * Rule-change re-plan benchmark: certificates per second through certalarm's re-plan after a rule
- * change (`changeRule` with the real `DynamoDbStore`: the byType index read page by page, each plan
- * written conditionally on the certificate's version), against plain BatchWriteItem of the very same
- * re-planned items, on one in-memory DynamoDB Local started here.
+ * change (`changeRule` with the real `DynamoDbStore` and its re-plan mark: the byType index read page
+ * by page, whole re-planned certificates put back with BatchWriteItem, the repair pass at the end),
+ * against plain BatchWriteItem of the very same re-planned items, on one in-memory DynamoDB Local started here.
  *
  *   npm run bench:replan                    # 200,000 certificates of one type
  *   npx tsx bench/replan.ts --count 10000   # quick check
@@ -12,6 +12,7 @@
  * nor a slow stretch of a shared machine favours one side.
  */
 import { DateTime } from 'luxon';
+import { DynamoDbReplanMarks } from '../functions/adapters/aws/dynamodb/dynamodb-replan-marks.js';
 import { DynamoDbRuleStore } from '../functions/adapters/aws/dynamodb/dynamodb-rule-store.js';
 import { DynamoDbStore, toItem } from '../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { silentLogger } from '../functions/app/logger.js';
@@ -89,6 +90,7 @@ async function replanPhase(dynamo: BenchDynamo, stored: readonly StoredCertifica
     settings,
     clock,
     logger: silentLogger,
+    replanMarks: new DynamoDbReplanMarks(dynamo.client, table),
   };
   const phase = await timePhase(() => changeRule(deps, { role: 'operator', subject: 'bench' }, type.code, { comment: 'benchmark', enabled: true, expectedVersion: 0, stages: NEW_STAGES }));
   const replan = phase.result.replan;

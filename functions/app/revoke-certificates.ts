@@ -1,16 +1,21 @@
-import type { DateTime } from 'luxon';
+import { DateTime } from 'luxon';
 import * as z from 'zod';
 import { mayTouchType, type Principal } from '../core/access.js';
 import { MAX_NUMBER_LENGTH } from '../core/certificate.js';
-import type { CertificateKey, CertificateRevoker, CertificateStore, StoredCertificate } from '../core/ports.js';
+import type { CertificateKey, CertificateRevoker, CertificateStore, ReplanMarks, StoredCertificate } from '../core/ports.js';
 import { pendingStages, revocationFields, revokedPlan, type Revocation } from '../core/revocation.js';
 import { auditPrincipal, recordAudit, type AuditDeps } from './audit.js';
 import type { ReferenceData } from './reference-data.js';
+import { beginTypeWrites } from './rules/type-writes.js';
+import type { ServiceSettings } from './settings.js';
 
 export interface RevokeDeps extends AuditDeps {
   store: CertificateStore;
   revoker: CertificateRevoker;
   reference: ReferenceData;
+  /** With both, a revocation settles with a rule re-plan of its type (see rules/type-writes.ts). */
+  replanMarks?: ReplanMarks;
+  settings?: ServiceSettings;
 }
 
 /** Most items one bulk revocation may carry. */
@@ -102,6 +107,9 @@ async function revokeStored(
   revocation: Revocation,
 ): Promise<{ already: true; stored: StoredCertificate } | { already: false; stopped: string[]; inFlight: string[] } | undefined> {
   const inFlight: string[] = [];
+  // A re-plan's unconditional write could put back the record from before the revocation: see rules/type-writes.ts.
+  const settings = deps.settings;
+  const typeWrites = settings === undefined ? undefined : await beginTypeWrites({ ...deps, settings }, [key.type]);
   for (let attempt = 0; attempt < 10; attempt += 1) {
     const stored = await deps.store.getCertificate(key);
     if (stored === undefined) return undefined;
@@ -109,8 +117,13 @@ async function revokeStored(
     const stopped = pendingStages(stored.plan);
     const expiresOn = stored.certificate.expiresOn;
     const cancel = expiresOn === null ? undefined : { expiresOn, stages: stopped.filter((s) => !inFlight.includes(s)) };
-    const outcome = await deps.revoker.revokeCertificate(key, stored.version, { plan: revokedPlan(stored.plan), revoked: revocation, updatedAt: revocation.at }, cancel);
-    if (outcome.written) return { already: false, stopped, inFlight };
+    const plan = revokedPlan(stored.plan);
+    const outcome = await deps.revoker.revokeCertificate(key, stored.version, { plan, revoked: revocation, updatedAt: revocation.at }, cancel);
+    if (outcome.written) {
+      const written: StoredCertificate = { ...stored, plan, revoked: revocation, version: stored.version + 1, updatedAt: revocation.at };
+      await typeWrites?.settle([written], deps.reference.calendar, DateTime.fromISO(revocation.at, { setZone: true }));
+      return { already: false, stopped, inFlight };
+    }
     if (outcome.conflict === 'claimed') inFlight.push(...outcome.claimed);
   }
   throw new Error(`${key.type} ${key.number} kept changing while it was being revoked; try again`);

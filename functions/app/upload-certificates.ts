@@ -5,9 +5,10 @@ import { closestType } from '../core/closest-type.js';
 import type { Certificate, IsoDate, Plan, Rejection } from '../core/model.js';
 import { planReminders } from '../core/planning.js';
 import type { WorkingDays } from '../core/planning.js';
-import type { CalendarSource, CertificateStore, RuleSource, StoredCertificate } from '../core/ports.js';
+import type { CalendarSource, CertificateStore, ReplanMarks, RuleSource, StoredCertificate } from '../core/ports.js';
 import type { ReminderRule } from '../core/rules.js';
 import type { ReferenceData } from './reference-data.js';
+import { beginTypeWrites, type TypeWrites } from './rules/type-writes.js';
 import type { ServiceSettings } from './settings.js';
 
 export interface UploadDeps {
@@ -18,6 +19,8 @@ export interface UploadDeps {
   calendarSource?: CalendarSource;
   /** Operators' reminder rules; without them, every type plans with the default rule. */
   rules?: RuleSource;
+  /** A rule re-plan's marks: with them, writes settle with a re-plan of their type (see rules/type-writes.ts). */
+  replanMarks?: ReplanMarks;
 }
 
 export interface UploadCounts {
@@ -96,9 +99,17 @@ export async function uploadCertificates(
   options: { allOrNothing?: boolean } = {},
 ): Promise<UploadResult> {
   const { valid: checked, rejected } = validateCertificates(records, lookupsFrom(deps.reference));
+  // The types' rules and re-plan marks are read before planning: a rule changed within the cache's
+  // minute is planned with, and a re-plan that overwrites these writes finds them (or they find it).
+  const typeWrites = await beginTypeWrites(deps, checked.map((v) => v.certificate.type));
+  const basis = withFreshRules(await currentCalendar(deps), typeWrites);
   // Planned before the first read or write: a record that cannot be planned then fails the request
   // while nothing is stored, instead of after earlier pages were written.
-  const valid = planAll(deps, checked, now, await currentCalendar(deps));
+  const valid = planAll(deps, checked, now, basis);
+  const store = async (writes: StoredCertificate[]) => {
+    await deps.store.putCertificates(writes);
+    await typeWrites?.settle(writes, basis, now);
+  };
   const result: UploadResult = { ...emptyCounts(), rejected };
   if (options.allOrNothing === true) {
     const prepared: PreparedUpload[] = [];
@@ -109,7 +120,7 @@ export async function uploadCertificates(
       return result;
     }
     for (const page of prepared) {
-      await deps.store.putCertificates(page.writes);
+      await store(page.writes);
       addCounts(result, page.counts);
     }
     return result;
@@ -121,7 +132,7 @@ export async function uploadCertificates(
     for (let i = 0; i < valid.length; i += PAGE) {
       const page = await prepareUpload(deps, valid.slice(i, i + PAGE), now);
       await writing;
-      writing = deps.store.putCertificates(page.writes);
+      writing = store(page.writes);
       // Marked handled now; the failure still surfaces at the next await of `writing`.
       writing.catch(() => undefined);
       addCounts(result, page.counts);
@@ -262,6 +273,17 @@ export async function prepareUpload(deps: UploadDeps, page: ReadonlyArray<ValidE
  */
 export interface PlanningBasis extends WorkingDays {
   rules?: ReadonlyMap<string, ReminderRule>;
+}
+
+/** The basis with the rules a writer just read (consistently) for its types in place of the cached ones. */
+export function withFreshRules(basis: PlanningBasis, typeWrites: Pick<TypeWrites, 'rules'> | undefined): PlanningBasis {
+  if (typeWrites === undefined) return basis;
+  const rules = new Map(basis.rules ?? []);
+  for (const [type, rule] of typeWrites.rules) {
+    if (rule === undefined) rules.delete(type);
+    else rules.set(type, rule);
+  }
+  return { isWorkingDay: (date) => basis.isWorkingDay(date), rules };
 }
 
 /** The calendar plans are made with: the stored one (operators' loads) where the deps have it, with the stored rules. */

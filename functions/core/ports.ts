@@ -804,6 +804,68 @@ export interface MergedTemplateStore {
   putMergedTemplate(next: StoredMergedTemplate): Promise<boolean>;
 }
 
+/**
+ * A rule re-plan's hold on a type while it writes whole certificates without conditions. Every other
+ * writer of a certificate of the type reads it after its own write and, while it is `open`, journals
+ * what it wrote, so the re-plan's repair pass can put back what its writes overwrote. `closing`: the
+ * repair pass has begun and no entry may be added any more. The README's *Rule-change re-plan* has the argument.
+ */
+export interface ReplanMark {
+  id: string;
+  state: 'open' | 'closing';
+  /** The holder's lease: past it, writers treat the type as free and a new run may take the mark. */
+  leaseUntilMs: number;
+  /** The rule version being re-planned. */
+  ruleVersion: number;
+}
+
+/** What a writer of certificates of a type reads of it, consistently, before and after its write. */
+export interface TypeWriteState {
+  /** The stored rule (undefined: the default, version 0). */
+  rule: ReminderRule | undefined;
+  /** The mark while a re-plan holds the type (or until its lease lapses). */
+  mark: ReplanMark | undefined;
+  /** How many times a mark was taken for the type: a re-plan that began and ended between two reads changes it. */
+  markSeq: number;
+}
+
+/** A certificate a writer stored while a re-plan held its type, as the writer wrote it. */
+export interface ReplanJournalEntry {
+  /** The entry's own id (for removal). */
+  id: string;
+  stored: StoredCertificate;
+}
+
+/** The stored certificate, and the version a re-plan put it at if its content is still what a re-plan wrote. */
+export interface RepairRead {
+  stored: StoredCertificate;
+  replannedVersion: number | undefined;
+}
+
+/** Marks, journal and the writes a rule re-plan and the other writers of a type cooperate through. */
+export interface ReplanMarks {
+  typeWriteStates(types: readonly string[]): Promise<Map<string, TypeWriteState>>;
+  /** Takes the type's mark unless another run holds it with a live lease; undefined when refused. */
+  acquireMark(type: string, ruleVersion: number, nowMs: number, leaseMs: number): Promise<ReplanMark | undefined>;
+  /** Extends the lease while `id` still holds the mark open; false when it no longer does. */
+  renewMark(type: string, id: string, nowMs: number, leaseMs: number): Promise<boolean>;
+  /** Open → closing, while `id` holds it: after this no journal entry can be written under it. */
+  closeMark(type: string, id: string): Promise<boolean>;
+  /** Removes the mark if `id` still holds it. */
+  releaseMark(type: string, id: string): Promise<void>;
+  /** Journals `written` if `markId` still holds the type's mark open with a live lease at `nowMs`; false otherwise. */
+  journal(type: string, markId: string, nowMs: number, written: readonly StoredCertificate[]): Promise<boolean>;
+  /** Every journal entry of the type, of any run (a crashed run's included). */
+  journalEntries(type: string): Promise<ReplanJournalEntry[]>;
+  removeJournalEntries(type: string, ids: readonly string[]): Promise<void>;
+  /** Whole certificates, stamped with the mark's id and their version: the re-plan's unconditional write. */
+  putReplanned(items: readonly StoredCertificate[], markId: string): Promise<void>;
+  /** A consistent read for a repair, with the re-plan stamp if the content is still a re-plan's. */
+  readForRepair(key: CertificateKey): Promise<RepairRead | undefined>;
+  /** Writes the whole certificate if it is still at `expectedVersion`; false when another writer got there first. */
+  putCertificateIfVersion(stored: StoredCertificate, expectedVersion: number): Promise<boolean>;
+}
+
 /** The rules as currently stored, shared by every plan and send a process makes for a short while. */
 export interface RuleSource {
   /** The type's current rule: the stored one, or the default (version 0). */

@@ -27,6 +27,7 @@ export function importWorkerDeps(env: Environment = process.env): AdvanceImportD
     clock: shared.clock,
     calendarSource: shared.calendarSource,
     rules: shared.rules,
+    replanMarks: shared.replanMarks,
     audit: shared.audit,
     imports: new DynamoDbImportStore(shared.dynamo, shared.tableName),
     openSpreadsheet: files.opener(),

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DateTime } from 'luxon';
 import { ZONE } from '../core/model.js';
-import type { AuditLog, CalendarSource, CalendarStore, Clock, HolderIdCipher, RuleSource, RuleStore, ScheduleGateway } from '../core/ports.js';
+import type { AuditLog, CalendarSource, CalendarStore, Clock, HolderIdCipher, ReplanMarks, RuleSource, RuleStore, ScheduleGateway } from '../core/ports.js';
 import type { CalendarDeps } from '../app/calendar/load-calendar.js';
 import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
@@ -22,6 +22,7 @@ import type { RuleDeps } from '../app/rules/change-rule.js';
 import { StoredRuleSource } from '../app/rules/stored-rules.js';
 import { DynamoDbStore } from '../adapters/aws/dynamodb/dynamodb-store.js';
 import { DynamoDbSuppressionList } from '../adapters/aws/dynamodb/dynamodb-suppression-list.js';
+import { DynamoDbReplanMarks } from '../adapters/aws/dynamodb/dynamodb-replan-marks.js';
 import { kmsCursorKey, PHONE_HASH_DERIVATION_MESSAGE } from '../adapters/aws/kms-cursor-key.js';
 import { KmsHolderIdCipher } from '../adapters/aws/kms-holder-id-cipher.js';
 import { DynamoDbDeliveries } from '../adapters/aws/dynamodb/dynamodb-deliveries.js';
@@ -69,7 +70,15 @@ export interface BaseDeps {
   /** Operators' reminder rules: every function plans and sends with them, read with a short cache. */
   ruleStore: RuleStore;
   rules: RuleSource;
+  /** A rule re-plan's marks and journal, for every writer of certificates (see app/rules/type-writes.ts). */
+  replanMarks: ReplanMarks;
 }
+
+/**
+ * On AWS the byType index is eventually consistent: the re-plan reads each page's certificates again
+ * from the table and first gives the index a moment to catch up with writes just before its mark.
+ */
+const AWS_REPLAN_READS = { consistentPages: true, indexSettleMs: 2_000 } as const;
 
 /** The host's time: the one place a Lambda reads it. Tests put a fixed clock in its place (resetLambdaDeps). */
 const systemClock: Clock = { now: () => DateTime.now().setZone(ZONE) };
@@ -99,11 +108,13 @@ export function baseDeps(env: Environment = process.env): BaseDeps {
   const calendars = new DynamoDbCalendarStore(dynamo, tableName);
   const ruleStore = new DynamoDbRuleStore(dynamo, tableName);
   const settings = settingsFromEnvironment(env);
+  const holderIds = holderIdOptions(env, dynamo, logger);
   base = {
     env,
     tableName,
     dynamo,
-    store: new DynamoDbStore(dynamo, tableName, holderIdOptions(env, dynamo, logger)),
+    store: new DynamoDbStore(dynamo, tableName, holderIds),
+    replanMarks: new DynamoDbReplanMarks(dynamo, tableName, holderIds),
     reference,
     settings,
     logger,
@@ -194,6 +205,8 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     audit: shared.audit,
     ruleStore: shared.ruleStore,
     typeCertificates: shared.store,
+    replanMarks: shared.replanMarks,
+    ...AWS_REPLAN_READS,
     deliveries: new DynamoDbDeliveries(shared.dynamo, shared.tableName),
     bookings: new DynamoDbBookingStore(shared.dynamo, shared.tableName),
     suppressedPhones: new DynamoDbSuppressedPhones(shared.dynamo, shared.tableName),
@@ -283,7 +296,7 @@ export function calendarDeps(env: Environment = process.env): CalendarDeps {
 /** What continuing a rule change's re-plan needs; the scan function finishes re-plans a change left running. */
 export function ruleDeps(env: Environment = process.env): RuleDeps {
   const shared = baseDeps(env);
-  return { ...shared, typeCertificates: shared.store, wallClock: () => shared.clock.now().toMillis() };
+  return { ...shared, typeCertificates: shared.store, ...AWS_REPLAN_READS, wallClock: () => shared.clock.now().toMillis() };
 }
 
 /** What the daily retention purge needs; it runs in the scan function. */

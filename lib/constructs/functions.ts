@@ -209,6 +209,10 @@ export class CertalarmFunctions extends Construct {
         'dynamodb:BatchWriteItem',
         'dynamodb:Query',
         'dynamodb:Scan',
+        // Uploads and revocations read their types' rule and re-plan mark (one BatchGetItem) and journal
+        // what they wrote while a re-plan holds the type (a transaction with a ConditionCheck on the mark).
+        'dynamodb:BatchGetItem',
+        'dynamodb:ConditionCheckItem',
       ],
       ['due', 'byTownship', 'byType', 'deliveries', 'byTownshipType', 'byPhone'],
     );
@@ -218,9 +222,11 @@ export class CertalarmFunctions extends Construct {
     // change's re-plan continues the same way (the rule's progress is an Update of its item).
     // It reads the phones of the due certificates with PartiQL point SELECTs on the partition key (never a
     // scan), to merge one holder's reminders; a merged send is recorded with one TransactWriteItems of Updates and a Put.
+    // A rule re-plan puts whole certificates back with BatchWriteItem (and deletes its journal entries so),
+    // after reading each page's certificates again from the table (a PartiQL point SELECT).
     table.grantItemAccess(
       this.dueScanRole,
-      ['dynamodb:GetItem', 'dynamodb:PartiQLSelect', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLSelect'],
       ['due', 'byType'],
     );
     // A receipt reads the message-id pointer and the delivery (GetItem) and moves its status (UpdateItem): nothing else.
@@ -279,9 +285,11 @@ export class CertalarmFunctions extends Construct {
       [],
     );
 
+    // Like an upload, each chunk reads its types' rule and re-plan mark (BatchGetItem) and journals its
+    // certificates while a re-plan holds a type (a transaction with a ConditionCheck on the mark).
     table.grantItemAccess(
       this.importWorkerRole,
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'],
       [],
     );
   }

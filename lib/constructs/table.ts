@@ -22,7 +22,9 @@ export type ItemAction =
   | 'dynamodb:DeleteItem'
   | 'dynamodb:BatchWriteItem'
   | 'dynamodb:Query'
-  | 'dynamodb:Scan';
+  | 'dynamodb:Scan'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:ConditionCheckItem';
 
 /**
  * The single certalarm table, built from TABLE_SCHEMA (functions/adapters/aws/dynamodb/keys.ts) so the
@@ -87,7 +89,7 @@ export class CertalarmTable extends Construct {
         new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: queryIndexes.map((name) => this.indexArn(name)) }),
       );
     }
-    const readOnly = actions.every((a) => ['dynamodb:GetItem', 'dynamodb:PartiQLSelect', 'dynamodb:Query', 'dynamodb:Scan'].includes(a));
+    const readOnly = actions.every((a) => ['dynamodb:GetItem', 'dynamodb:PartiQLSelect', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'].includes(a));
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: readOnly

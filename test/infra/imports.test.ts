@@ -274,7 +274,16 @@ describe('Least privilege (imports and scans)', () => {
     expect(dynamo).toEqual([
       {
         Effect: 'Allow',
-        Action: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PartiQLSelect', 'dynamodb:PutItem', 'dynamodb:Query'],
+        Action: [
+          'dynamodb:BatchGetItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:ConditionCheckItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PartiQLSelect',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+        ],
         Resource: getAtt(logicalId(stack.table.table)),
       },
     ]);

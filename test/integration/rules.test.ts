@@ -5,6 +5,7 @@ import { RULE_CHANGED_NOTE, ZONE } from '../../functions/core/model.js';
 import type { Clock, TypeCertificateSource } from '../../functions/core/ports.js';
 import { defaultStages } from '../../functions/core/rules.js';
 import { DynamoDbAuditLog } from '../../functions/adapters/aws/dynamodb/dynamodb-audit-log.js';
+import { DynamoDbReplanMarks } from '../../functions/adapters/aws/dynamodb/dynamodb-replan-marks.js';
 import { DynamoDbRuleStore } from '../../functions/adapters/aws/dynamodb/dynamodb-rule-store.js';
 import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
@@ -32,17 +33,18 @@ async function world(prefix: string) {
   const tableName = uniqueTableName(prefix);
   await ensureTable(client, tableName);
   const store = new DynamoDbStore(client, tableName);
+  const replanMarks = new DynamoDbReplanMarks(client, tableName);
   const ruleStore = new DynamoDbRuleStore(client, tableName);
   const audit = new DynamoDbAuditLog(client, tableName);
   const reference = loadReferenceData();
   const clock = movableClock(START);
   const settings = testSettings();
   const rules = new StoredRuleSource({ rules: ruleStore, clock, policy: settings.stagePolicy });
-  const deps: RuleDeps = { ruleStore, rules, store, typeCertificates: store, reference, settings, clock, logger: silentLogger, audit };
+  const deps: RuleDeps = { ruleStore, rules, store, typeCertificates: store, reference, settings, clock, logger: silentLogger, audit, replanMarks };
   const sms = new RecordingSender();
   const scan = () => sendDueReminders({ store, ledger: store, sms, reference, settings, logger: silentLogger, rules }, clock.now());
-  const upload = (records: unknown[]) => uploadCertificates({ store, reference, settings, rules }, records, clock.now());
-  return { store, ruleStore, audit, clock, deps, sms, scan, upload };
+  const upload = (records: unknown[]) => uploadCertificates({ store, reference, settings, rules, replanMarks }, records, clock.now());
+  return { store, ruleStore, replanMarks, audit, clock, deps, sms, scan, upload };
 }
 
 /** The default rule with an extra stage `days` from the deadline. */
@@ -55,7 +57,14 @@ function interleaved(source: TypeCertificateSource, meanwhile: () => Promise<unk
   let ran = false;
   return {
     countCertificatesOfTypeExpiringFrom: (type, from) => source.countCertificatesOfTypeExpiringFrom(type, from),
-    certificatesOfTypeExpiringFrom: (type, from, cursor) => source.certificatesOfTypeExpiringFrom(type, from, cursor),
+    async certificatesOfTypeExpiringFrom(type, from, cursor) {
+      const page = await source.certificatesOfTypeExpiringFrom(type, from, cursor);
+      if (!ran) {
+        ran = true;
+        await meanwhile();
+      }
+      return page;
+    },
     async planRowsOfTypeExpiringFrom(type, from, cursor) {
       const page = await source.planRowsOfTypeExpiringFrom(type, from, cursor);
       if (!ran) {

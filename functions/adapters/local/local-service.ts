@@ -30,6 +30,7 @@ import type { CampaignServices } from '../../app/campaigns/campaign-deps.js';
 import { runCampaignJob } from '../../app/campaigns/run-campaign-job.js';
 import { InProcessScheduleGateway } from './in-process-schedule-gateway.js';
 import { DynamoDbCalendarStore } from '../aws/dynamodb/dynamodb-calendar-store.js';
+import { DynamoDbReplanMarks } from '../aws/dynamodb/dynamodb-replan-marks.js';
 import { DynamoDbStore } from '../aws/dynamodb/dynamodb-store.js';
 import { DynamoDbSuppressionList } from '../aws/dynamodb/dynamodb-suppression-list.js';
 import { DynamoDbImportStore } from '../aws/dynamodb/dynamodb-import-store.js';
@@ -125,7 +126,10 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const created = await ensureTable(client, tableName);
     log.info({ table: tableName, created: created === 'created' }, created === 'created' ? 'table created' : 'table found');
     // Holder IDs are sealed with a key kept beside the data, never in the table (see README, "Holder IDs").
-    const store = new DynamoDbStore(client, tableName, { holderIds: new LocalHolderIdCipher(localHolderIdKey(dataDir)) });
+    const holderIds = new LocalHolderIdCipher(localHolderIdKey(dataDir));
+    const store = new DynamoDbStore(client, tableName, { holderIds });
+    // DynamoDB Local maintains the byType index within each write, so the re-plan reads its pages as they are.
+    const replanMarks = new DynamoDbReplanMarks(client, tableName, { holderIds });
     const clock = serviceClock(options.startAt);
     // Delivery status: the outbox's sandbox receipts go through the same use case as SNS's on AWS.
     const deliveries = new DynamoDbDeliveries(client, tableName);
@@ -178,7 +182,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const cap = new DynamoDbDailySendCap(client, tableName);
     // Our opt-out list: every send (reminders, campaign messages, replies) asks it after its claim.
     const suppressions = new DynamoDbSuppressionList(client, tableName);
-    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher, campaigns, suppressions, cap, phones: store, mergedTemplates: ruleStore };
+    const base = { store, ledger: store, sms, reference, settings: options.settings, logger: log, clock, calendarSource, audit, rules, phoneHasher, campaigns, suppressions, cap, phones: store, mergedTemplates: ruleStore, replanMarks };
     const cursorKey = localCursorKey(dataDir);
     const worker = new LocalImportWorker({
       ...base,

@@ -1,7 +1,7 @@
 import { mayPerform, type Action, type Principal } from '../../core/access.js';
 import { maskPhonesInText } from '../../core/log-masking.js';
 import type { BookingStore } from '../../core/campaigns/booking-ports.js';
-import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, DeliveryHistory, ImportStore, ImportSubmitter, MergedTemplateStore, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
+import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, DeliveryHistory, ImportStore, ImportSubmitter, MergedTemplateStore, ReplanMarks, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
 import type { PhoneHoldings, SuppressedPhones } from '../../core/ports.js';
 import type { CampaignServices } from '../campaigns/campaign-deps.js';
 import type { CursorSeal } from '../cursors.js';
@@ -18,6 +18,11 @@ export interface HttpAppDeps extends ScanDeps {
   imports?: ImportStore;
   /** Accepts an uploaded file for import (local: a spooled body; AWS: a presigned upload). */
   submitImport?: ImportSubmitter;
+  /** A rule re-plan's marks and journal: uploads, revocations and rule changes cooperate through them. */
+  replanMarks?: ReplanMarks;
+  /** The re-plan re-reads index pages consistently and waits for the index (AWS; see RuleDeps). */
+  consistentPages?: boolean;
+  indexSettleMs?: number;
   /** AWS: `POST /v1/scans` queues a scan in the scan function; absent, the request runs the scan itself. */
   triggerScan?: ScanTrigger;
   /** Local mode only: API tokens are issued here (on AWS the identity provider issues JWTs). */

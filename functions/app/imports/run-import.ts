@@ -3,11 +3,12 @@ import { mayTouchType, type Principal } from '../../core/access.js';
 import { validateCertificates } from '../../core/certificate.js';
 import type { Certificate } from '../../core/model.js';
 import { ImportFailure } from '../../core/import-failure.js';
-import type { AuditLog, Clock, ImportCounts, ImportError, ImportRecord, ImportStore, Logger, NewImport, OpenedSpreadsheet, PendingChunk, SpreadsheetOpener } from '../../core/ports.js';
+import type { AuditLog, Clock, ImportCounts, ImportError, ImportRecord, ImportStore, Logger, NewImport, OpenedSpreadsheet, PendingChunk, SpreadsheetOpener, StoredCertificate } from '../../core/ports.js';
 import { RowKeySet } from '../../core/row-key-set.js';
 import { cellText, isFieldReported, mapHeaders, rowToRecord, type Column } from '../../core/spreadsheet-rows.js';
 import { auditImportFinished } from '../audit.js';
-import { addCounts, currentCalendar, lookupsFrom, planAll, PlanningError, prepareUpload, type UploadDeps } from '../upload-certificates.js';
+import { beginTypeWrites } from '../rules/type-writes.js';
+import { addCounts, currentCalendar, lookupsFrom, planAll, PlanningError, prepareUpload, withFreshRules, type PlanningBasis, type UploadDeps } from '../upload-certificates.js';
 
 export interface ImportLimits {
   maxBytes: number;
@@ -265,7 +266,8 @@ async function checkPass(deps: ImportDeps, record: ImportRecord, principal: Prin
   const flush = async () => {
     if (buffer.length === 0) return;
     const checked = checkChunk(deps, columns, buffer, principal, seen);
-    const prepared = await prepareUpload(deps, await plannedChunk(deps, checked), deps.clock.now());
+    // A check pass writes nothing: the cached rules are good enough to find the rows that cannot be planned.
+    const prepared = await prepareUpload(deps, await plannedChunk(deps, checked, await currentCalendar(deps)), deps.clock.now());
     const stale = prepared.rejected.map((r) => ({ row: checked.rowOf[r.index] ?? 0, column: columnFor(columns, r.field), value: '', reason: r.reason }));
     errors.push(...checked.errors, ...stale);
     rejected += checked.rejectedRows + stale.length;
@@ -302,9 +304,13 @@ async function storePass(deps: ImportDeps, start: ImportRecord, principal: Princ
   let commit: Promise<void> = Promise.resolve();
   const process = async (rows: Array<{ row: number; values: unknown[] }>) => {
     const checked = checkChunk(deps, columns, rows, principal, seen);
-    const prepared = await prepareUpload(deps, await plannedChunk(deps, checked), deps.clock.now());
+    // Read before planning, settled after the write: see rules/type-writes.ts.
+    const typeWrites = await beginTypeWrites(deps, checked.valid.map((v) => v.certificate.type));
+    const basis = withFreshRules(await currentCalendar(deps), typeWrites);
+    const now = deps.clock.now();
+    const prepared = await prepareUpload(deps, await plannedChunk(deps, checked, basis), now);
     await commit;
-    commit = commitChunk(deps, start, checked, prepared, pending, save);
+    commit = commitChunk(deps, start, checked, prepared, pending, save, async (writes) => typeWrites?.settle(writes, basis, now));
     // Marked handled now; the failure still surfaces at the next await of `commit`.
     commit.catch(() => undefined);
     pending = undefined;
@@ -341,8 +347,7 @@ async function storePass(deps: ImportDeps, start: ImportRecord, principal: Princ
  * Plans a chunk's certificates before any of it is written. Planning is pure, so a row it cannot plan
  * fails the same way on every retry: the import fails naming the row, rather than staying unfinished.
  */
-async function plannedChunk(deps: ImportDeps, checked: CheckedChunk) {
-  const calendar = await currentCalendar(deps);
+async function plannedChunk(deps: ImportDeps, checked: CheckedChunk, calendar: PlanningBasis) {
   try {
     return planAll(deps, checked.valid, deps.clock.now(), calendar);
   } catch (error) {
@@ -364,6 +369,7 @@ async function commitChunk(
   prepared: Awaited<ReturnType<typeof prepareUpload>>,
   resumedPending: PendingChunk | undefined,
   save: Save,
+  settle: (writes: StoredCertificate[]) => Promise<void>,
 ): Promise<void> {
   const stale = prepared.rejected.map((r) => ({ row: checked.rowOf[r.index] ?? 0, column: 'expiresOn', value: '', reason: r.reason }));
   const counts: ImportCounts = {
@@ -378,6 +384,7 @@ async function commitChunk(
   await save({ pending: { fromRow: checked.fromRow, toRow: checked.toRow, counts: chunkCounts } });
   await deps.imports.putImportErrors(owner, [...checked.errors, ...stale]);
   await deps.store.putCertificates(prepared.writes);
+  await settle(prepared.writes);
   await save((current) => {
     const total = { ...current.counts };
     for (const key of Object.keys(total) as Array<keyof ImportCounts>) total[key] += chunkCounts[key];

@@ -83,7 +83,7 @@ export class DynamoDbRuleStore implements RuleStore, MergedTemplateStore {
   }
 }
 
-function toRule(item: Item): ReminderRule {
+export function toRule(item: Item): ReminderRule {
   return {
     type: item.type as string,
     version: item.version as number,

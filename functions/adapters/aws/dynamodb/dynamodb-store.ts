@@ -60,6 +60,9 @@ import {
 
 type Item = Record<string, NativeAttributeValue>;
 
+/** The attribute a rule re-plan stamps on a certificate it put (its mark and the version it put); see dynamodb-replan-marks.ts. */
+export const REPLAN_STAMP = 'replannedBy';
+
 const BATCH_WRITE_SIZE = 25;
 /** TransactWriteItems takes at most 100 actions. */
 const TRANSACT_WRITE_SIZE = 100;
@@ -498,14 +501,20 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, DuePhone
     return { items: (result.Items ?? []).map(planRowFromItem), ...(next !== undefined ? { nextCursor: next } : {}) };
   }
 
+  /**
+   * Counted from pages of keys, not with `Select: 'COUNT'`: on DynamoDB Local a COUNT query's cost per
+   * certificate grew with the type's size (0.12 ms at 5,000, 0.64 ms at 20,000 of its CPU), which made
+   * a rule change's re-plan slower per certificate the larger the type; key pages of 1,000 cost 0.10 ms
+   * at either size.
+   */
   async countCertificatesOfTypeExpiringFrom(type: string, from: string): Promise<number> {
     let count = 0;
     let ExclusiveStartKey: Item | undefined;
     do {
       const result = await this.doc.send(
-        new QueryCommand({ TableName: this.tableName, ...accessPatterns.certificatesOfTypeExpiringFrom(type, from), Select: 'COUNT', ExclusiveStartKey }),
+        new QueryCommand({ TableName: this.tableName, ...accessPatterns.certificatesOfTypeExpiringFrom(type, from), ProjectionExpression: 'pk', Limit: 1000, ExclusiveStartKey }),
       );
-      count += result.Count ?? 0;
+      count += result.Items?.length ?? 0;
       ExclusiveStartKey = result.LastEvaluatedKey;
     } while (ExclusiveStartKey !== undefined);
     return count;
@@ -575,6 +584,8 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, DuePhone
   ): Promise<RevokeOutcome> {
     const update = planUpdate(this.tableName, key, expectedVersion, change.plan, change.updatedAt);
     update.UpdateExpression = update.UpdateExpression.replace(/^SET /, 'SET revoked = :revoked, ');
+    // The content is no longer what a rule re-plan put: a repair must not take this record for its overwrite.
+    update.UpdateExpression += update.UpdateExpression.includes(' REMOVE ') ? `, ${REPLAN_STAMP}` : ` REMOVE ${REPLAN_STAMP}`;
     update.ExpressionAttributeValues[':revoked'] = change.revoked;
     const stages = cancel?.stages ?? [];
     const ttl = Math.floor(Date.parse(change.revoked.at) / 1000) + SEND_RECORD_RETENTION_SECONDS;

@@ -38,6 +38,8 @@
  *   rule          pk=RULES                  sk=TYPE#<type>                     a type's current reminder rule, its re-plan progress
  *   rule version  pk=RULE#<type>            sk=V#<version, 6 digits>           every version of a type's rule (history)
  *   merged text   pk=RULES                  sk=MERGED                          the merged reminder's texts as an operator set them, version
+ *   re-plan mark  pk=REPLAN#<type>          sk=MARK                            a rule re-plan's hold on the type: id, state, lease, markSeq
+ *   journal entry pk=REPLAN#<type>          sk=JOURNAL#<number>#<version>#<id> a certificate written while the mark was open, as written
  *   msg pointer   pk=MSG#<messageId>        sk=MSG                             the delivery item a provider's message id belongs to (TTL)
  *   campaign      pk=CAMPAIGN#<id>          sk=CAMPAIGN                        definition, createdBy/At, version
  *   campaign idx  pk=CAMPAIGNS              sk=<createdAt UTC>#<id>            one per campaign, for listing newest first
@@ -147,6 +149,16 @@ export function ruleKey(type: string): ItemKey {
 /** The merged reminder's texts: beside the rules, outside their `TYPE#` prefix, so listing rules never meets it. */
 export function mergedTemplateKey(): ItemKey {
   return { pk: 'RULES', sk: 'MERGED' };
+}
+
+/** A rule re-plan's mark on a type; its journal shares the partition, so the repair pass reads it with one Query. */
+export function replanMarkKey(type: string): ItemKey {
+  return { pk: `REPLAN#${type}`, sk: 'MARK' };
+}
+
+/** Versions are zero-padded so the entries of one certificate sort oldest first. */
+export function replanJournalKey(type: string, number: string, version: number, id: string): ItemKey {
+  return { pk: `REPLAN#${type}`, sk: `JOURNAL#${number}#${String(version).padStart(9, '0')}#${id}` };
 }
 
 /** Versions sort numerically: zero-padded so string order is version order. */
@@ -419,6 +431,10 @@ export const accessPatterns = {
       KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk >= :from',
       ExpressionAttributeValues: { ':pk': `TYPE#${type}`, ':from': from },
     };
+  },
+  /** What did writers store while a re-plan held this type (its repair pass puts it back)? */
+  replanJournal(type: string) {
+    return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': `REPLAN#${type}`, ':prefix': 'JOURNAL#' } };
   },
   /** Which types' reminder rules were changed by operators? */
   rules() {

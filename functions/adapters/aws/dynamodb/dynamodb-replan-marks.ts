@@ -1,0 +1,255 @@
+/**
+ * The cooperation that lets a rule re-plan write whole certificates with BatchWriteItem, without
+ * conditions: a mark per type (held under a lease), a journal of what other writers stored while the
+ * mark was open, and the conditional writes its repair uses. See the README, *Rule-change re-plan*.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import type { CertificateKey, HolderIdCipher, RepairRead, ReplanJournalEntry, ReplanMark, ReplanMarks, StoredCertificate, TypeWriteState } from '../../../core/ports.js';
+import { isConditionalFailure } from './conditions.js';
+import { toRule } from './dynamodb-rule-store.js';
+import { documentClient, fromItem, REPLAN_STAMP, toItem } from './dynamodb-store.js';
+import { accessPatterns, certificateKey, replanJournalKey, replanMarkKey, ruleKey } from './keys.js';
+
+type Item = Record<string, NativeAttributeValue>;
+
+/** BatchWriteItem's limit, and how many retries of unprocessed items before giving up. */
+const BATCH_WRITE_SIZE = 25;
+const MAX_BATCH_ATTEMPTS = 12;
+/** A journal transaction holds the mark's check and at most 99 entries. */
+const JOURNAL_PER_TRANSACTION = 99;
+const BATCH_CONCURRENCY = 4;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The re-plan stamp on a certificate item: the mark that put it and the version it put. A Put by any
+ * other writer drops it; a revocation removes it; a plan update (a scan marking a stage sent) keeps it,
+ * because the record is still the one the re-plan put.
+ */
+const STAMP = REPLAN_STAMP;
+
+export class DynamoDbReplanMarks implements ReplanMarks {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly holderIds: HolderIdCipher | undefined;
+  /** BatchWriteItem calls this instance may still start, and the calls waiting for one to finish. */
+  private freeSlots = BATCH_CONCURRENCY;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    client: DynamoDBClient,
+    readonly tableName: string,
+    options: { holderIds?: HolderIdCipher } = {},
+  ) {
+    this.doc = documentClient(client);
+    this.holderIds = options.holderIds;
+  }
+
+  async typeWriteStates(types: readonly string[]): Promise<Map<string, TypeWriteState>> {
+    const states = new Map<string, TypeWriteState>();
+    const unique = [...new Set(types)];
+    // 50 types (100 keys) per BatchGetItem; a batch rarely holds more than one or two types.
+    for (let i = 0; i < unique.length; i += 50) {
+      const chunk = unique.slice(i, i + 50);
+      let keys: Item[] = chunk.flatMap((type) => [ruleKey(type), replanMarkKey(type)]);
+      const found: Item[] = [];
+      for (let attempt = 0; keys.length > 0; attempt += 1) {
+        if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('DynamoDB kept returning unprocessed keys; try again later');
+        if (attempt > 0) await sleep(Math.min(2000, 25 * 2 ** attempt));
+        const result = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
+        found.push(...(result.Responses?.[this.tableName] ?? []));
+        keys = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Item[];
+      }
+      for (const type of chunk) {
+        const rule = found.find((item) => item.pk === ruleKey(type).pk && item.sk === ruleKey(type).sk);
+        const mark = found.find((item) => item.pk === replanMarkKey(type).pk && item.sk === 'MARK');
+        states.set(type, {
+          rule: rule === undefined ? undefined : toRule(rule),
+          mark: mark?.markId === undefined ? undefined : markFromItem(mark),
+          markSeq: (mark?.markSeq as number | undefined) ?? 0,
+        });
+      }
+    }
+    return states;
+  }
+
+  async acquireMark(type: string, ruleVersion: number, nowMs: number, leaseMs: number): Promise<ReplanMark | undefined> {
+    const mark: ReplanMark = { id: randomUUID(), state: 'open', leaseUntilMs: nowMs + leaseMs, ruleVersion };
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: replanMarkKey(type),
+          UpdateExpression: 'SET markId = :id, markState = :open, leaseUntilMs = :until, ruleVersion = :version, entity = :entity ADD markSeq :one',
+          // Free, or held by a run whose lease lapsed (it crashed, or stalled past its lease).
+          ConditionExpression: 'attribute_not_exists(markId) OR leaseUntilMs < :now',
+          ExpressionAttributeValues: { ':id': mark.id, ':open': 'open', ':until': mark.leaseUntilMs, ':version': ruleVersion, ':entity': 'replanMark', ':one': 1, ':now': nowMs },
+        }),
+      );
+      return mark;
+    } catch (error) {
+      if (isConditionalFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async renewMark(type: string, id: string, nowMs: number, leaseMs: number): Promise<boolean> {
+    return this.conditionalMarkUpdate(type, id, 'SET leaseUntilMs = :until', { ':until': nowMs + leaseMs, ':open': 'open' }, ' AND markState = :open');
+  }
+
+  async closeMark(type: string, id: string): Promise<boolean> {
+    return this.conditionalMarkUpdate(type, id, 'SET markState = :closing', { ':closing': 'closing' });
+  }
+
+  async releaseMark(type: string, id: string): Promise<void> {
+    // markSeq stays: a writer that read the mark before and finds none after still sees that a re-plan came and went.
+    await this.conditionalMarkUpdate(type, id, 'REMOVE markId, markState, leaseUntilMs, ruleVersion', {});
+  }
+
+  private async conditionalMarkUpdate(type: string, id: string, update: string, values: Item, extraCondition = ''): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: replanMarkKey(type),
+          UpdateExpression: update,
+          ConditionExpression: `markId = :id${extraCondition}`,
+          ExpressionAttributeValues: { ...values, ':id': id },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async journal(type: string, markId: string, nowMs: number, written: readonly StoredCertificate[]): Promise<boolean> {
+    const items = await Promise.all(written.map((stored) => this.itemOf(stored)));
+    for (let i = 0; i < items.length; i += JOURNAL_PER_TRANSACTION) {
+      const chunk = items.slice(i, i + JOURNAL_PER_TRANSACTION);
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                // The entry only counts while the re-plan can still read it: its repair pass starts by closing the mark.
+                ConditionCheck: {
+                  TableName: this.tableName,
+                  Key: replanMarkKey(type),
+                  ConditionExpression: 'markId = :id AND markState = :open AND leaseUntilMs > :now',
+                  ExpressionAttributeValues: { ':id': markId, ':open': 'open', ':now': nowMs },
+                },
+              },
+              ...chunk.map((item) => ({
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...replanJournalKey(type, item.number as string, item.version as number, randomUUID()), entity: 'replanJournal', markId, certificate: item },
+                },
+              })),
+            ],
+          }),
+        );
+      } catch (error) {
+        const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+        throw error;
+      }
+    }
+    return true;
+  }
+
+  async journalEntries(type: string): Promise<ReplanJournalEntry[]> {
+    const entries: ReplanJournalEntry[] = [];
+    let ExclusiveStartKey: Item | undefined;
+    do {
+      const page = await this.doc.send(new QueryCommand({ TableName: this.tableName, ...accessPatterns.replanJournal(type), ConsistentRead: true, ExclusiveStartKey }));
+      for (const item of page.Items ?? []) entries.push({ id: item.sk as string, stored: await this.decode(item.certificate as Item) });
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey !== undefined);
+    return entries;
+  }
+
+  async removeJournalEntries(type: string, ids: readonly string[]): Promise<void> {
+    const pk = replanMarkKey(type).pk;
+    await this.batchWrite(ids.map((sk) => ({ DeleteRequest: { Key: { pk, sk } } })));
+  }
+
+  /**
+   * At most four BatchWriteItem calls in flight across every call of this instance, first come first
+   * served: a re-plan hands over its next page while the last batches of the previous one finish.
+   */
+  async putReplanned(items: readonly StoredCertificate[], markId: string): Promise<void> {
+    const written = await Promise.all(items.map(async (stored) => ({ PutRequest: { Item: { ...(await this.itemOf(stored)), [STAMP]: { mark: markId, version: stored.version } } } })));
+    const chunks: Item[][] = [];
+    for (let i = 0; i < written.length; i += BATCH_WRITE_SIZE) chunks.push(written.slice(i, i + BATCH_WRITE_SIZE));
+    await Promise.all(chunks.map((chunk) => this.inSlot(() => this.writeChunk(chunk))));
+  }
+
+
+  private async inSlot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.freeSlots > 0) this.freeSlots -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.freeSlots += 1;
+    }
+  }
+
+  async readForRepair(key: CertificateKey): Promise<RepairRead | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: certificateKey(key), ConsistentRead: true }));
+    if (Item === undefined) return undefined;
+    const stamp = Item[STAMP] as { version?: number } | undefined;
+    return { stored: await this.decode(Item), replannedVersion: stamp?.version };
+  }
+
+  async putCertificateIfVersion(stored: StoredCertificate, expectedVersion: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({ TableName: this.tableName, Item: await this.itemOf(stored), ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private async itemOf(stored: StoredCertificate): Promise<Item> {
+    const id = stored.certificate.holder.id;
+    return toItem(stored, id === undefined || this.holderIds === undefined ? undefined : await this.holderIds.seal(id));
+  }
+
+  private async decode(item: Item): Promise<StoredCertificate> {
+    const stored = fromItem(item);
+    const id = stored.certificate.holder.id;
+    if (id === undefined || this.holderIds === undefined) return stored;
+    return { ...stored, certificate: { ...stored.certificate, holder: { ...stored.certificate.holder, id: await this.holderIds.open(id) } } };
+  }
+
+  private async batchWrite(requests: Item[]): Promise<void> {
+    const chunks: Item[][] = [];
+    for (let i = 0; i < requests.length; i += BATCH_WRITE_SIZE) chunks.push(requests.slice(i, i + BATCH_WRITE_SIZE));
+    await Promise.all(chunks.map((chunk) => this.inSlot(() => this.writeChunk(chunk))));
+  }
+
+  /** One BatchWriteItem call, retrying unprocessed items with backoff. */
+  private async writeChunk(chunk: Item[]): Promise<void> {
+    let pending = chunk;
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('DynamoDB kept returning unprocessed items; try again later');
+      if (attempt > 0) await sleep(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      const result = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+      pending = (result.UnprocessedItems?.[this.tableName] ?? []) as Item[];
+    }
+  }
+}
+
+function markFromItem(item: Item): ReplanMark {
+  return { id: item.markId as string, state: item.markState === 'closing' ? 'closing' : 'open', leaseUntilMs: item.leaseUntilMs as number, ruleVersion: item.ruleVersion as number };
+}

@@ -908,7 +908,8 @@ export interface CampaignMessageLedger {
   recordMessageFailed(id: CampaignMessageId, token: string, reason: string, failedAt: IsoInstant, refused?: { body?: string | undefined; listing: CampaignMessageListing }): Promise<void>;
   releaseMessage(id: CampaignMessageId, token: string): Promise<void>;
   /** The daily cap held the message back on `deferredOn`: it is claimed again from the next day. */
-  recordMessageDeferred(id: CampaignMessageId, token: string, deferredOn: IsoDate, at: IsoInstant): Promise<void>;
+  /** With `listing`, the deferral is on the deliveries listing too (`status=deferred`). */
+  recordMessageDeferred(id: CampaignMessageId, token: string, deferredOn: IsoDate, at: IsoInstant, listing?: CampaignMessageListing): Promise<void>;
   /** Nothing was sent: the number is on our suppression list. A finished status, never claimed again. */
   recordMessageSuppressed(id: CampaignMessageId, token: string, at: IsoInstant, listing?: CampaignMessageListing): Promise<void>;
   getMessage(id: CampaignMessageId): Promise<DeliveryRecord | undefined>;

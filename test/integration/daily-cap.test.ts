@@ -284,6 +284,25 @@ describe('The daily cap across campaign notices, reminders and replies', () => {
     expect(w.sms.sent.filter((m) => m.to === '+8613900000001').map((m) => m.campaign?.kind ?? m.reminder?.stage)).toEqual(['final', 'notice']);
   });
 
+  it('lists a deferred campaign notice as deferred in the deliveries, and as sent once it goes out', async () => {
+    // Prepare
+    const w = await world('cap-notice-listed');
+    const deliveries = new DynamoDbDeliveries(w.client, w.store.tableName);
+    await sendDueReminders(w.scan, NOTICE_AT);
+
+    // Act
+    await runDueCampaignJobs(w.deps, NOTICE_AT);
+    const deferredDay1 = await deliveries.listDeliveries({ statuses: ['deferred'], limit: 10 });
+    await runDueCampaignJobs(w.deps, NOTICE_AT.plus({ days: 1 }));
+    const deferredDay2 = await deliveries.listDeliveries({ statuses: ['deferred'], limit: 10 });
+    const sent = await deliveries.listDeliveries({ statuses: ['sent'], limit: 10 });
+
+    // Assess
+    expect(deferredDay1.items).toMatchObject([{ source: 'campaign', kind: 'notice', status: 'deferred', to: '+8613900000001' }]);
+    expect(deferredDay2.items).toEqual([]);
+    expect(sent.items.filter((d) => d.source === 'campaign' && d.to === '+8613900000001')).toMatchObject([{ kind: 'notice', status: 'sent' }]);
+  });
+
   it('still confirms a booking when the holder had the day’s messages, but sends no help reply over the cap', async () => {
     // Prepare: the notice took phone 1's only slot of the day
     const w = await world('cap-exempt');

@@ -51,7 +51,7 @@ export async function sendCampaignMessage(
   // After the opt-out check: a suppressed number neither uses a slot of the cap nor is held by it.
   const slot = scope.capExempt === true ? undefined : await takeDailySlot(deps, id.phone, now);
   if (slot?.taken === false) {
-    await ledger.recordMessageDeferred(id, token, slot.day, now.toISO() ?? '');
+    await ledger.recordMessageDeferred(id, token, slot.day, now.toISO() ?? '', listing);
     deps.logger.info({ ...log, deferredOn: slot.day }, 'campaign SMS deferred: the holder had the day’s messages');
     return 'deferred';
   }

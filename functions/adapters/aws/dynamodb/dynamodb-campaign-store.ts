@@ -226,8 +226,10 @@ export class DynamoDbCampaignStore implements CampaignStore, CampaignMessageLedg
     return this.messages.claim(messageKey(id), token, leaseUntilMs, nowMs, { campaignId: id.campaignId, visitId: id.visitId, phone: id.phone, kind: id.kind }, today);
   }
 
-  async recordMessageDeferred(id: CampaignMessageId, token: string, deferredOn: string, at: string): Promise<void> {
-    await this.messages.recordDeferred(messageKey(id), token, deferredOn, at, () => describeMessage(id));
+  async recordMessageDeferred(id: CampaignMessageId, token: string, deferredOn: string, at: string, listing?: CampaignMessageListing): Promise<void> {
+    const key = messageKey(id);
+    const listed = listing === undefined ? undefined : { to: id.phone, listing: deliveryListingUpdate(key, 'deferred', at, { kind: id.kind, final: false, ...listing }) };
+    await this.messages.recordDeferred(key, token, deferredOn, at, () => describeMessage(id), listed);
   }
 
   async recordMessageSent(

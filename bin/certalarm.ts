@@ -339,14 +339,19 @@ program
 
 interface DryRunAnswer {
   now: string;
-  messages: Array<{ type: string; number: string; stage: string; to: string; body: string; segments: number; suppressed?: boolean }>;
+  messages: Array<{ type: string; number: string; stage: string; to: string; body: string; segments: number; suppressed?: boolean; mergedWith?: string[] }>;
 }
 
 function dryRunText(answer: DryRunAnswer): string {
-  const lines = [`dry run as of ${answer.now}: ${answer.messages.filter((m) => m.suppressed !== true).length} message(s) would be sent; nothing was sent or recorded`];
+  const sending = answer.messages.filter((m) => m.suppressed !== true);
+  // A merged SMS is listed on each reminder it carries, but goes out once.
+  const merges = new Set(sending.filter((m) => m.mergedWith !== undefined).map((m) => [`${m.type}#${m.number}`, ...(m.mergedWith ?? [])].sort().join(',')));
+  const count = sending.filter((m) => m.mergedWith === undefined).length + merges.size;
+  const lines = [`dry run as of ${answer.now}: ${count} message(s) would be sent; nothing was sent or recorded`];
   for (const m of answer.messages) {
     const skipped = m.suppressed === true ? ' — 已退订，不发送 / opted out: recorded suppressed, not sent' : '';
-    lines.push(`${m.stage.padEnd(7)} ${m.type} ${m.number} → ${m.to} (${m.segments} 条计费)${skipped}`, `  ${m.body}`);
+    const merged = m.mergedWith !== undefined ? ` — 与 ${m.mergedWith.join('、')} 合并为一条 / merged into one SMS with them` : '';
+    lines.push(`${m.stage.padEnd(7)} ${m.type} ${m.number} → ${m.to} (${m.segments} 条计费)${skipped}${merged}`, `  ${m.body}`);
   }
   return lines.join('\n');
 }

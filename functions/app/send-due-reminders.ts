@@ -599,6 +599,11 @@ export interface PreviewMessage {
   refused?: string;
   /** The number is on our suppression list: the real scan records the stage `suppressed` instead of sending it. */
   suppressed?: true;
+  /**
+   * The holder's other certificates (`type#number`) this reminder goes out with in one merged SMS;
+   * `body` and `segments` are then that SMS's. The daily cap's deferrals are not foreseen here.
+   */
+  mergedWith?: string[];
 }
 
 export interface PreviewResult {
@@ -614,10 +619,15 @@ export interface PreviewResult {
  * that an earlier scan sent but did not yet mark in the plan still shows here; the real scan would
  * only finish its bookkeeping.
  */
-export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'reference' | 'settings' | 'rules' | 'suppressions'>, now: DateTime): Promise<PreviewResult> {
+export async function previewDueReminders(
+  deps: Pick<ScanDeps, 'store' | 'reference' | 'settings' | 'rules' | 'suppressions' | 'phones' | 'mergedTemplates'>,
+  now: DateTime,
+): Promise<PreviewResult> {
   const result: PreviewResult = { now: now.toISO() ?? '', insideSendWindow: isInsideSendWindow(now, deps.settings.sendWindow), dryRun: true, messages: [] };
   // Outside the window the real scan sends nothing, so neither does its preview.
   if (!result.insideSendWindow) return result;
+  // As in the scan: with `phones` wired, one holder's renewal reminders due together go out as one SMS.
+  const holders = new Map<string, Array<{ message: PreviewMessage; input: ReturnType<typeof reminderInputFor> }>>();
   for await (const key of deps.store.dueCertificates(now)) {
     const stored = await deps.store.getCertificate(key);
     if (stored === undefined) continue;
@@ -631,14 +641,47 @@ export async function previewDueReminders(deps: Pick<ScanDeps, 'store' | 'refere
       if (!rule.enabled) continue;
       const rendered = renderFor(deps, stored, selected.target, now, rule);
       const suppressed = (await deps.suppressions?.isSuppressed(stored.certificate.phone)) === true;
-      result.messages.push({ ...message, body: rendered.body, segments: rendered.segments, ...(suppressed ? { suppressed: true as const } : {}) });
+      const previewed: PreviewMessage = { ...message, body: rendered.body, segments: rendered.segments, ...(suppressed ? { suppressed: true as const } : {}) };
+      result.messages.push(previewed);
+      const renewal = todayIn(now) <= dates.expiresOn && selected.target.stage !== afterExpiryStage(rule.stages);
+      if (deps.phones !== undefined && renewal && !suppressed) {
+        const group = holders.get(stored.certificate.phone) ?? [];
+        if (group.length < MAX_MERGED_REMINDERS) group.push({ message: previewed, input: reminderInputFor(deps, stored, selected.target, now, rule) });
+        holders.set(stored.certificate.phone, group);
+      }
     } catch (error) {
       // The real scan records such a stage as failed; the preview says so instead of stopping.
       if (!(error instanceof PermanentSendError)) throw error;
       result.messages.push({ ...message, body: '', segments: 0, refused: error.message });
     }
   }
+  await previewMerges(deps, [...holders.values()]);
   return result;
+}
+
+/** Gives each holder's mergeable reminders the merged SMS the scan would send them, where it fits. */
+async function previewMerges(
+  deps: Pick<ScanDeps, 'settings' | 'mergedTemplates'>,
+  groups: ReadonlyArray<ReadonlyArray<{ message: PreviewMessage; input: ReturnType<typeof reminderInputFor> }>>,
+): Promise<void> {
+  const mergeable = groups.filter((g) => g.length >= 2);
+  if (mergeable.length === 0) return;
+  const stored = await deps.mergedTemplates?.getMergedTemplate();
+  for (const group of mergeable) {
+    const rendered = renderMergedReminder({
+      signature: deps.settings.signature,
+      county: deps.settings.county,
+      helpPhone: deps.settings.helpPhone,
+      ...(stored !== undefined ? { template: { template: stored.template, itemTemplate: stored.itemTemplate } } : {}),
+      items: group.map((m) => m.input),
+    });
+    if (rendered.segments > MERGE_SEGMENT_LIMIT) continue;
+    for (const { message } of group) {
+      message.body = rendered.body;
+      message.segments = rendered.segments;
+      message.mergedWith = group.filter((other) => other.message !== message).map((other) => `${other.message.type}#${other.message.number}`);
+    }
+  }
 }
 
 /** Mark the stage done in the certificate's plan, which moves (or clears) its alarm in the due index. */

@@ -5,7 +5,7 @@ import { recordDeliveryReceipt } from '../../functions/app/deliveries/record-rec
 import { silentLogger } from '../../functions/app/logger.js';
 import { OutboxSmsSender } from '../../functions/adapters/local/outbox-sms-sender.js';
 import { loadReferenceData } from '../../functions/app/reference-data.js';
-import { sendDueReminders, type ScanDeps } from '../../functions/app/send-due-reminders.js';
+import { previewDueReminders, sendDueReminders, type ScanDeps } from '../../functions/app/send-due-reminders.js';
 import { uploadCertificates } from '../../functions/app/upload-certificates.js';
 import type { CertificateStore, DeliveryLedger } from '../../functions/core/ports.js';
 import type { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
@@ -67,6 +67,28 @@ function ledgerDyingAfterMergedSend(store: DynamoDbStore): DeliveryLedger {
 }
 
 describe('Use case: sendDueReminders — merged reminders', () => {
+  it('shows the merged SMS in a dry run, on each reminder it carries, exactly as the scan then sends it', async () => {
+    // Prepare
+    const store = await storeWith('merge-preview', [...holderRecords(3), record(4, { phone: '13900000778' })]);
+    const sms = new RecordingSender();
+    const deps = mergingDeps(store, sms);
+
+    // Act
+    const preview = await previewDueReminders(deps, DAY_1);
+    await sendDueReminders(deps, DAY_1);
+
+    // Assess
+    const merged = preview.messages.filter((m) => m.mergedWith !== undefined);
+    expect(merged.map((m) => m.number).sort()).toEqual(['TEST-000001', 'TEST-000002', 'TEST-000003']);
+    expect(merged.find((m) => m.number === 'TEST-000001')?.mergedWith?.sort()).toEqual([`${PESTICIDE}#TEST-000002`, `${PESTICIDE}#TEST-000003`]);
+    expect(new Set(merged.map((m) => m.body)).size).toBe(1);
+    expect(preview.messages.find((m) => m.number === 'TEST-000004')?.mergedWith).toBeUndefined();
+    const sentToHolder = sms.sent.filter((m) => m.to === E164);
+    expect(sentToHolder).toHaveLength(1);
+    expect(sentToHolder[0]?.body).toBe(merged[0]?.body);
+    expect(merged[0]?.segments).toBeLessThanOrEqual(3);
+  });
+
   it('sends one holder’s three due reminders as one SMS and records each stage sent with the same message id', async () => {
     // Prepare
     const store = await storeWith('merge-three', holderRecords(3));

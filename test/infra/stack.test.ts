@@ -427,6 +427,32 @@ describe('Construct: CertalarmApi', () => {
   });
 });
 
+/** A schedule of the prod stack, by its construct. */
+function scheduleProperties(schedule: IConstruct): { Target: { Input: string } } & Record<string, unknown> {
+  const { stack, template } = prod;
+  return (template.findResources('AWS::Scheduler::Schedule')[logicalId(stack, schedule)] as { Properties: { Target: { Input: string } } & Record<string, unknown> }).Properties;
+}
+
+/** A recurring schedule of the `certalarm` group that invokes the scan function with `payload`, Beijing time, through the DLQ. */
+function expectScanFunctionSchedule(properties: { Target: { Input: string } }, expected: { cron: string; maxEventAgeSeconds: number; payload: object }): void {
+  const { stack } = prod;
+  expect(properties).toMatchObject({
+    GroupName: 'certalarm',
+    ScheduleExpression: expected.cron,
+    ScheduleExpressionTimezone: 'Asia/Shanghai',
+    FlexibleTimeWindow: { Mode: 'OFF' },
+    State: 'ENABLED',
+    Target: {
+      Arn: getAtt(logicalId(stack, stack.functions.dueScan)),
+      RoleArn: getAtt(logicalId(stack, stack.schedules.role)),
+      RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: expected.maxEventAgeSeconds },
+      DeadLetterConfig: { Arn: getAtt(logicalId(stack, stack.schedules.deadLetterQueue)) },
+    },
+  });
+  expect(JSON.parse(properties.Target.Input)).toEqual(expected.payload);
+  expect(scanFunctionPayloadSchema.safeParse(JSON.parse(properties.Target.Input)).success).toBe(true);
+}
+
 describe('Construct: CertalarmSchedules', () => {
   it('runs the due scan every 15 minutes from 09:00 to 19:45 Beijing time with a {"kind":"dueScan"} payload', () => {
     // Prepare
@@ -461,76 +487,35 @@ describe('Construct: CertalarmSchedules', () => {
 
   it('runs the retention purge daily at 03:00 Beijing time on the scan function with a {"kind":"retentionPurge"} payload', () => {
     // Prepare
-    const { stack, template } = prod;
+    const { stack } = prod;
 
     // Act
-    const purge = (template.findResources('AWS::Scheduler::Schedule')[logicalId(stack, stack.schedules.retentionPurge)] as { Properties: { Target: { Input: string } } }).Properties;
+    const purge = scheduleProperties(stack.schedules.retentionPurge);
 
     // Assess
-    expect(purge).toMatchObject({
-      GroupName: 'certalarm',
-      ScheduleExpression: 'cron(0 3 * * ? *)',
-      ScheduleExpressionTimezone: 'Asia/Shanghai',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      Target: {
-        Arn: getAtt(logicalId(stack, stack.functions.dueScan)),
-        RoleArn: getAtt(logicalId(stack, stack.schedules.role)),
-        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
-        DeadLetterConfig: { Arn: getAtt(logicalId(stack, stack.schedules.deadLetterQueue)) },
-      },
-    });
-    expect(JSON.parse(purge.Target.Input)).toEqual({ kind: 'retentionPurge' });
-    expect(scanFunctionPayloadSchema.safeParse(JSON.parse(purge.Target.Input)).success).toBe(true);
+    expectScanFunctionSchedule(purge, { cron: 'cron(0 3 * * ? *)', maxEventAgeSeconds: 3600, payload: { kind: 'retentionPurge' } });
   });
 
   it('copies SNS\'s opt-out list daily at 08:30 Beijing time, before the send window, on the scan function with a {"kind":"providerOptOuts"} payload', () => {
     // Prepare
-    const { stack, template } = prod;
+    const { stack } = prod;
 
     // Act
-    const sync = (template.findResources('AWS::Scheduler::Schedule')[logicalId(stack, stack.schedules.providerOptOuts)] as { Properties: { Target: { Input: string } } }).Properties;
+    const sync = scheduleProperties(stack.schedules.providerOptOuts);
 
     // Assess
-    expect(sync).toMatchObject({
-      GroupName: 'certalarm',
-      ScheduleExpression: 'cron(30 8 * * ? *)',
-      ScheduleExpressionTimezone: 'Asia/Shanghai',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      State: 'ENABLED',
-      Target: {
-        Arn: getAtt(logicalId(stack, stack.functions.dueScan)),
-        RoleArn: getAtt(logicalId(stack, stack.schedules.role)),
-        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 1800 },
-        DeadLetterConfig: { Arn: getAtt(logicalId(stack, stack.schedules.deadLetterQueue)) },
-      },
-    });
-    expect(JSON.parse(sync.Target.Input)).toEqual({ kind: 'providerOptOuts' });
-    expect(scanFunctionPayloadSchema.safeParse(JSON.parse(sync.Target.Input)).success).toBe(true);
+    expectScanFunctionSchedule(sync, { cron: 'cron(30 8 * * ? *)', maxEventAgeSeconds: 1800, payload: { kind: 'providerOptOuts' } });
   });
 
   it('runs the byTownshipType keys backfill every 15 minutes from 00:00 to 02:45 Beijing time on the scan function with a {"kind":"indexBackfill"} payload', () => {
     // Prepare
-    const { stack, template } = prod;
+    const { stack } = prod;
 
     // Act
-    const backfill = (template.findResources('AWS::Scheduler::Schedule')[logicalId(stack, stack.schedules.indexBackfill)] as { Properties: { Target: { Input: string } } }).Properties;
+    const backfill = scheduleProperties(stack.schedules.indexBackfill);
 
     // Assess
-    expect(backfill).toMatchObject({
-      GroupName: 'certalarm',
-      ScheduleExpression: 'cron(0/15 0-2 * * ? *)',
-      ScheduleExpressionTimezone: 'Asia/Shanghai',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      State: 'ENABLED',
-      Target: {
-        Arn: getAtt(logicalId(stack, stack.functions.dueScan)),
-        RoleArn: getAtt(logicalId(stack, stack.schedules.role)),
-        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 },
-        DeadLetterConfig: { Arn: getAtt(logicalId(stack, stack.schedules.deadLetterQueue)) },
-      },
-    });
-    expect(JSON.parse(backfill.Target.Input)).toEqual({ kind: 'indexBackfill' });
-    expect(scanFunctionPayloadSchema.safeParse(JSON.parse(backfill.Target.Input)).success).toBe(true);
+    expectScanFunctionSchedule(backfill, { cron: 'cron(0/15 0-2 * * ? *)', maxEventAgeSeconds: 600, payload: { kind: 'indexBackfill' } });
   });
 
   it('gives the backfill no grant of its own: the scan function may not Scan the table (its reads are Queries and point reads)', () => {

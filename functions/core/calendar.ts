@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { dayFromCivil, daysInMonth } from './civil-days.js';
 import { ReferenceDataError } from './errors.js';
 import type { IsoDate } from './model.js';
 
@@ -60,8 +61,8 @@ export class WorkingDayCalendar {
     }
     this.#firstYear = years.length === 0 ? 0 : Math.min(...years.map((y) => y.year));
     for (const { year, holidays, workdays } of years) {
-      const start = epochDay(year, 1, 1);
-      const table = new Uint8Array(epochDay(year + 1, 1, 1) - start);
+      const start = dayFromCivil(year, 1, 1);
+      const table = new Uint8Array(dayFromCivil(year + 1, 1, 1) - start);
       for (const date of holidays) table[epochDayOf(date) - start] = LISTED_HOLIDAY;
       for (const date of workdays) table[epochDayOf(date) - start] = LISTED_WORKDAY;
       this.#tables[year - this.#firstYear] = table;
@@ -147,20 +148,6 @@ function checkCalendarYear(
   calendarYear.workdays.forEach((date, index) => check('workdays', date, index));
 }
 
-/**
- * Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
- * Pure arithmetic: no Date or luxon objects in the hot path.
- */
-function epochDay(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const shiftedMonth = month > 2 ? month - 3 : month + 9;
-  const dayOfYear = Math.floor((153 * shiftedMonth + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146097 + dayOfEra - 719468;
-}
-
 /** Validates a "YYYY-MM-DD" day and returns its day number; throws a RangeError otherwise. */
 function epochDayOf(date: string): number {
   if (date.length !== 10 || date.charCodeAt(4) !== 45 || date.charCodeAt(7) !== 45) {
@@ -172,7 +159,7 @@ function epochDayOf(date: string): number {
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
     throw new RangeError(`"${date}" is not a day of the calendar`);
   }
-  return epochDay(year, month, day);
+  return dayFromCivil(year, month, day);
 }
 
 function digit(text: string, index: number): number {
@@ -181,7 +168,3 @@ function digit(text: string, index: number): number {
   return value;
 }
 
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}

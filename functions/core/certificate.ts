@@ -5,7 +5,8 @@
  */
 import * as z from 'zod';
 import type { Certificate, CertificateType, IsoDate, Rejection, Township } from './model.js';
-import { daysInMonth, validateHolderId } from './holder-id.js';
+import { daysInMonth } from './civil-days.js';
+import { validateHolderId } from './holder-id.js';
 import { normaliseMainlandMobile } from './phone.js';
 import { checkSmsSafeText, type SmsTextKind } from './sms-safe-text.js';
 

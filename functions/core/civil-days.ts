@@ -1,7 +1,8 @@
 /**
  * Proleptic Gregorian day numbers (days since 1970-01-01), after H. Hinnant's "chrono-compatible
  * low-level date algorithms": exact integer arithmetic, with no Date or luxon object per call, and
- * none of `Date.UTC`'s reading of years 0–99 as 1900–1999. Planning and spreadsheet dates share it.
+ * none of `Date.UTC`'s reading of years 0–99 as 1900–1999. The one module of date arithmetic: the calendar,
+ * planning, spreadsheet dates, certificate dates and identity-number birth dates all use it.
  */
 export function dayFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
@@ -10,6 +11,12 @@ export function dayFromCivil(year: number, month: number, day: number): number {
   const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
   const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
   return era * 146_097 + doe - 719_468;
+}
+
+/** Days in a month of the proleptic Gregorian calendar: the one leap-year rule every date check uses. */
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** The inverse of `dayFromCivil`. */

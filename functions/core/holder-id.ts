@@ -3,6 +3,7 @@
  * the unified social credit code of an organisation (统一社会信用代码, GB 32100-2015)
  * and the resident identity number of a person (居民身份证号码, GB 11643-1999).
  */
+import { daysInMonth } from './civil-days.js';
 
 export type HolderIdKind = 'uscc' | 'residentId';
 
@@ -164,14 +165,6 @@ function birthDateProblem(value: string): { zh: string; en: string } | undefined
     return { zh: `出生日期 ${shown} 不存在`, en: `birth date ${shown} does not exist` };
   }
   return undefined;
-}
-
-export function daysInMonth(year: number, month: number): number {
-  if (month === 2) {
-    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-    return leap ? 29 : 28;
-  }
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 function fail(zh: string, en: string): { ok: false; reason: string } {

@@ -20,7 +20,7 @@ import type {
   StageTiming,
 } from './model.js';
 import { DEFAULT_STAGE_POLICY, ZONE } from './model.js';
-import { civilFromDay, dayFromCivil } from './civil-days.js';
+import { civilFromDay, dayFromCivil, daysInMonth } from './civil-days.js';
 
 /** The one question planning asks the official calendar. `WorkingDayCalendar` satisfies it. */
 export interface WorkingDays {
@@ -96,11 +96,6 @@ const MAX_DAYS_WITHOUT_WORK = 31;
 function digit(iso: string, at: number): number {
   const d = iso.charCodeAt(at) - 48;
   return d >= 0 && d <= 9 ? d : NaN;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** "YYYY-MM-DD" to days since 1970-01-01. Throws on anything that is not a real date. */

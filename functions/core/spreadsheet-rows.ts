@@ -21,8 +21,7 @@
  * not luxon.
  */
 import type { IsoDate } from './model.js';
-import { daysInMonth } from './holder-id.js';
-import { civilFromDay, dayFromCivil } from './civil-days.js';
+import { civilFromDay, dayFromCivil, daysInMonth } from './civil-days.js';
 
 export type FieldPath = 'type' | 'number' | 'holder.name' | 'holder.id' | 'phone' | 'township' | 'issuedOn' | 'expiresOn';
 

@@ -10,7 +10,16 @@ import { formatOutboxLine } from '../functions/adapters/local/outbox-format.js';
 import { instantInShanghai } from '../functions/core/time.js';
 import { SettingsError } from '../functions/app/settings.js';
 import { PortInUseError } from '../functions/adapters/local/http-server.js';
-import type { RuleHistoryView, RulePreviewView, RuleSummaryView, RuleView } from '../functions/adapters/local/cli/rules-format.js';
+import type * as z from 'zod';
+import type { auditEntryContract } from '../functions/contracts/api/audit.js';
+import { auditPageContract } from '../functions/contracts/api/audit.js';
+import type { deliveryContract } from '../functions/contracts/api/deliveries.js';
+import { attentionPageContract, deliveryPageContract } from '../functions/contracts/api/deliveries.js';
+import type { suppressionContract } from '../functions/contracts/api/suppressions.js';
+import { reinstatedContract, suppressionPageContract } from '../functions/contracts/api/suppressions.js';
+import { calendarListContract, calendarLoadContract, calendarYearContract } from '../functions/contracts/api/calendar.js';
+import { ruleChangeContract, ruleContract, ruleHistoryContract, ruleListContract, rulePreviewContract } from '../functions/contracts/api/rules.js';
+import { issuedTokenContract, revokedTokenContract, tokenListContract } from '../functions/contracts/api/tokens.js';
 import type { BookingView, CampaignDetailView, CampaignEditPreviewView, CampaignEditView, CampaignReportView, CampaignView, VisitView } from '../functions/adapters/local/cli/campaign-format.js';
 
 // Heavy modules (the AWS SDK, DynamoDB Local, spreadsheet readers) load only in the commands that need them,
@@ -239,18 +248,22 @@ program
     const client = api(opts);
     if (action === 'create') {
       if (opts.role === undefined) throw new InvalidArgumentError('token create needs --role');
-      const issued = await client.post<{ id: string; token: string }>('/v1/tokens', {
-        role: opts.role,
-        ...(opts.authority !== undefined ? { authority: opts.authority } : {}),
-        ...(opts.label !== undefined ? { label: opts.label } : {}),
-      });
+      const issued = await client.post(
+        '/v1/tokens',
+        {
+          role: opts.role,
+          ...(opts.authority !== undefined ? { authority: opts.authority } : {}),
+          ...(opts.label !== undefined ? { label: opts.label } : {}),
+        },
+        issuedTokenContract,
+      );
       print(opts.json === true, issued, () => `token ${issued.id} (shown once, store it safely):\n${issued.token}`);
     } else if (action === 'list') {
-      const tokens = await client.get<Array<{ id: string; role: string; authority?: string; label?: string; revoked: boolean; createdAt: string }>>('/v1/tokens');
+      const tokens = await client.get('/v1/tokens', tokenListContract);
       print(opts.json === true, tokens, () => tokens.map((t) => `${t.id.padEnd(12)} ${t.role.padEnd(9)} ${(t.authority ?? '').padEnd(22)} ${t.revoked ? 'revoked' : 'active '} ${t.label ?? ''}`).join('\n'));
     } else {
       if (id === undefined) throw new InvalidArgumentError('token revoke needs the token id');
-      const result = await client.delete<{ id: string; revoked: boolean }>(`/v1/tokens/${encodeURIComponent(id)}`);
+      const result = await client.delete(`/v1/tokens/${encodeURIComponent(id)}`, undefined, revokedTokenContract);
       print(opts.json === true, result, () => `token ${result.id} revoked`);
     }
   });
@@ -370,22 +383,6 @@ program
     print(opts.json === true, entries, () => (entries.length === 0 ? 'the outbox is empty' : entries.map((e) => formatOutboxLine({ ...e, idempotencyKey: '' })).join('\n')));
   });
 
-interface CalendarYearSummary {
-  year: number;
-  source: string;
-  holidays: number;
-  workdays: number;
-  version: number;
-  origin: string;
-  loadedBy: string;
-  loadedAt: string;
-  replan?: { state: string; examined: number; replanned: number };
-}
-interface CalendarWarningView {
-  year: number;
-  message: string;
-}
-
 const calendar = program.command('calendar').description('the holiday calendar: list the years, show one, load a State Council notice (operators)');
 
 calendar
@@ -395,7 +392,7 @@ calendar
   .addOption(tokenOption())
   .addOption(jsonOption())
   .action(async (opts: { url: string; token?: string; json?: boolean }) => {
-    const answer = await api(opts).get<{ years: CalendarYearSummary[]; coveredThrough: string | null; warnings: CalendarWarningView[] }>('/v1/calendar');
+    const answer = await api(opts).get('/v1/calendar', calendarListContract);
     print(opts.json === true, answer, () =>
       [
         ...answer.years.map(
@@ -417,7 +414,7 @@ calendar
   .addOption(tokenOption())
   .addOption(jsonOption())
   .action(async (year: number, opts: { url: string; token?: string; json?: boolean }) => {
-    const answer = await api(opts).get<{ year: number; source: string; holidays: string[]; workdays: string[]; version: number; loadedBy: string; loadedAt: string; history: CalendarYearSummary[] }>(`/v1/calendar/${year}`);
+    const answer = await api(opts).get(`/v1/calendar/${year}`, calendarYearContract);
     print(opts.json === true, answer, () =>
       [
         `${answer.year} (version ${answer.version}, loaded by ${answer.loadedBy} at ${answer.loadedAt})`,
@@ -445,10 +442,7 @@ calendar
     if (fileYear !== undefined && fileYear !== year) throw new InvalidArgumentError(`${file} is for ${String(fileYear)}, not ${year}`);
     const source = opts.source ?? (typeof fileSource === 'string' ? fileSource : undefined);
     if (source === undefined) throw new InvalidArgumentError('calendar load needs --source "<the notice\'s title or document number>"');
-    const result = await api(opts).put<{ year: number; version: number; holidays: number; workdays: number; replaced: { version: number } | null; replan: { state: string; examined: number; replanned: number } }>(
-      `/v1/calendar/${year}`,
-      { ...days, source },
-    );
+    const result = await api(opts).put(`/v1/calendar/${year}`, { ...days, source }, calendarLoadContract);
     print(opts.json === true, result, () =>
       [
         `${result.year} loaded as version ${result.version}${result.replaced !== null ? ` (replaces version ${result.replaced.version})` : ''}: ${result.holidays} days off, ${result.workdays} make-up workdays`,
@@ -495,7 +489,7 @@ rules
   .addOption(jsonOption())
   .action(async (opts: { url: string; token?: string; json?: boolean }) => {
     const { ruleListText } = await import('../functions/adapters/local/cli/rules-format.js');
-    const answer = await api(opts).get<{ rules: RuleSummaryView[] }>('/v1/rules');
+    const answer = await api(opts).get('/v1/rules', ruleListContract);
     print(opts.json === true, answer, () => ruleListText(answer.rules));
   });
 
@@ -508,7 +502,7 @@ rules
   .addOption(jsonOption())
   .action(async (type: string, opts: { url: string; token?: string; json?: boolean }) => {
     const { ruleText } = await import('../functions/adapters/local/cli/rules-format.js');
-    const answer = await api(opts).get<RuleView>(`/v1/rules/${encodeURIComponent(type)}`);
+    const answer = await api(opts).get(`/v1/rules/${encodeURIComponent(type)}`, ruleContract);
     print(opts.json === true, answer, () => ruleText(answer));
   });
 
@@ -526,14 +520,18 @@ rules
     if (opts.comment === undefined || opts.comment.trim() === '') throw new InvalidArgumentError('rules set needs --comment "<why>"');
     const body = readRuleFile(file);
     const client = api(opts);
-    const current = await client.get<{ version: number; enabled: boolean }>(`/v1/rules/${encodeURIComponent(type)}`);
+    const current = await client.get(`/v1/rules/${encodeURIComponent(type)}`, ruleContract);
     const result = await client
-      .put<{ version: number; enabled: boolean; diff: string[]; replan: { state: string; done: number; total: number } }>(`/v1/rules/${encodeURIComponent(type)}`, {
-        comment: opts.comment,
-        enabled: body.enabled ?? current.enabled,
-        stages: body.stages,
-        expectedVersion: opts.expectedVersion ?? current.version,
-      })
+      .put(
+        `/v1/rules/${encodeURIComponent(type)}`,
+        {
+          comment: opts.comment,
+          enabled: body.enabled ?? current.enabled,
+          stages: body.stages,
+          expectedVersion: opts.expectedVersion ?? current.version,
+        },
+        ruleChangeContract,
+      )
       .catch(ruleErrors);
     print(opts.json === true, result, () =>
       [
@@ -557,7 +555,7 @@ rules
     const { previewText } = await import('../functions/adapters/local/cli/rules-format.js');
     const body = readRuleFile(file);
     const answer = await api(opts)
-      .post<RulePreviewView>(`/v1/rules/${encodeURIComponent(type)}/preview`, { enabled: body.enabled ?? true, stages: body.stages, days: opts.days })
+      .post(`/v1/rules/${encodeURIComponent(type)}/preview`, { enabled: body.enabled ?? true, stages: body.stages, days: opts.days }, rulePreviewContract)
       .catch(ruleErrors);
     print(opts.json === true, answer, () => previewText(answer));
   });
@@ -571,7 +569,7 @@ rules
   .addOption(jsonOption())
   .action(async (type: string, opts: { url: string; token?: string; json?: boolean }) => {
     const { historyText } = await import('../functions/adapters/local/cli/rules-format.js');
-    const answer = await api(opts).get<RuleHistoryView>(`/v1/rules/${encodeURIComponent(type)}/history`);
+    const answer = await api(opts).get(`/v1/rules/${encodeURIComponent(type)}/history`, ruleHistoryContract);
     print(opts.json === true, answer, () => historyText(answer));
   });
 
@@ -587,7 +585,7 @@ rules
   .action(async (type: string, version: number, opts: { url: string; token?: string; json?: boolean; comment?: string }) => {
     if (opts.comment === undefined || opts.comment.trim() === '') throw new InvalidArgumentError('rules restore needs --comment "<why>"');
     const result = await api(opts)
-      .post<{ version: number; replan: { state: string; done: number; total: number } }>(`/v1/rules/${encodeURIComponent(type)}/restore`, { version, comment: opts.comment })
+      .post(`/v1/rules/${encodeURIComponent(type)}/restore`, { version, comment: opts.comment }, ruleChangeContract)
       .catch(ruleErrors);
     print(opts.json === true, result, () => `${type} rule version ${version} restored as version ${result.version}; re-plan ${result.replan.state}: ${result.replan.done}/${result.replan.total}`);
   });
@@ -822,7 +820,7 @@ program
   .addOption(jsonOption())
   .action(async (opts: { url: string; token?: string; json?: boolean; since?: string; actor?: string; action?: string; limit: number; all?: boolean }) => {
     const client = api(opts);
-    const entries: Array<{ at: string; actor: string; role: string; action: string; target: string; summary: string }> = [];
+    const entries: Array<z.infer<typeof auditEntryContract>> = [];
     let cursor: string | undefined;
     do {
       const query = new URLSearchParams({
@@ -832,7 +830,7 @@ program
         ...(opts.action !== undefined ? { action: opts.action } : {}),
         ...(cursor !== undefined ? { cursor } : {}),
       });
-      const page = await client.get<{ items: typeof entries; nextCursor?: string }>(`/v1/audit?${query.toString()}`);
+      const page = await client.get(`/v1/audit?${query.toString()}`, auditPageContract);
       entries.push(...page.items);
       cursor = page.nextCursor;
     } while (opts.all === true && cursor !== undefined);
@@ -861,7 +859,7 @@ program
         throw new InvalidArgumentError('--attention takes only --since and --limit: it lists the final reminders that need a phone call');
       }
       const client = api(opts);
-      const items: Array<{ type?: string; number?: string; kind: string; to: string | null; status: string; reason?: string; sentAt: string; messageId: string | null; why?: string }> = [];
+      const items: Array<z.infer<typeof deliveryContract> & { why?: string }> = [];
       let cursor: string | undefined;
       do {
         const query = new URLSearchParams({
@@ -873,7 +871,9 @@ program
           ...(opts.since !== undefined ? { since: opts.since } : {}),
           ...(cursor !== undefined ? { cursor } : {}),
         });
-        const page = await client.get<{ items: typeof items; nextCursor?: string }>(`/v1/deliveries${opts.attention === true ? '/attention' : ''}?${query.toString()}`);
+        const page = await (opts.attention === true
+          ? client.get(`/v1/deliveries/attention?${query.toString()}`, attentionPageContract)
+          : client.get(`/v1/deliveries?${query.toString()}`, deliveryPageContract));
         items.push(...page.items);
         cursor = page.nextCursor;
       } while (opts.all === true && cursor !== undefined);
@@ -897,12 +897,7 @@ const suppressions = program
   .command('suppressions')
   .description('the numbers that opted out of SMS (退订): list them, or reinstate one (operators); a bureau sees its own holders\' numbers');
 
-interface SuppressionEntry {
-  phone: string;
-  source: string;
-  at: string;
-  detail?: string;
-}
+type SuppressionEntry = z.infer<typeof suppressionContract>;
 
 suppressions
   .command('list')
@@ -918,7 +913,7 @@ suppressions
     let cursor: string | undefined;
     do {
       const query = new URLSearchParams({ limit: String(opts.limit), ...(cursor !== undefined ? { cursor } : {}) });
-      const page = await client.get<{ items: SuppressionEntry[]; nextCursor?: string }>(`/v1/suppressions?${query.toString()}`);
+      const page = await client.get(`/v1/suppressions?${query.toString()}`, suppressionPageContract);
       entries.push(...page.items);
       cursor = page.nextCursor;
     } while (opts.all === true && cursor !== undefined);
@@ -942,7 +937,7 @@ suppressions
   .addOption(jsonOption())
   .action(async (phone: string, opts: { url: string; token?: string; json?: boolean; comment?: string }) => {
     if (opts.comment === undefined || opts.comment.trim() === '') throw new InvalidArgumentError('suppressions reinstate needs --comment "<why>" / 需要说明恢复发送的原因');
-    const result = await api(opts).delete<SuppressionEntry & { reinstated: true; comment: string }>(`/v1/suppressions/${encodeURIComponent(phone)}`, { comment: opts.comment });
+    const result = await api(opts).delete(`/v1/suppressions/${encodeURIComponent(phone)}`, { comment: opts.comment }, reinstatedContract);
     print(opts.json === true, result, () => `${result.phone} reinstated / 已恢复发送 (was ${result.source} since ${result.at}): it receives SMS again`);
   });
 

@@ -65,7 +65,7 @@ export async function issueToken(
   request: NewTokenRequest,
   issuedBy: Principal,
   now: string,
-): Promise<{ id: string; token: string; role: string; authority?: string }> {
+): Promise<{ id: string; token: string; role: TokenRecord['role']; authority?: string }> {
   const { id, token } = generateToken();
   await store.putToken({
     id,

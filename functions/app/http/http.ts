@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import { HttpError } from '../../contracts/http-error.js';
 
 /** A transport-neutral HTTP exchange: node:http and API Gateway both map to and from these. */
@@ -23,6 +24,14 @@ export { HttpError };
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+}
+
+/**
+ * An answer that must match its contract (functions/contracts/api/): `reply<typeof ruleContract>(200, rule)`.
+ * The check is the compiler's; the schema is imported as a type only, so a route's bundle does not build it.
+ */
+export function reply<Contract extends z.ZodType>(status: number, body: z.infer<Contract>, headers: Record<string, string> = {}): HttpResponse {
+  return json(status, body, headers);
 }
 
 export function errorResponse(error: unknown): HttpResponse {

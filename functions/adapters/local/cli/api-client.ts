@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import { maskPhonesInText } from '../../../core/log-masking.js';
 
 /** A failure talking to the service, phrased for the person at the terminal. */
@@ -19,31 +20,43 @@ export class ApiClient {
     private readonly token?: string,
   ) {}
 
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
+  /**
+   * Each call names the answer's contract (functions/contracts/api/): the answer is checked against it,
+   * so a CLI and a service of different versions fail with a message rather than print nonsense.
+   */
+  get<C extends z.ZodType>(path: string, contract: C): Promise<z.infer<C>>;
+  get<T>(path: string): Promise<T>;
+  get(path: string, contract?: z.ZodType): Promise<unknown> {
+    return this.request('GET', path, {}, contract);
   }
 
-  post<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  post<C extends z.ZodType>(path: string, body: unknown, contract: C): Promise<z.infer<C>>;
+  post<T>(path: string, body: unknown): Promise<T>;
+  post(path: string, body: unknown, contract?: z.ZodType): Promise<unknown> {
+    return this.request('POST', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }, contract);
   }
 
   patch<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('PATCH', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    return this.request('PATCH', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) as Promise<T>;
   }
 
-  put<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('PUT', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  put<C extends z.ZodType>(path: string, body: unknown, contract: C): Promise<z.infer<C>>;
+  put<T>(path: string, body: unknown): Promise<T>;
+  put(path: string, body: unknown, contract?: z.ZodType): Promise<unknown> {
+    return this.request('PUT', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }, contract);
   }
 
-  delete<T>(path: string, body?: unknown): Promise<T> {
+  delete<C extends z.ZodType>(path: string, body: unknown, contract: C): Promise<z.infer<C>>;
+  delete<T>(path: string, body?: unknown): Promise<T>;
+  delete(path: string, body?: unknown, contract?: z.ZodType): Promise<unknown> {
     return body === undefined
-      ? this.request<T>('DELETE', path)
-      : this.request<T>('DELETE', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      ? this.request('DELETE', path, {}, contract)
+      : this.request('DELETE', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }, contract);
   }
 
   /** Streams a file as the raw request body. */
   upload<T>(path: string, body: ReadableStream<Uint8Array>, headers: Record<string, string>): Promise<T> {
-    return this.request<T>('POST', path, { body, headers, duplex: 'half' });
+    return this.request('POST', path, { body, headers, duplex: 'half' }) as Promise<T>;
   }
 
   /**
@@ -79,7 +92,12 @@ export class ApiClient {
     }
   }
 
-  private async request<T>(method: string, path: string, init: { body?: string | ReadableStream<Uint8Array>; headers?: Record<string, string>; duplex?: 'half' } = {}): Promise<T> {
+  private async request(
+    method: string,
+    path: string,
+    init: { body?: string | ReadableStream<Uint8Array>; headers?: Record<string, string>; duplex?: 'half' } = {},
+    contract?: z.ZodType,
+  ): Promise<unknown> {
     const response = await this.send(method, path, init);
     const text = await response.text();
     let parsed: unknown;
@@ -94,6 +112,20 @@ export class ApiClient {
       // A path may carry a phone (DELETE /v1/suppressions/{phone}): the terminal and its logs get it masked.
       throw new ApiError(`${method} ${maskPhonesInText(decodeURIComponent(path.split('?')[0] ?? ''))} failed with ${response.status}: ${error?.message ?? text}${hint}`, response.status, parsed);
     }
-    return parsed as T;
+    if (contract !== undefined) {
+      const checked = contract.safeParse(parsed);
+      if (!checked.success) {
+        const first = checked.error.issues[0];
+        const where = first === undefined ? '' : ` (${first.path.join('.') || 'the answer'}: ${first.message})`;
+        throw new ApiError(
+          `服务对 ${method} ${maskPhonesInText(decodeURIComponent(path.split('?')[0] ?? ''))} 的回答格式与本命令不符，请使用与服务同一版本的 certalarm / ` +
+            `the service's answer to ${method} ${maskPhonesInText(decodeURIComponent(path.split('?')[0] ?? ''))} is not in the shape this CLI knows${where}: run the CLI of the same certalarm version as the service`,
+          response.status,
+          parsed,
+        );
+      }
+    }
+    // The answer as served, not the parsed copy: `--json` prints every field, including ones newer than this CLI.
+    return parsed;
   }
 }

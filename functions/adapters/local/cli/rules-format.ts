@@ -1,43 +1,13 @@
 /** Text views of the rules routes for the CLI; `--json` prints the answers as they are. */
 
-import type { RuleSummary } from '../../../app/rules/change-rule.js';
+import type * as z from 'zod';
+import type { ruleContract, ruleHistoryContract, rulePreviewContract, ruleSummaryContract, stageContract } from '../../../contracts/api/rules.js';
 
-/** The summary `GET /v1/rules` answers, as the use case builds it. */
-export type RuleSummaryView = RuleSummary;
-
-export interface StageView {
-  name: string;
-  from: string;
-  days?: number;
-  workingDays?: number;
-  template: string;
-  lateTemplate?: string;
-}
-
-export interface RuleView {
-  type: string;
-  version: number;
-  enabled: boolean;
-  stages: StageView[];
-  changedBy: string | null;
-  changedAt: string | null;
-  comment: string;
-  replan?: { state: string; done: number; total: number };
-}
-
-export interface RulePreviewView {
-  from: string;
-  to: string;
-  current: Array<{ date: string; count: number }>;
-  draft: Array<{ date: string; count: number }>;
-  samples: Array<{ stage: string; to: string; body: string; segments: number }>;
-  affected: number;
-}
-
-export interface RuleHistoryView {
-  type: string;
-  versions: Array<{ version: number; changedBy: string; changedAt: string; comment: string; diff: string[] }>;
-}
+export type RuleSummaryView = z.infer<typeof ruleSummaryContract>;
+export type StageView = z.infer<typeof stageContract>;
+export type RuleView = z.infer<typeof ruleContract>;
+export type RulePreviewView = z.infer<typeof rulePreviewContract>;
+export type RuleHistoryView = z.infer<typeof ruleHistoryContract>;
 
 function offset(s: StageView): string {
   const n = s.workingDays ?? s.days ?? 0;

@@ -3,7 +3,8 @@ import { InvalidCursorError } from '../../../core/errors.js';
 import { instantInShanghai } from '../../../core/time.js';
 import { MAX_CURSOR_LENGTH } from '../../cursors.js';
 import type { Route } from '../app.js';
-import { HttpError, json } from '../http.js';
+import { HttpError, reply } from '../http.js';
+import type { auditPageContract } from '../../../contracts/api/audit.js';
 import { isoInstant, parseWith } from '../parse.js';
 
 const auditQuery = z
@@ -39,7 +40,7 @@ export const auditRoutes: Route[] = [
           ...(cursor !== undefined ? { cursor } : {}),
         });
         const nextCursor = page.nextCursor === undefined ? undefined : await deps.cursors.seal(page.nextCursor, binding, now);
-        return json(200, { ...page, ...(nextCursor !== undefined ? { nextCursor } : {}) });
+        return reply<typeof auditPageContract>(200, { ...page, ...(nextCursor !== undefined ? { nextCursor } : {}) });
       } catch (error) {
         if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid_cursor', error.message);
         throw error;

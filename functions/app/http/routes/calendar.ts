@@ -3,7 +3,8 @@ import type { StoredCalendarYear } from '../../../core/ports.js';
 import { CalendarLoadConflict, CalendarLoadRejected, loadCalendarYear, type CalendarDeps } from '../../calendar/load-calendar.js';
 import { currentCoverage } from '../../calendar/stored-calendar.js';
 import type { HttpAppDeps, Route } from '../app.js';
-import { HttpError, json } from '../http.js';
+import { HttpError, reply } from '../http.js';
+import type { calendarListContract, calendarLoadContract, calendarYearContract } from '../../../contracts/api/calendar.js';
 import { parseJsonBody, parseWith } from '../parse.js';
 
 /** API Gateway gives up after 30 s: a load re-plans for this long, and a running re-plan continues in the scheduled scans. */
@@ -43,7 +44,7 @@ export const calendarRoutes: Route[] = [
       const calendar = calendarDeps(deps);
       const years = await calendar.calendars.listCalendarYears();
       const coverage = await currentCoverage(calendar.calendarSource, deps.clock);
-      return json(200, { years: years.map(summaryView), coveredThrough: coverage.coveredThrough, warnings: coverage.warnings });
+      return reply<typeof calendarListContract>(200, { years: years.map(summaryView), coveredThrough: coverage.coveredThrough, warnings: coverage.warnings });
     },
   },
   {
@@ -62,7 +63,7 @@ export const calendarRoutes: Route[] = [
         );
       }
       const history = await calendar.calendars.calendarYearHistory(year);
-      return json(200, {
+      return reply<typeof calendarYearContract>(200, {
         year: stored.year,
         source: stored.source,
         holidays: stored.holidays,
@@ -86,7 +87,7 @@ export const calendarRoutes: Route[] = [
       const wall = deps.wallClock ?? Date.now;
       try {
         const result = await loadCalendarYear(calendar, principal, year, parseJsonBody(req), { stopAtMs: wall() + REPLAN_BUDGET_MS });
-        return json(200, result);
+        return reply<typeof calendarLoadContract>(200, result);
       } catch (error) {
         if (error instanceof CalendarLoadRejected) throw new HttpError(400, 'invalid_calendar', error.message, error.issues);
         if (error instanceof CalendarLoadConflict) throw new HttpError(409, 'conflict', error.message);

@@ -8,7 +8,8 @@ import { instantInShanghai } from '../../../core/time.js';
 import { MAX_CURSOR_LENGTH } from '../../cursors.js';
 import { deliveriesNeedingAttention, listDeliveries } from '../../deliveries/list-deliveries.js';
 import type { HttpAppDeps, Route } from '../app.js';
-import { HttpError, json } from '../http.js';
+import { HttpError, reply } from '../http.js';
+import type { attentionPageContract, deliveryPageContract } from '../../../contracts/api/deliveries.js';
 import { isoInstant, parseWith } from '../parse.js';
 
 const listQuery = z
@@ -102,7 +103,7 @@ export const deliveryRoutes: Route[] = [
           ...(cursor !== undefined ? { cursor } : {}),
         });
         const nextCursor = page.nextCursor === undefined ? undefined : await deps.cursors.seal(page.nextCursor, binding, now);
-        return json(200, { items: page.items.map(deliveryView), ...(nextCursor !== undefined ? { nextCursor } : {}) });
+        return reply<typeof deliveryPageContract>(200, { items: page.items.map(deliveryView), ...(nextCursor !== undefined ? { nextCursor } : {}) });
       } catch (error) {
         if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid_cursor', error.message);
         throw error;
@@ -127,7 +128,7 @@ export const deliveryRoutes: Route[] = [
           ...(cursor !== undefined ? { cursor } : {}),
         });
         const nextCursor = page.nextCursor === undefined ? undefined : await deps.cursors.seal(page.nextCursor, binding, now);
-        return json(200, {
+        return reply<typeof attentionPageContract>(200, {
           items: page.items.map((item) => ({ ...deliveryView(item), why: item.why })),
           ...(nextCursor !== undefined ? { nextCursor } : {}),
         });

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { HttpAppDeps, Route } from '../app.js';
-import { HttpError, json, type HttpResponse } from '../http.js';
+import { HttpError, json, reply, type HttpResponse } from '../http.js';
+import type { mergedTemplateContract, mergedTemplatePreviewContract, ruleChangeContract, ruleContract, ruleHistoryContract, ruleListContract, rulePreviewContract } from '../../../contracts/api/rules.js';
 import { parseJsonBody, parseWith } from '../parse.js';
 import { changeRule, currentRule, listRuleSummaries, restoreRule, RuleChangeRejected, RuleConflict, ruleType, UnknownRuleType, type RuleDeps } from '../../rules/change-rule.js';
 import { previewRule } from '../../rules/preview-rule.js';
@@ -47,25 +48,25 @@ export const ruleRoutes: Route[] = [
     method: 'GET',
     pattern: /^\/v1\/rules\/merged-template$/,
     access: 'readCertificates',
-    handler: async (_req, _p, deps) => json(200, await currentMergedTemplate(mergedTemplateDeps(deps))),
+    handler: async (_req, _p, deps) => reply<typeof mergedTemplateContract>(200, await currentMergedTemplate(mergedTemplateDeps(deps))),
   },
   {
     method: 'PUT',
     pattern: /^\/v1\/rules\/merged-template$/,
     access: 'changeRules',
-    handler: async (req, _p, deps, principal) => answering(async () => json(200, await changeMergedTemplate(mergedTemplateDeps(deps), principal, parseJsonBody(req)))),
+    handler: async (req, _p, deps, principal) => answering(async () => reply<typeof mergedTemplateContract>(200, await changeMergedTemplate(mergedTemplateDeps(deps), principal, parseJsonBody(req)))),
   },
   {
     method: 'POST',
     pattern: /^\/v1\/rules\/merged-template\/preview$/,
     access: 'changeRules',
-    handler: async (req, _p, deps) => answering(async () => json(200, previewMergedTemplate(mergedTemplateDeps(deps), parseJsonBody(req)))),
+    handler: async (req, _p, deps) => answering(async () => reply<typeof mergedTemplatePreviewContract>(200, previewMergedTemplate(mergedTemplateDeps(deps), parseJsonBody(req)))),
   },
   {
     method: 'GET',
     pattern: /^\/v1\/rules$/,
     access: 'readCertificates',
-    handler: async (_req, _p, deps) => json(200, { rules: await listRuleSummaries(ruleDeps(deps)) }),
+    handler: async (_req, _p, deps) => reply<typeof ruleListContract>(200, { rules: await listRuleSummaries(ruleDeps(deps)) }),
   },
   {
     method: 'GET',
@@ -76,7 +77,7 @@ export const ruleRoutes: Route[] = [
         const rules = ruleDeps(deps);
         const type = ruleType(rules.reference, typeOf(params)).code;
         const rule = await currentRule(rules, type);
-        return json(200, rule);
+        return reply<typeof ruleContract>(200, rule);
       }),
   },
   {
@@ -87,14 +88,14 @@ export const ruleRoutes: Route[] = [
       answering(async () => {
         const wall = deps.wallClock ?? Date.now;
         const result = await changeRule(ruleDeps(deps), principal, typeOf(params), parseJsonBody(req), { stopAtMs: wall() + REPLAN_BUDGET_MS });
-        return json(200, result);
+        return reply<typeof ruleChangeContract>(200, result);
       }),
   },
   {
     method: 'POST',
     pattern: /^\/v1\/rules\/([^/]+)\/preview$/,
     access: 'changeRules',
-    handler: async (req, params, deps) => answering(async () => json(200, await previewRule(ruleDeps(deps), typeOf(params), parseJsonBody(req)))),
+    handler: async (req, params, deps) => answering(async () => reply<typeof rulePreviewContract>(200, await previewRule(ruleDeps(deps), typeOf(params), parseJsonBody(req)))),
   },
   {
     method: 'GET',
@@ -105,7 +106,7 @@ export const ruleRoutes: Route[] = [
         const rules = ruleDeps(deps);
         const type = ruleType(rules.reference, typeOf(params)).code;
         const history = await rules.ruleStore.ruleHistory(type);
-        return json(200, {
+        return reply<typeof ruleHistoryContract>(200, {
           type,
           versions: history.map((v) => ({ version: v.version, changedBy: v.changedBy, changedAt: v.changedAt, comment: v.comment, diff: v.diff, enabled: v.enabled, stages: v.stages })),
         });
@@ -118,7 +119,7 @@ export const ruleRoutes: Route[] = [
     handler: async (req, params, deps, principal) =>
       answering(async () => {
         const wall = deps.wallClock ?? Date.now;
-        return json(200, await restoreRule(ruleDeps(deps), principal, typeOf(params), parseJsonBody(req), { stopAtMs: wall() + REPLAN_BUDGET_MS }));
+        return reply<typeof ruleChangeContract>(200, await restoreRule(ruleDeps(deps), principal, typeOf(params), parseJsonBody(req), { stopAtMs: wall() + REPLAN_BUDGET_MS }));
       }),
   },
 ];

@@ -6,7 +6,8 @@ import type { Suppression } from '../../../core/suppression.js';
 import { MAX_CURSOR_LENGTH } from '../../cursors.js';
 import { listSuppressions, reinstateSuppression, type SuppressionDeps } from '../../suppressions/manage-suppressions.js';
 import type { HttpAppDeps, Route } from '../app.js';
-import { HttpError, json } from '../http.js';
+import { HttpError, reply } from '../http.js';
+import type { reinstatedContract, suppressionPageContract } from '../../../contracts/api/suppressions.js';
 import { parseJsonBody, parseWith } from '../parse.js';
 
 const listQuery = z
@@ -61,7 +62,7 @@ export const suppressionRoutes: Route[] = [
         const cursor = query.cursor === undefined ? undefined : await deps.cursors.open(query.cursor, binding, now);
         const page = await listSuppressions(services, principal, { limit: query.limit, ...(cursor !== undefined ? { cursor } : {}) });
         const nextCursor = page.nextCursor === undefined ? undefined : await deps.cursors.seal(page.nextCursor, binding, now);
-        return json(200, { items: page.items.map(suppressionView), ...(nextCursor !== undefined ? { nextCursor } : {}) });
+        return reply<typeof suppressionPageContract>(200, { items: page.items.map(suppressionView), ...(nextCursor !== undefined ? { nextCursor } : {}) });
       } catch (error) {
         if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid_cursor', error.message);
         throw error;
@@ -81,7 +82,7 @@ export const suppressionRoutes: Route[] = [
         throw new HttpError(404, 'not_found', `${maskPhone(phone)} 不在退订名单上 / ${maskPhone(phone)} is not on the suppression list`);
       }
       // The comment as the audit trail keeps it: a number typed into it is masked there too.
-      return json(200, { ...suppressionView(result.removed), reinstated: true, comment: maskPhonesInText(body.comment) });
+      return reply<typeof reinstatedContract>(200, { ...suppressionView(result.removed), reinstated: true, comment: maskPhonesInText(body.comment) });
     },
   },
 ];

@@ -1,7 +1,8 @@
 import { auditPrincipal, recordAudit } from '../../audit.js';
 import { issueToken, newTokenRequestSchema, tokenView, ADMIN_TOKEN_ID, TOKEN_ID } from '../../tokens.js';
 import type { HttpAppDeps, Route } from '../app.js';
-import { HttpError, json } from '../http.js';
+import { HttpError, reply } from '../http.js';
+import type { issuedTokenContract, revokedTokenContract, tokenListContract } from '../../../contracts/api/tokens.js';
 import { parseJsonBody, parseWith } from '../parse.js';
 
 function tokenStore(deps: HttpAppDeps) {
@@ -28,14 +29,14 @@ export const tokenRoutes: Route[] = [
         summary: `签发 ${issued.role} 令牌 ${issued.id}${issued.authority !== undefined ? `（${issued.authority}）` : ''} / issued ${issued.role} token ${issued.id}${issued.authority !== undefined ? ` for ${issued.authority}` : ''}`,
         details: { id: issued.id, role: issued.role, ...(issued.authority !== undefined ? { authority: issued.authority } : {}), ...(request.label !== undefined ? { label: request.label } : {}) },
       });
-      return json(201, issued);
+      return reply<typeof issuedTokenContract>(201, issued);
     },
   },
   {
     method: 'GET',
     pattern: /^\/v1\/tokens$/,
     access: 'manageTokens',
-    handler: async (_req, _p, deps) => json(200, (await tokenStore(deps).listTokens()).map(tokenView)),
+    handler: async (_req, _p, deps) => reply<typeof tokenListContract>(200, (await tokenStore(deps).listTokens()).map(tokenView)),
   },
   {
     method: 'DELETE',
@@ -54,7 +55,7 @@ export const tokenRoutes: Route[] = [
         summary: `吊销令牌 ${id} / revoked token ${id}`,
         details: { id },
       });
-      return json(200, { id, revoked: true });
+      return reply<typeof revokedTokenContract>(200, { id, revoked: true });
     },
   },
 ];

@@ -1,0 +1,16 @@
+import * as z from 'zod';
+import { SUPPRESSION_SOURCES } from '../../core/suppression.js';
+import { instant, pageOf } from './common.js';
+
+/** An entry of `GET /v1/suppressions`: the phone always masked. */
+export const suppressionContract = z.object({
+  phone: z.string(),
+  source: z.enum(SUPPRESSION_SOURCES),
+  at: instant,
+  detail: z.string().optional(),
+});
+
+export const suppressionPageContract = pageOf(suppressionContract);
+
+/** `DELETE /v1/suppressions/{phone}`. */
+export const reinstatedContract = suppressionContract.extend({ reinstated: z.literal(true), comment: z.string() });

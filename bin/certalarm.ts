@@ -17,6 +17,7 @@ import type { deliveryContract } from '../functions/contracts/api/deliveries.js'
 import { attentionPageContract, deliveryPageContract } from '../functions/contracts/api/deliveries.js';
 import type { suppressionContract } from '../functions/contracts/api/suppressions.js';
 import { reinstatedContract, suppressionPageContract } from '../functions/contracts/api/suppressions.js';
+import { planContract, revocationContract } from '../functions/contracts/api/certificates.js';
 import { calendarListContract, calendarLoadContract, calendarYearContract } from '../functions/contracts/api/calendar.js';
 import { ruleChangeContract, ruleContract, ruleHistoryContract, ruleListContract, rulePreviewContract } from '../functions/contracts/api/rules.js';
 import { issuedTokenContract, revokedTokenContract, tokenListContract } from '../functions/contracts/api/tokens.js';
@@ -277,14 +278,7 @@ program
   .addOption(tokenOption())
   .addOption(jsonOption())
   .action(async (type: string, number: string, opts: { url: string; token?: string; json?: boolean }) => {
-    const plan = await api(opts).get<{
-      reminders: boolean;
-      note?: string;
-      renewalDeadline: string | null;
-      windowOpens: string | null;
-      calendarProvisional: boolean;
-      stages: Array<{ stage: string; sendAt: string; status: string; note?: string }>;
-    }>(`/v1/certificates/${encodeURIComponent(type)}/${encodeURIComponent(number)}/plan`);
+    const plan = await api(opts).get(`/v1/certificates/${encodeURIComponent(type)}/${encodeURIComponent(number)}/plan`, planContract);
     print(opts.json === true, plan, () =>
       // A type without an expiry has no deadline to print: say why nothing is planned instead.
       !plan.reminders || plan.renewalDeadline === null
@@ -312,10 +306,7 @@ certificate
     if (opts.reason === undefined) throw new InvalidArgumentError('certificate revoke needs --reason 注销|吊销|撤销|停业');
     if (opts.comment === undefined || opts.comment.trim() === '') throw new InvalidArgumentError('certificate revoke needs --comment "<what happened>"');
     const path = `/v1/certificates/${encodeURIComponent(type)}/${encodeURIComponent(number)}`;
-    const result = await api(opts).delete<{ type: string; number: string; revoked: { reason: string; comment: string; at: string; by: string }; alreadyRevoked?: boolean; inFlight?: string[] }>(
-      path,
-      { reason: opts.reason, comment: opts.comment },
-    );
+    const result = await api(opts).delete(path, { reason: opts.reason, comment: opts.comment }, revocationContract);
     print(opts.json === true, result, () =>
       [
         result.alreadyRevoked === true

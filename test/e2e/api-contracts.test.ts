@@ -2,6 +2,15 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod';
 import { auditPageContract } from '../../functions/contracts/api/audit.js';
+import {
+  certificateContract,
+  certificatePageContract,
+  planContract,
+  revocationContract,
+  revocationReportContract,
+  uploadResultContract,
+} from '../../functions/contracts/api/certificates.js';
+import { importContract, importSubmittedContract } from '../../functions/contracts/api/imports.js';
 import { calendarListContract, calendarLoadContract, calendarYearContract } from '../../functions/contracts/api/calendar.js';
 import { attentionPageContract, deliveryPageContract } from '../../functions/contracts/api/deliveries.js';
 import {
@@ -15,7 +24,7 @@ import {
 } from '../../functions/contracts/api/rules.js';
 import { reinstatedContract, suppressionPageContract } from '../../functions/contracts/api/suppressions.js';
 import { issuedTokenContract, revokedTokenContract, tokenListContract } from '../../functions/contracts/api/tokens.js';
-import { Api, certificateRecord, startTestService, uniqueNumber, type TestService } from '../support/e2e-service.js';
+import { Api, certificateRecord, E2E_TOKEN, enterpriseId, startTestService, uniqueNumber, type TestService } from '../support/e2e-service.js';
 
 /** TEST FIXTURE: an invented 2027 arrangement (the State Council has not published 2027's yet). */
 const { year: _year, ...FIXTURE_2027 } = JSON.parse(readFileSync(new URL('../fixtures/holidays/2027-invented.json', import.meta.url), 'utf8')) as {
@@ -121,5 +130,46 @@ describe('the HTTP API answers exactly as functions/contracts/api describes', ()
 
     const audit = await answersWith(auditPageContract, api.get('/v1/audit?limit=50'));
     expect(audit.items.length).toBeGreaterThan(0);
+  });
+
+  it('certificates: upload, one, a page, its plan, a revocation and a bulk revocation', async () => {
+    const good = certificateRecord({ number: uniqueNumber('CONTRACT-C') });
+    const upload = await answersWith(uploadResultContract, api.upload([good, { ...good, number: uniqueNumber('CONTRACT-BAD'), expiresOn: '2026-02-30' }]));
+    expect(upload.rejected).toEqual([expect.objectContaining({ index: 1, field: 'expiresOn' })]);
+    const one = await answersWith(certificateContract, api.certificate(good.type, good.number));
+    expect(one.holder.id).toContain('*');
+    await answersWith(certificateContract, api.get(`/v1/certificates/${good.type}/${encodeURIComponent(good.number)}?reveal=holderId`));
+    const page = await answersWith(certificatePageContract, api.get(`/v1/certificates?type=${good.type}&limit=2`));
+    expect(page.items.length).toBeGreaterThan(0);
+    await answersWith(planContract, api.get(`/v1/certificates/${good.type}/${encodeURIComponent(good.number)}/plan`));
+
+    const revoked = await answersWith(
+      revocationContract,
+      api.send('DELETE', `/v1/certificates/${good.type}/${encodeURIComponent(good.number)}`, JSON.stringify({ reason: '注销', comment: '申请注销' }), { 'content-type': 'application/json' }),
+    );
+    expect(revoked.revoked.reason).toBe('注销');
+    const report = await answersWith(
+      revocationReportContract,
+      api.post('/v1/certificates/revocations', { items: [{ type: good.type, number: good.number, reason: '注销', comment: '再次' }, { type: good.type, number: 'NO-SUCH', reason: '注销', comment: '无' }] }),
+    );
+    expect(report.results.map((r) => r.outcome)).toEqual(['alreadyRevoked', 'notFound']);
+  });
+
+  it('imports: the submission and the status followed to done', async () => {
+    const csv = ['证照类型,证照编号,单位名称,统一社会信用代码,手机号,所属乡镇,发证日期,有效期至', `农药经营许可证,${uniqueNumber('CONTRACT-I')},兴国县契约农资店,${enterpriseId(9301)},13900009301,潋江镇,2022-01-01,2027-01-01`].join('\r\n');
+    const submitted = await answersWith(
+      importSubmittedContract,
+      fetch(new URL('/v1/imports?fileName=contract.csv', local.url), { method: 'POST', headers: { 'content-type': 'text/csv', authorization: `Bearer ${E2E_TOKEN}` }, body: csv }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as unknown,
+      })),
+      202,
+    );
+    let state = '';
+    for (let i = 0; i < 200 && state !== 'done' && state !== 'failed'; i += 1) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      state = (await answersWith(importContract, api.get(`/v1/imports/${submitted.id}`))).state;
+    }
+    expect(state).toBe('done');
   });
 });

@@ -55,8 +55,8 @@ export class ApiClient {
   }
 
   /** Streams a file as the raw request body. */
-  upload<T>(path: string, body: ReadableStream<Uint8Array>, headers: Record<string, string>): Promise<T> {
-    return this.request('POST', path, { body, headers, duplex: 'half' }) as Promise<T>;
+  upload<C extends z.ZodType>(path: string, body: ReadableStream<Uint8Array>, headers: Record<string, string>, contract: C): Promise<z.infer<C>> {
+    return this.request('POST', path, { body, headers, duplex: 'half' }, contract) as Promise<z.infer<C>>;
   }
 
   /**

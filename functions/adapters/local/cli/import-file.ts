@@ -4,7 +4,8 @@ import { basename, extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { Rejection } from '../../../core/model.js';
-import type { UploadResult } from '../../../app/upload-certificates.js';
+import { uploadResultContract } from '../../../contracts/api/certificates.js';
+import { importContract, importSubmittedContract, type ImportAnswer } from '../../../contracts/api/imports.js';
 import type { ApiClient } from './api-client.js';
 
 // The CLI (bin/certalarm.ts and this folder) is entry code, a client of the HTTP API: it reads the
@@ -53,16 +54,6 @@ export async function importFile(options: ImportOptions): Promise<ImportSummary>
   return importSpreadsheet(options, contentType);
 }
 
-interface ImportStatus {
-  id: string;
-  state: string;
-  progress: { phase: string; rowsDone: number; totalRows: number | null; percent: number };
-  counts: ImportSummary['counts'];
-  failure: { code: string; message: string } | null;
-  sameFileAs: string | null;
-  errorsCsv: string;
-}
-
 async function importSpreadsheet(options: ImportOptions, contentType: string): Promise<ImportSummary> {
   const size = statSync(options.file).size;
   const bars = options.progress ? new MultiBar({ hideCursor: true, format: '{phase} {bar} {percentage}% | {detail}' }, Presets.shades_classic) : undefined;
@@ -78,14 +69,15 @@ async function importSpreadsheet(options: ImportOptions, contentType: string): P
   if (options.encoding !== undefined) query.set('encoding', options.encoding);
   if (options.sheet !== undefined) query.set('sheet', options.sheet);
   try {
-    const submitted = await options.api.upload<{ id: string; resumed: boolean; sameFileAs?: string }>(
+    const submitted = await options.api.upload(
       `/v1/imports?${query.toString()}`,
       Readable.toWeb(stream) as ReadableStream<Uint8Array>,
       { 'content-type': contentType, 'content-length': String(size) },
+      importSubmittedContract,
     );
-    let status: ImportStatus;
+    let status: ImportAnswer;
     for (;;) {
-      status = await options.api.get<ImportStatus>(`/v1/imports/${submitted.id}`);
+      status = await options.api.get(`/v1/imports/${submitted.id}`, importContract);
       const phase = status.progress.phase === 'checking' ? '检查 check  ' : '导入 import ';
       bar?.update(status.progress.percent, {
         phase,
@@ -168,7 +160,7 @@ async function importJson(options: ImportOptions): Promise<ImportSummary> {
   try {
     for (let offset = 0; offset < records.length; offset += batchSize) {
       const batch = records.slice(offset, offset + batchSize);
-      const result = await options.api.post<UploadResult>(`/v1/certificates${options.allOrNothing ? '?allOrNothing=true' : ''}`, batch);
+      const result = await options.api.post(`/v1/certificates${options.allOrNothing ? '?allOrNothing=true' : ''}`, batch, uploadResultContract);
       summary.counts.accepted += result.accepted;
       summary.counts.created += result.created;
       summary.counts.updated += result.updated;

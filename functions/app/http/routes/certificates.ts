@@ -13,7 +13,18 @@ import { uploadCertificates } from '../../upload-certificates.js';
 import { MAX_REVOCATIONS_PER_REQUEST, revokeCertificates, type RevocationItemResult } from '../../revoke-certificates.js';
 import { revocationBodySchema } from '../../../core/revocation.js';
 import type { HttpAppDeps, Route } from '../app.js';
-import { HttpError, json } from '../http.js';
+import { HttpError, reply } from '../http.js';
+import type {
+  CertificateAnswer,
+  certificateContract,
+  certificatePageContract,
+  PlanAnswer,
+  planContract,
+  RevocationAnswer,
+  revocationContract,
+  revocationReportContract,
+  uploadResultContract,
+} from '../../../contracts/api/certificates.js';
 import { isoDate, parseJsonBody, parseWith } from '../parse.js';
 
 /** Most records one POST /v1/certificates may carry; larger sets go through imports. */
@@ -38,7 +49,7 @@ const uploadQuery = z.object({ allOrNothing: z.enum(['true', 'false']).optional(
  * A certificate as the API shows it. The holder ID is masked (`3607**********123X`) unless `revealHolderId`:
  * only an operator's audited request for one record sees it whole.
  */
-function certificateView(stored: StoredCertificate, revealHolderId = false, suppressed?: (phone: string) => boolean) {
+function certificateView(stored: StoredCertificate, revealHolderId = false, suppressed?: (phone: string) => boolean): CertificateAnswer {
   const { holder } = stored.certificate;
   return {
     ...stored.certificate,
@@ -57,7 +68,7 @@ function certificateView(stored: StoredCertificate, revealHolderId = false, supp
  * A plan as the API shows it. `reminders` says whether certalarm reminds of this certificate at all:
  * false for a type without an expiry, whose plan is empty, with a note saying why rather than a bare `[]`.
  */
-export function planView(plan: Plan, type: CertificateType | undefined) {
+export function planView(plan: Plan, type: CertificateType | undefined): PlanAnswer {
   const reminders = type?.reminders !== false && plan.renewalDeadline !== null;
   const subject = type === undefined ? { zh: '此证照', en: 'this certificate' } : { zh: type.nameZh, en: `${type.code} (${type.nameZh})` };
   return {
@@ -110,11 +121,14 @@ function revoker(deps: HttpAppDeps) {
 }
 
 /** The answer for one certificate: its mark, and the stages a scan had already claimed, if any. */
-function revocationView(result: RevocationItemResult) {
+function revocationView(result: RevocationItemResult, stored: StoredCertificate): RevocationAnswer {
+  // A revoked or already revoked certificate always carries its mark; the stored record names it.
+  const revoked = result.revoked ?? stored.revoked;
+  if (revoked === undefined) throw new Error(`revocation of ${stored.certificate.type} ${stored.certificate.number} answered ${result.outcome} without its mark`);
   return {
-    type: result.type,
-    number: result.number,
-    revoked: result.revoked,
+    type: result.type ?? stored.certificate.type,
+    number: result.number ?? stored.certificate.number,
+    revoked,
     ...(result.outcome === 'alreadyRevoked' ? { alreadyRevoked: true } : {}),
     ...(result.inFlight !== undefined ? { inFlight: result.inFlight } : {}),
   };
@@ -128,7 +142,7 @@ export const certificateRoutes: Route[] = [
     handler: async (req, _p, deps, principal) => {
       const { items } = parseWith(bulkRevocationBody, parseJsonBody(req), 'body');
       const report = await revokeCertificates({ ...deps, revoker: revoker(deps) }, principal, items, deps.clock.now());
-      return json(200, report);
+      return reply<typeof revocationReportContract>(200, report);
     },
   },
   {
@@ -145,7 +159,7 @@ export const certificateRoutes: Route[] = [
       if (result === undefined || result.outcome === 'notFound') throw new HttpError(404, 'not_found', result?.reason ?? 'not found');
       if (result.outcome === 'forbidden') throw new HttpError(403, 'forbidden', result.reason ?? 'forbidden');
       if (result.outcome === 'invalid') throw new HttpError(400, 'invalid_request', result.reason ?? 'invalid', result.errors);
-      return json(200, revocationView(result));
+      return reply<typeof revocationContract>(200, revocationView(result, stored));
     },
   },
   {
@@ -178,7 +192,7 @@ export const certificateRoutes: Route[] = [
           `uploaded ${records.length} records: ${result.created} new, ${result.renewed} renewed, ${result.updated} updated, ${result.unchanged} unchanged, ${result.rejected.length} rejected`,
         details: { records: records.length, written, created: result.created, renewed: result.renewed, updated: result.updated, unchanged: result.unchanged, rejected: result.rejected.length },
       });
-      return json(200, result);
+      return reply<typeof uploadResultContract>(200, result);
     },
   },
   {
@@ -199,7 +213,7 @@ export const certificateRoutes: Route[] = [
         ensureMayTouch(deps, principal, type);
       }
       const scope = type === undefined ? visibleTypes(principal, deps.reference.catalogue.all()) : undefined;
-      if (scope !== undefined && scope.length === 0) return json(200, { items: [] });
+      if (scope !== undefined && scope.length === 0) return reply<typeof certificatePageContract>(200, { items: [] });
       // A cursor pages through one query for one caller: the store's start key never crosses either.
       const binding = { query: { township, type, expiringBefore: query.expiringBefore }, principal };
       const now = deps.clock.now();
@@ -215,7 +229,7 @@ export const certificateRoutes: Route[] = [
         });
         const nextCursor = page.nextCursor === undefined ? undefined : await deps.cursors.seal(page.nextCursor, binding, now);
         const suppressed = await suppressedFlags(deps, principal, page.items.map((item) => item.certificate.phone));
-        return json(200, { items: page.items.map((item) => certificateView(item, false, suppressed)), ...(nextCursor !== undefined ? { nextCursor } : {}) });
+        return reply<typeof certificatePageContract>(200, { items: page.items.map((item) => certificateView(item, false, suppressed)), ...(nextCursor !== undefined ? { nextCursor } : {}) });
       } catch (error) {
         if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid_cursor', error.message);
         throw error;
@@ -230,7 +244,7 @@ export const certificateRoutes: Route[] = [
       const query = parseWith(readQuery, req.query, 'query');
       const stored = await findCertificate(params, deps, principal);
       const suppressed = await suppressedFlags(deps, principal, [stored.certificate.phone]);
-      if (query.reveal !== 'holderId') return json(200, certificateView(stored, false, suppressed));
+      if (query.reveal !== 'holderId') return reply<typeof certificateContract>(200, certificateView(stored, false, suppressed));
       const decision = mayPerform(principal, 'revealHolderIds');
       if (!decision.allowed) throw new HttpError(403, 'forbidden', decision.reason);
       // Every look at a whole ID is on the trail, whether or not the record has one.
@@ -240,7 +254,7 @@ export const certificateRoutes: Route[] = [
         summary: `查看完整证件号码 / revealed the holder ID of ${stored.certificate.type} ${stored.certificate.number}`,
         details: { field: 'holder.id', present: stored.certificate.holder.id !== undefined },
       });
-      return json(200, certificateView(stored, true, suppressed));
+      return reply<typeof certificateContract>(200, certificateView(stored, true, suppressed));
     },
   },
   {
@@ -249,7 +263,7 @@ export const certificateRoutes: Route[] = [
     access: 'readCertificates',
     handler: async (_req, params, deps, principal) => {
       const stored = await findCertificate(params, deps, principal);
-      return json(200, planView(stored.plan, deps.reference.catalogue.get(stored.certificate.type)));
+      return reply<typeof planContract>(200, planView(stored.plan, deps.reference.catalogue.get(stored.certificate.type)));
     },
   },
 ];

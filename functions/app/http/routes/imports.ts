@@ -5,7 +5,8 @@ import { csvCell } from '../../../core/csv.js';
 import type { ImportRecord, ImportStore } from '../../../core/ports.js';
 import { auditPrincipal, recordAudit } from '../../audit.js';
 import type { HttpAppDeps, Route } from '../app.js';
-import { HttpError, json, type HttpRequest } from '../http.js';
+import { HttpError, reply, type HttpRequest } from '../http.js';
+import type { ImportAnswer, importContract, importSubmittedContract } from '../../../contracts/api/imports.js';
 import { parseJsonBody, parseWith } from '../parse.js';
 
 const encodingOption = z.enum(['auto', 'utf-8', 'utf8', 'gbk', 'gb18030']);
@@ -57,7 +58,7 @@ async function visibleImport(deps: HttpAppDeps, principal: Principal, id: string
   return record;
 }
 
-export function importView(record: ImportRecord) {
+export function importView(record: ImportRecord): ImportAnswer {
   const phase = record.state === 'checking' ? 'checking' : record.state === 'storing' ? 'storing' : record.state;
   const percent =
     record.state === 'done'
@@ -126,14 +127,14 @@ export const importRoutes: Route[] = [
           ...(submitted.sameFileAs !== undefined ? { sameFileAs: submitted.sameFileAs } : {}),
         },
       });
-      return json(202, { ...submitted, status: `/v1/imports/${submitted.id}` });
+      return reply<typeof importSubmittedContract>(202, { ...submitted, status: `/v1/imports/${submitted.id}` });
     },
   },
   {
     method: 'GET',
     pattern: /^\/v1\/imports\/([^/]+)$/,
     access: 'readImports',
-    handler: async (_req, params, deps, principal) => json(200, importView(await visibleImport(deps, principal, params[0] ?? ''))),
+    handler: async (_req, params, deps, principal) => reply<typeof importContract>(200, importView(await visibleImport(deps, principal, params[0] ?? ''))),
   },
   {
     method: 'GET',

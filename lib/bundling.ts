@@ -12,7 +12,12 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** The Lambda entry points, each exporting `handler`. */
 export const HANDLER_ENTRIES = {
-  httpApi: fileURLToPath(new URL('../functions/handlers/http-api.ts', import.meta.url)),
+  // The HTTP API: one function per route group (functions/app/http/route-groups.ts), each bundling its routes only.
+  httpCertificates: fileURLToPath(new URL('../functions/handlers/http-certificates.ts', import.meta.url)),
+  httpRules: fileURLToPath(new URL('../functions/handlers/http-rules.ts', import.meta.url)),
+  httpCampaigns: fileURLToPath(new URL('../functions/handlers/http-campaigns.ts', import.meta.url)),
+  httpBookings: fileURLToPath(new URL('../functions/handlers/http-bookings.ts', import.meta.url)),
+  httpDeliveries: fileURLToPath(new URL('../functions/handlers/http-deliveries.ts', import.meta.url)),
   dueScan: fileURLToPath(new URL('../functions/handlers/due-scan.ts', import.meta.url)),
   importWorker: fileURLToPath(new URL('../functions/handlers/import-worker.ts', import.meta.url)),
   deliveryStatus: fileURLToPath(new URL('../functions/handlers/delivery-status.ts', import.meta.url)),

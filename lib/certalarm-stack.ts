@@ -64,26 +64,30 @@ export class CertalarmStack extends Stack {
     this.messaging.grantSmsPublish(this.functions.inboundSmsRole);
     // SMS receipts: SNS delivery status logs → subscription → the delivery-status function.
     this.deliveryStatus = new DeliveryStatusLogging(this, 'DeliveryStatus', { config, handler: this.functions.deliveryStatus });
-    this.api = new CertalarmApi(this, 'Api', { config, handler: this.functions.httpApi });
+    this.api = new CertalarmApi(this, 'Api', { config, handlers: this.functions.http });
     this.schedules = new CertalarmSchedules(this, 'Schedules', {
       dueScan: this.functions.dueScan,
       production: config.production,
       groupName: config.production ? 'certalarm' : `certalarm-${config.stage}`,
     });
-    // The HTTP API (visits created, moved, cancelled) manages the campaign schedules; a job only schedules its own continuation.
+    // The HTTP API's campaign routes (visits created, moved, cancelled) manage the campaign schedules; a job only schedules its own continuation.
     this.campaignSchedules = new CampaignSchedules(this, 'CampaignSchedules', {
       campaignJob: this.functions.campaignJob,
       production: config.production,
       groupName: config.production ? 'certalarm-campaigns' : `certalarm-campaigns-${config.stage}`,
     });
-    this.campaignSchedules.grantManageSchedules(this.functions.httpApi, this.functions.httpApiRole, this.functions.campaignJob);
+    this.campaignSchedules.grantManageSchedules(this.functions.http.campaigns, this.functions.httpRoles.campaigns, this.functions.campaignJob);
     this.campaignSchedules.grantScheduleContinuations(this.functions.campaignJob, this.functions.campaignJobRole);
     this.inboundSms = new InboundSms(this, 'InboundSms', { handler: this.functions.inboundSms, production: config.production });
     this.alarms = new CertalarmAlarms(this, 'Alarms', {
       config,
       topic: this.messaging.alarmTopic,
       functions: {
-        HttpApi: this.functions.httpApi,
+        HttpCertificates: this.functions.http.certificates,
+        HttpRules: this.functions.http.rules,
+        HttpCampaigns: this.functions.http.campaigns,
+        HttpBookings: this.functions.http.bookings,
+        HttpDeliveries: this.functions.http.deliveries,
         DueScan: this.functions.dueScan,
         ImportWorker: this.functions.importWorker,
         CampaignJob: this.functions.campaignJob,

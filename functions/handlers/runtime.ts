@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DateTime } from 'luxon';
 import { ZONE } from '../core/model.js';
-import type { AuditLog, CalendarSource, CalendarStore, Clock, HolderIdCipher, ReplanMarks, RuleSource, RuleStore, ScheduleGateway } from '../core/ports.js';
+import type { AuditLog, CalendarSource, CalendarStore, Clock, HolderIdCipher, ReplanMarks, RuleSource, RuleStore, ScheduleGateway, SmsSender } from '../core/ports.js';
 import type { CalendarDeps } from '../app/calendar/load-calendar.js';
 import { StoredCalendarSource } from '../app/calendar/stored-calendar.js';
 import { DynamoDbAuditLog } from '../adapters/aws/dynamodb/dynamodb-audit-log.js';
@@ -36,6 +36,8 @@ import { DynamoDbPhoneHoldings } from '../adapters/aws/dynamodb/dynamodb-phone-h
 import { OptOutHonouringSender, type ProviderOptOutDeps } from '../app/suppressions/provider-opt-outs.js';
 import { CursorSeal } from '../app/cursors.js';
 import type { HttpAppDeps } from '../app/http/app.js';
+import type { HttpGroup } from '../app/http/route-groups.js';
+import type { SuppressionList } from '../core/ports.js';
 import type { Logger } from '../core/ports.js';
 import { lambdaLogger } from '../adapters/aws/lambda-logger.js';
 import { RateLimitedSmsSender } from '../app/rate-limited-sender.js';
@@ -87,6 +89,7 @@ let clock: Clock = systemClock;
 let base: BaseDeps | undefined;
 let scan: ScanDeps | undefined;
 let http: HttpAppDeps | undefined;
+const httpGroups = new Map<HttpGroup, HttpAppDeps>();
 let campaignJob: CampaignDeps | undefined;
 let inbound: (InboundDeps & CampaignDeps) | undefined;
 let continuations: EventBridgeScheduleGateway | undefined;
@@ -147,10 +150,15 @@ function holderIdOptions(env: Environment, dynamo: DynamoDBClient, logger: Logge
 /** The due-scan function: the store, the delivery ledger and the SMS sender. */
 export function lambdaDeps(env: Environment = process.env): ScanDeps {
   if (scan !== undefined) return scan;
-  const { store, reference, settings, logger, clock, rules, dynamo, tableName } = baseDeps(env);
-  const suppressions = new DynamoDbSuppressionList(dynamo, tableName);
+  scan = scanDepsWith(env, (suppressions) => snsSender(env, suppressions));
+  return scan;
+}
+
+/** SMS through SNS, within the configured rate; a number SNS refuses as opted out goes on our list. */
+function snsSender(env: Environment, suppressions: SuppressionList): SmsSender {
+  const { settings, clock, logger } = baseDeps(env);
   // SNS refusing a number that opted out with it puts the number on our list, whatever the message kind.
-  const sms = new OptOutHonouringSender(
+  return new OptOutHonouringSender(
     new RateLimitedSmsSender(
       new SnsSmsSender({
         client: new SNSClient({}),
@@ -161,12 +169,17 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
     ),
     { suppressions, clock, logger },
   );
+}
+
+function scanDepsWith(env: Environment, smsOf: (suppressions: SuppressionList) => SmsSender): ScanDeps {
+  const { store, reference, settings, logger, clock, rules, dynamo, tableName } = baseDeps(env);
+  const suppressions = new DynamoDbSuppressionList(dynamo, tableName);
   // Leases and time budgets on the composition's clock too: a Lambda has one clock, and its deadlines are instants on it.
   const phoneHasher = phoneHasherOf(env, baseDeps(env));
-  scan = {
+  return {
     store,
     ledger: store,
-    sms,
+    sms: smsOf(suppressions),
     reference,
     settings,
     logger,
@@ -179,8 +192,16 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
     mergedTemplates: new DynamoDbRuleStore(dynamo, tableName),
     ...(phoneHasher !== undefined ? { phoneHasher } : {}),
   };
-  return scan;
 }
+
+/**
+ * The HTTP functions of groups that never text a holder (on AWS a scan runs in the scan function) carry
+ * no SNS client. Should a use case ever ask one to send, the error says so rather than failing on a
+ * missing permission, like NO_SCHEDULING below.
+ */
+const NO_SENDING: SmsSender = {
+  send: () => Promise.reject(new Error('this function does not send SMS: reminders are sent by the scan function, campaign messages by the campaigns group')),
+};
 
 /**
  * The HTTP function. On AWS it neither receives import files nor sends SMS: imports are presigned
@@ -190,12 +211,75 @@ export function lambdaDeps(env: Environment = process.env): ScanDeps {
  */
 export function httpDeps(env: Environment = process.env): HttpAppDeps {
   if (http !== undefined) return http;
+  http = httpDepsWith(env, lambdaDeps(env), (shared, imports) => ({
+    ...importSubmission(env, shared, imports),
+    ...scanTrigger(env, shared),
+    ...campaignServices(env, shared),
+  }));
+  return http;
+}
+
+/**
+ * The HTTP API's functions on AWS, one per route group (functions/app/http/route-groups.ts). Each is
+ * the HTTP composition with only the services its group's routes call, so that its bundle leaves out the
+ * rest: SNS and Scheduler for campaigns and bookings only, S3 uploads for imports, the scan trigger for scans.
+ */
+export function certificatesHttpDeps(env: Environment = process.env): HttpAppDeps {
+  return groupDeps('certificates', () => httpDepsWith(env, scanDepsWith(env, () => NO_SENDING), (shared, imports) => importSubmission(env, shared, imports)));
+}
+
+export function rulesHttpDeps(env: Environment = process.env): HttpAppDeps {
+  return groupDeps('rules', () => httpDepsWith(env, scanDepsWith(env, () => NO_SENDING), (shared) => scanTrigger(env, shared)));
+}
+
+export function campaignsHttpDeps(env: Environment = process.env): HttpAppDeps {
+  return groupDeps('campaigns', () => httpDepsWith(env, scanDepsWith(env, () => NO_SENDING), (shared) => campaignServices(env, shared), { pages: false }));
+}
+
+/**
+ * A booking made or cancelled by an operator, or by a holder's reply, is confirmed to the holder by SMS;
+ * a booking never schedules (like the inbound-SMS function's), so this function has no Scheduler client.
+ */
+export function bookingsHttpDeps(env: Environment = process.env): HttpAppDeps {
+  return groupDeps('bookings', () =>
+    httpDepsWith(env, lambdaDeps(env), (shared) => {
+      const store = new DynamoDbCampaignStore(shared.dynamo, shared.tableName);
+      return { campaigns: { store, messages: store, recipients: store, scheduler: { gateway: NO_SCHEDULING, targetArn: '', roleArn: '', group: '' } } };
+    }, { pages: false }),
+  );
+}
+
+export function deliveriesHttpDeps(env: Environment = process.env): HttpAppDeps {
+  return groupDeps('deliveries', () => httpDepsWith(env, scanDepsWith(env, () => NO_SENDING), () => ({})));
+}
+
+const NO_CURSOR_KEY = (): Promise<Uint8Array> => Promise.reject(new Error('this function hands out no paging cursors, so it has no cursor key'));
+
+function groupDeps(group: HttpGroup, build: () => HttpAppDeps): HttpAppDeps {
+  let deps = httpGroups.get(group);
+  if (deps === undefined) {
+    deps = build();
+    httpGroups.set(group, deps);
+  }
+  return deps;
+}
+
+type HttpServices = Pick<HttpAppDeps, 'submitImport' | 'triggerScan' | 'campaigns'>;
+
+/**
+ * `pages: false` for a group whose routes hand out no paging cursors (campaigns, bookings): its function
+ * is given no cursor key, and a cursor asked of it is refused rather than derived.
+ */
+function httpDepsWith(
+  env: Environment,
+  scanDeps: ScanDeps,
+  services: (shared: BaseDeps, imports: DynamoDbImportStore) => Partial<HttpServices>,
+  options: { pages: boolean } = { pages: true },
+): HttpAppDeps {
   const shared = baseDeps(env);
   const imports = new DynamoDbImportStore(shared.dynamo, shared.tableName);
-  const bucket = env.CERTALARM_IMPORT_BUCKET;
-  const scanFunction = env.CERTALARM_SCAN_FUNCTION_NAME;
-  http = {
-    ...lambdaDeps(env),
+  return {
+    ...scanDeps,
     clock: shared.clock,
     calendars: shared.calendars,
     calendarSource: shared.calendarSource,
@@ -213,26 +297,32 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     phoneHoldings: new DynamoDbPhoneHoldings(shared.dynamo, shared.tableName),
     imports,
     authenticate: async (req) => principalFromClaims(req.claims),
-    cursors: new CursorSeal(cursorKeySource(env, shared), shared.settings.cursorTtlSeconds),
-    ...(bucket !== undefined && bucket !== ''
-      ? {
-          submitImport: new S3ImportSubmitter({
-            signing: shared.dynamo.config,
-            bucket,
-            imports,
-            // Nothing is uploaded yet, so a resumed import has no stray file of this request to remove.
-            recordImport: (principal, upload) => createImport({ imports, clock: shared.clock, removeFile: async () => undefined }, principal, upload),
-            clock: shared.clock,
-            maxBytes: shared.settings.importMaxBytes,
-          }).submitter(),
-        }
-      : {}),
-    ...(scanFunction !== undefined && scanFunction !== ''
-      ? { triggerScan: lambdaScanTrigger(env, shared, scanFunction) }
-      : {}),
-    ...campaignServices(env, shared),
+    cursors: new CursorSeal(options.pages ? cursorKeySource(env, shared) : NO_CURSOR_KEY, shared.settings.cursorTtlSeconds),
+    ...services(shared, imports),
   };
-  return http;
+}
+
+/** Imports are presigned uploads into `CERTALARM_IMPORT_BUCKET`; without it the import routes answer 404. */
+function importSubmission(env: Environment, shared: BaseDeps, imports: DynamoDbImportStore): Pick<HttpServices, 'submitImport'> {
+  const bucket = env.CERTALARM_IMPORT_BUCKET;
+  if (bucket === undefined || bucket === '') return {};
+  return {
+    submitImport: new S3ImportSubmitter({
+      signing: shared.dynamo.config,
+      bucket,
+      imports,
+      // Nothing is uploaded yet, so a resumed import has no stray file of this request to remove.
+      recordImport: (principal, upload) => createImport({ imports, clock: shared.clock, removeFile: async () => undefined }, principal, upload),
+      clock: shared.clock,
+      maxBytes: shared.settings.importMaxBytes,
+    }).submitter(),
+  };
+}
+
+/** `POST /v1/scans` invokes `CERTALARM_SCAN_FUNCTION_NAME`; without it the request runs the scan itself. */
+function scanTrigger(env: Environment, shared: BaseDeps): Pick<HttpServices, 'triggerScan'> {
+  const scanFunction = env.CERTALARM_SCAN_FUNCTION_NAME;
+  return scanFunction !== undefined && scanFunction !== '' ? { triggerScan: lambdaScanTrigger(env, shared, scanFunction) } : {};
 }
 
 /** Invokes the scan function (AWS_ENDPOINT_URL_LAMBDA, the SDK's own override, points tests at a stand-in). */
@@ -386,6 +476,7 @@ export function resetLambdaDeps(options: { clock?: Clock } = {}): void {
   base = undefined;
   scan = undefined;
   http = undefined;
+  httpGroups.clear();
   campaignJob = undefined;
   inbound = undefined;
   continuations = undefined;

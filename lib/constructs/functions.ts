@@ -11,6 +11,8 @@ import type { DeploymentConfig } from '../config.js';
 import { runtimeEnvironment } from '../runtime-environment.js';
 import { IMPORT_WORKER_TIMEOUT, type ImportStorage } from './import-storage.js';
 import type { CertalarmTable } from './table.js';
+import { HTTP_GROUP_SPECS } from './http-groups.js';
+import { HTTP_GROUPS, type HttpGroup } from '../../functions/app/http/route-groups.js';
 import { HOLDER_ID_ENCRYPTION_CONTEXT } from '../../functions/adapters/aws/kms-holder-id-cipher.js';
 
 /** At most this many imports run at once (queue pollers and reserved concurrency alike). */
@@ -25,19 +27,20 @@ export interface CertalarmFunctionsProps {
 }
 
 /**
- * The Lambda functions: the HTTP API, the recurring due scan, the import worker, the campaign job and
+ * The Lambda functions: the HTTP API (one per route group), the recurring due scan, the import worker, the campaign job and
  * the inbound SMS reader. Each has its own
  * role (no AWS-managed policies) and its own log group with the stage's retention.
  */
 export class CertalarmFunctions extends Construct {
-  readonly httpApi: NodejsFunction;
+  /** The HTTP API, one function per route group (functions/app/http/route-groups.ts). */
+  readonly http: Readonly<Record<HttpGroup, NodejsFunction>>;
   readonly dueScan: NodejsFunction;
   readonly importWorker: NodejsFunction;
   /** Invoked by the campaign schedules: sends a visit's notices, reminders or moved/cancelled SMS. */
   readonly campaignJob: NodejsFunction;
   /** Subscribed to the inbound SMS topic: books, cancels or answers each reply. */
   readonly inboundSms: NodejsFunction;
-  readonly httpApiRole: iam.Role;
+  readonly httpRoles: Readonly<Record<HttpGroup, iam.Role>>;
   readonly dueScanRole: iam.Role;
   readonly importWorkerRole: iam.Role;
   /** Writes SNS's SMS delivery receipts onto the deliveries (a CloudWatch Logs subscription; see DeliveryStatusLogging). */
@@ -108,34 +111,43 @@ export class CertalarmFunctions extends Construct {
       pendingWindow: Duration.days(7),
     });
 
-    const http = this.lambda('HttpApi', {
-      entry: entries.httpApi,
-      description: 'certalarm HTTP API (API Gateway HTTP API, payload v2)',
-      // API Gateway gives up on an integration after 30 s; a request that needs longer is a bug.
-      timeout: Duration.seconds(29),
-      memorySize: 512,
-      environment: {
-        ...environment,
-        ...phoneHashEnvironment,
-        // Imports: the API presigns uploads into this bucket. Scans: POST /v1/scans invokes this function.
-        CERTALARM_IMPORT_BUCKET: importStorage.bucket.bucketName,
-        CERTALARM_SCAN_FUNCTION_NAME: this.dueScan.functionName,
-        CERTALARM_CURSOR_KMS_KEY_ID: this.cursorKey.keyArn,
-      },
-      config,
-    });
-    this.httpApi = http.fn;
-    this.httpApiRole = http.role;
-    // Invoked by its unqualified name only, so the unqualified ARN suffices (no "<arn>:*").
-    this.httpApiRole.addToPrincipalPolicy(
+    // The HTTP API: one function per route group, each with the grants of its group's routes only.
+    const http = {} as Record<HttpGroup, NodejsFunction>;
+    const httpRoles = {} as Record<HttpGroup, iam.Role>;
+    for (const group of HTTP_GROUPS) {
+      const spec = HTTP_GROUP_SPECS[group];
+      const fn = this.lambda(spec.id, {
+        entry: entries[spec.entry],
+        description: spec.description,
+        // API Gateway gives up on an integration after 30 s; a request that needs longer is a bug.
+        timeout: Duration.seconds(29),
+        memorySize: 512,
+        environment: {
+          ...environment,
+          ...(spec.phoneHash ? phoneHashEnvironment : {}),
+          ...(spec.pages ? { CERTALARM_CURSOR_KMS_KEY_ID: this.cursorKey.keyArn } : {}),
+        },
+        config,
+      });
+      http[group] = fn.fn;
+      httpRoles[group] = fn.role;
+      table.grantItemAccess(fn.role, spec.table.actions, spec.table.indexes);
+      if (spec.pages) {
+        fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'DeriveCursorKey', actions: ['kms:GenerateMac'], resources: [this.cursorKey.keyArn] }));
+      }
+      if (spec.phoneHash) {
+        fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'DerivePhoneHashKey', actions: ['kms:GenerateMac'], resources: [this.phoneHashKey.keyArn] }));
+      }
+    }
+    this.http = http;
+    this.httpRoles = httpRoles;
+    // Imports: the certificate routes presign uploads into this bucket.
+    this.http.certificates.addEnvironment('CERTALARM_IMPORT_BUCKET', importStorage.bucket.bucketName);
+    importStorage.grantPresignedUpload(this.httpRoles.certificates);
+    // Scans: POST /v1/scans invokes the scan function, by its unqualified name only, so the unqualified ARN suffices (no "<arn>:*").
+    this.http.rules.addEnvironment('CERTALARM_SCAN_FUNCTION_NAME', this.dueScan.functionName);
+    this.httpRoles.rules.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'QueueDueScan', actions: ['lambda:InvokeFunction'], resources: [this.dueScan.functionArn] }),
-    );
-    importStorage.grantPresignedUpload(this.httpApiRole);
-    this.httpApiRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'DeriveCursorKey', actions: ['kms:GenerateMac'], resources: [this.cursorKey.keyArn] }),
-    );
-    this.httpApiRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'DerivePhoneHashKey', actions: ['kms:GenerateMac'], resources: [this.phoneHashKey.keyArn] }),
     );
 
     const worker = this.lambda('ImportWorker', {
@@ -173,7 +185,9 @@ export class CertalarmFunctions extends Construct {
           conditions: { StringEquals: { 'kms:EncryptionContext:purpose': HOLDER_ID_ENCRYPTION_CONTEXT.purpose } },
         }),
       );
-    holderIdGrant(this.httpApiRole, 'SealHolderIds', ['kms:GenerateDataKey', 'kms:Decrypt']);
+    for (const group of HTTP_GROUPS) {
+      if (HTTP_GROUP_SPECS[group].holderIds) holderIdGrant(this.httpRoles[group], 'SealHolderIds', ['kms:GenerateDataKey', 'kms:Decrypt']);
+    }
     holderIdGrant(this.importWorkerRole, 'SealHolderIds', ['kms:GenerateDataKey', 'kms:Decrypt']);
     holderIdGrant(this.dueScanRole, 'OpenHolderIds', ['kms:Decrypt']);
     importStorage.grantContinuations(this.importWorkerRole);
@@ -189,33 +203,6 @@ export class CertalarmFunctions extends Construct {
     this.deliveryStatus = status.fn;
     this.deliveryStatusRole = status.role;
 
-    // The HTTP API reads and writes certificates and deliveries (uploads read pages with a PartiQL point
-    // SELECT on the partition key, which is never a scan, and write with BatchWriteItem), lists by
-    // township or type (indexes), and lets an operator browse everything (a paged Scan of the table only).
-    // Reminder rules are items of the same table (a Query of the rules partition, a transactional Put of
-    // a change, Updates of its re-plan progress); a change finds the type's certificates on `byType`.
-    // Campaigns live in their own partitions; a visit's recipients come from `byTownshipType`. The suppressed
-    // flags of a page of certificates are one BatchGetItem of the suppression list; a bureau's view of the
-    // list finds which types each number holds on `byPhone`.
-    table.grantItemAccess(
-      this.httpApiRole,
-      [
-        'dynamodb:GetItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:PartiQLSelect',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:BatchWriteItem',
-        'dynamodb:Query',
-        'dynamodb:Scan',
-        // Uploads and revocations read their types' rule and re-plan mark (one BatchGetItem) and journal
-        // what they wrote while a re-plan holds the type (a transaction with a ConditionCheck on the mark).
-        'dynamodb:BatchGetItem',
-        'dynamodb:ConditionCheckItem',
-      ],
-      ['due', 'byTownship', 'byType', 'deliveries', 'byTownshipType', 'byPhone'],
-    );
     // The scan finds due certificates on the `due` index, re-reads each, claims/records the delivery.
     // It also finishes a calendar load's re-plan that outgrew its API request: the certificates of each
     // type expiring near the loaded year come from the `byType` index, and their plans are updated; a rule

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { esbuildOptions, HANDLER_ENTRIES, type HandlerName, lambdaBundlingOptions, PROJECT_ROOT } from '../../lib/bundling.js';
+import { HTTP_GROUPS, ROUTE_MODULE_GROUPS, type HttpGroup, type RouteModuleName } from '../../functions/app/http/route-groups.js';
 
 /**
  * What each Lambda bundle evaluates when it loads. A module reached only through `import()` is still in
@@ -57,26 +58,60 @@ const from = (inputs: string[], pattern: RegExp) => inputs.filter((input) => pat
 const LAMBDA_CLIENT = /node_modules\/@aws-sdk\/client-lambda\//;
 const SNS_CLIENT = /node_modules\/@aws-sdk\/client-sns\//;
 const SQS_CLIENT = /node_modules\/@aws-sdk\/client-sqs\//;
+const SCHEDULER_CLIENT = /node_modules\/@aws-sdk\/client-scheduler\//;
 const CSV_READER = /node_modules\/csv-parse\//;
 const XLSX_READER = /node_modules\/(fflate|saxes)\/|functions\/adapters\/import\/xlsx-workbook\.ts$/;
 
 describe('Lambda bundles', () => {
   describe('HTTP API', () => {
+    const HTTP_BUNDLES: Record<HttpGroup, HandlerName> = {
+      certificates: 'httpCertificates',
+      rules: 'httpRules',
+      campaigns: 'httpCampaigns',
+      bookings: 'httpBookings',
+      deliveries: 'httpDeliveries',
+    };
+    const routeModule = (input: string) => /functions\/app\/http\/routes\/([a-z-]+)\.ts$/.exec(input)?.[1];
+
+    it('has one bundle per route group', () => {
+      expect(Object.keys(HTTP_BUNDLES).sort()).toEqual([...HTTP_GROUPS].sort());
+      for (const name of Object.values(HTTP_BUNDLES)) expect(Object.keys(HANDLER_ENTRIES)).toContain(name);
+    });
+
+    it('bundles in each group’s function the route modules of that group, and no other group’s', () => {
+      for (const group of HTTP_GROUPS) {
+        const modules = bundled(HTTP_BUNDLES[group]).map(routeModule).filter((m) => m !== undefined).sort();
+        const ofGroup = (Object.keys(ROUTE_MODULE_GROUPS) as RouteModuleName[]).filter((m) => ROUTE_MODULE_GROUPS[m] === group).sort();
+        expect({ group, modules }).toEqual({ group, modules: ofGroup });
+      }
+    });
+
+    it('carries the SNS client only where a route texts a holder (bookings), and the Scheduler client only where one schedules (campaigns)', () => {
+      for (const group of HTTP_GROUPS) {
+        expect({ group, sns: from(bundled(HTTP_BUNDLES[group]), SNS_CLIENT).length > 0 }).toEqual({ group, sns: group === 'bookings' });
+        expect({ group, scheduler: from(bundled(HTTP_BUNDLES[group]), SCHEDULER_CLIENT).length > 0 }).toEqual({ group, scheduler: group === 'campaigns' });
+      }
+    });
+
     it('carries no Lambda client: POST /v1/scans invokes the scan function with one signed request', () => {
-      expect(from(bundled('httpApi'), LAMBDA_CLIENT)).toEqual([]);
+      for (const name of Object.values(HTTP_BUNDLES)) expect(from(bundled(name), LAMBDA_CLIENT)).toEqual([]);
     });
 
     it('loads a route module’s use cases on the route’s first request, not at a cold start', () => {
-      const atLoad = evaluatedAtLoad('httpApi');
-      expect(from(bundled('httpApi'), /functions\/app\/http\/routes\/campaigns\.ts$/)).not.toEqual([]);
-      expect(from(atLoad, /functions\/app\/http\/routes\//)).toEqual([]);
-      expect(from(atLoad, /functions\/app\/(campaigns\/|inbound\/|rules\/(change|preview)-rule)/)).toEqual([]);
+      expect(from(bundled('httpCampaigns'), /functions\/app\/http\/routes\/campaigns\.ts$/)).not.toEqual([]);
+      for (const name of Object.values(HTTP_BUNDLES)) {
+        const atLoad = evaluatedAtLoad(name);
+        expect(from(atLoad, /functions\/app\/http\/routes\//)).toEqual([]);
+        expect(from(atLoad, /functions\/app\/(campaigns\/|inbound\/|rules\/(change|preview)-rule)/)).toEqual([]);
+      }
     });
 
     it('carries no spreadsheet reader and no SQS client', () => {
-      expect(from(bundled('httpApi'), CSV_READER)).toEqual([]);
-      expect(from(bundled('httpApi'), XLSX_READER)).toEqual([]);
-      expect(from(bundled('httpApi'), SQS_CLIENT)).toEqual([]);
+      for (const name of Object.values(HTTP_BUNDLES)) {
+        expect(from(bundled(name), CSV_READER)).toEqual([]);
+        expect(from(bundled(name), XLSX_READER)).toEqual([]);
+        expect(from(bundled(name), SQS_CLIENT)).toEqual([]);
+      }
     });
   });
 

@@ -152,7 +152,7 @@ describe('Construct: CertalarmFunctions (delivery status)', () => {
     expect(statements.flatMap(actionsOf).filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('kms:') && !a.startsWith('logs:'))).toEqual([]);
   });
 
-  it('derives the phone search key from an HMAC KMS key that only the functions recording or searching deliveries may use (scan, HTTP, campaign job, inbound SMS), retained in production', () => {
+  it('derives the phone search key from an HMAC KMS key that only the functions recording or searching deliveries may use (scan, the HTTP API’s deliveries and bookings functions, campaign job, inbound SMS), retained in production', () => {
     // Prepare
     const keyId = logicalId(prod.stack, prod.stack.functions.phoneHashKey);
 
@@ -173,21 +173,23 @@ describe('Construct: CertalarmFunctions (delivery status)', () => {
     expect(uses).toEqual(
       expect.arrayContaining([
         { roles: [{ Ref: logicalId(prod.stack, prod.stack.functions.dueScanRole) }], action: 'kms:GenerateMac' },
-        { roles: [{ Ref: logicalId(prod.stack, prod.stack.functions.httpApiRole) }], action: 'kms:GenerateMac' },
+        // Deliveries searched by phone, and booking confirmations recorded with the phone's hash.
+        { roles: [{ Ref: logicalId(prod.stack, prod.stack.functions.httpRoles.deliveries) }], action: 'kms:GenerateMac' },
+        { roles: [{ Ref: logicalId(prod.stack, prod.stack.functions.httpRoles.bookings) }], action: 'kms:GenerateMac' },
         { roles: [{ Ref: logicalId(prod.stack, prod.stack.functions.campaignJobRole) }], action: 'kms:GenerateMac' },
         { roles: [{ Ref: logicalId(prod.stack, prod.stack.functions.inboundSmsRole) }], action: 'kms:GenerateMac' },
       ]),
     );
-    expect(uses).toHaveLength(4);
+    expect(uses).toHaveLength(5);
   });
 
-  it('gives the HTTP function Query on the deliveries index', () => {
+  it('gives the HTTP API\'s deliveries function Query on the deliveries index', () => {
     // Prepare
     const { stack, template } = prod;
     const tableId = logicalId(stack, stack.table.table);
 
     // Act
-    const statements = statementsOfRole(template, logicalId(stack, stack.functions.httpApiRole));
+    const statements = statementsOfRole(template, logicalId(stack, stack.functions.httpRoles.deliveries));
 
     // Assess
     expect(JSON.stringify(statements)).toContain(JSON.stringify({ 'Fn::Join': ['', [getAtt(tableId), '/index/deliveries']] }));

@@ -120,8 +120,8 @@ describe('Construct: ImportStorage', () => {
     // S3 verifies its permission on the queue when the notification is saved.
     expect(bucket.DependsOn).toContain(queuePolicyId);
     expect(template.findResources('Custom::S3BucketNotifications')).toEqual({});
-    // The six functions and the delivery-status attributes' AwsCustomResource provider; nothing for S3 notifications.
-    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(7);
+    // The ten functions (five of them the HTTP API's) and the delivery-status attributes' AwsCustomResource provider; nothing for S3 notifications.
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(11);
   });
 
   it('lets only S3, for this bucket in this account, send to the TLS-only queue', () => {
@@ -216,40 +216,45 @@ describe('Construct: CertalarmFunctions (import worker)', () => {
     });
   });
 
-  it('tells the HTTP function the upload bucket and the scan function, and the scan function neither', () => {
+  it('tells the HTTP API\'s certificates function the upload bucket and its rules function the scan function, and no other function either', () => {
     // Act
-    const http = resourceOf(logicalId(stack.functions.httpApi)).Properties as { Environment: { Variables: Record<string, unknown> } };
-    const scan = resourceOf(logicalId(stack.functions.dueScan)).Properties as { Environment: { Variables: Record<string, unknown> } };
+    const variablesOf = (fn: IConstruct) => (resourceOf(logicalId(fn)).Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    const { http } = stack.functions;
 
     // Assess
-    expect(http.Environment.Variables).toMatchObject({
-      CERTALARM_IMPORT_BUCKET: { Ref: logicalId(stack.importStorage.bucket) },
-      CERTALARM_SCAN_FUNCTION_NAME: { Ref: logicalId(stack.functions.dueScan) },
-    });
-    expect(http.Environment.Variables).not.toHaveProperty('CERTALARM_IMPORT_QUEUE_URL');
-    expect(scan.Environment.Variables).not.toHaveProperty('CERTALARM_IMPORT_BUCKET');
+    expect(variablesOf(http.certificates)).toMatchObject({ CERTALARM_IMPORT_BUCKET: { Ref: logicalId(stack.importStorage.bucket) } });
+    expect(variablesOf(http.rules)).toMatchObject({ CERTALARM_SCAN_FUNCTION_NAME: { Ref: logicalId(stack.functions.dueScan) } });
+    for (const fn of Object.values(http)) expect(variablesOf(fn)).not.toHaveProperty('CERTALARM_IMPORT_QUEUE_URL');
+    for (const fn of [http.rules, http.campaigns, http.bookings, http.deliveries, stack.functions.dueScan]) expect(variablesOf(fn)).not.toHaveProperty('CERTALARM_IMPORT_BUCKET');
+    for (const fn of [http.certificates, http.campaigns, http.bookings, http.deliveries]) expect(variablesOf(fn)).not.toHaveProperty('CERTALARM_SCAN_FUNCTION_NAME');
   });
 });
 
 describe('Least privilege (imports and scans)', () => {
-  it('lets the HTTP function put import files (to presign), use the bucket key through S3 and invoke only the scan function', () => {
+  it('lets the HTTP API\'s certificates function put import files (to presign) and use the bucket key through S3, its rules function invoke only the scan function, and neither more', () => {
     // Prepare
-    const roleId = logicalId(stack.functions.httpApiRole);
+    const uploadsId = logicalId(stack.functions.httpRoles.certificates);
+    const scansId = logicalId(stack.functions.httpRoles.rules);
     const keyId = logicalId(stack.importStorage.key);
+    const bucketKey = (roleId: string) => statementsFor(roleId, 'kms').filter((s) => JSON.stringify(s.Resource) === JSON.stringify(getAtt(keyId)));
 
     // Act
-    const s3 = statementsFor(roleId, 's3');
-    const kms = statementsFor(roleId, 'kms').filter((s) => JSON.stringify(s.Resource) === JSON.stringify(getAtt(keyId)));
-    const lambda = statementsFor(roleId, 'lambda');
-    const sqs = statementsFor(roleId, 'sqs');
+    const uploads = { s3: statementsFor(uploadsId, 's3'), kms: bucketKey(uploadsId), lambda: statementsFor(uploadsId, 'lambda'), sqs: statementsFor(uploadsId, 'sqs') };
+    const scans = { s3: statementsFor(scansId, 's3'), kms: bucketKey(scansId), lambda: statementsFor(scansId, 'lambda'), sqs: statementsFor(scansId, 'sqs') };
 
     // Assess
-    expect(s3).toEqual([{ Effect: 'Allow', Action: 's3:PutObject', Resource: importObjects() }]);
-    expect(kms).toEqual([
-      { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: getAtt(keyId), Condition: { StringEquals: { 'kms:ViaService': 's3.ap-southeast-1.amazonaws.com' } } },
-    ]);
-    expect(lambda).toEqual([{ Sid: 'QueueDueScan', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: getAtt(logicalId(stack.functions.dueScan)) }]);
-    expect(sqs).toEqual([]);
+    expect(uploads).toEqual({
+      s3: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: importObjects() }],
+      kms: [{ Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: getAtt(keyId), Condition: { StringEquals: { 'kms:ViaService': 's3.ap-southeast-1.amazonaws.com' } } }],
+      lambda: [],
+      sqs: [],
+    });
+    expect(scans).toEqual({
+      s3: [],
+      kms: [],
+      lambda: [{ Sid: 'QueueDueScan', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: getAtt(logicalId(stack.functions.dueScan)) }],
+      sqs: [],
+    });
   });
 
   it('lets the worker read and delete import files, consume its queue and send to it, write import items and read the calendar', () => {

@@ -7,6 +7,8 @@ import { dueScanPayloadSchema, scanFunctionPayloadSchema } from '../../functions
 import type { CertalarmStack } from '../../lib/certalarm-stack.js';
 import { loadDeploymentConfig } from '../../lib/config.js';
 import { CAMPAIGN_SCHEDULE_ENVIRONMENT } from '../../lib/runtime-environment.js';
+import { groupOf, ROUTE_TABLE } from '../../functions/app/http/app.js';
+import { apiGatewayPath, FALLBACK_GROUP, HTTP_GROUPS, type HttpGroup } from '../../functions/app/http/route-groups.js';
 import { synthStack } from './synth.js';
 
 interface Statement {
@@ -133,7 +135,7 @@ describe('Construct: CertalarmFunctions', () => {
   it('runs every function on nodejs22.x, arm64, with JSON logs into their own log groups', () => {
     // Prepare
     const { functions } = prod.stack;
-    const fns = [functions.httpApi, functions.dueScan, functions.importWorker, functions.campaignJob, functions.inboundSms, functions.deliveryStatus];
+    const fns = [...Object.values(functions.http), functions.dueScan, functions.importWorker, functions.campaignJob, functions.inboundSms, functions.deliveryStatus];
 
     // Act & Assess
     for (const fn of fns) {
@@ -146,9 +148,9 @@ describe('Construct: CertalarmFunctions', () => {
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
       });
     }
-    // Six functions, the API's access logs, SNS's two SMS delivery log groups and the custom resource's function.
-    assertResourcePropertiesCount(prod.template, 'AWS::Logs::LogGroup', { RetentionInDays: prodConfig.logRetentionDays }, 10);
-    assertResourcePropertiesCount(dev.template, 'AWS::Logs::LogGroup', { RetentionInDays: devConfig.logRetentionDays }, 10);
+    // Ten functions (five of them the HTTP API's), the API's access logs, SNS's two SMS delivery log groups and the custom resource's function.
+    assertResourcePropertiesCount(prod.template, 'AWS::Logs::LogGroup', { RetentionInDays: prodConfig.logRetentionDays }, 14);
+    assertResourcePropertiesCount(dev.template, 'AWS::Logs::LogGroup', { RetentionInDays: devConfig.logRetentionDays }, 14);
   });
 
   it('passes the deployment configuration to the functions as environment variables', () => {
@@ -179,7 +181,8 @@ describe('Construct: CertalarmFunctions', () => {
           },
         },
       },
-      5,
+      // The HTTP API's five functions, the scan, the import worker, the campaign job and the inbound reader.
+      9,
     );
   });
 
@@ -220,35 +223,64 @@ describe('Construct: CertalarmFunctions', () => {
 });
 
 describe('Least privilege', () => {
-  it('gives the HTTP function item access to the table (BatchGetItem for the suppressed flags of a page) and Query on every index, and no SNS', () => {
+  it('gives each HTTP API function the item actions and indexes of its own routes only, and none of them SNS', () => {
     // Prepare
     const { stack, template } = prod;
     const tableId = logicalId(stack, stack.table.table);
-    const statements = statementsOfRole(template, logicalId(stack, stack.functions.httpApiRole));
+    const writes = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
+    const expected: Record<HttpGroup, { actions: string[]; indexes: string[] }> = {
+      // Uploads (PartiQL page reads, BatchWriteItem, the marks' BatchGetItem and ConditionCheck), listings (a paged Scan,
+      // the suppressed flags' BatchGetItem), revocations, imports and the retention purge.
+      certificates: {
+        actions: [...writes, 'dynamodb:BatchGetItem', 'dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem'],
+        indexes: ['byTownship', 'byType'],
+      },
+      // Rule and calendar changes and their re-plans; a scan's preview reads `due`. No Scan of the table.
+      rules: { actions: [...writes, 'dynamodb:BatchGetItem', 'dynamodb:PartiQLSelect', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'], indexes: ['byType', 'due'] },
+      campaigns: { actions: writes, indexes: ['byTownshipType'] },
+      bookings: { actions: writes, indexes: [] },
+      deliveries: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], indexes: ['deliveries', 'byPhone'] },
+    };
+
+    for (const group of HTTP_GROUPS) {
+      // Act
+      const statements = statementsOfRole(template, logicalId(stack, stack.functions.httpRoles[group]));
+      const tableStatements = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(getAtt(tableId)));
+      const indexStatements = statements.filter((s) => JSON.stringify(s.Resource).includes('/index/'));
+
+      // Assess
+      expect({ group, sns: statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:')) }).toEqual({ group, sns: [] });
+      expect({ group, actions: tableStatements.flatMap(actionsOf).sort() }).toEqual({ group, actions: [...expected[group].actions].sort() });
+      expect({ group, indexes: indexStatements.map((s) => ({ actions: actionsOf(s), resources: [s.Resource].flat().map((r) => JSON.stringify(r)).sort() })) }).toEqual({
+        group,
+        indexes: expected[group].indexes.length === 0 ? [] : [{ actions: ['dynamodb:Query'], resources: expected[group].indexes.map((i) => JSON.stringify(indexArn(tableId, i))).sort() }],
+      });
+    }
+  });
+
+  it('lets each HTTP API function reach only the services its routes call: uploads (certificates), the scan function (rules), schedules (campaigns)', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const services = (group: HttpGroup) =>
+      [
+        ...new Set(
+          statementsOfRole(template, logicalId(stack, stack.functions.httpRoles[group]))
+            .flatMap(actionsOf)
+            .filter((a) => /^(s3|lambda|scheduler|iam|sqs|sns):/.test(a)),
+        ),
+      ].sort();
 
     // Act
-    const tableStatement = statements.find((s) => JSON.stringify(s.Resource) === JSON.stringify(getAtt(tableId)));
-    const indexStatement = statements.find((s) => Array.isArray(s.Resource) && JSON.stringify(s.Resource).includes('/index/'));
+    const reached = Object.fromEntries(HTTP_GROUPS.map((group) => [group, services(group)]));
 
     // Assess
-    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:'))).toEqual([]);
-    expect(actionsOf(tableStatement!).sort()).toEqual(
-      [
-        'dynamodb:PartiQLSelect',
-        'dynamodb:BatchWriteItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:Query',
-        'dynamodb:Scan',
-        'dynamodb:UpdateItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:ConditionCheckItem',
-      ].sort(),
-    );
-    expect(actionsOf(indexStatement!)).toEqual(['dynamodb:Query']);
-    expect(indexStatement!.Resource).toEqual(expect.arrayContaining(TABLE_SCHEMA.indexes.map((i) => indexArn(tableId, i.name))));
-    expect(indexStatement!.Resource).toHaveLength(TABLE_SCHEMA.indexes.length);
+    expect(reached).toEqual({
+      certificates: ['s3:PutObject'],
+      rules: ['lambda:InvokeFunction'],
+      campaigns: ['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
+      bookings: [],
+      deliveries: [],
+    });
   });
 
   it('gives the scan function exactly GetItem/PutItem/UpdateItem/DeleteItem/Query, PartiQLSelect (merging, re-plan) and BatchWriteItem (re-plan) on the table and Query on the due and byType indexes', () => {
@@ -289,7 +321,7 @@ describe('Least privilege', () => {
 
     // Assess
     for (const role of senders) expect(publishOf(role)).toEqual([{ Sid: 'PublishSmsToPhoneNumbers', Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }]);
-    expect(publishOf(functions.httpApiRole)).toEqual([]);
+    for (const role of Object.values(functions.httpRoles)) expect(publishOf(role)).toEqual([]);
     expect(allPublish).toHaveLength(3);
   });
 
@@ -339,28 +371,33 @@ describe('Holder ID key', () => {
     const grantOf = (role: IConstruct) => statementsOfRole(template, logicalId(stack, role)).filter((s) => JSON.stringify(s.Resource).includes(keyId));
 
     // Act
-    const variables = [stack.functions.httpApi, stack.functions.dueScan, stack.functions.importWorker].map(
+    const variables = [...Object.values(stack.functions.http), stack.functions.dueScan, stack.functions.importWorker].map(
       (fn) => (template.toJSON().Resources[logicalId(stack, fn)] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables,
     );
 
     // Assess
     assertResource(template, 'AWS::KMS::Key', { Properties: { EnableKeyRotation: true, Description: Match.stringLikeRegexp('holder IDs') }, DeletionPolicy: 'Retain' });
     for (const v of variables) expect(v.CERTALARM_HOLDER_ID_KMS_KEY_ID).toEqual(getAtt(keyId));
-    expect(grantOf(stack.functions.httpApiRole)).toEqual([{ Sid: 'SealHolderIds', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: getAtt(keyId), Condition: condition }]);
+    // The certificate routes write and read certificates, and so do the re-plans of rule and calendar changes.
+    for (const group of ['certificates', 'rules'] as const) {
+      expect(grantOf(stack.functions.httpRoles[group])).toEqual([{ Sid: 'SealHolderIds', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: getAtt(keyId), Condition: condition }]);
+    }
+    for (const group of ['campaigns', 'bookings', 'deliveries'] as const) expect(grantOf(stack.functions.httpRoles[group])).toEqual([]);
     expect(grantOf(stack.functions.importWorkerRole)).toEqual([{ Sid: 'SealHolderIds', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: getAtt(keyId), Condition: condition }]);
     expect(grantOf(stack.functions.dueScanRole)).toEqual([{ Sid: 'OpenHolderIds', Effect: 'Allow', Action: 'kms:Decrypt', Resource: getAtt(keyId), Condition: condition }]);
   });
 });
 
 describe('Cursor key', () => {
-  it('signs paging cursors with an HMAC KMS key that only the HTTP function may use, and only to make a MAC', () => {
+  it('signs paging cursors with an HMAC KMS key that only the HTTP API functions with listings may use, and only to make a MAC', () => {
     // Prepare
     const { stack, template } = prod;
     const keyId = logicalId(stack, stack.functions.cursorKey);
-    const httpId = logicalId(stack, stack.functions.httpApi);
+    const paging: HttpGroup[] = ['certificates', 'rules', 'deliveries'];
+    const variablesOf = (group: HttpGroup) =>
+      (template.toJSON().Resources[logicalId(stack, stack.functions.http[group])] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
 
     // Act
-    const httpVariables = (template.toJSON().Resources[httpId] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
     const uses = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
       (p as { Properties: { PolicyDocument: { Statement: Statement[] }; Roles: unknown } }).Properties.PolicyDocument.Statement.filter(
         (s) => JSON.stringify(s.Resource).includes(keyId),
@@ -369,10 +406,18 @@ describe('Cursor key', () => {
 
     // Assess
     assertResourceProperties(template, 'AWS::KMS::Key', { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
-    expect(httpVariables.CERTALARM_CURSOR_KMS_KEY_ID).toEqual(getAtt(keyId));
-    expect(uses).toEqual([
-      { roles: [{ Ref: logicalId(stack, stack.functions.httpApiRole) }], statement: expect.objectContaining({ Effect: 'Allow', Action: 'kms:GenerateMac', Resource: getAtt(keyId) }) },
-    ]);
+    for (const group of HTTP_GROUPS) {
+      expect({ group, key: variablesOf(group).CERTALARM_CURSOR_KMS_KEY_ID }).toEqual({ group, key: paging.includes(group) ? getAtt(keyId) : undefined });
+    }
+    expect(uses).toEqual(
+      expect.arrayContaining(
+        paging.map((group) => ({
+          roles: [{ Ref: logicalId(stack, stack.functions.httpRoles[group]) }],
+          statement: expect.objectContaining({ Effect: 'Allow', Action: 'kms:GenerateMac', Resource: getAtt(keyId) }),
+        })),
+      ),
+    );
+    expect(uses).toHaveLength(paging.length);
   });
 });
 
@@ -389,13 +434,38 @@ describe('Construct: CertalarmApi', () => {
     // Assess
     const open = routes.filter((r) => r.RouteKey === 'GET /healthz');
     const protectedRoutes = routes.filter((r) => r.RouteKey !== 'GET /healthz');
-    expect(routes.map((r) => r.RouteKey).sort()).toEqual(['ANY /v1/{proxy+}', 'GET /healthz']);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(['ANY /v1/{proxy+}', ...ROUTE_TABLE.map((r) => `${r.method} ${apiGatewayPath(r.pattern)}`)].sort());
     expect(open.map((r) => r.AuthorizationType)).toEqual(['NONE']);
     for (const route of protectedRoutes) expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     assertResourceProperties(prod.template, 'AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       JwtConfiguration: { Issuer: prodConfig.api.jwtIssuer, Audience: prodConfig.api.jwtAudience },
     });
+  });
+
+  it('sends every route of the route table to the function of its group, and any other path or method to the fallback group', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const functionOfIntegration = new Map(
+      Object.entries(template.findResources('AWS::ApiGatewayV2::Integration')).map(([id, r]) => [id, (r as { Properties: { IntegrationUri: unknown } }).Properties.IntegrationUri]),
+    );
+    const groupOfFunction = new Map(HTTP_GROUPS.map((group) => [JSON.stringify(getAtt(logicalId(stack, stack.functions.http[group]))), group]));
+
+    // Act
+    const served = Object.fromEntries(
+      Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => {
+        const { RouteKey, Target } = (r as { Properties: { RouteKey: string; Target: { 'Fn::Join': [string, [string, { Ref: string }]] } } }).Properties;
+        const integration = Target['Fn::Join'][1][1].Ref;
+        return [RouteKey, groupOfFunction.get(JSON.stringify(functionOfIntegration.get(integration)))];
+      }),
+    );
+
+    // Assess
+    expect(served).toEqual({
+      ...Object.fromEntries(ROUTE_TABLE.map((route) => [`${route.method} ${apiGatewayPath(route.pattern)}`, groupOf(route)])),
+      'ANY /v1/{proxy+}': FALLBACK_GROUP,
+    });
+    for (const group of HTTP_GROUPS) expect(Object.values(served)).toContain(group);
   });
 
   it('logs the route key, never the request path or query, so a phone in a path (DELETE /v1/suppressions/{phone}) stays out of the access log', () => {
@@ -647,8 +717,9 @@ describe('Construct: CertalarmAlarms', () => {
     // Assess
     expect(alarms.map(metricOf).sort()).toEqual(
       [
-        ...Array<string>(6).fill('AWS/Lambda/Errors'),
-        ...Array<string>(6).fill('AWS/Lambda/Throttles'),
+        // Ten functions, five of them the HTTP API's.
+        ...Array<string>(10).fill('AWS/Lambda/Errors'),
+        ...Array<string>(10).fill('AWS/Lambda/Throttles'),
         // Scheduler (due scan), campaign schedules, inbound SMS, imports.
         ...Array<string>(4).fill('AWS/SQS/ApproximateNumberOfMessagesVisible'),
         'AWS/SNS/SMSSuccessRate',
@@ -715,15 +786,16 @@ describe('Construct: CampaignSchedules', () => {
     });
   });
 
-  it('lets the HTTP function manage only the schedules of the campaign group and pass only the campaign Scheduler role, only to Scheduler', () => {
+  it('lets the HTTP API\'s campaigns function manage only the schedules of the campaign group and pass only the campaign Scheduler role, only to Scheduler', () => {
     // Prepare
     const { stack, template } = prod;
-    const statements = statementsOfRole(template, logicalId(stack, stack.functions.httpApiRole));
+    const statements = statementsOfRole(template, logicalId(stack, stack.functions.httpRoles.campaigns));
 
     // Act
     const scheduling = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
     const passRole = statements.filter((s) => actionsOf(s).includes('iam:PassRole'));
-    const otherRoles = [stack.functions.dueScanRole, stack.functions.inboundSmsRole, stack.functions.importWorkerRole]
+    const otherHttpRoles = HTTP_GROUPS.filter((group) => group !== 'campaigns').map((group) => stack.functions.httpRoles[group]);
+    const otherRoles = [stack.functions.dueScanRole, stack.functions.inboundSmsRole, stack.functions.importWorkerRole, ...otherHttpRoles]
       .flatMap((r) => statementsOfRole(template, logicalId(stack, r)))
       .filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:') || a === 'iam:PassRole'));
 
@@ -780,10 +852,12 @@ describe('Construct: CampaignSchedules', () => {
     expect(fn.Properties.Environment.Variables).not.toHaveProperty('CERTALARM_CAMPAIGN_JOB_ARN');
   });
 
-  it('tells the HTTP function the target, role, group and dead-letter queue its schedules use', () => {
+  it('tells the HTTP API\'s campaigns function the target, role, group and dead-letter queue its schedules use, and no other HTTP function', () => {
     // Prepare
     const { stack, template } = prod;
-    const fnId = logicalId(stack, stack.functions.httpApi);
+    const fnId = logicalId(stack, stack.functions.http.campaigns);
+    const variablesOf = (group: HttpGroup) =>
+      (template.toJSON().Resources[logicalId(stack, stack.functions.http[group])] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
 
     // Act
     const variables = (template.toJSON().Resources[fnId] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
@@ -795,6 +869,7 @@ describe('Construct: CampaignSchedules', () => {
       [CAMPAIGN_SCHEDULE_ENVIRONMENT.group]: 'certalarm-campaigns',
       [CAMPAIGN_SCHEDULE_ENVIRONMENT.deadLetterArn]: getAtt(logicalId(stack, stack.campaignSchedules.deadLetterQueue)),
     });
+    for (const group of HTTP_GROUPS.filter((g) => g !== 'campaigns')) expect(variablesOf(group)).not.toHaveProperty(CAMPAIGN_SCHEDULE_ENVIRONMENT.targetArn);
   });
 
   it('keeps undeliverable campaign jobs in an encrypted, TLS-only dead-letter queue', () => {

@@ -8,6 +8,12 @@ import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
 import { HttpError, type HttpRequest, type HttpResponse, errorResponse } from './http.js';
 import type { OutboxView } from './routes/scans.js';
+import { BOOKINGS_ROUTE_MODULES } from './groups/bookings.js';
+import { CAMPAIGNS_ROUTE_MODULES } from './groups/campaigns.js';
+import { CERTIFICATES_ROUTE_MODULES } from './groups/certificates.js';
+import { DELIVERIES_ROUTE_MODULES } from './groups/deliveries.js';
+import { RULES_ROUTE_MODULES } from './groups/rules.js';
+import { groupOfModule, type HttpGroup, type ModulesOf, type RouteModuleName } from './route-groups.js';
 
 export type { OutboxView };
 
@@ -74,25 +80,23 @@ const ANONYMOUS: Principal = { role: 'viewer', subject: 'anonymous' };
  * Each route module, imported on its first request. esbuild still puts them in the one-file bundle, but
  * evaluates a module reached only through `import()` when it is first imported: a cold start pays for
  * the routing table and the composition, not for every use case behind it (bench/bundles.ts).
+ * The modules are listed by group (route-groups.ts): a Lambda function of one group imports its group's
+ * list only, so its bundle holds no other group's routes. Pure, so that a bundle which never calls
+ * `createHttpApp` drops this list, and every other group's modules with it.
  */
-const ROUTE_MODULES = {
-  reference: async () => (await import('./routes/reference.js')).referenceRoutes,
-  certificates: async () => (await import('./routes/certificates.js')).certificateRoutes,
-  scans: async () => (await import('./routes/scans.js')).scanRoutes,
-  tokens: async () => (await import('./routes/tokens.js')).tokenRoutes,
-  imports: async () => (await import('./routes/imports.js')).importRoutes,
-  calendar: async () => (await import('./routes/calendar.js')).calendarRoutes,
-  audit: async () => (await import('./routes/audit.js')).auditRoutes,
-  rules: async () => (await import('./routes/rules.js')).ruleRoutes,
-  purges: async () => (await import('./routes/purges.js')).purgeRoutes,
-  deliveries: async () => (await import('./routes/deliveries.js')).deliveryRoutes,
-  campaigns: async () => (await import('./routes/campaigns.js')).campaignRoutes,
-  bookings: async () => (await import('./routes/bookings.js')).bookingRoutes,
-  inbound: async () => (await import('./routes/inbound.js')).inboundRoutes,
-  suppressions: async () => (await import('./routes/suppressions.js')).suppressionRoutes,
-} satisfies Record<string, () => Promise<readonly Route[]>>;
+const ROUTE_MODULES = /* @__PURE__ */ Object.assign(
+  {},
+  CERTIFICATES_ROUTE_MODULES,
+  RULES_ROUTE_MODULES,
+  CAMPAIGNS_ROUTE_MODULES,
+  BOOKINGS_ROUTE_MODULES,
+  DELIVERIES_ROUTE_MODULES,
+) satisfies RouteModules;
 
-export type RouteModuleName = keyof typeof ROUTE_MODULES;
+/** Loaders of route modules by name: all of them (local mode), or one group's (a Lambda function). */
+export type RouteModules<M extends RouteModuleName = RouteModuleName> = Record<M, () => Promise<readonly Route[]>>;
+
+export type { RouteModuleName };
 
 /** A route as the table knows it before its module is loaded: enough to match, authenticate and authorise. */
 export type RouteEntry = Omit<Route, 'handler'> & { module: RouteModuleName };
@@ -154,22 +158,33 @@ export const ROUTE_TABLE: readonly RouteEntry[] = [
   { method: 'DELETE', pattern: /^\/v1\/suppressions\/([^/]+)$/, access: 'reinstateSuppressions', module: 'suppressions' },
 ];
 
-const loadedModules = new Map<RouteModuleName, Promise<readonly Route[]>>();
+/** The group that serves a route on AWS: its module's (route-groups.ts). */
+export function groupOf(entry: RouteEntry): HttpGroup {
+  return groupOfModule(entry.module);
+}
 
-/** The loaded modules' route arrays, by module name (the route table's test compares them with the table). */
-export function loadRouteModule(name: RouteModuleName): Promise<readonly Route[]> {
-  let loading = loadedModules.get(name);
+const loadedModules = new Map<() => Promise<readonly Route[]>, Promise<readonly Route[]>>();
+
+/** A module's route array, imported once per loader (a failed import is tried again by the next request). */
+function loadWith(loader: () => Promise<readonly Route[]>): Promise<readonly Route[]> {
+  let loading = loadedModules.get(loader);
   if (loading === undefined) {
-    loading = ROUTE_MODULES[name]();
-    // A failed import is tried again by the next request rather than remembered.
-    void loading.catch(() => loadedModules.delete(name));
-    loadedModules.set(name, loading);
+    loading = loader();
+    void loading.catch(() => loadedModules.delete(loader));
+    loadedModules.set(loader, loading);
   }
   return loading;
 }
 
-async function handlerOf(entry: RouteEntry): Promise<RouteHandler> {
-  const route = (await loadRouteModule(entry.module)).find((r) => r.method === entry.method && r.pattern.source === entry.pattern.source);
+/** The loaded modules' route arrays, by module name (the route table's test compares them with the table). */
+export function loadRouteModule(name: RouteModuleName): Promise<readonly Route[]> {
+  return loadWith(ROUTE_MODULES[name]);
+}
+
+async function handlerOf(entry: RouteEntry, modules: Partial<RouteModules>): Promise<RouteHandler> {
+  const loader = modules[entry.module];
+  if (loader === undefined) throw new Error(`route table: routes/${entry.module} is not served by this function`);
+  const route = (await loadWith(loader)).find((r) => r.method === entry.method && r.pattern.source === entry.pattern.source);
   if (route === undefined) throw new Error(`route table: ${entry.method} ${entry.pattern.source} has no handler in routes/${entry.module}`);
   return route.handler;
 }
@@ -189,17 +204,30 @@ export interface HttpApp {
 }
 
 export function createHttpApp(deps: HttpAppDeps): HttpApp {
+  return createRoutedApp(deps, ROUTE_MODULES);
+}
+
+/**
+ * The HTTP API as one group's Lambda function serves it: the routes of the other groups are answered
+ * with a 404 that names the group serving them (API Gateway sends them to that group's function, so only
+ * a misrouted request gets here). Unknown paths and methods get the same 404 and 405 as everywhere.
+ */
+export function createGroupApp<G extends HttpGroup>(deps: HttpAppDeps, group: G, modules: RouteModules<ModulesOf<G>>): HttpApp {
+  return createRoutedApp(deps, modules as Partial<RouteModules>, group);
+}
+
+function createRoutedApp(deps: HttpAppDeps, modules: Partial<RouteModules>, group?: HttpGroup): HttpApp {
   const refusal = (error: unknown): HttpResponse => {
     if (!(error instanceof HttpError)) deps.logger.error({ err: (error as Error).message, stack: (error as Error).stack }, 'request failed');
     return errorResponse(error);
   };
   const admit = async (head: HttpRequest): Promise<Admission> => {
     try {
-      const { route, params, principal } = await authorise(deps, head);
+      const { route, params, principal } = await authorise(deps, head, group);
       return {
         handle: async (req) => {
           try {
-            return await (await handlerOf(route))(req, params, deps, principal);
+            return await (await handlerOf(route, modules))(req, params, deps, principal);
           } catch (error) {
             return refusal(error);
           }
@@ -221,9 +249,17 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
 }
 
 /** The route, its path parameters and the caller allowed to use it; throws the HttpError that refuses it. */
-async function authorise(deps: HttpAppDeps, req: HttpRequest): Promise<{ route: RouteEntry; params: string[]; principal: Principal }> {
+async function authorise(deps: HttpAppDeps, req: HttpRequest, group: HttpGroup | undefined): Promise<{ route: RouteEntry; params: string[]; principal: Principal }> {
   const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
   const { route, params } = match(req.method, path);
+  if (group !== undefined && groupOf(route) !== group) {
+    throw new HttpError(
+      404,
+      'not_found',
+      `本函数不提供 ${req.method} ${maskPhonesInText(path)}，由 HTTP API 的 ${groupOf(route)} 函数提供 / ` +
+        `${req.method} ${maskPhonesInText(path)} is served by the HTTP API's ${groupOf(route)} function, not this one: send it to the API's URL`,
+    );
+  }
   if (route.access === 'public') return { route, params, principal: ANONYMOUS };
   const caller = await deps.authenticate(req);
   if (caller === undefined) {

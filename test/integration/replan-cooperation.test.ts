@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../functions/core/access.js';
@@ -16,7 +17,7 @@ import { DynamoDbAuditLog } from '../../functions/adapters/aws/dynamodb/dynamodb
 import { DynamoDbImportStore } from '../../functions/adapters/aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbReplanMarks } from '../../functions/adapters/aws/dynamodb/dynamodb-replan-marks.js';
 import { DynamoDbRuleStore } from '../../functions/adapters/aws/dynamodb/dynamodb-rule-store.js';
-import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
+import { documentClient, DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { LocalImportFiles } from '../../functions/adapters/local/local-imports.js';
 import { createImport, runImport, type ImportDeps } from '../../functions/app/imports/run-import.js';
@@ -272,4 +273,96 @@ describe('Rule re-plan lifecycle under its mark (DynamoDB Local)', () => {
     expect((await w.ruleStore.getRule(TYPE))?.replan).toMatchObject({ state: 'done', done: 600, replanned: 600 });
     expect(await w.stagesOf(2599)).toEqual(ALL_PENDING_WITH_EXTRA);
   }, 120_000);
+});
+
+describe('Type write state: the rule item carries the re-plan mark (DynamoDB Local)', () => {
+  const SECOND = { ...CHANGE, comment: '再改一次', expectedVersion: 1, stages: [...defaultStages(), { ...CHANGE.stages[3], name: 'extra2', days: -20 }] } as typeof CHANGE;
+
+  it('keeps a running re-plan\'s mark when a newer rule is saved while it holds the type', async () => {
+    // Prepare: the first change is re-planned; another run then holds the type's mark.
+    const w = await world('state-keep-mark');
+    await changeRule(w.deps, OPERATOR, TYPE, CHANGE);
+    const held = await w.replanMarks.acquireMark(TYPE, 1, w.clock.now().toMillis(), REPLAN_LEASE_MS);
+    const seqWhileHeld = (await w.replanMarks.typeWriteStates([TYPE])).get(TYPE)?.markSeq;
+
+    // Act: a second change is saved (its re-plan finds the type held and leaves the work to the holder).
+    const second = await changeRule(w.deps, OPERATOR, TYPE, SECOND);
+
+    // Assess: the save moved the rule on and left the holder's mark and the mark count as they were.
+    const state = (await w.replanMarks.typeWriteStates([TYPE])).get(TYPE);
+    expect(second.replan).toMatchObject({ state: 'running' });
+    expect(state?.rule?.version).toBe(2);
+    expect(state?.mark).toMatchObject({ id: held?.id, state: 'open', ruleVersion: 1 });
+    expect(state?.markSeq).toBe(seqWhileHeld);
+  }, 60_000);
+
+  it('plans an upload on the stored rule when this process last read an older version of it', async () => {
+    // Prepare: this process uploads under version 1; another process then saves version 2.
+    const w = await world('state-rule-cache');
+    await changeRule(w.deps, OPERATOR, TYPE, CHANGE);
+    await w.upload([record(81, { expiresOn: '2027-06-20' })]);
+    const otherProcess = { ...w.deps, replanMarks: new DynamoDbReplanMarks(w.client, w.tableName), rules: new StoredRuleSource({ rules: w.ruleStore, clock: w.clock, policy: w.settings.stagePolicy }) };
+    await changeRule(otherProcess, OPERATOR, TYPE, SECOND);
+
+    // Act
+    await w.upload([record(82, { expiresOn: '2027-06-20' })]);
+
+    // Assess: planned on version 2 (the first upload is re-planned by the change).
+    for (const serial of [81, 82]) expect((await w.stagesOf(serial))?.map(([stage]) => stage)).toEqual(['first', 'extra2', 'final', 'expired']);
+  }, 60_000);
+
+  it('reads one item per type, and a whole rule only when its version is new to this process', async () => {
+    // Prepare: a changed type and 33 never changed; every BatchGetItem this process sends is recorded.
+    const w = await world('state-one-key');
+    await changeRule(w.deps, OPERATOR, TYPE, CHANGE);
+    const client = dynamoTestClient();
+    const reads: Array<{ keys: number; projected: boolean }> = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { RequestItems?: Record<string, { Keys: unknown[]; ProjectionExpression?: string }> };
+        for (const request of Object.values(input.RequestItems ?? {})) reads.push({ keys: request.Keys.length, projected: request.ProjectionExpression !== undefined });
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordBatchGets' },
+    );
+    const marks = new DynamoDbReplanMarks(client, w.tableName);
+    const types = [TYPE, ...w.reference.catalogue.all().filter((t) => t.reminders && t.code !== TYPE).slice(0, 33).map((t) => t.code)];
+
+    // Act: two reads of the 34 types.
+    const first = await marks.typeWriteStates(types);
+    const afterFirst = [...reads];
+    await marks.typeWriteStates(types);
+
+    // Assess: 34 keys, the changed type's whole rule read once, and the second read is the 34 keys alone.
+    expect(first.get(TYPE)?.rule?.stages.map((s) => s.name)).toContain('extra');
+    expect(afterFirst).toEqual([{ keys: 34, projected: true }, { keys: 1, projected: false }]);
+    expect(reads.slice(afterFirst.length)).toEqual([{ keys: 34, projected: true }]);
+  }, 60_000);
+
+  it('reads a table written before the mark moved onto the rule item: a rule item without mark fields, a type without one', async () => {
+    // Prepare: the rule item exactly as the earlier release stored it (a Put, no mark fields), and a leftover mark item of that release.
+    const w = await world('state-old-table');
+    const { stages, comment, enabled } = CHANGE;
+    const doc = documentClient(w.client);
+    const replan = { version: 1, state: 'done', done: 0, total: 0, replanned: 0, startedAt: START, finishedAt: START };
+    await doc.send(
+      new PutCommand({
+        TableName: w.tableName,
+        Item: { pk: 'RULES', sk: `TYPE#${TYPE}`, entity: 'rule', type: TYPE, version: 1, enabled, stages, comment, changedBy: 'token:ops-1', changedAt: START, replan },
+      }),
+    );
+    await doc.send(new PutCommand({ TableName: w.tableName, Item: { pk: `REPLAN#${TYPE}`, sk: 'MARK', entity: 'replanMark', markSeq: 3 } }));
+
+    // Act
+    const states = await w.replanMarks.typeWriteStates([TYPE, 'construction_permit']);
+    await w.upload([record(91, { expiresOn: '2027-06-20' })]);
+    const next = await changeRule(w.deps, OPERATOR, TYPE, SECOND);
+
+    // Assess: the stored rule is planned with, no mark is seen, a type never changed runs the default, and the next change re-plans.
+    expect(states.get(TYPE)).toMatchObject({ rule: { version: 1 }, mark: undefined, markSeq: 0 });
+    expect(states.get('construction_permit')).toEqual({ rule: undefined, mark: undefined, markSeq: 0 });
+    expect(next).toMatchObject({ version: 2, replan: { state: 'done' } });
+    expect((await w.stagesOf(91))?.map(([stage]) => stage)).toEqual(['first', 'extra2', 'final', 'expired']);
+    expect((await w.replanMarks.typeWriteStates([TYPE])).get(TYPE)).toMatchObject({ rule: { version: 2 }, mark: undefined, markSeq: 1 });
+  }, 60_000);
 });

@@ -40,12 +40,13 @@ function movableClock(iso: string): Clock & { set(iso: string): void } {
   return { now: () => now, set: (next) => (now = DateTime.fromISO(next, { setZone: true }).setZone(ZONE)) };
 }
 
-async function world(prefix: string) {
+/** `queryFromTypes`: 1 makes writers read the rules partition (as for pages of many types) even for one type. */
+async function world(prefix: string, queryFromTypes?: number) {
   const client = dynamoTestClient();
   const tableName = uniqueTableName(prefix);
   await ensureTable(client, tableName);
   const store = new DynamoDbStore(client, tableName);
-  const replanMarks = new DynamoDbReplanMarks(client, tableName);
+  const replanMarks = new DynamoDbReplanMarks(client, tableName, queryFromTypes === undefined ? {} : { queryFromTypes });
   const ruleStore = new DynamoDbRuleStore(client, tableName);
   const audit = new DynamoDbAuditLog(client, tableName);
   const reference = loadReferenceData();
@@ -84,10 +85,14 @@ const ALL_PENDING_WITH_EXTRA = [
   ['expired', 'pending'],
 ];
 
-describe('Rule re-plan with BatchWriteItem: the writers it must not overwrite (DynamoDB Local)', () => {
+// Writers read their types' state either a key per type or, for many types, the whole rules partition: each guarantee holds both ways.
+describe.each([
+  ['a key per type', undefined],
+  ['the rules partition', 1],
+])('Rule re-plan with BatchWriteItem: the writers it must not overwrite, reading %s (DynamoDB Local)', (_reading, queryFromTypes) => {
   it('keeps an import batch stored while the re-plan holds the old records, planned on the new rule', async () => {
     // Prepare: two stored certificates; a bureau's file renews one and adds one, imported between the re-plan's read and its write.
-    const w = await world('replan-import');
+    const w = await world('replan-import', queryFromTypes);
     await w.upload([record(41, { expiresOn: '2027-06-20' }), record(42, { expiresOn: '2027-06-20' })]);
     const dir = mkdtempSync(join(tmpdir(), 'certalarm-replan-import-'));
     const files = new LocalImportFiles(dir);
@@ -133,7 +138,7 @@ describe('Rule re-plan with BatchWriteItem: the writers it must not overwrite (D
 
   it('keeps a revocation made while the re-plan holds the record from before, and gives it no new stage', async () => {
     // Prepare
-    const w = await world('replan-revoke');
+    const w = await world('replan-revoke', queryFromTypes);
     await w.upload([record(51, { expiresOn: '2027-06-20' })]);
     const revoke = () =>
       revokeCertificates(
@@ -157,7 +162,7 @@ describe('Rule re-plan with BatchWriteItem: the writers it must not overwrite (D
   it('puts a renewal back itself when its journal entry loses the race with the end of the re-plan', async () => {
     // Prepare: the writer stores the renewal and sees the mark open; the re-plan then overwrites it,
     // finishes its repair pass and releases the mark before the writer's journal entry is written.
-    const w = await world('replan-journal-race');
+    const w = await world('replan-journal-race', queryFromTypes);
     await w.upload([record(61, { expiresOn: '2027-06-20' })]);
     let reachedJournal!: () => void;
     const atJournal = new Promise<void>((resolve) => (reachedJournal = resolve));
@@ -198,7 +203,7 @@ describe('Rule re-plan with BatchWriteItem: the writers it must not overwrite (D
 
   it('plans an upload on a rule changed by another process within the cache\'s minute', async () => {
     // Prepare: this process read the rules (the default) just before another process changed them.
-    const w = await world('replan-stale-cache');
+    const w = await world('replan-stale-cache', queryFromTypes);
     const staleRules = new StoredRuleSource({ rules: w.ruleStore, clock: w.clock, policy: w.settings.stagePolicy });
     await staleRules.ruleFor(TYPE);
     await changeRule(w.deps, OPERATOR, TYPE, CHANGE);
@@ -311,32 +316,41 @@ describe('Type write state: the rule item carries the re-plan mark (DynamoDB Loc
     for (const serial of [81, 82]) expect((await w.stagesOf(serial))?.map(([stage]) => stage)).toEqual(['first', 'extra2', 'final', 'expired']);
   }, 60_000);
 
-  it('reads one item per type, and a whole rule only when its version is new to this process', async () => {
-    // Prepare: a changed type and 33 never changed; every BatchGetItem this process sends is recorded.
-    const w = await world('state-one-key');
+  it('reads each type\'s version and mark in one call (a key per type, or the rules partition for many types) and a whole rule only when its version is new to this process', async () => {
+    // Prepare: a changed type and 33 never changed; every read this process sends is recorded.
+    const w = await world('state-one-read');
     await changeRule(w.deps, OPERATOR, TYPE, CHANGE);
     const client = dynamoTestClient();
-    const reads: Array<{ keys: number; projected: boolean }> = [];
+    const reads: Array<{ command: string; keys?: number; projected: boolean }> = [];
     client.middlewareStack.add(
-      (next) => async (args) => {
-        const input = args.input as { RequestItems?: Record<string, { Keys: unknown[]; ProjectionExpression?: string }> };
-        for (const request of Object.values(input.RequestItems ?? {})) reads.push({ keys: request.Keys.length, projected: request.ProjectionExpression !== undefined });
+      (next, context) => async (args) => {
+        const input = args.input as { ProjectionExpression?: string; RequestItems?: Record<string, { Keys: unknown[]; ProjectionExpression?: string }> };
+        if (context.commandName === 'QueryCommand') reads.push({ command: 'Query', projected: input.ProjectionExpression !== undefined });
+        for (const request of Object.values(input.RequestItems ?? {})) reads.push({ command: 'BatchGetItem', keys: request.Keys.length, projected: request.ProjectionExpression !== undefined });
         return next(args);
       },
-      { step: 'initialize', name: 'recordBatchGets' },
+      { step: 'initialize', name: 'recordReads' },
     );
     const marks = new DynamoDbReplanMarks(client, w.tableName);
     const types = [TYPE, ...w.reference.catalogue.all().filter((t) => t.reminders && t.code !== TYPE).slice(0, 33).map((t) => t.code)];
+    const calls = async (read: () => Promise<unknown>) => {
+      const from = reads.length;
+      await read();
+      return reads.slice(from);
+    };
 
-    // Act: two reads of the 34 types.
+    // Act
     const first = await marks.typeWriteStates(types);
-    const afterFirst = [...reads];
-    await marks.typeWriteStates(types);
+    const firstReads = reads.slice();
+    const secondReads = await calls(() => marks.typeWriteStates(types));
+    const oneTypeReads = await calls(() => marks.typeWriteStates([TYPE]));
 
-    // Assess: 34 keys, the changed type's whole rule read once, and the second read is the 34 keys alone.
+    // Assess: the changed type's whole rule is read once; after that, one projected call per read.
     expect(first.get(TYPE)?.rule?.stages.map((s) => s.name)).toContain('extra');
-    expect(afterFirst).toEqual([{ keys: 34, projected: true }, { keys: 1, projected: false }]);
-    expect(reads.slice(afterFirst.length)).toEqual([{ keys: 34, projected: true }]);
+    expect(first.get(types[1] ?? '')).toEqual({ rule: undefined, mark: undefined, markSeq: 0 });
+    expect(firstReads).toEqual([{ command: 'Query', projected: true }, { command: 'BatchGetItem', keys: 1, projected: false }]);
+    expect(secondReads).toEqual([{ command: 'Query', projected: true }]);
+    expect(oneTypeReads).toEqual([{ command: 'BatchGetItem', keys: 1, projected: true }]);
   }, 60_000);
 
   it('reads a table written before the mark moved onto the rule item: a rule item without mark fields, a type without one', async () => {

@@ -448,6 +448,10 @@ export const accessPatterns = {
   replanJournal(type: string) {
     return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': `REPLAN#${type}`, ':prefix': 'JOURNAL#' } };
   },
+  /** What is every changed type's rule version and re-plan mark (a writer of many types at once)? Types absent: version 0, no mark. */
+  typeStates() {
+    return accessPatterns.rules();
+  },
   /** Which types' reminder rules were changed by operators? */
   rules() {
     return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': 'RULES', ':prefix': 'TYPE#' } };

@@ -821,7 +821,10 @@ export interface ReplanMark {
 
 /** What a writer of certificates of a type reads of it, consistently, before and after its write. */
 export interface TypeWriteState {
-  /** The stored rule (undefined: the default, version 0). */
+  /**
+   * The stored rule, read no earlier than the mark (undefined: the default, version 0); its re-plan
+   * progress is left out, as it may be from an earlier read of the same version.
+   */
   rule: ReminderRule | undefined;
   /** The mark while a re-plan holds the type (or until its lease lapses). */
   mark: ReplanMark | undefined;
@@ -844,6 +847,7 @@ export interface RepairRead {
 
 /** Marks, journal and the writes a rule re-plan and the other writers of a type cooperate through. */
 export interface ReplanMarks {
+  /** Every type's state, consistently: one item per type, and the whole rule only when its version is new to this instance. */
   typeWriteStates(types: readonly string[]): Promise<Map<string, TypeWriteState>>;
   /** Takes the type's mark unless another run holds it with a live lease; undefined when refused. */
   acquireMark(type: string, ruleVersion: number, nowMs: number, leaseMs: number): Promise<ReplanMark | undefined>;

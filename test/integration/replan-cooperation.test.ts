@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../functions/core/access.js';
@@ -16,7 +17,7 @@ import { DynamoDbAuditLog } from '../../functions/adapters/aws/dynamodb/dynamodb
 import { DynamoDbImportStore } from '../../functions/adapters/aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbReplanMarks } from '../../functions/adapters/aws/dynamodb/dynamodb-replan-marks.js';
 import { DynamoDbRuleStore } from '../../functions/adapters/aws/dynamodb/dynamodb-rule-store.js';
-import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
+import { documentClient, DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { LocalImportFiles } from '../../functions/adapters/local/local-imports.js';
 import { createImport, runImport, type ImportDeps } from '../../functions/app/imports/run-import.js';
@@ -39,12 +40,13 @@ function movableClock(iso: string): Clock & { set(iso: string): void } {
   return { now: () => now, set: (next) => (now = DateTime.fromISO(next, { setZone: true }).setZone(ZONE)) };
 }
 
-async function world(prefix: string) {
+/** `queryFromTypes`: 1 makes writers read the rules partition (as for pages of many types) even for one type. */
+async function world(prefix: string, queryFromTypes?: number) {
   const client = dynamoTestClient();
   const tableName = uniqueTableName(prefix);
   await ensureTable(client, tableName);
   const store = new DynamoDbStore(client, tableName);
-  const replanMarks = new DynamoDbReplanMarks(client, tableName);
+  const replanMarks = new DynamoDbReplanMarks(client, tableName, queryFromTypes === undefined ? {} : { queryFromTypes });
   const ruleStore = new DynamoDbRuleStore(client, tableName);
   const audit = new DynamoDbAuditLog(client, tableName);
   const reference = loadReferenceData();
@@ -83,10 +85,14 @@ const ALL_PENDING_WITH_EXTRA = [
   ['expired', 'pending'],
 ];
 
-describe('Rule re-plan with BatchWriteItem: the writers it must not overwrite (DynamoDB Local)', () => {
+// Writers read their types' state either a key per type or, for many types, the whole rules partition: each guarantee holds both ways.
+describe.each([
+  ['a key per type', undefined],
+  ['the rules partition', 1],
+])('Rule re-plan with BatchWriteItem: the writers it must not overwrite, reading %s (DynamoDB Local)', (_reading, queryFromTypes) => {
   it('keeps an import batch stored while the re-plan holds the old records, planned on the new rule', async () => {
     // Prepare: two stored certificates; a bureau's file renews one and adds one, imported between the re-plan's read and its write.
-    const w = await world('replan-import');
+    const w = await world('replan-import', queryFromTypes);
     await w.upload([record(41, { expiresOn: '2027-06-20' }), record(42, { expiresOn: '2027-06-20' })]);
     const dir = mkdtempSync(join(tmpdir(), 'certalarm-replan-import-'));
     const files = new LocalImportFiles(dir);
@@ -132,7 +138,7 @@ describe('Rule re-plan with BatchWriteItem: the writers it must not overwrite (D
 
   it('keeps a revocation made while the re-plan holds the record from before, and gives it no new stage', async () => {
     // Prepare
-    const w = await world('replan-revoke');
+    const w = await world('replan-revoke', queryFromTypes);
     await w.upload([record(51, { expiresOn: '2027-06-20' })]);
     const revoke = () =>
       revokeCertificates(
@@ -156,7 +162,7 @@ describe('Rule re-plan with BatchWriteItem: the writers it must not overwrite (D
   it('puts a renewal back itself when its journal entry loses the race with the end of the re-plan', async () => {
     // Prepare: the writer stores the renewal and sees the mark open; the re-plan then overwrites it,
     // finishes its repair pass and releases the mark before the writer's journal entry is written.
-    const w = await world('replan-journal-race');
+    const w = await world('replan-journal-race', queryFromTypes);
     await w.upload([record(61, { expiresOn: '2027-06-20' })]);
     let reachedJournal!: () => void;
     const atJournal = new Promise<void>((resolve) => (reachedJournal = resolve));
@@ -197,7 +203,7 @@ describe('Rule re-plan with BatchWriteItem: the writers it must not overwrite (D
 
   it('plans an upload on a rule changed by another process within the cache\'s minute', async () => {
     // Prepare: this process read the rules (the default) just before another process changed them.
-    const w = await world('replan-stale-cache');
+    const w = await world('replan-stale-cache', queryFromTypes);
     const staleRules = new StoredRuleSource({ rules: w.ruleStore, clock: w.clock, policy: w.settings.stagePolicy });
     await staleRules.ruleFor(TYPE);
     await changeRule(w.deps, OPERATOR, TYPE, CHANGE);
@@ -272,4 +278,105 @@ describe('Rule re-plan lifecycle under its mark (DynamoDB Local)', () => {
     expect((await w.ruleStore.getRule(TYPE))?.replan).toMatchObject({ state: 'done', done: 600, replanned: 600 });
     expect(await w.stagesOf(2599)).toEqual(ALL_PENDING_WITH_EXTRA);
   }, 120_000);
+});
+
+describe('Type write state: the rule item carries the re-plan mark (DynamoDB Local)', () => {
+  const SECOND = { ...CHANGE, comment: '再改一次', expectedVersion: 1, stages: [...defaultStages(), { ...CHANGE.stages[3], name: 'extra2', days: -20 }] } as typeof CHANGE;
+
+  it('keeps a running re-plan\'s mark when a newer rule is saved while it holds the type', async () => {
+    // Prepare: the first change is re-planned; another run then holds the type's mark.
+    const w = await world('state-keep-mark');
+    await changeRule(w.deps, OPERATOR, TYPE, CHANGE);
+    const held = await w.replanMarks.acquireMark(TYPE, 1, w.clock.now().toMillis(), REPLAN_LEASE_MS);
+    const seqWhileHeld = (await w.replanMarks.typeWriteStates([TYPE])).get(TYPE)?.markSeq;
+
+    // Act: a second change is saved (its re-plan finds the type held and leaves the work to the holder).
+    const second = await changeRule(w.deps, OPERATOR, TYPE, SECOND);
+
+    // Assess: the save moved the rule on and left the holder's mark and the mark count as they were.
+    const state = (await w.replanMarks.typeWriteStates([TYPE])).get(TYPE);
+    expect(second.replan).toMatchObject({ state: 'running' });
+    expect(state?.rule?.version).toBe(2);
+    expect(state?.mark).toMatchObject({ id: held?.id, state: 'open', ruleVersion: 1 });
+    expect(state?.markSeq).toBe(seqWhileHeld);
+  }, 60_000);
+
+  it('plans an upload on the stored rule when this process last read an older version of it', async () => {
+    // Prepare: this process uploads under version 1; another process then saves version 2.
+    const w = await world('state-rule-cache');
+    await changeRule(w.deps, OPERATOR, TYPE, CHANGE);
+    await w.upload([record(81, { expiresOn: '2027-06-20' })]);
+    const otherProcess = { ...w.deps, replanMarks: new DynamoDbReplanMarks(w.client, w.tableName), rules: new StoredRuleSource({ rules: w.ruleStore, clock: w.clock, policy: w.settings.stagePolicy }) };
+    await changeRule(otherProcess, OPERATOR, TYPE, SECOND);
+
+    // Act
+    await w.upload([record(82, { expiresOn: '2027-06-20' })]);
+
+    // Assess: planned on version 2 (the first upload is re-planned by the change).
+    for (const serial of [81, 82]) expect((await w.stagesOf(serial))?.map(([stage]) => stage)).toEqual(['first', 'extra2', 'final', 'expired']);
+  }, 60_000);
+
+  it('reads each type\'s version and mark in one call (a key per type, or the rules partition for many types) and a whole rule only when its version is new to this process', async () => {
+    // Prepare: a changed type and 33 never changed; every read this process sends is recorded.
+    const w = await world('state-one-read');
+    await changeRule(w.deps, OPERATOR, TYPE, CHANGE);
+    const client = dynamoTestClient();
+    const reads: Array<{ command: string; keys?: number; projected: boolean }> = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { ProjectionExpression?: string; RequestItems?: Record<string, { Keys: unknown[]; ProjectionExpression?: string }> };
+        if (context.commandName === 'QueryCommand') reads.push({ command: 'Query', projected: input.ProjectionExpression !== undefined });
+        for (const request of Object.values(input.RequestItems ?? {})) reads.push({ command: 'BatchGetItem', keys: request.Keys.length, projected: request.ProjectionExpression !== undefined });
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordReads' },
+    );
+    const marks = new DynamoDbReplanMarks(client, w.tableName);
+    const types = [TYPE, ...w.reference.catalogue.all().filter((t) => t.reminders && t.code !== TYPE).slice(0, 33).map((t) => t.code)];
+    const calls = async (read: () => Promise<unknown>) => {
+      const from = reads.length;
+      await read();
+      return reads.slice(from);
+    };
+
+    // Act
+    const first = await marks.typeWriteStates(types);
+    const firstReads = reads.slice();
+    const secondReads = await calls(() => marks.typeWriteStates(types));
+    const oneTypeReads = await calls(() => marks.typeWriteStates([TYPE]));
+
+    // Assess: the changed type's whole rule is read once; after that, one projected call per read.
+    expect(first.get(TYPE)?.rule?.stages.map((s) => s.name)).toContain('extra');
+    expect(first.get(types[1] ?? '')).toEqual({ rule: undefined, mark: undefined, markSeq: 0 });
+    expect(firstReads).toEqual([{ command: 'Query', projected: true }, { command: 'BatchGetItem', keys: 1, projected: false }]);
+    expect(secondReads).toEqual([{ command: 'Query', projected: true }]);
+    expect(oneTypeReads).toEqual([{ command: 'BatchGetItem', keys: 1, projected: true }]);
+  }, 60_000);
+
+  it('reads a table written before the mark moved onto the rule item: a rule item without mark fields, a type without one', async () => {
+    // Prepare: the rule item exactly as the earlier release stored it (a Put, no mark fields), and a leftover mark item of that release.
+    const w = await world('state-old-table');
+    const { stages, comment, enabled } = CHANGE;
+    const doc = documentClient(w.client);
+    const replan = { version: 1, state: 'done', done: 0, total: 0, replanned: 0, startedAt: START, finishedAt: START };
+    await doc.send(
+      new PutCommand({
+        TableName: w.tableName,
+        Item: { pk: 'RULES', sk: `TYPE#${TYPE}`, entity: 'rule', type: TYPE, version: 1, enabled, stages, comment, changedBy: 'token:ops-1', changedAt: START, replan },
+      }),
+    );
+    await doc.send(new PutCommand({ TableName: w.tableName, Item: { pk: `REPLAN#${TYPE}`, sk: 'MARK', entity: 'replanMark', markSeq: 3 } }));
+
+    // Act
+    const states = await w.replanMarks.typeWriteStates([TYPE, 'construction_permit']);
+    await w.upload([record(91, { expiresOn: '2027-06-20' })]);
+    const next = await changeRule(w.deps, OPERATOR, TYPE, SECOND);
+
+    // Assess: the stored rule is planned with, no mark is seen, a type never changed runs the default, and the next change re-plans.
+    expect(states.get(TYPE)).toMatchObject({ rule: { version: 1 }, mark: undefined, markSeq: 0 });
+    expect(states.get('construction_permit')).toEqual({ rule: undefined, mark: undefined, markSeq: 0 });
+    expect(next).toMatchObject({ version: 2, replan: { state: 'done' } });
+    expect((await w.stagesOf(91))?.map(([stage]) => stage)).toEqual(['first', 'extra2', 'final', 'expired']);
+    expect((await w.replanMarks.typeWriteStates([TYPE])).get(TYPE)).toMatchObject({ rule: { version: 2 }, mark: undefined, markSeq: 1 });
+  }, 60_000);
 });

@@ -7,6 +7,13 @@
  * moved on (the journal refused, or a re-plan came and went between the two reads), the writer reads
  * its certificates again and puts back whatever was overwritten itself. The README's *Rule-change
  * re-plan* section has the whole argument.
+ *
+ * Each read costs one key per type: the rule item carries the rule's version and the mark (see
+ * `typeStateKey`), and the whole rule is fetched only when its version is new to the process. The
+ * argument asks nothing more of the reads: the first must come before the write and the second after
+ * it, and the rule planned with must be the one whose version `settle` compares. The whole rule is
+ * read after the mark, so it may be newer than the version read with the mark; it is the rule planned
+ * with, and its version is the one compared. A mark seen earlier than needed only causes extra checks.
  */
 import type { DateTime } from 'luxon';
 import { planChanged } from '../../core/calendar-load.js';

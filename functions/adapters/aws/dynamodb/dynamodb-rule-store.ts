@@ -6,7 +6,7 @@ import type { ReminderRule, RuleReplanProgress, RuleVersion } from '../../../cor
 import { documentClient } from './dynamodb-store.js';
 import { isConditionalFailure } from './conditions.js';
 import { accessPatterns, mergedTemplateKey, ruleKey, ruleVersionKey } from './keys.js';
-import { putNewVersion, queryAll, saveReplanProgress } from './versioned-items.js';
+import { queryAll, saveReplanProgress, updateNewVersion } from './versioned-items.js';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -36,7 +36,8 @@ export class DynamoDbRuleStore implements RuleStore, MergedTemplateStore {
 
   async putRule(version: RuleVersion, replan: RuleReplanProgress): Promise<boolean> {
     const { diff: _diff, ...rule } = version;
-    return putNewVersion(this.doc, this.tableName, {
+    // An update, not a put: the rule item also carries the mark of a re-plan that may still hold the type.
+    return updateNewVersion(this.doc, this.tableName, {
       current: { key: ruleKey(version.type), item: { entity: 'rule', ...rule, replan } },
       version: { key: ruleVersionKey(version.type, version.version), item: { entity: 'ruleVersion', ...version } },
       expectedVersion: version.version === 1 ? undefined : version.version - 1,

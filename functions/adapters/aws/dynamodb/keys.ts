@@ -35,10 +35,13 @@
  *   calendar year pk=CALENDAR               sk=YEAR#<yyyy>                     a year's current holiday arrangement, its re-plan progress
  *   calendar ver. pk=CALENDAR#<yyyy>        sk=V#<version, 6 digits>           every arrangement ever stored for the year (history)
  *   audit entry   pk=AUDIT                  sk=<at, UTC ISO>#<id>              one write by a person; put once, never updated
- *   rule          pk=RULES                  sk=TYPE#<type>                     a type's current reminder rule, its re-plan progress
+ *   rule          pk=RULES                  sk=TYPE#<type>                     a type's current reminder rule, its re-plan progress,
+ *                                                                              and a rule re-plan's mark on the type (markId, markState,
+ *                                                                              leaseUntilMs, markRuleVersion, markSeq): the one item a
+ *                                                                              writer of certificates reads per type (see typeStateKey)
  *   rule version  pk=RULE#<type>            sk=V#<version, 6 digits>           every version of a type's rule (history)
  *   merged text   pk=RULES                  sk=MERGED                          the merged reminder's texts as an operator set them, version
- *   re-plan mark  pk=REPLAN#<type>          sk=MARK                            a rule re-plan's hold on the type: id, state, lease, markSeq
+ *   old mark      pk=REPLAN#<type>          sk=MARK                            where the earlier release kept the mark; no longer read or written
  *   journal entry pk=REPLAN#<type>          sk=JOURNAL#<number>#<version>#<id> a certificate written while the mark was open, as written
  *   msg pointer   pk=MSG#<messageId>        sk=MSG                             the delivery item a provider's message id belongs to (TTL)
  *   campaign      pk=CAMPAIGN#<id>          sk=CAMPAIGN                        definition, createdBy/At, version
@@ -151,9 +154,18 @@ export function mergedTemplateKey(): ItemKey {
   return { pk: 'RULES', sk: 'MERGED' };
 }
 
-/** A rule re-plan's mark on a type; its journal shares the partition, so the repair pass reads it with one Query. */
-export function replanMarkKey(type: string): ItemKey {
-  return { pk: `REPLAN#${type}`, sk: 'MARK' };
+/**
+ * What a writer of certificates reads of a type before and after its write (the rule's version and a
+ * re-plan's mark): the rule item itself, so one key per type. A rule save and a mark change are then
+ * each one write of one item, and a type never changed (no rule item) has version 0 and no mark.
+ */
+export function typeStateKey(type: string): ItemKey {
+  return ruleKey(type);
+}
+
+/** One journal entry of a type, by the entry's own id (its sort key, as `journalEntries` returns it). */
+export function replanJournalEntryKey(type: string, entryId: string): ItemKey {
+  return { pk: `REPLAN#${type}`, sk: entryId };
 }
 
 /** Versions are zero-padded so the entries of one certificate sort oldest first. */
@@ -435,6 +447,10 @@ export const accessPatterns = {
   /** What did writers store while a re-plan held this type (its repair pass puts it back)? */
   replanJournal(type: string) {
     return { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': `REPLAN#${type}`, ':prefix': 'JOURNAL#' } };
+  },
+  /** What is every changed type's rule version and re-plan mark (a writer of many types at once)? Types absent: version 0, no mark. */
+  typeStates() {
+    return accessPatterns.rules();
   },
   /** Which types' reminder rules were changed by operators? */
   rules() {

@@ -47,6 +47,51 @@ export async function putNewVersion(doc: DynamoDBDocumentClient, tableName: stri
   }
 }
 
+/**
+ * Like `putNewVersion`, but the current item is updated in place: attributes it does not name stay
+ * (a rule item also carries a running re-plan's mark, which a save must not wipe). Attributes given as
+ * undefined are removed, so the current item holds exactly the new version's fields plus the kept ones.
+ */
+export async function updateNewVersion(doc: DynamoDBDocumentClient, tableName: string, write: NewVersion): Promise<boolean> {
+  const names: Record<string, string> = { '#version': 'version' };
+  const values: Item = {};
+  const set: string[] = [];
+  const remove: string[] = [];
+  Object.entries(write.current.item).forEach(([name, value], i) => {
+    names[`#a${i}`] = name;
+    if (value === undefined) remove.push(`#a${i}`);
+    else {
+      set.push(`#a${i} = :a${i}`);
+      values[`:a${i}`] = value;
+    }
+  });
+  if (write.expectedVersion !== undefined) values[':expected'] = write.expectedVersion;
+  try {
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName,
+              Key: write.current.key,
+              UpdateExpression: [set.length > 0 ? `SET ${set.join(', ')}` : '', remove.length > 0 ? `REMOVE ${remove.join(', ')}` : ''].join(' ').trim(),
+              ConditionExpression: write.expectedVersion === undefined ? 'attribute_not_exists(#version)' : '#version = :expected',
+              ExpressionAttributeNames: names,
+              ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+            },
+          },
+          { Put: { TableName: tableName, Item: { ...write.version.key, ...write.version.item }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+    if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
+    throw error;
+  }
+}
+
 /** Saves a re-plan's progress on the current item, only while it is still at the progress's version. */
 export async function saveReplanProgress(doc: DynamoDBDocumentClient, tableName: string, key: ItemKey, progress: { version: number }): Promise<boolean> {
   try {

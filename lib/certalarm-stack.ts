@@ -62,6 +62,8 @@ export class CertalarmStack extends Stack {
     // Campaign notices and reminders, and the answers to replies, are texts to phones too.
     this.messaging.grantSmsPublish(this.functions.campaignJobRole);
     this.messaging.grantSmsPublish(this.functions.inboundSmsRole);
+    // A booking made or cancelled by staff (POST/DELETE /v1/campaigns/{id}/bookings) is confirmed to the holder at once.
+    this.messaging.grantSmsPublish(this.functions.httpRoles.bookings);
     // SMS receipts: SNS delivery status logs → subscription → the delivery-status function.
     this.deliveryStatus = new DeliveryStatusLogging(this, 'DeliveryStatus', { config, handler: this.functions.deliveryStatus });
     this.api = new CertalarmApi(this, 'Api', { config, handlers: this.functions.http });

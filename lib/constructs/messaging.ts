@@ -59,7 +59,7 @@ export class Messaging extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
             'sns:Publish to a phone number (PhoneNumber parameter, no TopicArn) has no resource ARN, so IAM requires Resource "*". ' +
-            'Only the due-scan function, which sends the reminders, holds this grant; the HTTP function has none. See https://docs.aws.amazon.com/sns/latest/dg/sns-using-identity-based-policies.html',
+            'Only the functions that text holders hold this grant (the due scan, the campaign job, the inbound-SMS reader and the bookings API); the other HTTP functions have none. See https://docs.aws.amazon.com/sns/latest/dg/sns-using-identity-based-policies.html',
     });
   }
 

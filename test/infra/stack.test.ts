@@ -223,7 +223,7 @@ describe('Construct: CertalarmFunctions', () => {
 });
 
 describe('Least privilege', () => {
-  it('gives each HTTP API function the item actions and indexes of its own routes only, and none of them SNS', () => {
+  it('gives each HTTP API function the item actions and indexes of its own routes only, and SNS to the bookings function alone (to publish its confirmations)', () => {
     // Prepare
     const { stack, template } = prod;
     const tableId = logicalId(stack, stack.table.table);
@@ -249,7 +249,7 @@ describe('Least privilege', () => {
       const indexStatements = statements.filter((s) => JSON.stringify(s.Resource).includes('/index/'));
 
       // Assess
-      expect({ group, sns: statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:')) }).toEqual({ group, sns: [] });
+      expect({ group, sns: statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:')) }).toEqual({ group, sns: group === 'bookings' ? ['sns:Publish'] : [] });
       expect({ group, actions: tableStatements.flatMap(actionsOf).sort() }).toEqual({ group, actions: [...expected[group].actions].sort() });
       expect({ group, indexes: indexStatements.map((s) => ({ actions: actionsOf(s), resources: [s.Resource].flat().map((r) => JSON.stringify(r)).sort() })) }).toEqual({
         group,
@@ -258,7 +258,7 @@ describe('Least privilege', () => {
     }
   });
 
-  it('lets each HTTP API function reach only the services its routes call: uploads (certificates), the scan function (rules), schedules (campaigns)', () => {
+  it('lets each HTTP API function reach only the services its routes call: uploads (certificates), the scan function (rules), schedules (campaigns), SMS (bookings)', () => {
     // Prepare
     const { stack, template } = prod;
     const services = (group: HttpGroup) =>
@@ -278,7 +278,7 @@ describe('Least privilege', () => {
       certificates: ['s3:PutObject'],
       rules: ['lambda:InvokeFunction'],
       campaigns: ['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
-      bookings: [],
+      bookings: ['sns:Publish'],
       deliveries: [],
     });
   });
@@ -307,11 +307,11 @@ describe('Least privilege', () => {
     );
   });
 
-  it('lets only the functions that text holders publish SMS: the scan, the campaign job and the inbound reader, not the HTTP API', () => {
+  it('lets only the functions that text holders publish SMS: the scan, the campaign job, the inbound reader and the bookings API (its confirmations), no other HTTP function', () => {
     // Prepare
     const { stack, template } = prod;
     const { functions } = stack;
-    const senders = [functions.dueScanRole, functions.campaignJobRole, functions.inboundSmsRole];
+    const senders = [functions.dueScanRole, functions.campaignJobRole, functions.inboundSmsRole, functions.httpRoles.bookings];
 
     // Act
     const publishOf = (role: IConstruct) => statementsOfRole(template, logicalId(stack, role)).filter((s) => actionsOf(s).includes('sns:Publish'));
@@ -321,8 +321,9 @@ describe('Least privilege', () => {
 
     // Assess
     for (const role of senders) expect(publishOf(role)).toEqual([{ Sid: 'PublishSmsToPhoneNumbers', Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }]);
-    for (const role of Object.values(functions.httpRoles)) expect(publishOf(role)).toEqual([]);
-    expect(allPublish).toHaveLength(3);
+    const otherHttp = Object.entries(functions.httpRoles).filter(([group]) => group !== 'bookings');
+    expect(otherHttp.map(([group, role]) => ({ group, publish: publishOf(role) }))).toEqual(otherHttp.map(([group]) => ({ group, publish: [] })));
+    expect(allPublish).toHaveLength(4);
   });
 
   it('lets only the scan function read SNS\'s opt-out list, with sns:ListPhoneNumbersOptedOut alone', () => {

@@ -11,7 +11,8 @@ import type { CampaignDeps } from '../../campaigns/campaign-deps.js';
 import { CampaignNotFound } from '../../campaigns/manage-campaigns.js';
 import { buildCampaignReport } from '../../campaigns/campaign-report.js';
 import type { HttpAppDeps, Route } from '../app.js';
-import { HttpError, json, type HttpResponse } from '../http.js';
+import { HttpError, reply, type HttpResponse } from '../http.js';
+import type { attendanceContract, bookingContract, campaignReportContract } from '../../../contracts/api/campaigns.js';
 import { parseJsonBody, parseWith } from '../parse.js';
 
 const idParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/u, 'an id of letters, digits, - and _');
@@ -93,7 +94,7 @@ export const bookingRoutes: Route[] = [
             details: { campaignId: campaign.id, visitId: result.visit.id, slot: result.booking.slot, ...(result.movedFrom !== undefined ? { movedFrom: result.movedFrom } : {}) },
           });
         }
-        return json(result.changed ? 201 : 200, { ...bookingView(result), ...(result.movedFrom !== undefined ? { movedFrom: result.movedFrom } : {}), confirmation });
+        return reply<typeof bookingContract>(result.changed ? 201 : 200, { ...bookingView(result), ...(result.movedFrom !== undefined ? { movedFrom: result.movedFrom } : {}), confirmation });
       }),
   },
   {
@@ -114,7 +115,7 @@ export const bookingRoutes: Route[] = [
           summary: `取消预约第${result.booking.slot}场（${result.visit.date}） / cancelled the booking of slot ${result.booking.slot} on ${result.visit.date}`,
           details: { campaignId: campaign.id, visitId: result.visit.id, slot: result.booking.slot },
         });
-        return json(200, { ...bookingView(result), confirmation });
+        return reply<typeof bookingContract>(200, { ...bookingView(result), confirmation });
       }),
   },
   {
@@ -128,7 +129,7 @@ export const bookingRoutes: Route[] = [
         const visitId = parseWith(idParam, params[1] ?? '', 'visit id');
         const request = parseWith(attendanceRequest, parseJsonBody(req), 'attendance');
         const booking = await recordAttendance(campaigns, principal, campaign.id, visitId, request);
-        return json(200, { id: booking.bookingId, visit: booking.visitId, slot: booking.slot, attended: booking.attended ?? null, recordedBy: booking.attendanceBy ?? null, recordedAt: booking.attendanceAt ?? null });
+        return reply<typeof attendanceContract>(200, { id: booking.bookingId, visit: booking.visitId, slot: booking.slot, attended: booking.attended ?? null, recordedBy: booking.attendanceBy ?? null, recordedAt: booking.attendanceAt ?? null });
       }),
   },
   {
@@ -141,7 +142,7 @@ export const bookingRoutes: Route[] = [
         const campaign = await campaignOf(campaigns, params);
         const { format } = parseWith(reportQuery, req.query, 'query');
         const report = await buildCampaignReport(campaigns, campaign.id);
-        if (format === 'json') return json(200, report);
+        if (format === 'json') return reply<typeof campaignReportContract>(200, report);
         return {
           status: 200,
           headers: {

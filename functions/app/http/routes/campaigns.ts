@@ -16,7 +16,16 @@ import {
 } from '../../campaigns/manage-campaigns.js';
 import { editCampaign, previewCampaignEdit } from '../../campaigns/edit-campaign.js';
 import type { HttpAppDeps, Route } from '../app.js';
-import { HttpError, json, type HttpResponse } from '../http.js';
+import { HttpError, json, type HttpResponse, reply } from '../http.js';
+import type {
+  campaignCreatedContract,
+  campaignDetailContract,
+  campaignEditContract,
+  campaignEditPreviewContract,
+  campaignListContract,
+  visitAddedContract,
+  visitContract,
+} from '../../../contracts/api/campaigns.js';
 import { parseJsonBody, parseWith } from '../parse.js';
 
 const idParam = z.string().regex(/^[a-z]{3}_[0-9a-f]{4,32}$/, 'an id as the API gave it, e.g. cmp_3f2a1b9c0d4e');
@@ -53,14 +62,14 @@ export const campaignRoutes: Route[] = [
     handler: async (req, _p, deps, principal) =>
       answeringCampaign(async () => {
         const campaign = await createCampaign(campaignDeps(deps), principal, parseJsonBody(req));
-        return json(201, { id: campaign.id });
+        return reply<typeof campaignCreatedContract>(201, { id: campaign.id });
       }),
   },
   {
     method: 'GET',
     pattern: /^\/v1\/campaigns$/,
     access: 'readCampaigns',
-    handler: async (_req, _p, deps) => json(200, { campaigns: (await listCampaigns(campaignDeps(deps))).map(campaignView) }),
+    handler: async (_req, _p, deps) => reply<typeof campaignListContract>(200, { campaigns: (await listCampaigns(campaignDeps(deps))).map(campaignView) }),
   },
   {
     method: 'GET',
@@ -70,7 +79,7 @@ export const campaignRoutes: Route[] = [
       answeringCampaign(async () => {
         const campaigns = campaignDeps(deps);
         const { campaign, visits } = await campaignWithVisits(campaigns, parseWith(idParam, params[0] ?? '', 'campaign id'));
-        return json(200, { ...campaignView(campaign), visits: visits.map((v) => visitView(campaigns, v)) });
+        return reply<typeof campaignDetailContract>(200, { ...campaignView(campaign), visits: visits.map((v) => visitView(campaigns, v)) });
       }),
   },
   {
@@ -78,7 +87,7 @@ export const campaignRoutes: Route[] = [
     pattern: /^\/v1\/campaigns\/([^/]+)$/,
     access: 'manageCampaigns',
     handler: async (req, params, deps, principal) =>
-      answeringCampaign(async () => json(200, await editCampaign(campaignDeps(deps), principal, parseWith(idParam, params[0] ?? '', 'campaign id'), parseJsonBody(req)))),
+      answeringCampaign(async () => reply<typeof campaignEditContract>(200, await editCampaign(campaignDeps(deps), principal, parseWith(idParam, params[0] ?? '', 'campaign id'), parseJsonBody(req)))),
   },
   {
     // As the rules' preview: the edit's body, answered with what saving it would do; nothing is stored or scheduled.
@@ -86,7 +95,7 @@ export const campaignRoutes: Route[] = [
     pattern: /^\/v1\/campaigns\/([^/]+)\/preview$/,
     access: 'manageCampaigns',
     handler: async (req, params, deps, principal) =>
-      answeringCampaign(async () => json(200, await previewCampaignEdit(campaignDeps(deps), principal, parseWith(idParam, params[0] ?? '', 'campaign id'), parseJsonBody(req)))),
+      answeringCampaign(async () => reply<typeof campaignEditPreviewContract>(200, await previewCampaignEdit(campaignDeps(deps), principal, parseWith(idParam, params[0] ?? '', 'campaign id'), parseJsonBody(req)))),
   },
   {
     method: 'POST',
@@ -95,7 +104,7 @@ export const campaignRoutes: Route[] = [
     handler: async (req, params, deps, principal) =>
       answeringCampaign(async () => {
         const visit = await addVisit(campaignDeps(deps), principal, parseWith(idParam, params[0] ?? '', 'campaign id'), parseJsonBody(req));
-        return json(201, { id: visit.id, noticeAt: visit.noticeAt, reminderAt: visit.reminderAt });
+        return reply<typeof visitAddedContract>(201, { id: visit.id, noticeAt: visit.noticeAt, reminderAt: visit.reminderAt });
       }),
   },
   {
@@ -106,7 +115,7 @@ export const campaignRoutes: Route[] = [
       answeringCampaign(async () => {
         const campaigns = campaignDeps(deps);
         const [campaignId, visitId] = ids(params);
-        return json(200, visitView(campaigns, await moveVisit(campaigns, principal, campaignId, visitId, parseJsonBody(req))));
+        return reply<typeof visitContract>(200, visitView(campaigns, await moveVisit(campaigns, principal, campaignId, visitId, parseJsonBody(req))));
       }),
   },
   {
@@ -117,7 +126,7 @@ export const campaignRoutes: Route[] = [
       answeringCampaign(async () => {
         const campaigns = campaignDeps(deps);
         const [campaignId, visitId] = ids(params);
-        return json(200, visitView(campaigns, await cancelVisit(campaigns, principal, campaignId, visitId)));
+        return reply<typeof visitContract>(200, visitView(campaigns, await cancelVisit(campaigns, principal, campaignId, visitId)));
       }),
   },
 ];

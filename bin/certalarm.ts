@@ -942,8 +942,9 @@ suppressions
   .addOption(jsonOption())
   .action(async (phone: string, opts: { url: string; token?: string; json?: boolean; comment?: string }) => {
     if (opts.comment === undefined || opts.comment.trim() === '') throw new InvalidArgumentError('suppressions reinstate needs --comment "<why>" / 需要说明恢复发送的原因');
-    const result = await api(opts).delete<SuppressionEntry & { reinstated: true; comment: string }>(`/v1/suppressions/${encodeURIComponent(phone)}`, { comment: opts.comment });
-    print(opts.json === true, result, () => `${result.phone} reinstated / 已恢复发送 (was ${result.source} since ${result.at}): it receives SMS again`);
+    const result = await api(opts).delete<SuppressionEntry & { reinstated: true; comment: string; providerOptIn?: { status: string; message?: string } }>(`/v1/suppressions/${encodeURIComponent(phone)}`, { comment: opts.comment });
+    const atSns = result.providerOptIn?.status === 'refused' ? `\nSNS: ${result.providerOptIn.message ?? ''}` : result.providerOptIn?.status === 'opted-in' ? '\nSNS: 已重新订阅 / opted back in' : '';
+    print(opts.json === true, result, () => `${result.phone} reinstated / 已恢复发送 (was ${result.source} since ${result.at}): it receives SMS again${atSns}`);
   });
 
 program

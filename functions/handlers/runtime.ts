@@ -211,6 +211,8 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     bookings: new DynamoDbBookingStore(shared.dynamo, shared.tableName),
     suppressedPhones: new DynamoDbSuppressedPhones(shared.dynamo, shared.tableName),
     phoneHoldings: new DynamoDbPhoneHoldings(shared.dynamo, shared.tableName),
+    // A reinstated number is opted back in at SNS too, or SNS would refuse every SMS to it.
+    providerOptIn: new SnsOptedOutNumbers({ client: new SNSClient({}) }),
     imports,
     authenticate: async (req) => principalFromClaims(req.claims),
     cursors: new CursorSeal(cursorKeySource(env, shared), shared.settings.cursorTtlSeconds),

@@ -220,7 +220,7 @@ describe('Construct: CertalarmFunctions', () => {
 });
 
 describe('Least privilege', () => {
-  it('gives the HTTP function item access to the table (BatchGetItem for the suppressed flags of a page) and Query on every index, and no SNS', () => {
+  it('gives the HTTP function item access to the table (BatchGetItem for the suppressed flags of a page) and Query on every index, and of SNS only OptInPhoneNumber (an operator\'s reinstatement)', () => {
     // Prepare
     const { stack, template } = prod;
     const tableId = logicalId(stack, stack.table.table);
@@ -231,7 +231,7 @@ describe('Least privilege', () => {
     const indexStatement = statements.find((s) => Array.isArray(s.Resource) && JSON.stringify(s.Resource).includes('/index/'));
 
     // Assess
-    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:'))).toEqual([]);
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:'))).toEqual(['sns:OptInPhoneNumber']);
     expect(actionsOf(tableStatement!).sort()).toEqual(
       [
         'dynamodb:PartiQLSelect',
@@ -306,6 +306,22 @@ describe('Least privilege', () => {
 
     // Assess
     expect(ofScan).toEqual([{ Sid: 'ReadSmsOptOutList', Effect: 'Allow', Action: 'sns:ListPhoneNumbersOptedOut', Resource: '*' }]);
+    expect(all).toHaveLength(1);
+  });
+
+  it('lets only the HTTP function opt a reinstated number back in at SNS, with sns:OptInPhoneNumber alone', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const optingIn = (s: Statement) => actionsOf(s).some((a) => a === 'sns:OptInPhoneNumber' || a === 'sns:*' || a === '*');
+
+    // Act
+    const ofHttp = statementsOfRole(template, logicalId(stack, stack.functions.httpApiRole)).filter(optingIn);
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.filter(optingIn),
+    );
+
+    // Assess
+    expect(ofHttp).toEqual([{ Sid: 'OptNumbersBackInSms', Effect: 'Allow', Action: 'sns:OptInPhoneNumber', Resource: '*' }]);
     expect(all).toHaveLength(1);
   });
 

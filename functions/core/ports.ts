@@ -250,6 +250,8 @@ export interface DailySendCap {
   take(phone: string, day: IsoDate, limit: number): Promise<boolean>;
   /** Gives back a slot taken for a message that did not go out (its send failed before the provider took it). */
   giveBack(phone: string, day: IsoDate): Promise<void>;
+  /** How many of the phone's slots for `day` are taken (a dry run foresees the cap with it, taking none). */
+  used(phone: string, day: IsoDate): Promise<number>;
 }
 
 // ---- Holder IDs ---------------------------------------------------------------------------------

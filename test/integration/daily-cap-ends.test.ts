@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { InProcessScheduleGateway } from '../../functions/adapters/local/in-process-schedule-gateway.js';
+import type { CampaignDeps } from '../../functions/app/campaigns/campaign-deps.js';
+import { addVisit, createCampaign } from '../../functions/app/campaigns/manage-campaigns.js';
+import { runDueCampaignJobs } from '../../functions/app/campaigns/run-campaign-job.js';
 import { DynamoDbDailySendCap } from '../../functions/adapters/aws/dynamodb/dynamodb-daily-send-cap.js';
 import { DynamoDbDeliveries } from '../../functions/adapters/aws/dynamodb/dynamodb-deliveries.js';
 import { DynamoDbSuppressionList } from '../../functions/adapters/aws/dynamodb/dynamodb-suppression-list.js';
@@ -10,6 +14,7 @@ import { uploadCertificates } from '../../functions/app/upload-certificates.js';
 import type { Principal } from '../../functions/core/access.js';
 import { dynamoTestClient } from '../support/dynamo.js';
 import { at, freshStore, record, RecordingSender, scanDeps, testSettings } from '../support/fixtures.js';
+import { farmRecord, freshCampaignTable, INSPECTION, OPERATOR_LICENSE } from '../support/campaign-fixtures.js';
 
 const reference = loadReferenceData();
 // Pesticide business licences expiring 2026-12-20 (see daily-cap.test.ts): the first reminder is due 2026-08-21 09:00.
@@ -78,5 +83,47 @@ describe('Daily cap: a deferred message whose reason to go out has gone', () => 
     expect(record?.status).toBe('suppressed');
     expect(deferred.items).toEqual([]);
     expect(suppressed.items).toMatchObject([{ number: w.number, status: 'suppressed' }]);
+  });
+
+  it('ends a deferred campaign notice whose number opted out before its next day as suppressed, no longer listed as deferred', async () => {
+    // Prepare: phone 1 is a campaign recipient whose reminder took the day's only slot, so its notice was deferred.
+    const created = at('2026-12-01T10:00:00+08:00');
+    const noticeAt = at('2026-12-29T09:00:00+08:00');
+    const { client, store, campaigns } = await freshCampaignTable('cap-ends-campaign');
+    const records = [farmRecord(1), farmRecord(5), record(1, { expiresOn: '2027-01-10', issuedOn: '2022-01-11' })];
+    expect((await uploadCertificates({ store, reference, settings: testSettings() }, records, created)).rejected).toEqual([]);
+    const clock = { now: () => created };
+    const sms = new RecordingSender();
+    const settings = testSettings({ smsDailyCapPerPhone: 1 });
+    const cap = new DynamoDbDailySendCap(client, store.tableName);
+    const suppressions = new DynamoDbSuppressionList(client, store.tableName);
+    const gateway = new InProcessScheduleGateway({ clock, jobs: campaigns, run: () => false, onError: () => undefined });
+    const deps: CampaignDeps = {
+      campaigns: { store: campaigns, messages: campaigns, recipients: campaigns, jobs: campaigns, scheduler: { gateway, targetArn: 'local:job', roleArn: 'local:role', group: 'certalarm' } },
+      sms,
+      reference,
+      settings,
+      logger: silentLogger,
+      clock,
+      cap,
+      suppressions,
+    };
+    const campaign = await createCampaign(deps, OPERATOR, { name: '2027年春季农机上门服务', types: [INSPECTION, OPERATOR_LICENSE], season: { from: '2027-01-04', to: '2027-06-30' }, blackouts: [] });
+    await addVisit(deps, OPERATOR, campaign.id, { township: '潋江镇', date: '2027-01-12', place: '潋江镇农机服务站', slots: [{ start: '09:00', end: '10:00', capacity: 20 }] });
+    await sendDueReminders(scanDeps(store, sms, { cap, settings, suppressions }), noticeAt);
+    expect(await runDueCampaignJobs(deps, noticeAt)).toMatchObject({ sent: 1, deferred: 1 });
+    await suppressions.suppress('+8613900000001', { source: 'sms-keyword', at: noticeAt.plus({ hours: 2 }).toUTC().toISO() ?? '', detail: 'TD' });
+    const deliveries = new DynamoDbDeliveries(client, store.tableName);
+
+    // Act
+    const day2 = await runDueCampaignJobs(deps, noticeAt.plus({ days: 1 }));
+    const deferred = await deliveries.listDeliveries({ statuses: ['deferred'], limit: 10 });
+    const suppressed = await deliveries.listDeliveries({ statuses: ['suppressed'], limit: 10 });
+
+    // Assess
+    expect(day2).toMatchObject({ sent: 0, deferred: 0, suppressed: 1, done: 1 });
+    expect(deferred.items).toEqual([]);
+    expect(suppressed.items).toMatchObject([{ source: 'campaign', kind: 'notice', status: 'suppressed', to: '+8613900000001' }]);
+    expect(sms.sent.filter((m) => m.to === '+8613900000001').map((m) => m.campaign?.kind ?? m.reminder?.stage)).toEqual(['final']);
   });
 });

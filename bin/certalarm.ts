@@ -343,11 +343,11 @@ program
 
 interface DryRunAnswer {
   now: string;
-  messages: Array<{ type: string; number: string; stage: string; to: string; body: string; segments: number; suppressed?: boolean; mergedWith?: string[] }>;
+  messages: Array<{ type: string; number: string; stage: string; to: string; body: string; segments: number; suppressed?: boolean; mergedWith?: string[]; deferred?: boolean }>;
 }
 
 function dryRunText(answer: DryRunAnswer): string {
-  const sending = answer.messages.filter((m) => m.suppressed !== true);
+  const sending = answer.messages.filter((m) => m.suppressed !== true && m.deferred !== true);
   // A merged SMS is listed on each reminder it carries, but goes out once.
   const merges = new Set(sending.filter((m) => m.mergedWith !== undefined).map((m) => [`${m.type}#${m.number}`, ...(m.mergedWith ?? [])].sort().join(',')));
   const count = sending.filter((m) => m.mergedWith === undefined).length + merges.size;
@@ -355,7 +355,8 @@ function dryRunText(answer: DryRunAnswer): string {
   for (const m of answer.messages) {
     const skipped = m.suppressed === true ? ' — 已退订，不发送 / opted out: recorded suppressed, not sent' : '';
     const merged = m.mergedWith !== undefined ? ` — 与 ${m.mergedWith.join('、')} 合并为一条 / merged into one SMS with them` : '';
-    lines.push(`${m.stage.padEnd(7)} ${m.type} ${m.number} → ${m.to} (${m.segments} 条计费)${skipped}${merged}`, `  ${m.body}`);
+    const deferred = m.deferred === true ? ' — 今日条数已达上限，次日发送 / deferred (daily cap): recorded deferred, sent the next day' : '';
+    lines.push(`${m.stage.padEnd(7)} ${m.type} ${m.number} → ${m.to} (${m.segments} 条计费)${skipped}${merged}${deferred}`, `  ${m.body}`);
   }
   return lines.join('\n');
 }
@@ -929,7 +930,8 @@ suppressions
   .action(async (phone: string, opts: { url: string; token?: string; json?: boolean; comment?: string }) => {
     if (opts.comment === undefined || opts.comment.trim() === '') throw new InvalidArgumentError('suppressions reinstate needs --comment "<why>" / 需要说明恢复发送的原因');
     const result = await api(opts).delete(`/v1/suppressions/${encodeURIComponent(phone)}`, { comment: opts.comment }, reinstatedContract);
-    print(opts.json === true, result, () => `${result.phone} reinstated / 已恢复发送 (was ${result.source} since ${result.at}): it receives SMS again`);
+    const atSns = result.providerOptIn.status === 'refused' ? `\nSNS: ${result.providerOptIn.message}` : result.providerOptIn.status === 'opted-in' ? '\nSNS: 已重新订阅 / opted back in' : '';
+    print(opts.json === true, result, () => `${result.phone} reinstated / 已恢复发送 (was ${result.source} since ${result.at}): it receives SMS again${atSns}`);
   });
 
 program

@@ -59,6 +59,8 @@ export class CertalarmStack extends Stack {
     });
     this.messaging.grantSmsPublish(this.functions.dueScanRole);
     this.messaging.grantOptOutListRead(this.functions.dueScanRole);
+    // An operator's reinstatement opts the number back in at SNS too.
+    this.messaging.grantOptIn(this.functions.httpRoles.deliveries);
     // Campaign notices and reminders, and the answers to replies, are texts to phones too.
     this.messaging.grantSmsPublish(this.functions.campaignJobRole);
     this.messaging.grantSmsPublish(this.functions.inboundSmsRole);

@@ -28,6 +28,7 @@ import { maskPhone } from '../core/phone.js';
 import { renderReminder, type ReminderInput } from '../core/sms.js';
 import { MAX_MERGED_REMINDERS, MERGE_SEGMENT_LIMIT, renderMergedReminder, type MergedTemplate } from '../core/merged-reminder.js';
 import { renewalPlaceName } from '../core/catalogue.js';
+import { capDayOf } from '../core/daily-cap.js';
 import { takeDailySlot, type DailySlot } from './daily-send-slot.js';
 import type { Logger } from './logger.js';
 import type { ReferenceData } from './reference-data.js';
@@ -601,9 +602,14 @@ export interface PreviewMessage {
   suppressed?: true;
   /**
    * The holder's other certificates (`type#number`) this reminder goes out with in one merged SMS;
-   * `body` and `segments` are then that SMS's. The daily cap's deferrals are not foreseen here.
+   * `body` and `segments` are then that SMS's.
    */
   mergedWith?: string[];
+  /**
+   * The daily cap would hold it back: the holder's slots for the day are used (earlier today, or by this
+   * scan's other messages to the phone), so the scan records it `deferred` and it goes out the next day.
+   */
+  deferred?: true;
 }
 
 export interface PreviewResult {
@@ -620,7 +626,7 @@ export interface PreviewResult {
  * only finish its bookkeeping.
  */
 export async function previewDueReminders(
-  deps: Pick<ScanDeps, 'store' | 'reference' | 'settings' | 'rules' | 'suppressions' | 'phones' | 'mergedTemplates'>,
+  deps: Pick<ScanDeps, 'store' | 'reference' | 'settings' | 'rules' | 'suppressions' | 'phones' | 'mergedTemplates' | 'cap'>,
   now: DateTime,
 ): Promise<PreviewResult> {
   const result: PreviewResult = { now: now.toISO() ?? '', insideSendWindow: isInsideSendWindow(now, deps.settings.sendWindow), dryRun: true, messages: [] };
@@ -628,6 +634,8 @@ export async function previewDueReminders(
   if (!result.insideSendWindow) return result;
   // As in the scan: with `phones` wired, one holder's renewal reminders due together go out as one SMS.
   const holders = new Map<string, Array<{ message: PreviewMessage; input: ReturnType<typeof reminderInputFor> }>>();
+  // Every message that would use a slot of the cap, per phone, in the order the scan meets them.
+  const capped = new Map<string, PreviewMessage[]>();
   for await (const key of deps.store.dueCertificates(now)) {
     const stored = await deps.store.getCertificate(key);
     if (stored === undefined) continue;
@@ -643,6 +651,7 @@ export async function previewDueReminders(
       const suppressed = (await deps.suppressions?.isSuppressed(stored.certificate.phone)) === true;
       const previewed: PreviewMessage = { ...message, body: rendered.body, segments: rendered.segments, ...(suppressed ? { suppressed: true as const } : {}) };
       result.messages.push(previewed);
+      if (!suppressed) capped.set(stored.certificate.phone, [...(capped.get(stored.certificate.phone) ?? []), previewed]);
       const renewal = todayIn(now) <= dates.expiresOn && selected.target.stage !== afterExpiryStage(rule.stages);
       if (deps.phones !== undefined && renewal && !suppressed) {
         const group = holders.get(stored.certificate.phone) ?? [];
@@ -656,7 +665,34 @@ export async function previewDueReminders(
     }
   }
   await previewMerges(deps, [...holders.values()]);
+  await previewDailyCap(deps, capped, new Set([...holders.values()].flat().map((m) => m.message)), now);
   return result;
+}
+
+/**
+ * Marks the messages the daily cap would hold back, by the scan's own rule: the phone's slots left for the
+ * Asia/Shanghai day (read, none taken), used in the order the scan sends — a holder's reminders that cannot be
+ * merged first, then the merge candidates, as one SMS when merged (one slot) or one by one.
+ */
+async function previewDailyCap(
+  deps: Pick<ScanDeps, 'settings' | 'cap'>,
+  capped: ReadonlyMap<string, readonly PreviewMessage[]>,
+  candidates: ReadonlySet<PreviewMessage>,
+  now: DateTime,
+): Promise<void> {
+  const { cap } = deps;
+  if (cap === undefined) return;
+  const day = capDayOf(now);
+  for (const [phone, messages] of capped) {
+    let left = deps.settings.smsDailyCapPerPhone - (await cap.used(phone, day));
+    // Without a phone source there are no candidates: every reminder goes on its own, in the due order.
+    const ofMerge = messages.filter((m) => candidates.has(m));
+    const units = [...messages.filter((m) => !candidates.has(m)).map((m) => [m]), ...(ofMerge[0]?.mergedWith !== undefined ? [ofMerge] : ofMerge.map((m) => [m]))];
+    for (const unit of units) {
+      if (left > 0) left -= 1;
+      else for (const message of unit) message.deferred = true;
+    }
+  }
 }
 
 /** Gives each holder's mergeable reminders the merged SMS the scan would send them, where it fits. */

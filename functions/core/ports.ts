@@ -8,7 +8,7 @@ import type { DueScanPayload } from './schedule-payloads.js';
 import type { PurgeProgress } from './retention.js';
 import type { CertificateIndexSnapshot, IndexBackfillProgress } from './index-backfill.js';
 import type { Revocation } from './revocation.js';
-import type { Suppression, SuppressionSource } from './suppression.js';
+import type { ProviderOptInOutcome, Reinstatement, Suppression, SuppressionSource } from './suppression.js';
 import type { BookingCodeRecord, BookingRecord, Campaign, Invitation, RecipientCertificate, Visit } from './campaigns/model.js';
 import type { ReminderRule, RuleReplanProgress, RuleVersion } from './rules.js';
 import type { MergedTemplate } from './merged-reminder.js';
@@ -68,6 +68,15 @@ export interface SmsSender {
  */
 export interface ProviderOptOutList {
   optedOutNumbers(): AsyncIterable<string>;
+}
+
+/**
+ * Takes a reinstated number (E.164) off the provider's own opt-out list (SNS `OptInPhoneNumber`; the local
+ * twin has no list, so nothing to do). Never throws: a refusal is an outcome the operator is told about,
+ * since our list has already been changed.
+ */
+export interface ProviderOptIn {
+  optIn(phone: string): Promise<ProviderOptInOutcome>;
 }
 
 export interface CertificateKey {
@@ -241,6 +250,8 @@ export interface DailySendCap {
   take(phone: string, day: IsoDate, limit: number): Promise<boolean>;
   /** Gives back a slot taken for a message that did not go out (its send failed before the provider took it). */
   giveBack(phone: string, day: IsoDate): Promise<void>;
+  /** How many of the phone's slots for `day` are taken (a dry run foresees the cap with it, taking none). */
+  used(phone: string, day: IsoDate): Promise<number>;
 }
 
 // ---- Holder IDs ---------------------------------------------------------------------------------
@@ -278,6 +289,15 @@ export interface SuppressionList {
    * audits (who, why); `expectedAt` removes the entry only if it is still the one suppressed at that instant.
    */
   reinstate(phone: string, options?: { expectedAt?: IsoInstant }): Promise<Suppression | undefined>;
+  /**
+   * Remembers that an operator reinstated the number at `at` (the latest reinstatement stands), so that the
+   * daily copy of the provider's list does not put it back while the provider still lists it.
+   */
+  rememberReinstatement(reinstatement: Reinstatement): Promise<void>;
+  /** Every reinstatement still remembered: a handful, read whole by the daily copy. */
+  reinstatements(): Promise<Reinstatement[]>;
+  /** Forgets the reinstatement made at `at`; a later one of the same number is kept. */
+  forgetReinstatement(reinstatement: Reinstatement): Promise<void>;
 }
 
 /** Which of these phones (E.164) are on our suppression list: one batch read for a page of certificates. */

@@ -215,6 +215,7 @@ export function httpDeps(env: Environment = process.env): HttpAppDeps {
     ...importSubmission(env, shared, imports),
     ...scanTrigger(env, shared),
     ...campaignServices(env, shared),
+    providerOptIn: new SnsOptedOutNumbers({ client: new SNSClient({}) }),
   }));
   return http;
 }
@@ -250,7 +251,12 @@ export function bookingsHttpDeps(env: Environment = process.env): HttpAppDeps {
 }
 
 export function deliveriesHttpDeps(env: Environment = process.env): HttpAppDeps {
-  return groupDeps('deliveries', () => httpDepsWith(env, scanDepsWith(env, () => NO_SENDING), () => ({})));
+  return groupDeps('deliveries', () =>
+    httpDepsWith(env, scanDepsWith(env, () => NO_SENDING), () => ({
+      // A reinstated number is opted back in at SNS too, or SNS would refuse every SMS to it.
+      providerOptIn: new SnsOptedOutNumbers({ client: new SNSClient({}) }),
+    })),
+  );
 }
 
 const NO_CURSOR_KEY = (): Promise<Uint8Array> => Promise.reject(new Error('this function hands out no paging cursors, so it has no cursor key'));
@@ -264,7 +270,7 @@ function groupDeps(group: HttpGroup, build: () => HttpAppDeps): HttpAppDeps {
   return deps;
 }
 
-type HttpServices = Pick<HttpAppDeps, 'submitImport' | 'triggerScan' | 'campaigns'>;
+type HttpServices = Pick<HttpAppDeps, 'submitImport' | 'triggerScan' | 'campaigns' | 'providerOptIn'>;
 
 /**
  * `pages: false` for a group whose routes hand out no paging cursors (campaigns, bookings): its function

@@ -78,4 +78,17 @@ export class Messaging extends Construct {
         'Only the due-scan function holds the opt-out list read (its daily job copies the list). See https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html',
     });
   }
+
+  /**
+   * Allow a function to opt a number back in at SNS (OptInPhoneNumber), when an operator reinstates it. The
+   * action has no resource ARN, so IAM only accepts Resource "*" for it.
+   */
+  grantOptIn(role: iam.Role): void {
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OptNumbersBackInSms', actions: ['sns:OptInPhoneNumber'], resources: ['*'] }));
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'sns:OptInPhoneNumber has no resource ARN, so IAM requires Resource "*". Only the deliveries HTTP function holds it, for an operator\'s reinstatement of a number (DELETE /v1/suppressions/{phone}). See https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html',
+    });
+  }
 }

@@ -86,9 +86,9 @@ describe('Lambda bundles', () => {
       }
     });
 
-    it('carries the SNS client only where a route texts a holder (bookings), and the Scheduler client only where one schedules (campaigns)', () => {
+    it('carries the SNS client only where a route texts a holder (bookings) or opts a reinstated number back in (deliveries), and the Scheduler client only where one schedules (campaigns)', () => {
       for (const group of HTTP_GROUPS) {
-        expect({ group, sns: from(bundled(HTTP_BUNDLES[group]), SNS_CLIENT).length > 0 }).toEqual({ group, sns: group === 'bookings' });
+        expect({ group, sns: from(bundled(HTTP_BUNDLES[group]), SNS_CLIENT).length > 0 }).toEqual({ group, sns: group === 'bookings' || group === 'deliveries' });
         expect({ group, scheduler: from(bundled(HTTP_BUNDLES[group]), SCHEDULER_CLIENT).length > 0 }).toEqual({ group, scheduler: group === 'campaigns' });
       }
     });

@@ -223,7 +223,7 @@ describe('Construct: CertalarmFunctions', () => {
 });
 
 describe('Least privilege', () => {
-  it('gives each HTTP API function the item actions and indexes of its own routes only, and SNS to the bookings function alone (to publish its confirmations)', () => {
+  it('gives each HTTP API function the item actions and indexes of its own routes only; of SNS, Publish to the bookings function (its confirmations) and OptInPhoneNumber to the deliveries function (a reinstatement)', () => {
     // Prepare
     const { stack, template } = prod;
     const tableId = logicalId(stack, stack.table.table);
@@ -249,7 +249,7 @@ describe('Least privilege', () => {
       const indexStatements = statements.filter((s) => JSON.stringify(s.Resource).includes('/index/'));
 
       // Assess
-      expect({ group, sns: statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:')) }).toEqual({ group, sns: group === 'bookings' ? ['sns:Publish'] : [] });
+      expect({ group, sns: statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:')) }).toEqual({ group, sns: group === 'bookings' ? ['sns:Publish'] : group === 'deliveries' ? ['sns:OptInPhoneNumber'] : [] });
       expect({ group, actions: tableStatements.flatMap(actionsOf).sort() }).toEqual({ group, actions: [...expected[group].actions].sort() });
       expect({ group, indexes: indexStatements.map((s) => ({ actions: actionsOf(s), resources: [s.Resource].flat().map((r) => JSON.stringify(r)).sort() })) }).toEqual({
         group,
@@ -279,7 +279,7 @@ describe('Least privilege', () => {
       rules: ['lambda:InvokeFunction'],
       campaigns: ['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
       bookings: ['sns:Publish'],
-      deliveries: [],
+      deliveries: ['sns:OptInPhoneNumber'],
     });
   });
 
@@ -339,6 +339,22 @@ describe('Least privilege', () => {
 
     // Assess
     expect(ofScan).toEqual([{ Sid: 'ReadSmsOptOutList', Effect: 'Allow', Action: 'sns:ListPhoneNumbersOptedOut', Resource: '*' }]);
+    expect(all).toHaveLength(1);
+  });
+
+  it('lets only the deliveries HTTP function (suppressions) opt a reinstated number back in at SNS, with sns:OptInPhoneNumber alone', () => {
+    // Prepare
+    const { stack, template } = prod;
+    const optingIn = (s: Statement) => actionsOf(s).some((a) => a === 'sns:OptInPhoneNumber' || a === 'sns:*' || a === '*');
+
+    // Act
+    const ofHttp = statementsOfRole(template, logicalId(stack, stack.functions.httpRoles.deliveries)).filter(optingIn);
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.filter(optingIn),
+    );
+
+    // Assess
+    expect(ofHttp).toEqual([{ Sid: 'OptNumbersBackInSms', Effect: 'Allow', Action: 'sns:OptInPhoneNumber', Resource: '*' }]);
     expect(all).toHaveLength(1);
   });
 

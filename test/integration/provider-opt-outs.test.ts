@@ -6,6 +6,8 @@ import { DynamoDbSuppressionList } from '../../functions/adapters/aws/dynamodb/d
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { silentLogger } from '../../functions/app/logger.js';
 import { copyProviderOptOuts, OptOutHonouringSender } from '../../functions/app/suppressions/provider-opt-outs.js';
+import { reinstateSuppression } from '../../functions/app/suppressions/manage-suppressions.js';
+import { loadReferenceData } from '../../functions/app/reference-data.js';
 import { OptedOutSendError, PermanentSendError, RetryableSendError } from '../../functions/core/errors.js';
 import type { Logger, ProviderOptOutList, SmsMessage, SmsSender } from '../../functions/core/ports.js';
 import { handler as dueScan } from '../../functions/handlers/due-scan.js';
@@ -54,7 +56,7 @@ describe('Use case: copyProviderOptOuts', () => {
     const result = await copyProviderOptOuts({ suppressions: list, optOuts: provider, logger: silentLogger }, fixedClock(NOW).now());
 
     // Assess
-    expect(result).toEqual({ listed: 4, added: 2, alreadySuppressed: 1, notMainlandMobile: 1 });
+    expect(result).toEqual({ listed: 4, added: 2, alreadySuppressed: 1, notMainlandMobile: 1, reinstated: 0 });
     expect(await phonesOn(list)).toEqual([
       { phone: '+8613900000201', source: 'sms-keyword' },
       { phone: '+8613900000202', source: 'sns-opted-out' },
@@ -73,7 +75,7 @@ describe('Use case: copyProviderOptOuts', () => {
     const again = await copyProviderOptOuts({ suppressions: list, optOuts: provider, logger: silentLogger }, fixedClock('2026-12-02T08:30:00.000+08:00').now());
 
     // Assess
-    expect(again).toEqual({ listed: 2, added: 0, alreadySuppressed: 2, notMainlandMobile: 0 });
+    expect(again).toEqual({ listed: 2, added: 0, alreadySuppressed: 2, notMainlandMobile: 0, reinstated: 0 });
     expect((await list.get('+8613900000211'))?.at).toBe(NOW_UTC);
   });
 
@@ -88,6 +90,69 @@ describe('Use case: copyProviderOptOuts', () => {
     // Assess
     expect(logger.lines.join('\n')).toContain('"added":1');
     expect(logger.lines.join('\n')).not.toMatch(/13900000221|447700900123/);
+  });
+});
+
+describe('Use case: copyProviderOptOuts after an operator reinstated a number SNS lists', () => {
+  const OPERATOR = { role: 'operator' as const, subject: 'token:ops' };
+  const PHONE = '+8613900000221';
+  const optInRefused = { optIn: async () => ({ status: 'refused' as const, reason: 'once-per-30-days' as const }) };
+
+  async function reinstatedWorld(prefix: string) {
+    const { list } = await freshList(prefix);
+    await list.suppress(PHONE, { source: 'sns-opted-out', at: '2026-11-20T00:30:00.000Z', detail: 'SNS ListPhoneNumbersOptedOut' });
+    const deps = { suppressions: list, holdings: { typesHeldBy: async () => new Set<string>() }, reference: loadReferenceData(), clock: fixedClock('2026-12-01T10:00:00.000+08:00'), logger: silentLogger, providerOptIn: optInRefused };
+    const reinstated = await reinstateSuppression(deps, OPERATOR, PHONE, '本人来电要求恢复');
+    expect(reinstated.outcome).toBe('reinstated');
+    return list;
+  }
+
+  it('leaves the number off our list while SNS keeps listing it, and counts it as reinstated', async () => {
+    // Prepare
+    const list = await reinstatedWorld('optouts-pardon');
+
+    // Act
+    const next = await copyProviderOptOuts({ suppressions: list, optOuts: providerList([PHONE, '+8613900000222']), logger: silentLogger }, fixedClock('2026-12-02T08:30:00.000+08:00').now());
+    const dayAfter = await copyProviderOptOuts({ suppressions: list, optOuts: providerList([PHONE]), logger: silentLogger }, fixedClock('2026-12-03T08:30:00.000+08:00').now());
+
+    // Assess
+    expect(next).toEqual({ listed: 2, added: 1, alreadySuppressed: 0, notMainlandMobile: 0, reinstated: 1 });
+    expect(dayAfter).toEqual({ listed: 1, added: 0, alreadySuppressed: 0, notMainlandMobile: 0, reinstated: 1 });
+    expect(await list.get(PHONE)).toBeUndefined();
+  });
+
+  it('copies the number again once it opts out anew at SNS: listed after a copy that found it off SNS\'s list', async () => {
+    // Prepare
+    const list = await reinstatedWorld('optouts-pardon-ends');
+    // SNS opted it back in (or it left SNS's list some other way): the reinstatement has done its work.
+    await copyProviderOptOuts({ suppressions: list, optOuts: providerList([]), logger: silentLogger }, fixedClock('2026-12-02T08:30:00.000+08:00').now());
+
+    // Act: the holder replies STOP to an SNS message, and SNS lists the number again.
+    const result = await copyProviderOptOuts({ suppressions: list, optOuts: providerList([PHONE]), logger: silentLogger }, fixedClock('2026-12-03T08:30:00.000+08:00').now());
+
+    // Assess
+    expect(result).toEqual({ listed: 1, added: 1, alreadySuppressed: 0, notMainlandMobile: 0, reinstated: 0 });
+    expect(await list.get(PHONE)).toEqual({ phone: PHONE, source: 'sns-opted-out', at: '2026-12-03T00:30:00.000Z', detail: 'SNS ListPhoneNumbersOptedOut' });
+  });
+
+  it('keeps the reinstatement when the copy fails part-way through SNS\'s list', async () => {
+    // Prepare
+    const list = await reinstatedWorld('optouts-pardon-failed-read');
+    const failing: ProviderOptOutList = {
+      async *optedOutNumbers() {
+        yield '+8613900000223';
+        throw new Error('Rate exceeded');
+      },
+    };
+
+    // Act
+    const outcome = copyProviderOptOuts({ suppressions: list, optOuts: failing, logger: silentLogger }, fixedClock('2026-12-02T08:30:00.000+08:00').now());
+    await expect(outcome).rejects.toThrow('Rate exceeded');
+    const next = await copyProviderOptOuts({ suppressions: list, optOuts: providerList([PHONE]), logger: silentLogger }, fixedClock('2026-12-03T08:30:00.000+08:00').now());
+
+    // Assess: a read that did not see the whole list proves nothing about the number leaving it.
+    expect(next.reinstated).toBe(1);
+    expect(await list.get(PHONE)).toBeUndefined();
   });
 });
 
@@ -171,7 +236,7 @@ describe('Handler: due-scan with {"kind": "providerOptOuts"}', () => {
     const result = await dueScan({ kind: 'providerOptOuts' }, { getRemainingTimeInMillis: () => 300_000 });
 
     // Assess
-    expect(result).toEqual({ listed: 2, added: 2, alreadySuppressed: 0, notMainlandMobile: 0 });
+    expect(result).toEqual({ listed: 2, added: 2, alreadySuppressed: 0, notMainlandMobile: 0, reinstated: 0 });
     expect(snsMock).toHaveReceivedCommandTimes(ListPhoneNumbersOptedOutCommand, 2);
     expect(snsMock.commandCalls(ListPhoneNumbersOptedOutCommand).map((call) => call.args[0].input)).toEqual([{}, { nextToken: 'next-1' }]);
     expect(snsMock.calls()).toHaveLength(2);

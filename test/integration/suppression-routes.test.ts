@@ -1,17 +1,22 @@
+import 'aws-sdk-client-mock-vitest/extend';
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { InvalidParameterException, OptInPhoneNumberCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbAuditLog } from '../../functions/adapters/aws/dynamodb/dynamodb-audit-log.js';
 import { DynamoDbPhoneHoldings } from '../../functions/adapters/aws/dynamodb/dynamodb-phone-holdings.js';
 import { DynamoDbStore } from '../../functions/adapters/aws/dynamodb/dynamodb-store.js';
 import { DynamoDbSuppressedPhones } from '../../functions/adapters/aws/dynamodb/dynamodb-suppressed-phones.js';
 import { DynamoDbSuppressionList } from '../../functions/adapters/aws/dynamodb/dynamodb-suppression-list.js';
+import { SnsOptedOutNumbers } from '../../functions/adapters/aws/sns-opted-out-numbers.js';
+import { LocalProviderOptIn } from '../../functions/adapters/local/local-provider-opt-in.js';
 import { ensureTable } from '../../functions/adapters/aws/dynamodb/table.js';
 import { CursorSeal } from '../../functions/app/cursors.js';
 import { createHttpApp } from '../../functions/app/http/app.js';
 import { loadReferenceData } from '../../functions/app/reference-data.js';
 import { uploadCertificates } from '../../functions/app/upload-certificates.js';
 import type { Principal } from '../../functions/core/access.js';
-import type { Logger } from '../../functions/core/ports.js';
+import type { Logger, ProviderOptIn } from '../../functions/core/ports.js';
 import { dynamoTestClient, uniqueTableName } from '../support/dynamo.js';
 import { at, record, RecordingSender, testSettings } from '../support/fixtures.js';
 
@@ -32,7 +37,7 @@ interface Answer {
   body: Record<string, unknown> & { items?: Array<Record<string, unknown>>; nextCursor?: string; error?: { code: string; message: string } };
 }
 
-async function service(prefix: string) {
+async function service(prefix: string, options: { providerOptIn?: ProviderOptIn } = {}) {
   const client = dynamoTestClient();
   const tableName = uniqueTableName(prefix);
   await ensureTable(client, tableName);
@@ -58,6 +63,7 @@ async function service(prefix: string) {
     suppressions,
     suppressedPhones: new DynamoDbSuppressedPhones(client, tableName),
     phoneHoldings: new DynamoDbPhoneHoldings(client, tableName),
+    ...(options.providerOptIn !== undefined ? { providerOptIn: options.providerOptIn } : {}),
   });
   const call = async (who: string, method: string, path: string, body?: unknown): Promise<Answer> => {
     const [pathOnly = path, search = ''] = path.split('?');
@@ -199,7 +205,7 @@ describe('Route: DELETE /v1/suppressions/{phone}', () => {
 
     // Assess
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ phone: '+86139****0341', source: 'sms-keyword', at: '2026-11-30T02:00:00.000Z', detail: 'TD', reinstated: true, comment: '本人来电要求恢复提醒' });
+    expect(answer.body).toEqual({ phone: '+86139****0341', source: 'sms-keyword', at: '2026-11-30T02:00:00.000Z', detail: 'TD', reinstated: true, comment: '本人来电要求恢复提醒', providerOptIn: { status: 'not-needed' } });
     expect(await s.suppressions.get('+8613900000341')).toBeUndefined();
     const trail = await s.audit.list({ limit: 10 });
     expect(trail.items).toEqual([
@@ -207,6 +213,68 @@ describe('Route: DELETE /v1/suppressions/{phone}', () => {
     ]);
     expect(JSON.stringify(trail.items)).toContain('本人来电要求恢复提醒');
     expect(JSON.stringify(trail.items)).not.toContain('13900000341');
+  });
+
+  it('does nothing at a provider locally: the local twin has no opt-out list to take the number off', async () => {
+    // Prepare
+    const s = await service('sup-reinstate-local', { providerOptIn: new LocalProviderOptIn() });
+    await s.suppressions.suppress('+8613900000345', optedOut('2026-11-30T02:00:00.000Z'));
+
+    // Act
+    const answer = await s.call('operator', 'DELETE', '/v1/suppressions/13900000345', { comment: '恢复' });
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(answer.body.providerOptIn).toEqual({ status: 'not-needed' });
+  });
+
+  describe('on AWS, where SNS keeps an opt-out list of its own', () => {
+    const snsMock = mockClient(SNSClient);
+    beforeEach(() => snsMock.reset());
+    afterEach(() => snsMock.reset());
+
+    it('opts the number back in at SNS with exactly one OptInPhoneNumber, and says so in the answer and the audit trail', async () => {
+      // Prepare
+      snsMock.on(OptInPhoneNumberCommand).resolves({});
+      const s = await service('sup-reinstate-sns', { providerOptIn: new SnsOptedOutNumbers({ client: new SNSClient({ region: 'ap-southeast-1' }) }) });
+      await s.suppressions.suppress('+8613900000346', { source: 'sns-opted-out', at: '2026-11-29T00:30:00.000Z', detail: 'SNS ListPhoneNumbersOptedOut' });
+
+      // Act
+      const answer = await s.call('operator', 'DELETE', '/v1/suppressions/13900000346', { comment: '本人来电要求恢复提醒' });
+
+      // Assess
+      expect(answer.status).toBe(200);
+      expect(answer.body.providerOptIn).toEqual({ status: 'opted-in' });
+      expect(snsMock).toHaveReceivedCommandTimes(OptInPhoneNumberCommand, 1);
+      expect(snsMock.commandCalls(OptInPhoneNumberCommand)[0]!.args[0].input).toEqual({ phoneNumber: '+8613900000346' });
+      expect(snsMock.calls()).toHaveLength(1);
+      expect(await s.suppressions.get('+8613900000346')).toBeUndefined();
+      const trail = await s.audit.list({ limit: 10 });
+      expect(trail.items[0]?.details).toEqual(expect.objectContaining({ providerOptIn: 'opted-in' }));
+    });
+
+    it('still reinstates when SNS refuses the opt-in (once per 30 days), and says in both languages what happened and what to do', async () => {
+      // Prepare
+      snsMock.on(OptInPhoneNumberCommand).rejects(new InvalidParameterException({ message: 'Invalid parameter: latest opt in is less than 30 days ago', $metadata: { httpStatusCode: 400 } }));
+      const s = await service('sup-reinstate-sns-refused', { providerOptIn: new SnsOptedOutNumbers({ client: new SNSClient({ region: 'ap-southeast-1', maxAttempts: 1 }) }) });
+      await s.suppressions.suppress('+8613900000347', { source: 'sns-opted-out', at: '2026-11-29T00:30:00.000Z', detail: 'SNS ListPhoneNumbersOptedOut' });
+
+      // Act
+      const answer = await s.call('operator', 'DELETE', '/v1/suppressions/13900000347', { comment: '本人来电要求恢复提醒' });
+
+      // Assess
+      expect(answer.status).toBe(200);
+      expect(answer.body.reinstated).toBe(true);
+      const refusal = answer.body.providerOptIn as { status: string; reason: string; message: string };
+      expect(refusal.status).toBe('refused');
+      expect(refusal.reason).toBe('once-per-30-days');
+      expect(refusal.message).toContain('30');
+      expect(refusal.message).toMatch(/[\u4e00-\u9fff].* \/ [A-Za-z]/);
+      expect(await s.suppressions.get('+8613900000347')).toBeUndefined();
+      expect(JSON.stringify(answer.body)).not.toContain('13900000347');
+      const trail = await s.audit.list({ limit: 10 });
+      expect(trail.items[0]?.details).toEqual(expect.objectContaining({ providerOptIn: 'refused: once-per-30-days' }));
+    });
   });
 
   it('accepts the number in any written form: E.164, with spaces, full-width', async () => {

@@ -32,6 +32,7 @@ import { InProcessScheduleGateway } from './in-process-schedule-gateway.js';
 import { DynamoDbCalendarStore } from '../aws/dynamodb/dynamodb-calendar-store.js';
 import { DynamoDbReplanMarks } from '../aws/dynamodb/dynamodb-replan-marks.js';
 import { DynamoDbStore } from '../aws/dynamodb/dynamodb-store.js';
+import { LocalProviderOptIn } from './local-provider-opt-in.js';
 import { DynamoDbSuppressionList } from '../aws/dynamodb/dynamodb-suppression-list.js';
 import { DynamoDbImportStore } from '../aws/dynamodb/dynamodb-import-store.js';
 import { DynamoDbTokenStore } from '../aws/dynamodb/dynamodb-token-store.js';
@@ -205,6 +206,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       // The suppression list read for the routes (SNS's own list exists only on AWS: locally there is nothing to copy).
       suppressedPhones: new DynamoDbSuppressedPhones(client, tableName),
       phoneHoldings: new DynamoDbPhoneHoldings(client, tableName),
+      providerOptIn: new LocalProviderOptIn(),
       outbox,
       tokens,
       imports,

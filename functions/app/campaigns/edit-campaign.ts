@@ -1,5 +1,5 @@
 import type { Principal } from '../../core/access.js';
-import { planCampaignEdit, replanVisit, type CampaignEditPlan, type EditContext } from '../../core/campaigns/edit.js';
+import { planCampaignEdit, type CampaignEditPlan } from '../../core/campaigns/edit.js';
 import type { Campaign, RecipientCertificate, Visit } from '../../core/campaigns/model.js';
 import { recipientsOf } from '../../core/campaigns/recipients.js';
 import { DEFAULT_NOTICE_TEMPLATE, renderNotice, type RenderedCampaignSms } from '../../core/campaigns/texts.js';
@@ -7,23 +7,10 @@ import { PermanentSendError } from '../../core/errors.js';
 import { TemplateError } from '../../core/templates.js';
 import type { FieldError } from '../../core/rules.js';
 import { maskPhone } from '../../core/phone.js';
-import { DateTime } from 'luxon';
 import { auditPrincipal, recordAudit } from '../audit.js';
 import type { CampaignDeps } from './campaign-deps.js';
 import { assertMayManage, campaignOf, CampaignConflict, CampaignRejected } from './manage-campaigns.js';
-import { rescheduleVisitJob } from './visit-jobs.js';
-
-/** A booking or a move may bump a visit's version between reading and re-timing it: read it again this often. */
-const VISIT_WRITE_ATTEMPTS = 5;
-
-function editContext(deps: CampaignDeps): EditContext {
-  return {
-    now: deps.clock.now(),
-    window: deps.settings.sendWindow,
-    signature: deps.settings.signature,
-    townshipName: (code) => deps.reference.townships.resolve(code)?.nameZh ?? code,
-  };
-}
+import { editContext, finishRetiming, retimeVisit } from './retime-visits.js';
 
 function staleMessage(campaign: Campaign, expected: number): string {
   return (
@@ -53,12 +40,24 @@ export interface CampaignEditResult {
  * Saves the campaign if it is still at `expectedVersion`, then re-times the notice and reminder jobs
  * that have not run yet. Messages not sent yet go out with the new templates: a job reads the
  * campaign's templates when it sends.
+ *
+ * Saving and re-timing are separate writes, so the saved campaign records the version its visits must be
+ * timed for (`timingVersion`) and each re-timed visit the version it was timed for (`timedFor`). An edit
+ * that died in between is finished by whatever comes next: this function (a retry of the same edit, answered
+ * as the edit was, or any later edit, before it plans on the visits) or the visit's own job (runCampaignJob).
  */
 export async function editCampaign(deps: CampaignDeps, principal: Principal, campaignId: string, body: unknown): Promise<CampaignEditResult> {
+  const before = await campaignOf(deps, campaignId);
+  assertMayManage(deps, principal, before.types);
+  const resumed = await finishRetiming(deps, before);
   const { campaign, plan } = await planned(deps, principal, campaignId, body);
-  if (plan.stale) throw new CampaignConflict(staleMessage(campaign, plan.input.expectedVersion));
+  if (plan.stale) {
+    if (isRetryOf(campaign, plan, principal)) return { id: campaignId, version: campaign.version, changes: campaign.lastChanges ?? {}, visits: await visitsAfterRetry(deps, campaignId, resumed) };
+    throw new CampaignConflict(staleMessage(campaign, plan.input.expectedVersion));
+  }
   if (plan.errors.length > 0) throw new CampaignRejected(plan.errors);
   const now = deps.clock.now();
+  const daysChanged = plan.changes.noticeDaysBefore !== undefined || plan.changes.reminderDaysBefore !== undefined;
   // The templates are taken from the plan: one sent back to the default is dropped, not kept.
   const { noticeTemplate: _notice, reminderTemplate: _reminder, ...unchanged } = campaign;
   const edited: Campaign = {
@@ -68,48 +67,53 @@ export async function editCampaign(deps: CampaignDeps, principal: Principal, cam
     changedBy: principal.subject,
     changedAt: now.toISO() ?? '',
     comment: plan.input.comment,
+    lastChanges: plan.changes,
+    ...(daysChanged ? { timingVersion: campaign.version + 1 } : {}),
   };
   if (!(await deps.campaigns.store.saveCampaign(edited, campaign.version))) {
     const current = (await deps.campaigns.store.getCampaign(campaignId)) ?? campaign;
     throw new CampaignConflict(staleMessage(current, plan.input.expectedVersion));
   }
-  const visits: CampaignEditResult['visits'] = [];
-  for (const visitPlan of plan.visits) {
-    visits.push(await retimeVisit(deps, campaignId, visitPlan.visitId, plan));
-  }
-  const retimed = visits.filter((v) => v.retimed.notice || v.retimed.reminder);
+  // Audited as soon as it is saved: a process that dies while re-timing leaves the edit on the trail, and
+  // the re-timing to whoever finishes it.
+  const intended = plan.visits.filter((v) => v.retimeNotice || v.retimeReminder);
   await recordAudit(deps, auditPrincipal(principal), {
     action: 'campaign.edit',
     target: `campaign/${campaignId}`,
     summary:
-      `修改活动 ${edited.name}：${Object.keys(plan.changes).join('、')}；重排 ${retimed.length} 个上门服务的通知/提醒（${plan.input.comment}） / ` +
-      `campaign ${edited.name} edited: ${Object.keys(plan.changes).join(', ')}; ${retimed.length} visits re-timed (${plan.input.comment})`,
-    details: { version: edited.version, comment: plan.input.comment, changes: plan.changes, retimed: retimed.map((v) => ({ visit: v.id, noticeAt: v.noticeAt, reminderAt: v.reminderAt, ...v.retimed })) },
+      `修改活动 ${edited.name}：${Object.keys(plan.changes).join('、')}；重排 ${intended.length} 个上门服务的通知/提醒（${plan.input.comment}） / ` +
+      `campaign ${edited.name} edited: ${Object.keys(plan.changes).join(', ')}; ${intended.length} visits re-timed (${plan.input.comment})`,
+    details: {
+      version: edited.version,
+      comment: plan.input.comment,
+      changes: plan.changes,
+      retimed: intended.map((v) => ({ visit: v.visitId, noticeAt: v.noticeAt, reminderAt: v.reminderAt, notice: v.retimeNotice, reminder: v.retimeReminder })),
+    },
   });
+  const visits: CampaignEditResult['visits'] = [];
+  for (const visitPlan of plan.visits) {
+    visits.push(await retimeVisit(deps, campaignId, visitPlan.visitId, plan, editContext(deps), edited.timingVersion));
+  }
   return { id: campaignId, version: edited.version, changes: plan.changes, visits };
 }
 
-/** Moves a visit's jobs that have not run to the edited instants: the visit's own instants first, then its schedules. */
-async function retimeVisit(deps: CampaignDeps, campaignId: string, visitId: string, plan: CampaignEditPlan): Promise<CampaignEditResult['visits'][number]> {
-  const { store, scheduler } = deps.campaigns;
-  for (let attempt = 1; attempt <= VISIT_WRITE_ATTEMPTS; attempt += 1) {
-    const visit = await store.getVisit(campaignId, visitId);
-    if (visit === undefined) break;
-    const next = replanVisit(visit, plan, editContext(deps));
-    // A visit moved meanwhile so close that the new days fall in the past keeps its instants; its move already timed them.
-    const retimeNotice = next.retimeNotice && next.problems.every((p) => p.field !== 'noticeDaysBefore');
-    const retime = { notice: retimeNotice, reminder: next.retimeReminder };
-    const result = { id: visitId, noticeAt: retimeNotice ? next.noticeAt : visit.noticeAt, reminderAt: next.reminderAt, retimed: retime };
-    if (!retime.notice && !retime.reminder) return result;
-    const saved = await store.saveVisit({ ...visit, noticeAt: result.noticeAt, reminderAt: result.reminderAt, updatedAt: deps.clock.now().toISO() ?? '' }, visit.version);
-    if (!saved) continue;
-    if (retime.notice) await rescheduleVisitJob(scheduler, campaignId, visitId, 'notice', DateTime.fromISO(result.noticeAt, { setZone: true }));
-    if (retime.reminder) await rescheduleVisitJob(scheduler, campaignId, visitId, 'reminder', DateTime.fromISO(result.reminderAt, { setZone: true }));
-    return result;
-  }
-  throw new CampaignConflict(
-    `活动已保存，但上门服务 ${visitId} 一直在变化（预约或改期），其通知和提醒未能重排；请对该上门服务改期（PATCH）以按新天数重排 / the campaign is saved, but visit ${visitId} kept changing (bookings or a move) and its jobs were not re-timed: move the visit (PATCH /v1/campaigns/${campaignId}/visits/${visitId}) to time them with the new days`,
+/**
+ * The same edit sent again (a client retrying after a timeout or a crash): the stored campaign is the version
+ * right after the one it names, saved by the same caller with the same comment, and the body changes nothing.
+ */
+function isRetryOf(campaign: Campaign, plan: CampaignEditPlan, principal: Principal): boolean {
+  return (
+    campaign.version === plan.input.expectedVersion + 1 &&
+    campaign.changedBy === principal.subject &&
+    campaign.comment === plan.input.comment &&
+    Object.keys(plan.changes).length === 0
   );
+}
+
+/** A retry's answer: each visit as it is now, flagged re-timed where this request finished it. */
+async function visitsAfterRetry(deps: CampaignDeps, campaignId: string, resumed: ReadonlyArray<CampaignEditResult['visits'][number]>): Promise<CampaignEditResult['visits']> {
+  const visits = await deps.campaigns.store.listVisits(campaignId);
+  return visits.map((visit) => resumed.find((r) => r.id === visit.id) ?? { id: visit.id, noticeAt: visit.noticeAt, reminderAt: visit.reminderAt, retimed: { notice: false, reminder: false } });
 }
 
 export interface VisitPreview {

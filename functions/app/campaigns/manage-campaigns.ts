@@ -107,6 +107,7 @@ export async function addVisit(deps: CampaignDeps, principal: Principal, campaig
     state: 'scheduled',
     noticeAt: instants.noticeAt.toISO() ?? '',
     reminderAt: instants.reminderAt.toISO() ?? '',
+    ...(campaign.timingVersion !== undefined ? { timedFor: campaign.timingVersion } : {}),
     createdAt: at,
     updatedAt: at,
     version: 1,
@@ -161,6 +162,8 @@ export async function moveVisit(deps: CampaignDeps, principal: Principal, campai
     reminderAt: instants.reminderAt.toISO() ?? '',
     moves: (visit.moves ?? 0) + 1,
     updatedAt: now.toISO() ?? '',
+    // Timed with the campaign's days as they are now.
+    ...(campaign.timingVersion !== undefined ? { timedFor: campaign.timingVersion } : {}),
   };
   if (!(await deps.campaigns.store.saveVisit(moved, visit.version))) {
     throw new CampaignConflict(`上门服务 ${visitId} 刚被修改（或有新的预约），请重新读取后再试 / visit ${visitId} changed meanwhile (a booking or another change); read it again and retry`);

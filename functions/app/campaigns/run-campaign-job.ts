@@ -1,5 +1,5 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import type { DateTime } from 'luxon';
+import { DateTime } from 'luxon';
 import { bookingCodeFrom } from '../../core/campaigns/codes.js';
 import type { Campaign, Invitation, Recipient, RecipientCertificate, Visit } from '../../core/campaigns/model.js';
 import { recipientsOf } from '../../core/campaigns/recipients.js';
@@ -9,6 +9,7 @@ import { isInsideSendWindow } from '../../core/planning.js';
 import { maskPhone } from '../../core/phone.js';
 import { campaignJobPayloadSchema, type CampaignJobKind, type CampaignJobPayload } from '../../core/schedule-payloads.js';
 import type { CampaignDeps } from './campaign-deps.js';
+import { finishRetiming } from './retime-visits.js';
 import { listedFor, sendCampaignMessage, type CampaignSendOutcome } from './send-campaign-message.js';
 
 /** Recipients handled at once; sends are still paced by the SMS rate of the sender. */
@@ -76,8 +77,17 @@ export async function runCampaignJob(deps: CampaignDeps, payload: CampaignJobPay
   };
   const { store } = deps.campaigns;
   const campaign = await store.getCampaign(payload.campaignId);
-  const visit = campaign === undefined ? undefined : await store.getVisit(payload.campaignId, payload.visitId);
+  let visit = campaign === undefined ? undefined : await store.getVisit(payload.campaignId, payload.visitId);
   if (campaign === undefined || visit === undefined) return { ...result, outcome: 'skipped', reason: 'no such campaign or visit' };
+  if (campaign.timingVersion !== undefined && (visit.timedFor ?? 0) < campaign.timingVersion) {
+    // An edit saved new days but died before re-timing this visit: time it (and the others left behind) as of
+    // just before this job was due, so its own job counts as not run yet. Moved later, it is not due now.
+    const dueBefore = payload.job === 'notice' ? visit.noticeAt : payload.job === 'reminder' ? visit.reminderAt : undefined;
+    const asOf = dueBefore === undefined ? now : DateTime.min(now, DateTime.fromISO(dueBefore, { setZone: true }).minus({ milliseconds: 1 }));
+    await finishRetiming(deps, campaign, asOf);
+    visit = await store.getVisit(payload.campaignId, payload.visitId);
+    if (visit === undefined) return { ...result, outcome: 'skipped', reason: 'no such campaign or visit' };
+  }
   const wantsCancelled = payload.job === 'cancelled';
   if ((visit.state === 'cancelled') !== wantsCancelled) return { ...result, outcome: 'skipped', reason: wantsCancelled ? 'the visit is not cancelled' : 'the visit is cancelled' };
   const dueAt = payload.job === 'notice' ? visit.noticeAt : payload.job === 'reminder' ? visit.reminderAt : undefined;

@@ -2,7 +2,7 @@ import { mayPerform, type Action, type Principal } from '../../core/access.js';
 import { maskPhonesInText } from '../../core/log-masking.js';
 import type { BookingStore } from '../../core/campaigns/booking-ports.js';
 import type { AuditLog, CalendarSource, CertificateRevoker, RetentionStore, CalendarStore, Clock, DeliveryHistory, ImportStore, ImportSubmitter, MergedTemplateStore, ReplanMarks, ReplanSource, RuleStore, ScanTrigger, TokenStore, TypeCertificateSource } from '../../core/ports.js';
-import type { PhoneHoldings, SuppressedPhones } from '../../core/ports.js';
+import type { PhoneHoldings, ProviderOptIn, SuppressedPhones } from '../../core/ports.js';
 import type { CampaignServices } from '../campaigns/campaign-deps.js';
 import type { CursorSeal } from '../cursors.js';
 import type { ScanDeps } from '../send-due-reminders.js';
@@ -60,6 +60,8 @@ export interface HttpAppDeps extends ScanDeps {
   suppressedPhones?: SuppressedPhones;
   /** Which types a phone holds (the `byPhone` index): a bureau sees the suppressed numbers of its own holders only. */
   phoneHoldings?: PhoneHoldings;
+  /** Opts a reinstated number back in at the provider (SNS `OptInPhoneNumber`; the local twin does nothing). */
+  providerOptIn?: ProviderOptIn;
   /** Local mode only: the outbox standing in for SNS; the latest messages, or the last `last` of them. */
   outbox?: { list(last?: number): OutboxView[] };
 }

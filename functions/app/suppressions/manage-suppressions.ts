@@ -1,8 +1,8 @@
 import { maySeeSuppression, type Principal } from '../../core/access.js';
 import { maskPhonesInText } from '../../core/log-masking.js';
 import { maskPhone } from '../../core/phone.js';
-import type { Page, PhoneHoldings, SuppressionList } from '../../core/ports.js';
-import type { Suppression } from '../../core/suppression.js';
+import type { Page, PhoneHoldings, ProviderOptIn, SuppressionList } from '../../core/ports.js';
+import type { ProviderOptInOutcome, Suppression } from '../../core/suppression.js';
 import { auditPrincipal, recordAudit, type AuditDeps } from '../audit.js';
 import type { ReferenceData } from '../reference-data.js';
 
@@ -11,6 +11,8 @@ export interface SuppressionDeps extends AuditDeps {
   /** Which types a phone holds (the `byPhone` index): scopes a bureau's view. */
   holdings: PhoneHoldings;
   reference: ReferenceData;
+  /** The provider's own opt-out list (SNS on AWS); absent where there is none, as the local twin. */
+  providerOptIn?: ProviderOptIn;
 }
 
 /**
@@ -43,24 +45,32 @@ export async function listSuppressions(deps: SuppressionDeps, principal: Princip
   return { items, ...(cursor !== undefined ? { nextCursor: cursor } : {}) };
 }
 
-export type ReinstateOutcome = { outcome: 'reinstated'; removed: Suppression } | { outcome: 'not_suppressed' };
+export type ReinstateOutcome = { outcome: 'reinstated'; removed: Suppression; providerOptIn: ProviderOptInOutcome } | { outcome: 'not_suppressed' };
 
 /**
  * Takes a number off the list and puts who did it and why on the audit trail, with the number masked:
  * the trail is read by more people than the list. `phone` is E.164.
+ *
+ * The reinstatement is remembered before the entry goes, so that no crash can leave a reinstated number the
+ * daily copy of SNS's list would put back; then the provider is asked to opt the number in too (SNS refuses
+ * every SMS to a number on its own list). A refusal there does not undo ours: it is answered and audited.
  */
 export async function reinstateSuppression(deps: SuppressionDeps, principal: Principal, phone: string, comment: string): Promise<ReinstateOutcome> {
+  if ((await deps.suppressions.get(phone)) === undefined) return { outcome: 'not_suppressed' };
+  await deps.suppressions.rememberReinstatement({ phone, at: deps.clock.now().toUTC().toISO() ?? '' });
   const removed = await deps.suppressions.reinstate(phone);
   if (removed === undefined) return { outcome: 'not_suppressed' };
+  const providerOptIn = deps.providerOptIn === undefined ? ({ status: 'not-needed' } as const) : await deps.providerOptIn.optIn(phone);
   const masked = maskPhone(phone);
   const note = maskPhonesInText(comment);
+  const atProvider = providerOptIn.status === 'refused' ? `refused: ${providerOptIn.reason}` : providerOptIn.status;
   await recordAudit(deps, auditPrincipal(principal), {
     action: 'suppression.reinstate',
     target: `suppression/${masked}`,
-    summary: `恢复发送 ${masked}：${note} / reinstated ${masked} (was ${removed.source} since ${removed.at}): ${note}`,
-    details: { phone: masked, source: removed.source, suppressedAt: removed.at, comment: note },
+    summary: `恢复发送 ${masked}：${note} / reinstated ${masked} (was ${removed.source} since ${removed.at}; SNS opt-in: ${atProvider}): ${note}`,
+    details: { phone: masked, source: removed.source, suppressedAt: removed.at, comment: note, providerOptIn: atProvider },
   });
-  return { outcome: 'reinstated', removed };
+  return { outcome: 'reinstated', removed, providerOptIn };
 }
 
 async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -24,6 +24,8 @@ export interface ProviderOptOutsResult {
   alreadySuppressed: number;
   /** Not a mainland mobile: we never text those, so there is nothing to suppress. */
   notMainlandMobile: number;
+  /** Listed by the provider, but an operator reinstated the number since it was listed: left off ours. */
+  reinstated: number;
 }
 
 /** The list page read at once: ours is hundreds of numbers, so a few pages. */
@@ -32,6 +34,11 @@ const OUR_PAGE = 1_000;
 /**
  * Copies the provider's opt-out list into ours (the daily job). Our list is read first, so a run costs one
  * write per number new to it, not one per number on the provider's list.
+ *
+ * A number an operator reinstated is left off ours while the provider keeps listing it (the listing predates
+ * the reinstatement: SNS refused the opt-in, or its list lags). The first run that reads the provider's whole
+ * list without the number forgets the reinstatement, so the provider listing it again later is a new opt-out
+ * and is copied. A run that fails part-way forgets nothing: it did not see the whole list.
  */
 export async function copyProviderOptOuts(deps: ProviderOptOutDeps, now: DateTime): Promise<ProviderOptOutsResult> {
   const ours = new Set<string>();
@@ -42,8 +49,11 @@ export async function copyProviderOptOuts(deps: ProviderOptOutDeps, now: DateTim
     cursor = page.nextCursor;
   } while (cursor !== undefined);
 
+  const reinstated = new Map((await deps.suppressions.reinstatements()).map((r) => [r.phone, r]));
+  const stillListed = new Set<string>();
+
   const at = now.toUTC().toISO() ?? '';
-  const result: ProviderOptOutsResult = { listed: 0, added: 0, alreadySuppressed: 0, notMainlandMobile: 0 };
+  const result: ProviderOptOutsResult = { listed: 0, added: 0, alreadySuppressed: 0, notMainlandMobile: 0, reinstated: 0 };
   for await (const number of deps.optOuts.optedOutNumbers()) {
     result.listed += 1;
     const phone = normaliseMainlandMobile(number);
@@ -51,8 +61,13 @@ export async function copyProviderOptOuts(deps: ProviderOptOutDeps, now: DateTim
       result.notMainlandMobile += 1;
       continue;
     }
+    if (reinstated.has(phone.e164)) stillListed.add(phone.e164);
     if (ours.has(phone.e164)) {
       result.alreadySuppressed += 1;
+      continue;
+    }
+    if (reinstated.has(phone.e164)) {
+      result.reinstated += 1;
       continue;
     }
     const { added } = await deps.suppressions.suppress(phone.e164, { source: 'sns-opted-out', at, detail: 'SNS ListPhoneNumbersOptedOut' });
@@ -60,7 +75,13 @@ export async function copyProviderOptOuts(deps: ProviderOptOutDeps, now: DateTim
     if (added) result.added += 1;
     else result.alreadySuppressed += 1;
   }
-  deps.logger.info({ ...result }, 'provider opt-out list copied into the suppression list');
+  let reinstatementsEnded = 0;
+  for (const [phone, reinstatement] of reinstated) {
+    if (stillListed.has(phone)) continue;
+    await deps.suppressions.forgetReinstatement(reinstatement);
+    reinstatementsEnded += 1;
+  }
+  deps.logger.info({ ...result, reinstatementsEnded }, 'provider opt-out list copied into the suppression list');
   return result;
 }
 

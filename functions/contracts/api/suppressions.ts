@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { SUPPRESSION_SOURCES } from '../../core/suppression.js';
+import { PROVIDER_OPT_IN_REFUSALS, SUPPRESSION_SOURCES } from '../../core/suppression.js';
 import { instant, pageOf } from './common.js';
 
 /** An entry of `GET /v1/suppressions`: the phone always masked. */
@@ -13,4 +13,13 @@ export const suppressionContract = z.object({
 export const suppressionPageContract = pageOf(suppressionContract);
 
 /** `DELETE /v1/suppressions/{phone}`. */
-export const reinstatedContract = suppressionContract.extend({ reinstated: z.literal(true), comment: z.string() });
+export const reinstatedContract = suppressionContract.extend({
+  reinstated: z.literal(true),
+  comment: z.string(),
+  /** Opting the number back in at the provider: refused says why and what to do, in both languages. */
+  providerOptIn: z.discriminatedUnion('status', [
+    z.object({ status: z.literal('opted-in') }),
+    z.object({ status: z.literal('not-needed') }),
+    z.object({ status: z.literal('refused'), reason: z.enum(PROVIDER_OPT_IN_REFUSALS), message: z.string() }),
+  ]),
+});

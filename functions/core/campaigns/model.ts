@@ -43,6 +43,14 @@ export interface Campaign extends CampaignDefinition {
   changedBy?: string;
   changedAt?: IsoInstant;
   comment?: string;
+  /**
+   * The version of the last edit that changed the notice or reminder days: every visit's instants must be timed
+   * for it (`Visit.timedFor`). An edit that died before re-timing every visit leaves some behind; the next edit,
+   * a retry of the same edit or the visit's own job finishes them (see app/campaigns/edit-campaign.ts).
+   */
+  timingVersion?: number;
+  /** What the last edit changed, so that a retry of it is answered as the edit was. */
+  lastChanges?: Record<string, { from: unknown; to: unknown }>;
 }
 
 export interface SlotDefinition {
@@ -76,6 +84,8 @@ export interface Visit {
   reminderAt: IsoInstant;
   /** How many times the visit was moved; each move's SMS to booked holders is its own message. */
   moves?: number;
+  /** The campaign's `timingVersion` its instants were timed for; behind it, an edit's re-timing is still to finish. */
+  timedFor?: number;
   createdAt: IsoInstant;
   updatedAt: IsoInstant;
   /** Increases on every write of the visit item (moves and bookings alike). */

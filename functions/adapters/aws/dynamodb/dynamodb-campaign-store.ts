@@ -129,7 +129,7 @@ export class DynamoDbCampaignStore implements CampaignStore, CampaignMessageLedg
         new UpdateCommand({
           TableName: this.tableName,
           Key: visitKey(visit.campaignId, visit.id),
-          UpdateExpression: 'SET #date = :date, place = :place, slots = :slots, #state = :state, noticeAt = :noticeAt, reminderAt = :reminderAt, moves = :moves, updatedAt = :updatedAt, version = :next',
+          UpdateExpression: `SET #date = :date, place = :place, slots = :slots, #state = :state, noticeAt = :noticeAt, reminderAt = :reminderAt, moves = :moves, updatedAt = :updatedAt, version = :next${visit.timedFor !== undefined ? ', timedFor = :timedFor' : ''}`,
           ConditionExpression: 'version = :expected',
           ExpressionAttributeNames: { '#date': 'date', '#state': 'state' },
           ExpressionAttributeValues: {
@@ -143,6 +143,7 @@ export class DynamoDbCampaignStore implements CampaignStore, CampaignMessageLedg
             ':updatedAt': visit.updatedAt,
             ':next': expectedVersion + 1,
             ':expected': expectedVersion,
+            ...(visit.timedFor !== undefined ? { ':timedFor': visit.timedFor } : {}),
           },
         }),
       );
@@ -351,6 +352,8 @@ function toCampaign(item: Item): Campaign {
     ...(typeof item.changedBy === 'string' ? { changedBy: item.changedBy } : {}),
     ...(typeof item.changedAt === 'string' ? { changedAt: item.changedAt } : {}),
     ...(typeof item.comment === 'string' ? { comment: item.comment } : {}),
+    ...(typeof item.timingVersion === 'number' ? { timingVersion: item.timingVersion } : {}),
+    ...(typeof item.lastChanges === 'object' && item.lastChanges !== null ? { lastChanges: item.lastChanges as Campaign['lastChanges'] } : {}),
   };
 }
 
@@ -366,6 +369,7 @@ function toVisit(item: Item): Visit {
     noticeAt: item.noticeAt as string,
     reminderAt: item.reminderAt as string,
     ...(typeof item.moves === 'number' && item.moves > 0 ? { moves: item.moves } : {}),
+    ...(typeof item.timedFor === 'number' ? { timedFor: item.timedFor } : {}),
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     version: item.version as number,

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DateTime } from 'luxon';
 import type { DailySendCap } from '../../../core/ports.js';
 import { ZONE } from '../../../core/model.js';
@@ -59,6 +59,13 @@ export class DynamoDbDailySendCap implements DailySendCap {
     } catch (error) {
       if (!isConditionalFailure(error)) throw error;
     }
+  }
+
+  async used(phone: string, day: string): Promise<number> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: dailySendCountKey(phone, day), ConsistentRead: true, ProjectionExpression: 'sent' }),
+    );
+    return typeof Item?.sent === 'number' ? Item.sent : 0;
   }
 }
 

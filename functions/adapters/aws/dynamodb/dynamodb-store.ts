@@ -571,10 +571,12 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, DuePhone
 
   /**
    * One TransactWriteItems call: the certificate's new plan and mark (conditional on its version) and a
-   * `cancelled` delivery record per pending stage (conditional on no record existing). The claim of a
-   * scan is a conditional write on the very same delivery item, so either the scan claimed first (its
-   * send may be under way; the caller revokes again without that stage) or the cancellation is there and
-   * the claim fails: no message goes out after the revocation is written.
+   * `cancelled` delivery record per pending stage (conditional on no record existing, or on one the daily
+   * cap deferred). The claim of a scan is a conditional write on the very same delivery item, so either the
+   * scan claimed first (its send may be under way; the caller revokes again without that stage) or the
+   * cancellation is there and the claim fails: no message goes out after the revocation is written.
+   * A deferred record holds no lease, so nothing is under way: it is replaced whole, which also takes it off
+   * the `deferred` listing (it would otherwise stay there, never claimed, until its TTL).
    */
   async revokeCertificate(
     key: CertificateKey,
@@ -601,7 +603,9 @@ export class DynamoDbStore implements CertificateStore, DeliveryLedger, DuePhone
           attempts: 0,
           [TTL_ATTRIBUTE]: ttl,
         },
-        ConditionExpression: 'attribute_not_exists(pk)',
+        ConditionExpression: 'attribute_not_exists(pk) OR #status = :deferred',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':deferred': 'deferred' },
       },
     }));
     try {

@@ -3,11 +3,11 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocum
 import { InvalidCursorError } from '../../../core/errors.js';
 import { maskPhone } from '../../../core/phone.js';
 import type { ClaimOutcome, OptOutConfirmations, Page, SuppressionList } from '../../../core/ports.js';
-import type { Suppression, SuppressionSource } from '../../../core/suppression.js';
+import type { Reinstatement, Suppression, SuppressionSource } from '../../../core/suppression.js';
 import { isConditionalFailure } from './conditions.js';
 import { documentClient } from './dynamodb-store.js';
 import { ItemClaims } from './item-claims.js';
-import { accessPatterns, isSuppressionSortKey, optOutConfirmationKey, suppressionKey } from './keys.js';
+import { accessPatterns, isSuppressionSortKey, optOutConfirmationKey, reinstatementKey, suppressionKey } from './keys.js';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -96,6 +96,52 @@ export class DynamoDbSuppressionList implements SuppressionList, OptOutConfirmat
       if (isConditionalFailure(error)) return undefined;
       throw error;
     }
+  }
+
+  // ---- Reinstatements the daily copy of SNS's list honours -----------------------------------------
+
+  async rememberReinstatement(reinstatement: Reinstatement): Promise<void> {
+    checkPhone(reinstatement.phone);
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...reinstatementKey(reinstatement.phone), entity: 'reinstatement', at: reinstatement.at },
+        // Two reinstatements of one number: the later one stands, whichever write lands last.
+        ConditionExpression: 'attribute_not_exists(pk) OR #at < :at',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':at': reinstatement.at },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionalFailure(error)) throw error;
+    });
+  }
+
+  async reinstatements(): Promise<Reinstatement[]> {
+    const all: Reinstatement[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({ TableName: this.tableName, ...accessPatterns.reinstatements(), ConsistentRead: true, ...(start !== undefined ? { ExclusiveStartKey: start } : {}) }),
+      );
+      for (const item of page.Items ?? []) all.push({ phone: item.sk as string, at: item.at as string });
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return all;
+  }
+
+  async forgetReinstatement(reinstatement: Reinstatement): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: reinstatementKey(reinstatement.phone),
+        // A reinstatement made after the daily copy read the list is a new one: it stays.
+        ConditionExpression: '#at = :at',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':at': reinstatement.at },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionalFailure(error)) throw error;
+    });
   }
 
   // ---- The opt-out confirmation: the delivery ledger's claim protocol (item-claims.ts) ------------

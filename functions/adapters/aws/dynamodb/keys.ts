@@ -62,6 +62,8 @@
  *   suppression   pk=SUPPRESSIONS           sk=<phone>                         a number that opted out: source, at, detail; no TTL,
  *                                                                              and no purge reaches it (it is no certificate's item)
  *   opt-out conf. pk=OPTOUT#<phone>            sk=CONFIRM#<suppressed at, UTC>    the one confirmation SMS of one suppression: claim + record
+ *   reinstatement pk=REINSTATED               sk=<phone>                         an operator took the number off the list at `at`: the daily
+ *                                                                              copy of SNS's list leaves it off while SNS still lists it
  *
  * Phones in keys are the E.164 form the certificates store; they are never logged unmasked.
  */
@@ -289,6 +291,13 @@ const SUPPRESSIONS_PK = 'SUPPRESSIONS';
  */
 export function suppressionKey(phone: string): ItemKey {
   return { pk: SUPPRESSIONS_PK, sk: phone };
+}
+
+const REINSTATED_PK = 'REINSTATED';
+
+/** A reinstatement the daily copy of SNS's opt-out list still honours; one partition, as small as the list. */
+export function reinstatementKey(phone: string): ItemKey {
+  return { pk: REINSTATED_PK, sk: phone };
 }
 
 /** The opt-out confirmation of the suppression made at `suppressedAt`: a later suppression of the number gets its own. */
@@ -547,6 +556,10 @@ export const accessPatterns = {
   /** Which numbers are on our suppression list, in phone-number order? */
   suppressions() {
     return { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': SUPPRESSIONS_PK } };
+  },
+  /** Which reinstated numbers does the daily copy of SNS's opt-out list still leave off our list? */
+  reinstatements() {
+    return { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': REINSTATED_PK } };
   },
   /** Which one-off jobs are pending (to re-arm them after a restart)? */
   pendingJobs() {

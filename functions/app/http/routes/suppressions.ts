@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { InvalidCursorError } from '../../../core/errors.js';
 import { maskPhonesInText } from '../../../core/log-masking.js';
 import { maskPhone, normaliseMainlandMobile } from '../../../core/phone.js';
-import type { Suppression } from '../../../core/suppression.js';
+import { providerOptInMessage, type ProviderOptInOutcome, type Suppression } from '../../../core/suppression.js';
 import { MAX_CURSOR_LENGTH } from '../../cursors.js';
 import { listSuppressions, reinstateSuppression, type SuppressionDeps } from '../../suppressions/manage-suppressions.js';
 import type { HttpAppDeps, Route } from '../app.js';
@@ -33,6 +33,11 @@ const reinstateBody = z
 /** An entry as the API shows it: the phone masked, always. */
 function suppressionView(entry: Suppression) {
   return { phone: maskPhone(entry.phone), source: entry.source, at: entry.at, ...(entry.detail !== undefined ? { detail: entry.detail } : {}) };
+}
+
+/** What the provider said to opting the number back in; a refusal with what to do about it, in both languages. */
+function providerOptInView(outcome: ProviderOptInOutcome) {
+  return outcome.status === 'refused' ? { status: outcome.status, reason: outcome.reason, message: providerOptInMessage(outcome.reason) } : { status: outcome.status };
 }
 
 function suppressionDeps(deps: HttpAppDeps): SuppressionDeps {
@@ -82,7 +87,7 @@ export const suppressionRoutes: Route[] = [
         throw new HttpError(404, 'not_found', `${maskPhone(phone)} 不在退订名单上 / ${maskPhone(phone)} is not on the suppression list`);
       }
       // The comment as the audit trail keeps it: a number typed into it is masked there too.
-      return reply<typeof reinstatedContract>(200, { ...suppressionView(result.removed), reinstated: true, comment: maskPhonesInText(body.comment) });
+      return reply<typeof reinstatedContract>(200, { ...suppressionView(result.removed), reinstated: true, comment: maskPhonesInText(body.comment), providerOptIn: providerOptInView(result.providerOptIn) });
     },
   },
 ];

@@ -21,7 +21,18 @@ import { planContract, revocationContract } from '../functions/contracts/api/cer
 import { calendarListContract, calendarLoadContract, calendarYearContract } from '../functions/contracts/api/calendar.js';
 import { ruleChangeContract, ruleContract, ruleHistoryContract, ruleListContract, rulePreviewContract } from '../functions/contracts/api/rules.js';
 import { issuedTokenContract, revokedTokenContract, tokenListContract } from '../functions/contracts/api/tokens.js';
-import type { BookingView, CampaignDetailView, CampaignEditPreviewView, CampaignEditView, CampaignReportView, CampaignView, VisitView } from '../functions/adapters/local/cli/campaign-format.js';
+import {
+  bookingContract,
+  campaignContract,
+  campaignCreatedContract,
+  campaignDetailContract,
+  campaignEditContract,
+  campaignEditPreviewContract,
+  campaignListContract,
+  campaignReportContract,
+  visitAddedContract,
+  visitContract,
+} from '../functions/contracts/api/campaigns.js';
 
 // Heavy modules (the AWS SDK, DynamoDB Local, spreadsheet readers) load only in the commands that need them,
 // so `--help` and the HTTP-client commands start quickly.
@@ -615,7 +626,7 @@ campaign
   .addOption(jsonOption())
   .action(async (file: string, opts: { url: string; token?: string; json?: boolean }) => {
     const body = readObjectFile(file, '{"name": "2027年春季农机上门服务", "types": ["farm_machine_annual_inspection"], "season": {"from": "2027-01-04", "to": "2027-02-28"}}');
-    const result = await api(opts).post<{ id: string }>('/v1/campaigns', body).catch(campaignErrors('活动 campaign'));
+    const result = await api(opts).post('/v1/campaigns', body, campaignCreatedContract).catch(campaignErrors('活动 campaign'));
     print(opts.json === true, result, () => `已创建活动 / campaign created: ${result.id}\n下一步 next: certalarm campaign visit add ${result.id} VISIT.json`);
   });
 
@@ -627,7 +638,7 @@ campaign
   .addOption(jsonOption())
   .action(async (opts: { url: string; token?: string; json?: boolean }) => {
     const { campaignListText } = await import('../functions/adapters/local/cli/campaign-format.js');
-    const answer = await api(opts).get<{ campaigns: CampaignView[] }>('/v1/campaigns');
+    const answer = await api(opts).get('/v1/campaigns', campaignListContract);
     print(opts.json === true, answer, () => campaignListText(answer.campaigns));
   });
 
@@ -640,7 +651,7 @@ campaign
   .addOption(jsonOption())
   .action(async (id: string, opts: { url: string; token?: string; json?: boolean }) => {
     const { campaignText } = await import('../functions/adapters/local/cli/campaign-format.js');
-    const answer = await api(opts).get<CampaignDetailView>(`/v1/campaigns/${pathId(id)}`);
+    const answer = await api(opts).get(`/v1/campaigns/${pathId(id)}`, campaignDetailContract);
     print(opts.json === true, answer, () => campaignText(answer));
   });
 
@@ -657,14 +668,14 @@ campaign
     const { campaignEditPreviewText, campaignEditText } = await import('../functions/adapters/local/cli/campaign-format.js');
     const body = readObjectFile(file, '{"comment": "县局要求提前通知", "noticeDaysBefore": 20}');
     const client = api(opts);
-    const expectedVersion = body.expectedVersion ?? (await client.get<{ version: number }>(`/v1/campaigns/${pathId(id)}`)).version;
+    const expectedVersion = body.expectedVersion ?? (await client.get(`/v1/campaigns/${pathId(id)}`, campaignContract)).version;
     const request = { ...body, expectedVersion };
     if (opts.preview === true) {
-      const preview = await client.post<CampaignEditPreviewView>(`/v1/campaigns/${pathId(id)}/preview`, request).catch(campaignErrors('活动修改 campaign edit'));
+      const preview = await client.post(`/v1/campaigns/${pathId(id)}/preview`, request, campaignEditPreviewContract).catch(campaignErrors('活动修改 campaign edit'));
       print(opts.json === true, preview, () => campaignEditPreviewText(preview));
       return;
     }
-    const result = await client.patch<CampaignEditView>(`/v1/campaigns/${pathId(id)}`, request).catch(campaignErrors('活动修改 campaign edit'));
+    const result = await client.patch(`/v1/campaigns/${pathId(id)}`, request, campaignEditContract).catch(campaignErrors('活动修改 campaign edit'));
     print(opts.json === true, result, () => campaignEditText(result));
   });
 
@@ -681,7 +692,7 @@ visit
   .action(async (id: string, file: string, opts: { url: string; token?: string; json?: boolean }) => {
     const { visitAddedText } = await import('../functions/adapters/local/cli/campaign-format.js');
     const body = readObjectFile(file, '{"township": "高兴镇", "date": "2027-01-12", "place": "高兴镇农机站", "slots": [{"start": "09:00", "end": "10:00", "capacity": 20}]}');
-    const result = await api(opts).post<{ id: string; noticeAt: string; reminderAt: string }>(`/v1/campaigns/${pathId(id)}/visits`, body).catch(campaignErrors('上门安排 visit'));
+    const result = await api(opts).post(`/v1/campaigns/${pathId(id)}/visits`, body, visitAddedContract).catch(campaignErrors('上门安排 visit'));
     print(opts.json === true, result, () => visitAddedText(result));
   });
 
@@ -695,7 +706,7 @@ visit
   .addOption(jsonOption())
   .action(async (id: string, visitId: string, opts: { url: string; token?: string; json?: boolean }) => {
     const { visitCancelledText } = await import('../functions/adapters/local/cli/campaign-format.js');
-    const result = await api(opts).delete<VisitView>(`/v1/campaigns/${pathId(id)}/visits/${pathId(visitId)}`);
+    const result = await api(opts).delete(`/v1/campaigns/${pathId(id)}/visits/${pathId(visitId)}`, undefined, visitContract);
     print(opts.json === true, result, () => visitCancelledText(result));
   });
 
@@ -714,7 +725,7 @@ campaign
       return;
     }
     const { reportText } = await import('../functions/adapters/local/cli/campaign-format.js');
-    const answer = await api(opts).get<CampaignReportView>(`/v1/campaigns/${pathId(id)}/report`);
+    const answer = await api(opts).get(`/v1/campaigns/${pathId(id)}/report`, campaignReportContract);
     print(opts.json === true, answer, () => reportText(answer));
   });
 
@@ -732,7 +743,7 @@ booking
   .action(async (id: string, code: string, slot: number, opts: { url: string; token?: string; json?: boolean }) => {
     const { bookingText } = await import('../functions/adapters/local/cli/campaign-format.js');
     const result = await api(opts)
-      .post<BookingView>(`/v1/campaigns/${pathId(id)}/bookings`, { code: code.trim().toUpperCase(), slot })
+      .post(`/v1/campaigns/${pathId(id)}/bookings`, { code: code.trim().toUpperCase(), slot }, bookingContract)
       .catch((error: unknown) => {
         const details = error instanceof ApiError ? (error.body as { error?: { code?: string; details?: { slotsWithRoom?: Array<{ number: number; start: string; end: string; room: number }> } } } | undefined)?.error : undefined;
         if (details?.code === 'slot_full') {
@@ -758,7 +769,7 @@ booking
   .addOption(jsonOption())
   .action(async (id: string, bookingId: string, opts: { url: string; token?: string; json?: boolean }) => {
     const { bookingText } = await import('../functions/adapters/local/cli/campaign-format.js');
-    const result = await api(opts).delete<BookingView>(`/v1/campaigns/${pathId(id)}/bookings/${pathId(bookingId)}`);
+    const result = await api(opts).delete(`/v1/campaigns/${pathId(id)}/bookings/${pathId(bookingId)}`, undefined, bookingContract);
     print(opts.json === true, result, () => bookingText(result, true));
   });
 

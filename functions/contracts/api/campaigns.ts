@@ -119,7 +119,7 @@ export const bookingContract = z.object({
   confirmation: z.union([sendOutcome, z.literal('unchanged')]),
 });
 
-/** `PUT /v1/campaigns/{id}/visits/{visit}/attendance`. */
+/** `POST /v1/campaigns/{id}/visits/{visit}/attendance`. */
 export const attendanceContract = z.object({
   id: z.string(),
   visit: z.string(),

@@ -36,8 +36,8 @@ export class ApiClient {
     return this.request('POST', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }, contract);
   }
 
-  patch<T>(path: string, body: unknown): Promise<T> {
-    return this.request('PATCH', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) as Promise<T>;
+  patch<C extends z.ZodType>(path: string, body: unknown, contract: C): Promise<z.infer<C>> {
+    return this.request('PATCH', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }, contract) as Promise<z.infer<C>>;
   }
 
   put<C extends z.ZodType>(path: string, body: unknown, contract: C): Promise<z.infer<C>>;

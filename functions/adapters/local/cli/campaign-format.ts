@@ -1,51 +1,24 @@
 /** Text views of the campaign routes for the CLI, Chinese first; `--json` prints the answers as they are. */
 import stringWidth from 'string-width';
-import type { VisitReport } from '../../../core/campaigns/report.js';
+import type * as z from 'zod';
+import type {
+  bookingContract,
+  campaignContract,
+  campaignDetailContract,
+  campaignEditContract,
+  campaignEditPreviewContract,
+  campaignReportContract,
+  visitContract,
+} from '../../../contracts/api/campaigns.js';
 import { instantInShanghai } from '../../../core/time.js';
 
-export interface CampaignView {
-  id: string;
-  name: string;
-  types: string[];
-  season: { from: string; to: string };
-  blackouts: Array<{ from: string; to: string; reason: string }>;
-  noticeDaysBefore: number;
-  reminderDaysBefore: number;
-  createdBy: string;
-  createdAt: string;
-}
-
-export interface VisitView {
-  id: string;
-  township: { code: string; nameZh: string };
-  date: string;
-  place: string;
-  state: 'scheduled' | 'moved' | 'cancelled';
-  noticeAt: string;
-  reminderAt: string;
-  slots: Array<{ number: number; start: string; end: string; capacity: number; booked: number }>;
-  capacity: number;
-  booked: number;
-}
-
-export type CampaignDetailView = CampaignView & { visits: VisitView[] };
-
-export interface CampaignReportView {
-  campaignId: string;
-  name: string;
-  visits: VisitReport[];
-}
-
-export interface BookingView {
-  id: string;
-  visit: string;
-  slot: number;
-  start: string | null;
-  end: string | null;
-  state?: string;
-  movedFrom?: number;
-  confirmation?: string;
-}
+export type CampaignView = z.infer<typeof campaignContract>;
+export type VisitView = z.infer<typeof visitContract>;
+export type CampaignDetailView = z.infer<typeof campaignDetailContract>;
+export type CampaignReportView = z.infer<typeof campaignReportContract>;
+export type BookingView = z.infer<typeof bookingContract>;
+export type CampaignEditView = z.infer<typeof campaignEditContract>;
+export type CampaignEditPreviewView = z.infer<typeof campaignEditPreviewContract>;
 
 const STATE_WORDS = { scheduled: '已安排 scheduled', moved: '已改期 moved', cancelled: '已取消 cancelled' } as const;
 
@@ -186,35 +159,6 @@ export function inboundText(outcome: { action: string; slot?: number; bookingId?
     default:
       return JSON.stringify(outcome);
   }
-}
-
-export interface CampaignEditView {
-  id: string;
-  version: number;
-  changes: Record<string, { from: unknown; to: unknown }>;
-  visits: Array<{ id: string; noticeAt: string; reminderAt: string; retimed: { notice: boolean; reminder: boolean } }>;
-}
-
-export interface CampaignEditPreviewView {
-  id: string;
-  version: number;
-  wouldSave: boolean;
-  stale: boolean;
-  changes: Record<string, { from: unknown; to: unknown }>;
-  errors: Array<{ field: string; reason: string }>;
-  visits: Array<{
-    id: string;
-    township: { code: string; nameZh: string };
-    date: string;
-    state: string;
-    noticeAt: string;
-    reminderAt: string;
-    noticeSent: boolean;
-    retimed: { notice: boolean; reminder: boolean };
-    sample: { to: string; code: string | null; body: string; length: number; segments: number } | null;
-    longestNotice: { length: number; segments: number } | null;
-    refused: Array<{ field: string; reason: string }>;
-  }>;
 }
 
 function changeLines(changes: CampaignEditView['changes']): string[] {

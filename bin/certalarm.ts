@@ -18,6 +18,8 @@ import { attentionPageContract, deliveryPageContract } from '../functions/contra
 import type { suppressionContract } from '../functions/contracts/api/suppressions.js';
 import { reinstatedContract, suppressionPageContract } from '../functions/contracts/api/suppressions.js';
 import { planContract, revocationContract } from '../functions/contracts/api/certificates.js';
+import { inboundOutcomeContract } from '../functions/contracts/api/inbound.js';
+import { purgeResultContract, scanAnswerContract, type scanPreviewContract } from '../functions/contracts/api/scans.js';
 import { calendarListContract, calendarLoadContract, calendarYearContract } from '../functions/contracts/api/calendar.js';
 import { ruleChangeContract, ruleContract, ruleHistoryContract, ruleListContract, rulePreviewContract } from '../functions/contracts/api/rules.js';
 import { issuedTokenContract, revokedTokenContract, tokenListContract } from '../functions/contracts/api/tokens.js';
@@ -343,19 +345,16 @@ program
       ...(opts.atNextWindow === true ? { atNextWindow: true } : {}),
       ...(opts.dryRun === true ? { dryRun: true } : {}),
     };
-    const result = await api(opts).post<Record<string, unknown>>('/v1/scans', request);
+    const result = await api(opts).post('/v1/scans', request, scanAnswerContract);
     print(opts.json === true, result, () => {
-      if (result.insideSendWindow === false) return `${String(result.now)} is outside the send window: nothing ${opts.dryRun === true ? 'would be ' : ''}sent`;
-      if (result.queued === true) return `scan queued as of ${String(result.now)}`;
-      if (opts.dryRun === true) return dryRunText(result as unknown as DryRunAnswer);
-      return `sent ${String(result.sent)} · already sent ${String(result.alreadySent)} · retry later ${String(result.retryLater)} · failed ${String(result.failed)} · suppressed (opted out) ${String(result.suppressed ?? 0)} · deferred (daily cap) ${String(result.deferred ?? 0)}`;
+      if ('queued' in result) return `scan queued as of ${String(result.now)}`;
+      if (!result.insideSendWindow) return `${result.now} is outside the send window: nothing ${opts.dryRun === true ? 'would be ' : ''}sent`;
+      if ('messages' in result) return dryRunText(result);
+      return `sent ${result.sent} · already sent ${result.alreadySent} · retry later ${result.retryLater} · failed ${result.failed} · suppressed (opted out) ${result.suppressed} · deferred (daily cap) ${result.deferred}`;
     });
   });
 
-interface DryRunAnswer {
-  now: string;
-  messages: Array<{ type: string; number: string; stage: string; to: string; body: string; segments: number; suppressed?: boolean; mergedWith?: string[]; deferred?: boolean }>;
-}
+type DryRunAnswer = z.infer<typeof scanPreviewContract>;
 
 function dryRunText(answer: DryRunAnswer): string {
   const sending = answer.messages.filter((m) => m.suppressed !== true && m.deferred !== true);
@@ -783,7 +782,7 @@ program
   .addOption(jsonOption())
   .action(async (from: string, text: string, opts: { url: string; token?: string; json?: boolean }) => {
     const { inboundText } = await import('../functions/adapters/local/cli/campaign-format.js');
-    const result = await api(opts).post<{ action: string }>('/v1/inbound-sms', { from, text });
+    const result = await api(opts).post('/v1/inbound-sms', { from, text }, inboundOutcomeContract);
     print(opts.json === true, result, () => `${inboundText(result)}\n(回复短信见 / replies are in: certalarm outbox)`);
   });
 
@@ -795,10 +794,7 @@ program
   .addOption(tokenOption())
   .addOption(jsonOption())
   .action(async (opts: { url: string; token?: string; json?: boolean; dryRun?: boolean }) => {
-    const result = await api(opts).post<{ dryRun: boolean; retentionYears: number; cutoff: string; state: string; certificates: number; deliveries: number; keptRenewed: number; byType?: Record<string, number> }>(
-      '/v1/purges',
-      { dryRun: opts.dryRun === true },
-    );
+    const result = await api(opts).post('/v1/purges', { dryRun: opts.dryRun === true }, purgeResultContract);
     print(opts.json === true, result, () =>
       [
         result.dryRun

@@ -11,6 +11,8 @@ import {
   uploadResultContract,
 } from '../../functions/contracts/api/certificates.js';
 import { importContract, importSubmittedContract } from '../../functions/contracts/api/imports.js';
+import { inboundOutcomeContract } from '../../functions/contracts/api/inbound.js';
+import { purgeResultContract, scanPreviewContract, scanResultContract } from '../../functions/contracts/api/scans.js';
 import { calendarListContract, calendarLoadContract, calendarYearContract } from '../../functions/contracts/api/calendar.js';
 import { attentionPageContract, deliveryPageContract } from '../../functions/contracts/api/deliveries.js';
 import {
@@ -113,17 +115,22 @@ describe('the HTTP API answers exactly as functions/contracts/api describes', ()
     await answersWith(revokedTokenContract, api.send('DELETE', `/v1/tokens/${issued.id}`, undefined, {}));
   });
 
-  it('deliveries, the attention list, suppressions and the audit log', async () => {
+  it('scans and their dry run, deliveries, the attention list, inbound SMS, suppressions, a purge dry run and the audit log', async () => {
     const phone = '13900000477';
     // Its first reminder is due on 2026-08-21.
     await api.uploadAll([certificateRecord({ number: uniqueNumber('CONTRACT-D'), phone, expiresOn: '2026-12-20' })]);
-    const scan = await api.post('/v1/scans', { now: '2026-08-21T09:30:00+08:00' });
-    expect(scan.status).toBe(200);
+    const preview = await answersWith(scanPreviewContract, api.post('/v1/scans', { now: '2026-08-21T09:30:00+08:00', dryRun: true }));
+    expect(preview.messages.length).toBeGreaterThan(0);
+    const scan = await answersWith(scanResultContract, api.post('/v1/scans', { now: '2026-08-21T09:30:00+08:00' }));
+    expect(scan.sent).toBeGreaterThan(0);
     const sent = await answersWith(deliveryPageContract, api.get('/v1/deliveries?limit=5'));
     expect(sent.items.length).toBeGreaterThan(0);
     await answersWith(attentionPageContract, api.get('/v1/deliveries/attention?limit=5'));
 
-    expect((await api.post('/v1/inbound-sms', { from: phone, text: '退订' })).status).toBe(200);
+    const optedOut = await answersWith(inboundOutcomeContract, api.post('/v1/inbound-sms', { from: phone, text: '退订' }));
+    expect(optedOut.action).toBe('optedOut');
+    await answersWith(inboundOutcomeContract, api.post('/v1/inbound-sms', { from: '13900000478', text: '你好' }));
+    await answersWith(purgeResultContract, api.post('/v1/purges', { dryRun: true }));
     const suppressed = await answersWith(suppressionPageContract, api.get('/v1/suppressions'));
     expect(suppressed.items.map((s) => s.source)).toContain('sms-keyword');
     await answersWith(reinstatedContract, api.send('DELETE', `/v1/suppressions/${phone}`, JSON.stringify({ comment: '本人来电要求恢复' }), { 'content-type': 'application/json' }));

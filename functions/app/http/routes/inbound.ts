@@ -3,7 +3,8 @@ import { instantInShanghai } from '../../../core/time.js';
 import { BookingContended } from '../../campaigns/bookings.js';
 import { receiveInboundSms } from '../../inbound/receive-inbound-sms.js';
 import type { Route } from '../app.js';
-import { HttpError, json } from '../http.js';
+import { HttpError, reply } from '../http.js';
+import type { inboundOutcomeContract } from '../../../contracts/api/inbound.js';
 import { isoInstant, parseJsonBody, parseWith } from '../parse.js';
 
 /** What SNS two-way SMS carries, written by hand: who sent it, the text, and when it arrived. */
@@ -26,7 +27,7 @@ export const inboundRoutes: Route[] = [
       const request = parseWith(inboundRequest, parseJsonBody(req), 'inbound SMS');
       const receivedAt = request.receivedAt === undefined ? deps.clock.now() : instantInShanghai(request.receivedAt);
       try {
-        return json(200, await receiveInboundSms({ ...deps, campaigns, bookings }, { from: request.from, text: request.text, receivedAt }));
+        return reply<typeof inboundOutcomeContract>(200, await receiveInboundSms({ ...deps, campaigns, bookings }, { from: request.from, text: request.text, receivedAt }));
       } catch (error) {
         if (error instanceof BookingContended) throw new HttpError(503, 'contended', error.message);
         throw error;

@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { auditPrincipal } from '../../audit.js';
 import { purgeExpired } from '../../purge-expired.js';
 import type { Route } from '../app.js';
-import { HttpError, json } from '../http.js';
+import { HttpError, reply } from '../http.js';
+import type { purgeResultContract } from '../../../contracts/api/scans.js';
 import { parseWith } from '../parse.js';
 
 /** A purge in a request stops here and answers `running`; the daily job, or the next request, continues it. */
@@ -24,7 +25,7 @@ export const purgeRoutes: Route[] = [
         stopAtMs: now.toMillis() + REQUEST_BUDGET_MS,
         by: auditPrincipal(principal),
       });
-      return json(200, result);
+      return reply<typeof purgeResultContract>(200, result);
     },
   },
 ];

@@ -4,7 +4,8 @@ import { runScheduledScan } from '../../scheduled-scan.js';
 import { previewDueReminders } from '../../send-due-reminders.js';
 import type { Route } from '../app.js';
 import { calendarDeps } from './calendar.js';
-import { HttpError, json } from '../http.js';
+import { HttpError, json, reply } from '../http.js';
+import type { scanPreviewContract, scanQueuedContract, scanResultContract } from '../../../contracts/api/scans.js';
 import { isoInstant, parseJsonBody, parseWith } from '../parse.js';
 import { instantInShanghai } from '../../../core/time.js';
 
@@ -50,16 +51,16 @@ export const scanRoutes: Route[] = [
       const given = now === undefined ? deps.clock.now() : instantInShanghai(now);
       const asOf = atNextWindow === true ? nextSendableInstant(given, deps.settings.sendWindow) : given;
       // A dry run only reads, so it is answered here even where real scans are queued to the scan function.
-      if (dryRun === true) return json(200, await previewDueReminders(deps, asOf));
+      if (dryRun === true) return reply<typeof scanPreviewContract>(200, await previewDueReminders(deps, asOf));
       if (deps.triggerScan !== undefined) {
         // Only a `now` the caller chose is passed on: otherwise the scan runs as of its own start.
         const chosen = atNextWindow === true ? { now: asOf.toISO() ?? '' } : now !== undefined ? { now } : {};
         await deps.triggerScan.trigger({ kind: 'dueScan', ...chosen });
-        return json(202, { queued: true, now: asOf.toISO() });
+        return reply<typeof scanQueuedContract>(202, { queued: true, now: asOf.toISO() });
       }
       // The same run as the scheduled scan's (the rest of a calendar re-plan first); the answer stays the scan's result.
       const { unsentAtWindowClose: _unsent, ...result } = await runScheduledScan({ ...deps, ...calendarDeps(deps) }, { now: asOf });
-      return json(200, result);
+      return reply<typeof scanResultContract>(200, result);
     },
   },
   {

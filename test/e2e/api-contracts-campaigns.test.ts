@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type * as z from 'zod';
 import {
   attendanceContract,
   bookingContract,
@@ -13,6 +12,7 @@ import {
   visitContract,
 } from '../../functions/contracts/api/campaigns.js';
 import { Api, startTestService, type TestService } from '../support/e2e-service.js';
+import { answersWith } from '../support/contract-answers.js';
 
 let local: TestService;
 let api: Api;
@@ -26,16 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await local?.stop();
 });
-
-/** The answer has every field its contract requires and none it does not name (zod drops unknown keys). */
-async function answersWith<C extends z.ZodType>(contract: C, answer: Promise<{ status: number; body: unknown }>, status = 200): Promise<z.infer<C>> {
-  const { status: got, body } = await answer;
-  expect({ status: got, body }).toEqual({ status, body: expect.anything() as unknown });
-  const parsed = contract.safeParse(body);
-  expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
-  expect(parsed.data).toEqual(body);
-  return parsed.data as z.infer<C>;
-}
 
 const sendJson = (method: string, path: string, body: unknown) => api.send(method, path, JSON.stringify(body), { 'content-type': 'application/json' });
 

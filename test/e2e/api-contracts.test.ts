@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type * as z from 'zod';
 import { auditPageContract } from '../../functions/contracts/api/audit.js';
 import {
   certificateContract,
@@ -27,6 +26,7 @@ import {
 import { reinstatedContract, suppressionPageContract } from '../../functions/contracts/api/suppressions.js';
 import { issuedTokenContract, revokedTokenContract, tokenListContract } from '../../functions/contracts/api/tokens.js';
 import { Api, certificateRecord, E2E_TOKEN, enterpriseId, startTestService, uniqueNumber, type TestService } from '../support/e2e-service.js';
+import { answersWith } from '../support/contract-answers.js';
 
 /** TEST FIXTURE: an invented 2027 arrangement (the State Council has not published 2027's yet). */
 const { year: _year, ...FIXTURE_2027 } = JSON.parse(readFileSync(new URL('../fixtures/holidays/2027-invented.json', import.meta.url), 'utf8')) as {
@@ -47,19 +47,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await local?.stop();
 });
-
-/**
- * The answer has the contract's every required field with the right types, and no field the contract
- * does not name: zod drops unknown keys, so a parse that changes nothing means none were there.
- */
-async function answersWith<C extends z.ZodType>(contract: C, answer: Promise<{ status: number; body: unknown }>, status = 200): Promise<z.infer<C>> {
-  const { status: got, body } = await answer;
-  expect({ status: got, body }).toEqual({ status, body: expect.anything() as unknown });
-  const parsed = contract.safeParse(body);
-  expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
-  expect(parsed.data).toEqual(body);
-  return parsed.data as z.infer<C>;
-}
 
 const FOOD = 'food_production_license';
 

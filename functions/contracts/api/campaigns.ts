@@ -2,7 +2,11 @@ import * as z from 'zod';
 import { day, fieldError, instant } from './common.js';
 
 const dateRange = z.object({ from: day, to: day });
-const sendOutcome = z.enum(['sent', 'alreadySent', 'inFlightElsewhere', 'retryLater', 'failed', 'suppressed', 'deferred']);
+/** A slot of a visit: its hours, its capacity and how many are booked on it. */
+const slotContract = z.object({ number: z.number().int(), start: z.string(), end: z.string(), capacity: z.number().int(), booked: z.number().int() });
+const township = z.object({ code: z.string(), nameZh: z.string() });
+/** What sending one campaign SMS came to (a booking's confirmation, a reply's). */
+export const sendOutcome = z.enum(['sent', 'alreadySent', 'inFlightElsewhere', 'retryLater', 'failed', 'suppressed', 'deferred']);
 
 /** A campaign as `GET /v1/campaigns` lists it; `version` is what an edit sends back. */
 export const campaignContract = z.object({
@@ -28,13 +32,13 @@ export const campaignListContract = z.object({ campaigns: z.array(campaignContra
 /** A visit with its slots and booking counts. */
 export const visitContract = z.object({
   id: z.string(),
-  township: z.object({ code: z.string(), nameZh: z.string() }),
+  township,
   date: day,
   place: z.string(),
   state: z.enum(['scheduled', 'moved', 'cancelled']),
   noticeAt: instant,
   reminderAt: instant,
-  slots: z.array(z.object({ number: z.number().int(), start: z.string(), end: z.string(), capacity: z.number().int(), booked: z.number().int() })),
+  slots: z.array(slotContract),
   capacity: z.number().int(),
   booked: z.number().int(),
 });
@@ -70,7 +74,7 @@ export const campaignEditPreviewContract = z.object({
   visits: z.array(
     z.object({
       id: z.string(),
-      township: z.object({ code: z.string(), nameZh: z.string() }),
+      township,
       date: day,
       state: z.string(),
       noticeAt: instant,
@@ -98,7 +102,7 @@ export const campaignReportContract = z.object({
       state: z.enum(['scheduled', 'moved', 'cancelled']),
       invitedPhones: z.number().int(),
       notices: z.object({ sent: z.number().int(), failed: z.number().int() }),
-      slots: z.array(z.object({ number: z.number().int(), start: z.string(), end: z.string(), capacity: z.number().int(), booked: z.number().int() })),
+      slots: z.array(slotContract),
       booked: z.number().int(),
       attended: z.number().int(),
       bookedWhenCancelled: z.number().int(),

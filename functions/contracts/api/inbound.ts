@@ -1,6 +1,6 @@
 import * as z from 'zod';
+import { sendOutcome } from './campaigns.js';
 
-const sendOutcome = z.enum(['sent', 'alreadySent', 'inFlightElsewhere', 'retryLater', 'failed', 'suppressed', 'deferred']);
 const reply = z.enum(['sent', 'skipped', 'failed', 'suppressed', 'capped']);
 
 /** `POST /v1/inbound-sms` (local) and the two-way SMS function: what a reply from a holder did. */

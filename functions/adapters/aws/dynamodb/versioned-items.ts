@@ -3,7 +3,7 @@
  * item per version, written together, and a re-plan's progress saved on the current item.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type NativeAttributeValue, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { isConditionalFailure } from './dynamodb-store.js';
 import type { ItemKey } from './keys.js';
 
@@ -21,30 +21,15 @@ export interface NewVersion {
  * False when the condition failed: another writer got there first.
  */
 export async function putNewVersion(doc: DynamoDBDocumentClient, tableName: string, write: NewVersion): Promise<boolean> {
-  try {
-    await doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName,
-              Item: { ...write.current.key, ...write.current.item },
-              ...(write.expectedVersion === undefined
-                ? { ConditionExpression: 'attribute_not_exists(pk)' }
-                : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': write.expectedVersion } }),
-            },
-          },
-          { Put: { TableName: tableName, Item: { ...write.version.key, ...write.version.item }, ConditionExpression: 'attribute_not_exists(pk)' } },
-        ],
-      }),
-    );
-    return true;
-  } catch (error) {
-    // Only a failed condition means "another writer got there first"; a throttled or conflicting transaction is an error the caller retries.
-    const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
-    if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
-    throw error;
-  }
+  return writeWithVersion(doc, tableName, write, {
+    Put: {
+      TableName: tableName,
+      Item: { ...write.current.key, ...write.current.item },
+      ...(write.expectedVersion === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': write.expectedVersion } }),
+    },
+  });
 }
 
 /**
@@ -66,26 +51,29 @@ export async function updateNewVersion(doc: DynamoDBDocumentClient, tableName: s
     }
   });
   if (write.expectedVersion !== undefined) values[':expected'] = write.expectedVersion;
+  return writeWithVersion(doc, tableName, write, {
+    Update: {
+      TableName: tableName,
+      Key: write.current.key,
+      UpdateExpression: [set.length > 0 ? `SET ${set.join(', ')}` : '', remove.length > 0 ? `REMOVE ${remove.join(', ')}` : ''].join(' ').trim(),
+      ConditionExpression: write.expectedVersion === undefined ? 'attribute_not_exists(#version)' : '#version = :expected',
+      ExpressionAttributeNames: names,
+      ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+    },
+  });
+}
+
+/** The write of the current item and the new version item in one transaction; false when a condition failed. */
+async function writeWithVersion(doc: DynamoDBDocumentClient, tableName: string, write: NewVersion, current: NonNullable<TransactWriteCommandInput['TransactItems']>[number]): Promise<boolean> {
   try {
     await doc.send(
       new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: tableName,
-              Key: write.current.key,
-              UpdateExpression: [set.length > 0 ? `SET ${set.join(', ')}` : '', remove.length > 0 ? `REMOVE ${remove.join(', ')}` : ''].join(' ').trim(),
-              ConditionExpression: write.expectedVersion === undefined ? 'attribute_not_exists(#version)' : '#version = :expected',
-              ExpressionAttributeNames: names,
-              ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-            },
-          },
-          { Put: { TableName: tableName, Item: { ...write.version.key, ...write.version.item }, ConditionExpression: 'attribute_not_exists(pk)' } },
-        ],
+        TransactItems: [current, { Put: { TableName: tableName, Item: { ...write.version.key, ...write.version.item }, ConditionExpression: 'attribute_not_exists(pk)' } }],
       }),
     );
     return true;
   } catch (error) {
+    // Only a failed condition means "another writer got there first"; a throttled or conflicting transaction is an error the caller retries.
     const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
     if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
     throw error;

@@ -106,11 +106,12 @@ export class ApiClient {
     } catch {
       parsed = text;
     }
+    // A path may carry a phone (DELETE /v1/suppressions/{phone}): the terminal and its logs get it masked.
+    const shownPath = maskPhonesInText(decodeURIComponent(path.split('?')[0] ?? ''));
     if (!response.ok) {
       const error = (parsed as { error?: { message?: string; code?: string } } | undefined)?.error;
       const hint = response.status === 401 ? ' (pass --token, set CERTALARM_TOKEN, or run from the service\'s directory so <data dir>/admin-token is found)' : '';
-      // A path may carry a phone (DELETE /v1/suppressions/{phone}): the terminal and its logs get it masked.
-      throw new ApiError(`${method} ${maskPhonesInText(decodeURIComponent(path.split('?')[0] ?? ''))} failed with ${response.status}: ${error?.message ?? text}${hint}`, response.status, parsed);
+      throw new ApiError(`${method} ${shownPath} failed with ${response.status}: ${error?.message ?? text}${hint}`, response.status, parsed);
     }
     if (contract !== undefined) {
       const checked = contract.safeParse(parsed);
@@ -118,8 +119,8 @@ export class ApiClient {
         const first = checked.error.issues[0];
         const where = first === undefined ? '' : ` (${first.path.join('.') || 'the answer'}: ${first.message})`;
         throw new ApiError(
-          `服务对 ${method} ${maskPhonesInText(decodeURIComponent(path.split('?')[0] ?? ''))} 的回答格式与本命令不符，请使用与服务同一版本的 certalarm / ` +
-            `the service's answer to ${method} ${maskPhonesInText(decodeURIComponent(path.split('?')[0] ?? ''))} is not in the shape this CLI knows${where}: run the CLI of the same certalarm version as the service`,
+          `服务对 ${method} ${shownPath} 的回答格式与本命令不符，请使用与服务同一版本的 certalarm / ` +
+            `the service's answer to ${method} ${shownPath} is not in the shape this CLI knows${where}: run the CLI of the same certalarm version as the service`,
           response.status,
           parsed,
         );
